@@ -1,0 +1,65 @@
+"""The pandera schemas of both record kinds, generated from the rule list.
+
+One ``Column`` per field of the catalogue, one ``Check`` per rule, labelled ``FIELD|rule`` in
+``error=`` (pandera's polars backend ignores ``name=`` in failure cases).  Checks are polars
+expressions over the normalised frame and may read other columns, so cross-field rules stay
+column checks on the field that must change.
+
+Importing pandera costs about a second, so this module is only imported when a file is
+actually validated (see :func:`sgs.validation.preload`).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pandera.polars as pa
+import polars as pl
+
+from sgs.catalogue import Kind, load_catalogue
+from sgs.rules import Rule, build_rules
+
+
+def _check(rule: Rule) -> pa.Check:
+    expr = rule.ok.alias("ok")
+
+    def run(data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(expr)
+
+    return pa.Check(run, error=rule.label)
+
+
+@cache
+def schema_for(kind: Kind) -> pa.DataFrameSchema:
+    """The pandera schema that enforces every rule of the standard for one kind."""
+    spec = load_catalogue().kind(kind)
+    by_field: dict[str, list[pa.Check]] = {code: [] for code in spec.codes}
+    for rule in build_rules(kind):
+        by_field[rule.field].append(_check(rule))
+    columns = {
+        f.code: pa.Column(pl.String, nullable=True, checks=by_field[f.code], title=f.name)
+        for f in spec.fields
+    }
+    return pa.DataFrameSchema(columns, strict=False, name=f"sgs_{kind}")
+
+
+def failure_table(kind: Kind, frame: pl.DataFrame) -> pl.DataFrame:
+    """Run the schema and return every failure as ``(index, label)``.
+
+    ``index`` is the 0-based position in ``frame``.  A check that raised (a bug in a rule,
+    never a data problem) is re-raised instead of being reported as a failing value.
+    """
+    from pandera.config import ValidationDepth, config_context
+
+    schema = schema_for(kind)
+    with config_context(validation_depth=ValidationDepth.SCHEMA_AND_DATA):
+        try:
+            schema.validate(frame, lazy=True)
+        except pa.errors.SchemaErrors as exc:
+            cases = exc.failure_cases
+        else:
+            return pl.DataFrame(schema={"index": pl.Int64, "label": pl.String})
+    broken = cases.filter(pl.col("index").is_null())
+    if broken.height:
+        raise RuntimeError(f"schema could not run: {broken.rows(named=True)[:3]}")
+    return cases.select(pl.col("index").cast(pl.Int64), pl.col("check").alias("label"))
