@@ -20,7 +20,7 @@ EXIT_OK, EXIT_ERRORS, EXIT_REFUSED = 0, 1, 2
 class IsoDate(click.ParamType):
     name = "YYYY-MM-DD"
 
-    def convert(self, value, param, ctx):  # noqa: ANN001, ANN201
+    def convert(self, value, param, ctx):
         if isinstance(value, date):
             return value
         try:
@@ -42,7 +42,9 @@ def main() -> None:
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--kind", type=KIND_CHOICE, help="记录类型；不指定时从表头识别。")
 @click.option("--json", "as_json", is_flag=True, help="输出一个 JSON 对象（机器可读）。")
-@click.option("--out", type=click.Path(path_type=Path), help="另存问题清单为 XLSX（身份证号已脱敏）。")
+@click.option(
+    "--out", type=click.Path(path_type=Path), help="另存问题清单为 XLSX（身份证号已脱敏）。"
+)
 @click.option(
     "--received",
     type=ISO_DATE,
@@ -64,8 +66,8 @@ def validate(
     （无法读取、格式版本被拒收、缺少必需列），原因输出到标准错误。
     """
     from sgs.readers import FileRefused
-    from sgs.validation_report import print_json, print_refusal_json, print_summary, write_feedback
     from sgs.validation import validate_file
+    from sgs.validation_report import print_json, print_refusal_json, print_summary, write_feedback
 
     try:
         result = validate_file(file, kind, received)  # type: ignore[arg-type]

@@ -31,7 +31,16 @@ DATE_FORMATS = ("%Y/%m/%d", "%Y-%m-%d", "%Y%m%d", "%Y年%m月%d日")
 MIDNIGHT_SUFFIX = r"\s+0{1,2}:00(?::00(?:\.0+)?)?$"
 
 # The official bracket of a document number is 〔〕 (GB/T 9704); other styles map to it.
-DOC_BRACKETS = {"[": "〔", "]": "〕", "【": "〔", "】": "〕", "〖": "〔", "〗": "〕", "(": "〔", ")": "〕"}
+DOC_BRACKETS = {
+    "[": "〔",
+    "]": "〕",
+    "【": "〔",
+    "】": "〕",
+    "〖": "〔",
+    "〗": "〕",
+    "(": "〔",
+    ")": "〕",
+}
 # Characters that NFKC, blank removal, upper-casing or bracket unification would change.
 DOC_NEEDS_FIX = r"[\s\[\]()【】〖〗a-z\u3000\uff01-\uff5e]"
 
@@ -76,22 +85,36 @@ def normalise(raw: pl.DataFrame, spec: KindSpec) -> pl.DataFrame:
     present = [f for f in spec.fields if f.code in raw.columns]
     # polars' default strip (Unicode White_Space) is the fast path; zero-width characters are
     # non-ASCII, so code-like fields lose them in the NFKC step below.
-    trimmed = raw.lazy().select(
-        pl.col(ROW), *(pl.col(f.code).str.strip_chars() for f in present)
-    ).collect()
-    flags = trimmed.lazy().select(
-        *(
-            (pl.col(f.code).str.len_bytes() != pl.col(f.code).str.len_chars())
-            .any()
-            .alias(f"{f.code}|nfkc")
-            for f in present
-            if is_nfkc_field(f)
-        ),
-        *(pl.col(f.code).str.contains("[a-z]").any().alias(f"{f.code}|upper") for f in present
-          if f.is_code),
-        *((pl.col(f.code).is_in(blank_variants()) | (pl.col(f.code) == "")).any().alias(
-            f"{f.code}|blank") for f in present),
-    ).collect().row(0, named=True)
+    trimmed = (
+        raw.lazy()
+        .select(pl.col(ROW), *(pl.col(f.code).str.strip_chars() for f in present))
+        .collect()
+    )
+    flags = (
+        trimmed.lazy()
+        .select(
+            *(
+                (pl.col(f.code).str.len_bytes() != pl.col(f.code).str.len_chars())
+                .any()
+                .alias(f"{f.code}|nfkc")
+                for f in present
+                if is_nfkc_field(f)
+            ),
+            *(
+                pl.col(f.code).str.contains("[a-z]").any().alias(f"{f.code}|upper")
+                for f in present
+                if f.is_code
+            ),
+            *(
+                (pl.col(f.code).is_in(blank_variants()) | (pl.col(f.code) == ""))
+                .any()
+                .alias(f"{f.code}|blank")
+                for f in present
+            ),
+        )
+        .collect()
+        .row(0, named=True)
+    )
 
     v = pl.col("v")
     columns = [trimmed[ROW]]

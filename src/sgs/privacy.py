@@ -26,9 +26,7 @@ def personal_id_fields() -> frozenset[str]:
 def mask_id(s: pl.Expr) -> pl.Expr:
     """Keep the first 6 and last 4 characters; short values keep only their first and last."""
     n = s.str.len_chars()
-    long = pl.concat_str(
-        [s.str.head(6), pl.lit(_STARS).str.slice(0, n - 10), s.str.tail(4)]
-    )
+    long = pl.concat_str([s.str.head(6), pl.lit(_STARS).str.slice(0, n - 10), s.str.tail(4)])
     short = pl.concat_str([s.str.head(1), pl.lit(_STARS).str.slice(0, n - 2), s.str.tail(1)])
     return (
         pl.when(s.is_null())

@@ -218,9 +218,7 @@ def _python_csv(text: str, index: int, delimiter: str, width: int) -> pl.DataFra
     rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))[index + 1 :]
     wide = max([width, *(len(r) for r in rows)])
     columns = [[(r[i] if i < len(r) else None) for r in rows] for i in range(wide)]
-    return pl.DataFrame(
-        {f"c{i}": pl.Series(col, dtype=pl.String) for i, col in enumerate(columns)}
-    )
+    return pl.DataFrame({f"c{i}": pl.Series(col, dtype=pl.String) for i, col in enumerate(columns)})
 
 
 def _ensure_width(body: pl.DataFrame, width: int) -> pl.DataFrame:
@@ -267,7 +265,9 @@ def _read_excel(path: Path, fmt: str) -> _Table:
     try:
         book = CalamineWorkbook.from_path(str(path))
     except Exception as exc:
-        raise FileRefused("unreadable", f"文件「{path.name}」已损坏或不是有效的 Excel 文件：{exc}") from exc
+        raise FileRefused(
+            "unreadable", f"文件「{path.name}」已损坏或不是有效的 Excel 文件：{exc}"
+        ) from exc
     best: tuple[int, str, list[list[object]], int, int] | None = None
     for name in book.sheet_names:
         try:
@@ -288,11 +288,15 @@ def _read_excel(path: Path, fmt: str) -> _Table:
     data = rows[index + 1 :]
     width = max([len(header), *(len(r) for r in data)]) if data else len(header)
     columns = {
-        f"c{i}": pl.Series([_cell_text(r[i]) if i < len(r) else None for r in data], dtype=pl.String)
+        f"c{i}": pl.Series(
+            [_cell_text(r[i]) if i < len(r) else None for r in data], dtype=pl.String
+        )
         for i in range(width)
     }
-    body = pl.DataFrame(columns) if data else pl.DataFrame(
-        {f"c{i}": pl.Series([], dtype=pl.String) for i in range(width)}
+    body = (
+        pl.DataFrame(columns)
+        if data
+        else pl.DataFrame({f"c{i}": pl.Series([], dtype=pl.String) for i in range(width)})
     )
     header += [None] * (width - len(header))
     return _Table(header, body, index + 1, index + 2, sheet=name)
@@ -376,7 +380,11 @@ def _map(table: _Table, path: Path, kind: Kind | None) -> Upload:
 
     frame = kept.select(pl.col(ROW), *(pl.col(src).alias(dst) for src, dst in rename.items()))
     prefix = spec.prefix
-    if layout == "v1.5" and f"{prefix}_FR_ZJLX" not in frame.columns and f"{prefix}_FR_ZJHM" in frame.columns:
+    if (
+        layout == "v1.5"
+        and f"{prefix}_FR_ZJLX" not in frame.columns
+        and f"{prefix}_FR_ZJHM" in frame.columns
+    ):
         frame = frame.with_columns(
             pl.when(pl.col(f"{prefix}_FR_ZJHM").str.strip_chars().str.len_bytes() > 0)
             .then(pl.lit("身份证"))

@@ -38,6 +38,7 @@ def list_col(code: str) -> str:
 def status_col(code: str) -> str:
     return f"__status_{code}"
 
+
 ID_CARD = "身份证"
 OTHER = "其他"
 
@@ -99,9 +100,7 @@ class _Builder:
         if f.required_if_category:
             cat_field = self.spec.category
             assert cat_field is not None
-            has = pl.col(list_col(cat_field)).list.eval(
-                pl.element().is_in(f.required_if_category)
-            )
+            has = pl.col(list_col(cat_field)).list.eval(pl.element().is_in(f.required_if_category))
             cond = f"处罚类别含{'、'.join(f.required_if_category[:2])}等"
             if len(f.required_if_category) == 1:
                 cond = f"处罚类别含{f.required_if_category[0]}"
@@ -129,8 +128,9 @@ class _Builder:
             if f.other_prefix:
                 good = good | item.str.starts_with(OTHER)
             ok = items.list.eval(good).list.all()
-            self.add(f, "allowed_values", pl.when(pl.col(f.code).is_not_null()).then(ok),
-                     allowed=shown)
+            self.add(
+                f, "allowed_values", pl.when(pl.col(f.code).is_not_null()).then(ok), allowed=shown
+            )
             if f.other_prefix:
                 bare = items.list.eval(
                     item.str.starts_with(OTHER) & ~item.str.contains(r"^其他-.+")
@@ -141,7 +141,9 @@ class _Builder:
         good = col.is_in(allowed)
         if f.other_prefix:
             good = good | col.str.starts_with(OTHER)
-            self.add(f, "other_qualified", ~col.str.starts_with(OTHER) | col.str.contains(r"^其他-.+"))
+            self.add(
+                f, "other_qualified", ~col.str.starts_with(OTHER) | col.str.contains(r"^其他-.+")
+            )
         self.add(f, "allowed_values", good, allowed=shown)
 
     # -- identifiers ----------------------------------------------------------------------

@@ -5,19 +5,56 @@ One ``Column`` per field of the catalogue, one ``Check`` per rule, labelled ``FI
 expressions over the normalised frame and may read other columns, so cross-field rules stay
 column checks on the field that must change.
 
-Importing pandera costs about a second, so this module is only imported when a file is
-actually validated (see :func:`sgs.validation.preload`).
+Importing pandera costs about a second, most of it pandas, which pandera's polars API does
+not use: pandera imports it only to offer its pandas API at top level, and skips it cleanly
+when pandas is absent.  So unless pandas is already loaded, pandera is imported with pandas
+hidden (:func:`_pandas_hidden`); this module is imported in the background while a file is
+read (see :func:`sgs.validation.preload`).
 """
 
 from __future__ import annotations
 
+import importlib.abc
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 
-import pandera.polars as pa
 import polars as pl
 
-from sgs.catalogue import Kind, load_catalogue
-from sgs.rules import Rule, build_rules
+
+class _HidePandas(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == "pandas" or name.startswith("pandas."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+@contextmanager
+def _pandas_hidden() -> Iterator[None]:
+    if "pandas" in sys.modules:
+        yield
+        return
+    finder = _HidePandas()
+    sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)
+
+
+with _pandas_hidden():
+    import pandera.polars as pa
+
+    try:  # pandera looks for its pandas backends on first validation; answer "none" now.
+        from pandera.backends.register_checks import _load_get_backend_types_from_mro
+
+        _load_get_backend_types_from_mro()
+    except ImportError:  # pragma: no cover - a pandera without this cache imports pandas later
+        pass
+
+from sgs.catalogue import Kind, load_catalogue  # noqa: E402
+from sgs.rules import Rule, build_rules  # noqa: E402
 
 
 def _check(rule: Rule) -> pa.Check:

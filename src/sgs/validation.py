@@ -106,12 +106,7 @@ def build_errors(upload: Upload, failures: pl.DataFrame) -> pl.DataFrame:
                 values.gather(part["index"]).alias("value"),
             )
         )
-    return (
-        pl.concat(parts)
-        .sort(["row", "_order"])
-        .select(list(ERROR_SCHEMA))
-        .cast(ERROR_SCHEMA)
-    )
+    return pl.concat(parts).sort(["row", "_order"]).select(list(ERROR_SCHEMA)).cast(ERROR_SCHEMA)
 
 
 def validate_upload(upload: Upload, received: date | None = None) -> Validation:

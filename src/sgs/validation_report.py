@@ -125,7 +125,9 @@ def print_summary(file: Path, result: Validation, limit: int) -> None:
             sev = SEVERITY_ZH[r["severity"]]
             lines.append(f"  第 {r['row']} 行 [{sev}] {r['message']}；原值：{value}")
         if result.errors.height > shown.height:
-            lines.append(f"  …… 其余 {result.errors.height - shown.height} 处请用 --out 导出问题清单。")
+            lines.append(
+                f"  …… 其余 {result.errors.height - shown.height} 处请用 --out 导出问题清单。"
+            )
         verdict = "有记录不符合数据标准" if not result.ok else "全部记录符合数据标准（有警告）"
         lines.append(f"结论：{verdict}。")
     print("\n".join(lines))

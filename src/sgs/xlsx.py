@@ -42,7 +42,9 @@ def neutralised(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(neutralise_formula(pl.col(c)).alias(c) for c in text)
 
 
-def write_workbook(path: str | Path, sheets: list[Sheet], generated: datetime | None = None) -> Path:
+def write_workbook(
+    path: str | Path, sheets: list[Sheet], generated: datetime | None = None
+) -> Path:
     """Write ``sheets`` to an XLSX file; the header row of each table is frozen."""
     import xlsxwriter
 
@@ -84,7 +86,7 @@ def write_workbook(path: str | Path, sheets: list[Sheet], generated: datetime | 
     return path
 
 
-def _write_cell(ws, i: int, j: int, value: object, col: Column, fmt: dict) -> None:  # noqa: ANN001
+def _write_cell(ws, i: int, j: int, value: object, col: Column, fmt: dict) -> None:
     if value is None:
         if col.kind == "percent":
             ws.write_string(i, j, "—", fmt["percent"])
