@@ -126,7 +126,8 @@ def normalise(raw: pl.DataFrame, spec: KindSpec) -> pl.DataFrame:
         if flags.get(f"{f.code}|nfkc"):
             fix = v.str.normalize("NFKC").str.strip_chars(WHITESPACE)
             s = changed_only(s, fix, s.str.len_bytes() != s.str.len_chars())
-        if flags.get(f"{f.code}|upper"):
+        # NFKC can produce lower-case letters (full-width ｘ -> x): look again after it.
+        if f.is_code and (flags.get(f"{f.code}|upper") or flags.get(f"{f.code}|nfkc")):
             s = changed_only(s, v.str.to_uppercase(), s.str.contains("[a-z]"))
         if flags.get(f"{f.code}|blank") or flags.get(f"{f.code}|nfkc"):
             blank = (s.is_in(blank_variants()) | (s == "")).fill_null(False)

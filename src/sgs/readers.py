@@ -259,14 +259,17 @@ def _cell_text(value: object) -> str | None:
     return str(value)
 
 
-def _read_excel(path: Path, fmt: str) -> _Table:
+def _read_excel(path: Path) -> _Table:
     from python_calamine import CalamineWorkbook
 
     try:
-        book = CalamineWorkbook.from_path(str(path))
+        # from_filelike sniffs the content; from_path would trust the file name's extension.
+        with path.open("rb") as fh:
+            book = CalamineWorkbook.from_filelike(fh)
     except Exception as exc:
         raise FileRefused(
-            "unreadable", f"文件「{path.name}」已损坏或不是有效的 Excel 文件：{exc}"
+            "unreadable",
+            f"文件「{path.name}」已损坏或不是有效的 Excel 文件，请重新导出后上传。（技术信息：{exc}）",
         ) from exc
     best: tuple[int, str, list[list[object]], int, int] | None = None
     for name in book.sheet_names:
@@ -422,7 +425,7 @@ def read_upload(path: str | Path, kind: Kind | None = None) -> Upload:
     if not path.is_file():
         raise FileRefused("unreadable", f"找不到文件「{path}」。")
     fmt = sniff_format(path)
-    table = _read_csv(path) if fmt == "csv" else _read_excel(path, fmt)
+    table = _read_csv(path) if fmt == "csv" else _read_excel(path)
     upload = _map(table, path, kind)
     upload.format = fmt
     return upload
