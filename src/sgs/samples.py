@@ -30,6 +30,7 @@ from sgs import sample_vocab as vocab
 from sgs.catalogue import Kind, load_catalogue
 from sgs.units import load_units, resolve_unit
 
+Rng = np.random.Generator
 EPOCH = date(1970, 1, 1)
 # How clerks write dates: the standard's notation mostly, ISO or Chinese now and then.
 DATE_STYLES = ("%Y/%m/%d", "%Y-%m-%d", "%Y年%-m月%-d日")
@@ -39,10 +40,12 @@ SUBJECT_WEIGHTS = {"L": 0.55, "I": 0.25, "N": 0.2}
 LEGAL, INDIVIDUAL, NATURAL = 0, 1, 2
 SUBJECT_LETTERS = "LIN"
 # Subject fields without the kind prefix, in template order.
+# fmt: off
 SUBJECT_FIELDS = (
     "XDR_MC", "XDR_LB", "XDR_SHXYM", "XDR_GSZC", "XDR_ZZJG", "XDR_SWDJ", "XDR_SYDW", "XDR_SHZZ",
     "FRDB", "FR_ZJLX", "FR_ZJHM", "XDR_ZJLX", "XDR_ZJHM",
 )
+# fmt: on
 ID_CARD = "身份证"
 # Average number of records per subject: companies come back for several permits.
 RECORDS_PER_SUBJECT = 3
@@ -86,6 +89,7 @@ def generate(
     start: date = date(2026, 1, 1),
     end: date = date(2026, 10, 31),
     received: date | None = None,
+    serial_start: int = 1,
 ) -> Sample:
     """``n`` records of ``kind`` ("permit" | "penalty"), the same for the same arguments.
 
@@ -93,9 +97,11 @@ def generate(
     the upload date the validator must be given.  With ``defect_rate`` 0 every row passes every
     rule, warnings included; otherwise ``round(n * defect_rate)`` rows carry exactly one defect
     each.  ``unit`` (a USCC or full name from ``config/units.csv``) puts every row in that
-    unit; by default rows spread over all units.
+    unit; by default rows spread over all units.  Document numbers count from
+    ``serial_start`` per unit and year, so consecutive files of one unit can continue the
+    numbering instead of reusing it (which would read as re-submissions).
     """
-    from sgs.sample_defects import inject
+    from sgs.sample_defects import inject  # it imports RowFacts from here
 
     cat = load_catalogue()
     spec = cat.kind(kind)
@@ -103,6 +109,8 @@ def generate(
         raise ValueError("n must be >= 0")
     if not 0.0 <= defect_rate <= 1.0:
         raise ValueError("defect_rate must be within [0, 1]")
+    if serial_start < 1:
+        raise ValueError("serial_start must be >= 1")
     received = received or end
     last = min(end, received)
     if last < start:
@@ -112,7 +120,9 @@ def generate(
 
     rng = np.random.default_rng(seed)
     units = _units(unit)
-    columns, facts = _build(kind, n, rng, units, _days(start), _days(last), _days(received))
+    columns, facts = _build(
+        kind, n, rng, units, _days(start), _days(last), _days(received), serial_start
+    )
     frame = pl.DataFrame(columns).select(spec.codes)
     frame, defects = inject(frame, facts, defect_rate, rng)
     return Sample(kind, frame, defects, received)
@@ -125,7 +135,7 @@ def _days(d: date) -> int:
     return (d - EPOCH).days
 
 
-def _choice(rng: np.random.Generator, k: int, rows: int, weights: Sequence[float] | None = None):
+def _choice(rng: Rng, k: int, rows: int, weights: Sequence[float] | None = None) -> np.ndarray:
     p = None if weights is None else np.asarray(weights, dtype=float) / np.sum(weights)
     return rng.choice(k, size=rows, p=p)
 
@@ -172,7 +182,7 @@ def _add_months(days: np.ndarray, months: np.ndarray) -> np.ndarray:
     return shifted.to_series().cast(pl.Int32).to_numpy().astype(np.int64)
 
 
-def _decision_days(rng: np.random.Generator, n: int, first: int, last: int) -> np.ndarray:
+def _decision_days(rng: Rng, n: int, first: int, last: int) -> np.ndarray:
     """Uniform over the period, most weekend days moved to the adjacent workday."""
     days = rng.integers(first, last + 1, n)
     weekday = (days + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
@@ -228,7 +238,9 @@ def _units(unit: str | None) -> list[_Unit]:
     rows = [resolve_unit(unit, table)] if unit else table.iter_rows(named=True)
     return [
         _Unit(
-            r["code"], r["name"], _unit_prefix(r["name"], r["type"]),
+            r["code"],
+            r["name"],
+            _unit_prefix(r["name"], r["type"]),
             _unit_profiles(r["name"], r["type"]),
         )
         for r in rows
@@ -242,7 +254,7 @@ def _unit_weight(u: _Unit, kind: str) -> float:
     return p.permit_weight if kind == "permit" else p.penalty_weight
 
 
-def _assign_units(rng, n: int, units: list[_Unit], kind: str) -> tuple[np.ndarray, np.ndarray]:
+def _assign_units(rng: Rng, n: int, units: list[_Unit], kind: str) -> tuple[np.ndarray, np.ndarray]:
     """(unit index, profile index) per row."""
     unit_idx = _choice(rng, len(units), n, [_unit_weight(u, kind) for u in units])
     profile_idx = np.empty(n, dtype=np.int64)
@@ -257,7 +269,7 @@ def _assign_units(rng, n: int, units: list[_Unit], kind: str) -> tuple[np.ndarra
     return unit_idx, profile_idx
 
 
-def _subjects_for(rng, flags: np.ndarray, flag_values: Sequence[str]) -> np.ndarray:
+def _subjects_for(rng: Rng, flags: np.ndarray, flag_values: Sequence[str]) -> np.ndarray:
     """A subject class per row, among the letters its permit type / violation allows."""
     subject = np.empty(len(flags), dtype=np.int8)
     for f, letters in enumerate(flag_values):
@@ -271,7 +283,7 @@ def _subjects_for(rng, flags: np.ndarray, flag_values: Sequence[str]) -> np.ndar
 # ----------------------------------------------------------------------------- subjects
 
 
-def _person_names(rng, m: int) -> pl.Series:
+def _person_names(rng: Rng, m: int) -> pl.Series:
     surname = _take(list(vocab.SURNAMES), rng.integers(0, len(vocab.SURNAMES), m))
     chars = list(vocab.GIVEN_CHARS)
     first = _take(chars, rng.integers(0, len(chars), m))
@@ -279,7 +291,7 @@ def _person_names(rng, m: int) -> pl.Series:
     return pl.select(pl.concat_str([surname, first, second], ignore_nulls=True)).to_series()
 
 
-def _birth_days(rng, m: int, latest: int) -> np.ndarray:
+def _birth_days(rng: Rng, m: int, latest: int) -> np.ndarray:
     """Birth dates in 1950–2004, and at least 18 years before the earliest decision."""
     hi = min(_days(date(2004, 12, 31)), latest)
     lo = min(_days(date(1950, 1, 1)), hi - 365)
@@ -290,7 +302,7 @@ def _region_matrix(codes: Sequence[str], index: np.ndarray) -> sc.Matrix:
     return sc.to_matrix(list(codes), 6)[index]
 
 
-def _county_regions(rng, county: np.ndarray) -> sc.Matrix:
+def _county_regions(rng: Rng, county: np.ndarray) -> sc.Matrix:
     """One of each county's division codes (old or new)."""
     flat = [c for _, codes in vocab.COUNTIES for c in codes]
     offsets = np.cumsum([0] + [len(codes) for _, codes in vocab.COUNTIES])[:-1]
@@ -299,7 +311,7 @@ def _county_regions(rng, county: np.ndarray) -> sc.Matrix:
     return _region_matrix(flat, pick)
 
 
-def _legal_pool(rng, m: int, birth_latest: int) -> pl.DataFrame:
+def _legal_pool(rng: Rng, m: int, birth_latest: int) -> pl.DataFrame:
     """法人及非法人组织: companies (91), cooperatives (93), public institutions (12), NGOs (52)."""
     sub = _choice(rng, 4, m, (0.8, 0.07, 0.06, 0.07))
     heads = sc.to_matrix(["91", "93", "12", "52"], 2)[sub]
@@ -316,8 +328,10 @@ def _legal_pool(rng, m: int, birth_latest: int) -> pl.DataFrame:
     county_name = _take([c for c, _ in vocab.COUNTIES], county)
     city_prefix = _take(vocab.COMPANY_PREFIXES, rng.integers(0, len(vocab.COMPANY_PREFIXES), m))
     prefix = pl.select(
-        pl.when(pl.Series(place == 2)).then(county_name)
-        .when(pl.Series(place == 1)).then(pl.lit("山西"))
+        pl.when(pl.Series(place == 2))
+        .then(county_name)
+        .when(pl.Series(place == 1))
+        .then(pl.lit("山西"))
         .otherwise(city_prefix)
     ).to_series()
     trade = _take(vocab.TRADE_NAMES, rng.integers(0, len(vocab.TRADE_NAMES), m))
@@ -327,13 +341,19 @@ def _legal_pool(rng, m: int, birth_latest: int) -> pl.DataFrame:
 
     company = _concat(prefix, trade, draw(vocab.INDUSTRIES), draw(vocab.COMPANY_FORMS))
     coop = _concat(county_name, trade, draw(vocab.COOP_KINDS))
-    owner = pl.select(pl.when(pl.Series(rng.random(m) < 0.4)).then(pl.lit("长治市"))
-                      .otherwise(county_name)).to_series()
+    owner = pl.select(
+        pl.when(pl.Series(rng.random(m) < 0.4)).then(pl.lit("长治市")).otherwise(county_name)
+    ).to_series()
     institution = _concat(owner, draw(vocab.PUBLIC_INSTITUTIONS))
     social = _concat(owner, trade, draw(vocab.SOCIAL_ORGS))
     s = pl.Series(sub)
     name = pl.select(
-        pl.when(s == 0).then(company).when(s == 1).then(coop).when(s == 2).then(institution)
+        pl.when(s == 0)
+        .then(company)
+        .when(s == 1)
+        .then(coop)
+        .when(s == 2)
+        .then(institution)
         .otherwise(social)
     ).to_series()
 
@@ -346,7 +366,9 @@ def _legal_pool(rng, m: int, birth_latest: int) -> pl.DataFrame:
     shzz = _concat("晋长民证字第", sc.to_series(sc.random_chars(rng, sc.DIGITS, m, 4)), "号")
     gszc = sc.to_series(sc.registration_numbers(rng, region))
     return _subject_frame(
-        rng, m, birth_latest,
+        rng,
+        m,
+        birth_latest,
         XDR_MC=name,
         XDR_LB=vocab_constant(load_catalogue().subject_types["legal"], m),
         XDR_SHXYM=uscc,
@@ -360,7 +382,7 @@ def _legal_pool(rng, m: int, birth_latest: int) -> pl.DataFrame:
     )
 
 
-def _individual_pool(rng, m: int, birth_latest: int) -> pl.DataFrame:
+def _individual_pool(rng: Rng, m: int, birth_latest: int) -> pl.DataFrame:
     """个体工商户: shops with a 92 credit code; 法定代表人 holds the operator."""
     county = rng.integers(0, len(vocab.COUNTIES), m)
     region = _county_regions(rng, county)
@@ -371,15 +393,19 @@ def _individual_pool(rng, m: int, birth_latest: int) -> pl.DataFrame:
     trade = _take(vocab.TRADE_NAMES, rng.integers(0, len(vocab.TRADE_NAMES), m))
     style = pl.Series(_choice(rng, 3, m, (0.6, 0.2, 0.2)))
     shop_name = pl.select(
-        pl.when(style == 0).then(trade)
-        .when(style == 1).then(pl.concat_str([surname, pl.lit("记")]))
+        pl.when(style == 0)
+        .then(trade)
+        .when(style == 1)
+        .then(pl.concat_str([surname, pl.lit("记")]))
         .otherwise(pl.concat_str([pl.lit("老"), surname]))
     ).to_series()
     shop = _take(vocab.SHOP_KINDS, rng.integers(0, len(vocab.SHOP_KINDS), m))
     name = _concat(_take([c for c, _ in vocab.COUNTIES], county), shop_name, shop)
     gszc = sc.to_series(sc.registration_numbers(rng, region))
     return _subject_frame(
-        rng, m, birth_latest,
+        rng,
+        m,
+        birth_latest,
         XDR_MC=name,
         XDR_LB=vocab_constant(load_catalogue().subject_types["individual"], m),
         XDR_SHXYM=uscc,
@@ -389,12 +415,14 @@ def _individual_pool(rng, m: int, birth_latest: int) -> pl.DataFrame:
     )
 
 
-def _natural_pool(rng, m: int, birth_latest: int) -> pl.DataFrame:
+def _natural_pool(rng: Rng, m: int, birth_latest: int) -> pl.DataFrame:
     """自然人: a name and a resident ID born in 长治; no codes, no 法定代表人."""
     regions = _region_matrix(vocab.PERSON_REGIONS, rng.integers(0, len(vocab.PERSON_REGIONS), m))
     ids = sc.to_series(sc.resident_ids(rng, regions, _birth_days(rng, m, birth_latest)))
     return _subject_frame(
-        rng, m, birth_latest,
+        rng,
+        m,
+        birth_latest,
         XDR_MC=_person_names(rng, m),
         XDR_LB=vocab_constant(load_catalogue().natural_type, m),
         XDR_ZJLX=vocab_constant(ID_CARD, m),
@@ -407,7 +435,9 @@ def vocab_constant(value: str, m: int) -> pl.Series:
     return pl.Series([value], dtype=pl.String).gather(np.zeros(m, dtype=np.int64))
 
 
-def _subject_frame(rng, m: int, birth_latest: int, fr_share: float, **columns) -> pl.DataFrame:
+def _subject_frame(
+    rng: Rng, m: int, birth_latest: int, fr_share: float, **columns: pl.Series
+) -> pl.DataFrame:
     """All subject fields (nulls where a pool has none), with the legal representative's ID."""
     if fr_share:
         has_id = rng.random(m) < fr_share
@@ -421,7 +451,7 @@ def _subject_frame(rng, m: int, birth_latest: int, fr_share: float, **columns) -
     return pl.DataFrame({f: columns.get(f, null).alias(f) for f in SUBJECT_FIELDS})
 
 
-def _subjects(rng, subject: np.ndarray, birth_latest: int) -> pl.DataFrame:
+def _subjects(rng: Rng, subject: np.ndarray, birth_latest: int) -> pl.DataFrame:
     """Subject fields per row, drawn with repetition from a pool per subject class."""
     makers = (_legal_pool, _individual_pool, _natural_pool)
     pools, offsets, sizes = [], [], []
@@ -445,46 +475,85 @@ def _subjects(rng, subject: np.ndarray, birth_latest: int) -> pl.DataFrame:
 # ----------------------------------------------------------------------------- record kinds
 
 
-def _build(kind, n, rng, units, first, last, received) -> tuple[dict[str, pl.Series], RowFacts]:
+@dataclass(frozen=True)
+class _Base:
+    """What both record kinds share: the random stream, who decided, when, in which style."""
+
+    rng: np.random.Generator
+    n: int
+    units: list[_Unit]
+    unit_idx: np.ndarray
+    profile_idx: np.ndarray
+    style: np.ndarray
+    decision: np.ndarray  # days since 1970-01-01
+    birth_latest: int  # days; people are adults at the earliest decision
+    received: int  # days
+
+
+def _build(
+    kind: str,
+    n: int,
+    rng: Rng,
+    units: list[_Unit],
+    first: int,
+    last: int,
+    received: int,
+    serial_start: int,
+) -> tuple[dict[str, pl.Series], RowFacts]:
     unit_idx, profile_idx = _assign_units(rng, n, units, kind)
     style = _choice(rng, len(DATE_STYLES), n, DATE_STYLE_WEIGHTS).astype(np.int8)
     decision = _decision_days(rng, n, first, last)
-    birth_latest = first - 18 * 366
+    base = _Base(rng, n, units, unit_idx, profile_idx, style, decision, first - 18 * 366, received)
     build = _permit_columns if kind == "permit" else _penalty_columns
-    return build(rng, n, units, unit_idx, profile_idx, style, decision, birth_latest, received)
+    columns, facts = build(base)
+    abbr = columns.pop("__abbr")
+    number = _document_numbers(units, unit_idx, abbr, decision, serial_start)
+    columns[f"{facts.prefix}_WSH"] = number.alias(f"{facts.prefix}_WSH")
+    return columns, facts
 
 
 def _document_numbers(
-    units: list[_Unit], unit_idx: np.ndarray, abbr: pl.Series, decision: np.ndarray
+    units: list[_Unit], unit_idx: np.ndarray, abbr: pl.Series, decision: np.ndarray, first: int
 ) -> pl.Series:
     """〔year〕 and a serial counted per unit and year in decision order: unique per unit."""
     year = pl.Series(decision.astype(np.int32)).cast(pl.Date).dt.year()
     frame = pl.DataFrame({"u": unit_idx, "y": year, "d": decision, "abbr": abbr})
-    serial = pl.col("d").rank("ordinal").over("u", "y")
+    serial = pl.col("d").rank("ordinal").over("u", "y") + (first - 1)
     prefix = _take([u.prefix for u in units], unit_idx)
     return frame.select(
         pl.concat_str(
-            [pl.lit(prefix), pl.col("abbr"), pl.lit("〔"), pl.col("y").cast(pl.String),
-             pl.lit("〕"), serial.cast(pl.String), pl.lit("号")]
+            [
+                pl.lit(prefix),
+                pl.col("abbr"),
+                pl.lit("〔"),
+                pl.col("y").cast(pl.String),
+                pl.lit("〕"),
+                serial.cast(pl.String),
+                pl.lit("号"),
+            ]
         )
     ).to_series()
 
 
-def _remarks(rng, n: int, choices: Sequence[str]) -> pl.Series:
+def _remarks(rng: Rng, n: int, choices: Sequence[str]) -> pl.Series:
     return _where(rng.random(n) < 0.12, _take(choices, rng.integers(0, len(choices), n)))
 
 
-def _unit_columns(units, unit_idx, name_col: str, code_col: str, src_col: str, src_code_col: str):
-    names = _take([u.name for u in units], unit_idx)
-    codes = _take([u.code for u in units], unit_idx)
+def _unit_columns(
+    b: _Base, name_col: str, code_col: str, src_col: str, src_code_col: str
+) -> dict[str, pl.Series]:
+    """The deciding authority is also the data source: units report their own decisions."""
+    names = _take([u.name for u in b.units], b.unit_idx)
+    codes = _take([u.code for u in b.units], b.unit_idx)
     return {name_col: names, code_col: codes, src_col: names, src_code_col: codes}
 
 
-def _permit_columns(rng, n, units, unit_idx, profile_idx, style, decision, birth_latest, received):
+def _permit_columns(b: _Base) -> tuple[dict[str, pl.Series], RowFacts]:
+    rng, n, decision, style = b.rng, b.n, b.decision, b.style
     types = [(pi, t) for pi, p in enumerate(vocab.PROFILES) for t in p.permits]
     type_idx = np.empty(n, dtype=np.int64)
-    for pi, p in enumerate(vocab.PROFILES):
-        rows = np.flatnonzero(profile_idx == pi)
+    for pi in range(len(vocab.PROFILES)):
+        rows = np.flatnonzero(b.profile_idx == pi)
         ids = [i for i, (q, _) in enumerate(types) if q == pi]
         w = [types[i][1].weight for i in ids]
         type_idx[rows] = np.asarray(ids)[_choice(rng, len(ids), len(rows), w)]
@@ -492,7 +561,7 @@ def _permit_columns(rng, n, units, unit_idx, profile_idx, style, decision, birth
     flag_values = sorted({t.subjects for t in spec})
     flags = np.asarray([flag_values.index(t.subjects) for t in spec])[type_idx]
     subject = _subjects_for(rng, flags, flag_values)
-    cols = _prefixed("XK", _subjects(rng, subject, birth_latest))
+    cols = _prefixed("XK", _subjects(rng, subject, b.birth_latest))
 
     # Contents: one of the type's variants.
     contents = [c for t in spec for c in t.contents]
@@ -509,11 +578,13 @@ def _permit_columns(rng, n, units, unit_idx, profile_idx, style, decision, birth
     )
     number_prefix = _take([t.number[0] if t.number else None for t in spec], type_idx)
     widths = np.asarray([t.number[1] if t.number else 1 for t in spec])[type_idx]
-    serial = (rng.random(n) * 10.0 ** widths).astype(np.int64)
+    serial = (rng.random(n) * 10.0**widths).astype(np.int64)
     number = pl.select(
         pl.concat_str(
-            [pl.lit(number_prefix), pl.lit(pl.Series(serial)).cast(pl.String)
-             .str.zfill(pl.lit(pl.Series(widths)))]
+            [
+                pl.lit(number_prefix),
+                pl.lit(pl.Series(serial)).cast(pl.String).str.zfill(pl.lit(pl.Series(widths))),
+            ]
         )
     ).to_series()
     abbr = _concat(
@@ -523,7 +594,7 @@ def _permit_columns(rng, n, units, unit_idx, profile_idx, style, decision, birth
     status = _take(("有效", "1", "无效", "2"), _choice(rng, 4, n, (0.55, 0.38, 0.04, 0.03)))
     cols |= {
         "XK_XKWS": _take([t.title for t in spec], type_idx),
-        "XK_WSH": _document_numbers(units, unit_idx, abbr, decision),
+        "__abbr": abbr,
         "XK_XKLB": _take([t.category for t in spec], type_idx),
         "XK_XKZS": _take([t.certificate for t in spec], type_idx),
         "XK_XKBH": number,
@@ -534,8 +605,8 @@ def _permit_columns(rng, n, units, unit_idx, profile_idx, style, decision, birth
         "XK_ZT": status,
         "BZ": _remarks(rng, n, vocab.PERMIT_REMARKS),
     }
-    cols |= _unit_columns(units, unit_idx, "XK_XKJG", "XK_XKJGDM", "XK_LYDW", "XK_LYDWDM")
-    facts = RowFacts("permit", "XK", subject, style, decision, valid_from, None, received)
+    cols |= _unit_columns(b, "XK_XKJG", "XK_XKJGDM", "XK_LYDW", "XK_LYDWDM")
+    facts = RowFacts("permit", "XK", subject, style, decision, valid_from, None, b.received)
     return {k: v.alias(k) for k, v in cols.items()}, facts
 
 
@@ -560,12 +631,13 @@ CONFISCATION = ("没收违法所得", "没收非法财物")
 LICENCE = ("暂扣许可证件", "吊销许可证件")
 
 
-def _penalty_columns(rng, n, units, unit_idx, profile_idx, style, decision, birth_latest, received):
+def _penalty_columns(b: _Base) -> tuple[dict[str, pl.Series], RowFacts]:
+    rng, n, decision, style = b.rng, b.n, b.decision, b.style
     # One entry per (violation, penalty option); rows pick a violation, then an option.
     violations = [(pi, v) for pi, p in enumerate(vocab.PROFILES) for v in p.violations]
     viol_idx = np.empty(n, dtype=np.int64)
-    for pi, p in enumerate(vocab.PROFILES):
-        rows = np.flatnonzero(profile_idx == pi)
+    for pi in range(len(vocab.PROFILES)):
+        rows = np.flatnonzero(b.profile_idx == pi)
         ids = [i for i, (q, _) in enumerate(violations) if q == pi]
         viol_idx[rows] = np.asarray(ids)[rng.integers(0, len(ids), len(rows))]
     spec = [v for _, v in violations]
@@ -577,7 +649,7 @@ def _penalty_columns(rng, n, units, unit_idx, profile_idx, style, decision, birt
     flag_values = sorted({v.subjects for v in spec})
     flags = np.asarray([flag_values.index(v.subjects) for v in spec])[viol_idx]
     subject = _subjects_for(rng, flags, flag_values)
-    cols = _prefixed("CF", _subjects(rng, subject, birth_latest))
+    cols = _prefixed("CF", _subjects(rng, subject, b.birth_latest))
 
     has = {
         "fine": np.asarray(["罚款" in o for _, o in options])[opt_idx],
@@ -632,7 +704,7 @@ def _penalty_columns(rng, n, units, unit_idx, profile_idx, style, decision, birt
     publish_to = np.where(period > 0, valid_to, _add_months(decision, np.full(n, 36)))
     abbr = _take([vocab.PROFILES[pi].penalty_abbr for pi, _ in violations], viol_idx)
     cols |= {
-        "CF_WSH": _document_numbers(units, unit_idx, abbr, decision),
+        "__abbr": abbr,
         "CF_WFXW": _take([v.name for v in spec], viol_idx),
         "CF_SY": _concat("经查，当事人", cols["CF_XDR_MC"], _take(facts_list, fact_idx)),
         "CF_YJ": _take([v.basis for v in spec], viol_idx),
@@ -640,16 +712,14 @@ def _penalty_columns(rng, n, units, unit_idx, profile_idx, style, decision, birt
         "CF_NR": content,
         "CF_NR_FK": _where(has["fine"], money["fine_wan"]),
         "CF_NR_WFFF": _where(has["conf"], money["conf_wan"]),
-        "CF_NR_ZKDX": _where(
-            has["licence"], _concat(licence_name, "（编号：", licence_no, "）")
-        ),
+        "CF_NR_ZKDX": _where(has["licence"], _concat(licence_name, "（编号：", licence_no, "）")),
         "CF_JDRQ": format_dates(decision, style),
         "CF_YXQ": format_dates(valid_to, style),
         "CF_GSJZQ": format_dates(publish_to, style, rng.random(n) < 0.6),
         "BZ": _remarks(rng, n, vocab.PENALTY_REMARKS),
     }
-    cols |= _unit_columns(units, unit_idx, "CF_CFJG", "CF_CFJGDM", "CF_SJLY", "CF_SJLYDM")
-    facts = RowFacts("penalty", "CF", subject, style, decision, None, fine_yuan, received)
+    cols |= _unit_columns(b, "CF_CFJG", "CF_CFJGDM", "CF_SJLY", "CF_SJLYDM")
+    facts = RowFacts("penalty", "CF", subject, style, decision, None, fine_yuan, b.received)
     return {k: v.alias(k) for k, v in cols.items()}, facts
 
 
@@ -696,7 +766,9 @@ def _header_names(codes: Sequence[str]) -> list[str]:
     return [names.get(c, c) for c in codes]
 
 
-def _write_csv(frame: pl.DataFrame, names: list[str], path: Path, encoding: str, title: str | None):
+def _write_csv(
+    frame: pl.DataFrame, names: list[str], path: Path, encoding: str, title: str | None
+) -> None:
     if encoding not in ("utf-8", "utf-8-sig", "gbk", "gb18030"):
         raise ValueError(f"unsupported CSV encoding {encoding!r}")
     body = frame.rename(dict(zip(frame.columns, names, strict=True))).write_csv()
@@ -788,7 +860,13 @@ def main_sample(
     default because ``out`` may be in a landing folder, where any file is taken as an upload.
     """
     sample = generate(
-        kind, n, seed=seed, defect_rate=defect_rate, unit=unit, start=start, end=end,
+        kind,
+        n,
+        seed=seed,
+        defect_rate=defect_rate,
+        unit=unit,
+        start=start,
+        end=end,
         received=received,
     )
     write_upload(sample.frame, out, headers=headers, encoding=encoding, title=title)
