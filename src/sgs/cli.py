@@ -87,5 +87,102 @@ def validate(
     sys.exit(EXIT_OK if result.ok else EXIT_ERRORS)
 
 
+@main.command()
+@click.argument("kind", type=KIND_CHOICE)
+@click.argument("n", type=click.IntRange(min=0))
+@click.option(
+    "--out", type=click.Path(path_type=Path), required=True, help="输出文件（.csv/.xlsx/.xls）。"
+)
+@click.option("--seed", default=0, show_default=True, help="随机种子；相同种子生成相同数据。")
+@click.option(
+    "--defects", "defect_rate", default=0.0, show_default=True, help="含缺陷记录的比例（0–1）。"
+)
+@click.option("--unit", help="上报单位（统一社会信用代码或全称）；默认分散到各单位。")
+@click.option(
+    "--headers", type=click.Choice(["chinese", "code"]), default="chinese", show_default=True
+)
+@click.option(
+    "--encoding",
+    type=click.Choice(["utf-8", "utf-8-sig", "gbk", "gb18030"]),
+    default="utf-8",
+    show_default=True,
+    help="CSV 编码。",
+)
+@click.option("--title", help="表头上方的标题行。")
+@click.option(
+    "--start", type=ISO_DATE, default="2026-01-01", show_default=True, help="最早决定日期。"
+)
+@click.option(
+    "--end", type=ISO_DATE, default="2026-10-31", show_default=True, help="最晚决定日期。"
+)
+@click.option("--received", type=ISO_DATE, help="上报日期（默认等于 --end）。")
+@click.option("--defects-out", type=click.Path(path_type=Path), help="另存注入缺陷的清单（CSV）。")
+def sample(
+    kind: str,
+    n: int,
+    out: Path,
+    seed: int,
+    defect_rate: float,
+    unit: str | None,
+    headers: str,
+    encoding: str,
+    title: str | None,
+    start: date,
+    end: date,
+    received: date | None,
+    defects_out: Path | None,
+) -> None:
+    """生成 N 条逼真的样例记录（校验码正确、长治市单位），可按比例注入缺陷。"""
+    from sgs.samples import main_sample
+
+    result = main_sample(
+        kind,  # type: ignore[arg-type]
+        n,
+        out,
+        seed=seed,
+        defect_rate=defect_rate,
+        unit=unit,
+        headers=headers,
+        encoding=encoding,
+        title=title,
+        start=start,
+        end=end,
+        received=received,
+        defects_out=defects_out,
+    )
+    click.echo(
+        f"已生成 {result.frame.height} 条记录（其中注入缺陷 {result.defects.height} 处）：{out}"
+    )
+
+
+@main.command()
+@click.option(
+    "--markdown", is_flag=True, help="输出 Markdown 字段表（docs/standard-fields.md 即由此生成）。"
+)
+@click.option("--kind", type=KIND_CHOICE, help="只列出一类记录。")
+def standard(markdown: bool, kind: str | None) -> None:
+    """列出数据标准的全部字段、必填要求与校验规则。"""
+    from sgs.catalogue import KINDS
+    from sgs.standard_docs import markdown_table, standard_markdown
+
+    if markdown and kind is None:
+        click.echo(standard_markdown(), nl=False)
+        return
+    for k in [kind] if kind else KINDS:
+        click.echo(markdown_table(k))  # type: ignore[arg-type]
+        click.echo()
+
+
+@main.command()
+@click.argument("kind", type=KIND_CHOICE)
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="输出的 XLSX 模板。")
+def template(kind: str, out: Path) -> None:
+    """生成空白上报模板（表头按标准顺序，附填写说明）。"""
+    from sgs.standard_docs import write_template
+
+    write_template(kind, out)  # type: ignore[arg-type]
+    click.echo(f"模板已生成：{out}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -2,6 +2,7 @@
 
 sgs is an application run from its checkout (``uv sync`` installs it editable), so the
 catalogue and expectation suites are read from the project folders next to ``src/``.
+``$SGS_CATALOGUE`` points at another catalogue file, to try a changed rule before committing it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS_DIR = PROJECT_ROOT / "schemas"
-CATALOGUE_PATH = SCHEMAS_DIR / "standard.toml"
+CATALOGUE_PATH = Path(os.environ.get("SGS_CATALOGUE") or SCHEMAS_DIR / "standard.toml")
 
 
 def data_root() -> Path:

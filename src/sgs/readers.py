@@ -126,9 +126,11 @@ def _sniff_encoding(prefix: bytes, complete: bool) -> tuple[str, str]:
     text = _decode_prefix(prefix, "utf-8", complete)
     if text is not None:
         return "utf-8", text
-    text = _decode_prefix(prefix, "gb18030", complete)
-    if text is not None:
-        return "gb18030", text
+    # GBK is what units call it; GB18030 (its superset) covers the rare characters beyond it.
+    for encoding in ("gbk", "gb18030"):
+        text = _decode_prefix(prefix, encoding, complete)
+        if text is not None:
+            return encoding, text
     raise FileRefused(
         "unreadable", "无法识别文件编码：文件既不是 UTF-8 也不是 GBK/GB18030 编码的文本或表格。"
     )
@@ -176,7 +178,7 @@ def _read_csv(path: Path) -> _Table:
         body = _polars_csv(source, index, delimiter, len(header))
     except pl.exceptions.ComputeError as exc:
         if "utf-8" in str(exc).lower() and encoding.startswith("utf-8"):
-            # Valid UTF-8 at the start only: re-read the whole file as GB18030.
+            # Valid UTF-8 at the start only (e.g. ASCII headers): re-read as GB18030.
             encoding = "gb18030"
             source = io.BytesIO(_decode_all(path, encoding).encode("utf-8"))
             body = _polars_csv(source, index, delimiter, len(header))
@@ -189,7 +191,8 @@ def _read_csv(path: Path) -> _Table:
 
 def _decode_all(path: Path, encoding: str) -> str:
     try:
-        return path.read_bytes().decode(encoding)
+        # GB18030 decodes every GBK file identically, and also the characters beyond GBK.
+        return path.read_bytes().decode("gb18030" if encoding == "gbk" else encoding)
     except UnicodeDecodeError as exc:
         raise FileRefused(
             "unreadable",

@@ -109,7 +109,9 @@ def print_summary(file: Path, result: Validation, limit: int) -> None:
         lines.append(f"已跳过空行 {up.blank_rows} 行。")
     if up.unknown_columns:
         lines.append(f"未识别的列（保留，不校验）：{'、'.join(up.unknown_columns)}")
-    if result.errors.is_empty():
+    if up.rows == 0:
+        lines.append("结论：文件中没有数据记录。")
+    elif result.errors.is_empty():
         lines.append("结论：全部记录符合数据标准。")
     else:
         lines.append("")

@@ -1,0 +1,157 @@
+"""Benchmark of ``sgs validate`` against a bare ``polars.read_csv`` of the same file.
+
+Run:  .venv/bin/python scripts/benchmark.py [--rows 100000 1000000] [--repeat 3]
+
+For each size it generates a permit CSV with 5% defects (cached in .bench/), then times, as
+whole processes in the same run and alternating: a bare ``polars.read_csv`` of the file, and
+``sgs validate FILE --json`` with the JSON written to a file.  It reports the median wall time,
+rows/s, peak RSS (from wait4, per process) and the ratio.  It also measures, in process, the
+phases of a validation and pandera's per-check overhead: the same rule expressions evaluated
+by pandera (one pass per check) versus all at once in a single polars ``select``.
+
+This is a script, not a test: timing assertions in tests only measure the CI machine's mood.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / ".bench"
+PYTHON = ROOT / ".venv" / "bin" / "python"
+SGS = ROOT / ".venv" / "bin" / "sgs"
+RECEIVED = "2026-11-01"
+
+
+def run(cmd: list[str], stdout_path: Path | None = None) -> tuple[float, float, int]:
+    """Wall seconds, peak RSS in MiB and exit code of one process."""
+    out = stdout_path.open("wb") if stdout_path else subprocess.DEVNULL
+    try:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+    finally:
+        if stdout_path:
+            out.close()  # type: ignore[union-attr]
+    return wall, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+
+
+def ensure_file(rows: int) -> Path:
+    path = BENCH / f"permit_{rows}.csv"
+    if not path.exists():
+        BENCH.mkdir(exist_ok=True)
+        print(f"generating {path.name} …", file=sys.stderr)
+        subprocess.run(
+            [str(SGS), "sample", "permit", str(rows), "--out", str(path), "--defects", "0.05",
+             "--seed", "1", "--received", RECEIVED],
+            check=True,
+        )  # fmt: skip
+    return path
+
+
+def measure(path: Path, repeat: int) -> dict:
+    bare_cmd = [str(PYTHON), "-c", f"import polars as pl; pl.read_csv({str(path)!r})"]
+    sgs_cmd = [str(SGS), "validate", str(path), "--json", "--received", RECEIVED]
+    bare, sgs = [], []
+    for _ in range(repeat):
+        bare.append(run(bare_cmd))
+        sgs.append(run(sgs_cmd, BENCH / "out.json"))
+    rows = sum(1 for _ in path.open("rb")) - 1
+    b = statistics.median(w for w, _, _ in bare)
+    s = statistics.median(w for w, _, _ in sgs)
+    return {
+        "rows": rows,
+        "file_mib": round(path.stat().st_size / 2**20),
+        "bare_s": round(b, 2),
+        "bare_rss_mib": round(max(r for _, r, _ in bare)),
+        "sgs_s": round(s, 2),
+        "sgs_rss_mib": round(max(r for _, r, _ in sgs)),
+        "sgs_exit": sgs[0][2],
+        "ratio": round(s / b, 2),
+        "rows_per_s": round(rows / s),
+        "errors_json_mib": round((BENCH / "out.json").stat().st_size / 2**20, 1),
+    }
+
+
+def phases(path: Path) -> dict:
+    """In-process phase times, and pandera versus one polars select over the same rules."""
+    import polars as pl
+
+    from sgs.catalogue import load_catalogue
+    from sgs.normalise import normalise
+    from sgs.readers import read_upload
+    from sgs.rules import build_rules, prepare
+    from sgs.schema import failure_table, schema_for
+
+    out: dict[str, float] = {}
+    t = time.perf_counter()
+    upload = read_upload(path)
+    out["read"] = time.perf_counter() - t
+    spec = load_catalogue().kind(upload.kind)
+    t = time.perf_counter()
+    norm = normalise(upload.frame, spec)
+    out["normalise"] = time.perf_counter() - t
+    t = time.perf_counter()
+    frame = prepare(norm, spec, date.fromisoformat(RECEIVED))
+    out["prepare (shared work)"] = time.perf_counter() - t
+    schema_for(upload.kind)
+    t = time.perf_counter()
+    failures = failure_table(upload.kind, frame)
+    out["pandera checks"] = time.perf_counter() - t
+    rules = build_rules(upload.kind)
+    t = time.perf_counter()
+    flags = frame.lazy().select(
+        (~r.ok.fill_null(True)).alias(r.label) for r in rules
+    ).with_row_index("index")
+    direct = (
+        flags.unpivot(index="index", variable_name="label", value_name="failed")
+        .filter(pl.col("failed"))
+        .collect()
+    )
+    out["same rules, one polars select"] = time.perf_counter() - t
+    assert direct.height == failures.height, (direct.height, failures.height)
+    out["checks"] = len(rules)
+    out["pandera overhead per check (ms)"] = (
+        1000 * (out["pandera checks"] - out["same rules, one polars select"]) / len(rules)
+    )
+    out["failures"] = failures.height
+    return {k: round(v, 3) if isinstance(v, float) else v for k, v in out.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    results = []
+    for rows in args.rows:
+        path = ensure_file(rows)
+        result = measure(path, args.repeat)
+        result["phases"] = phases(path)
+        results.append(result)
+        print(json.dumps(result, ensure_ascii=False), file=sys.stderr)
+    print("| rows | file | bare read | sgs validate | ratio | rows/s | peak RSS (bare / sgs) |")
+    print("|---|---|---|---|---|---|---|")
+    for r in results:
+        print(
+            f"| {r['rows']:,} | {r['file_mib']} MiB | {r['bare_s']} s | {r['sgs_s']} s | "
+            f"{r['ratio']}× | {r['rows_per_s']:,} | {r['bare_rss_mib']} / {r['sgs_rss_mib']} MiB |"
+        )
+    for r in results:
+        print(f"\nPhases at {r['rows']:,} rows (in process, seconds):")
+        for name, value in r["phases"].items():
+            print(f"- {name}: {value}")
+    (BENCH / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main()

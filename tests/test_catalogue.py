@@ -1,0 +1,157 @@
+"""The catalogue is the one source of truth: its content, and that generated artefacts follow it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import openpyxl
+import pytest
+
+from sgs.catalogue import header_map, load_catalogue, normalise_header
+from sgs.paths import CATALOGUE_PATH, PROJECT_ROOT
+from sgs.readers import read_upload
+from sgs.samples import generate, write_upload
+from sgs.standard_docs import standard_markdown, write_template
+
+SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
+
+# STANDARD.md's tables, in template order: the oracle for the catalogue's field lists.
+PERMIT = [
+    "XK_XDR_MC",
+    "XK_XDR_LB",
+    "XK_XDR_SHXYM",
+    "XK_XDR_GSZC",
+    "XK_XDR_ZZJG",
+    "XK_XDR_SWDJ",
+    "XK_XDR_SYDW",
+    "XK_XDR_SHZZ",
+    "XK_FRDB",
+    "XK_FR_ZJLX",
+    "XK_FR_ZJHM",
+    "XK_XDR_ZJLX",
+    "XK_XDR_ZJHM",
+    "XK_XKWS",
+    "XK_WSH",
+    "XK_XKLB",
+    "XK_XKZS",
+    "XK_XKBH",
+    "XK_NR",
+    "XK_JDRQ",
+    "XK_YXQZ",
+    "XK_YXQZI",
+    "XK_XKJG",
+    "XK_XKJGDM",
+    "XK_ZT",
+    "XK_LYDW",
+    "XK_LYDWDM",
+    "BZ",
+]
+PENALTY = [
+    "CF_XDR_MC",
+    "CF_XDR_LB",
+    "CF_XDR_SHXYM",
+    "CF_XDR_GSZC",
+    "CF_XDR_ZZJG",
+    "CF_XDR_SWDJ",
+    "CF_XDR_SYDW",
+    "CF_XDR_SHZZ",
+    "CF_FRDB",
+    "CF_FR_ZJLX",
+    "CF_FR_ZJHM",
+    "CF_XDR_ZJLX",
+    "CF_XDR_ZJHM",
+    "CF_WSH",
+    "CF_WFXW",
+    "CF_SY",
+    "CF_YJ",
+    "CF_CFLB",
+    "CF_NR",
+    "CF_NR_FK",
+    "CF_NR_WFFF",
+    "CF_NR_ZKDX",
+    "CF_JDRQ",
+    "CF_YXQ",
+    "CF_GSJZQ",
+    "CF_CFJG",
+    "CF_CFJGDM",
+    "CF_SJLY",
+    "CF_SJLYDM",
+    "BZ",
+]
+
+
+def test_field_lists_follow_the_standard():
+    cat = load_catalogue()
+    assert cat.kind("permit").codes == PERMIT
+    assert cat.kind("penalty").codes == PENALTY
+    assert [f.position for f in cat.kind("penalty").fields] == list(range(1, 31))
+
+
+@pytest.mark.parametrize(
+    ("header", "kind", "code"),
+    [
+        ("行政相对人代码_1（统一社会信用代码）", "permit", "XK_XDR_SHXYM"),
+        ("行政相对人代码_1(统一社会信用代码)", "permit", "XK_XDR_SHXYM"),
+        ("行政相对人代码_1", "permit", "XK_XDR_SHXYM"),
+        (" 统一社会信用代码 ", "penalty", "CF_XDR_SHXYM"),
+        ("xk_xdr_mc", "permit", "XK_XDR_MC"),
+        ("Cf_Wsh", "penalty", "CF_WSH"),
+        ("*行政相对人名称", "permit", "XK_XDR_MC"),
+        ("罚款金额（万元）", "penalty", "CF_NR_FK"),
+        ("罚款金额", "penalty", "CF_NR_FK"),
+        ("没收违法所得、没收非法财务的金额（万元）", "penalty", "CF_NR_WFFF"),
+        ("XK_FR_SFZH", "permit", "XK_FR_ZJHM"),
+        ("法定代表人身份证号", "penalty", "CF_FR_ZJHM"),
+        ("ＸＫ＿ＷＳＨ", "permit", "XK_WSH"),
+    ],
+)
+def test_header_aliases(header, kind, code):
+    assert header_map(kind)[normalise_header(header)] == code
+
+
+def test_docs_field_table_is_generated_from_the_catalogue():
+    committed = (PROJECT_ROOT / "docs" / "standard-fields.md").read_text(encoding="utf-8")
+    assert committed == standard_markdown(), (
+        "run: sgs standard --markdown > docs/standard-fields.md"
+    )
+
+
+@pytest.mark.parametrize("kind", ["permit", "penalty"])
+def test_blank_template_has_the_catalogue_headers_and_reads_back(kind, tmp_path):
+    path = write_template(kind, tmp_path / f"{kind}.xlsx")
+    sheet = openpyxl.load_workbook(path).worksheets[0]
+    headers = [c.value for c in sheet[1]]
+    assert headers == [f.name for f in load_catalogue().kind(kind).fields]
+    upload = read_upload(path)
+    assert (upload.kind, upload.rows, upload.unknown_columns) == (kind, 0, [])
+
+
+def test_a_changed_rule_reaches_validation_and_docs(tmp_path):
+    """One line changed in the catalogue changes the validator and the field table."""
+    changed = CATALOGUE_PATH.read_text(encoding="utf-8").replace(
+        'code = "{P}_XDR_MC"\nkinds = ["permit", "penalty"]\nname = "行政相对人名称"\ntype = "text"\n'
+        "max_length = 200",
+        'code = "{P}_XDR_MC"\nkinds = ["permit", "penalty"]\nname = "行政相对人名称"\ntype = "text"\n'
+        "max_length = 4",
+    )
+    assert changed != CATALOGUE_PATH.read_text(encoding="utf-8")
+    catalogue = tmp_path / "standard.toml"
+    catalogue.write_text(changed, encoding="utf-8")
+    sample = generate("permit", 3, seed=5)
+    upload = write_upload(sample.frame, tmp_path / "up.csv")
+    env = {**os.environ, "SGS_CATALOGUE": str(catalogue)}
+    run = subprocess.run(
+        [SGS, "validate", str(upload), "--json", "--received", sample.received.isoformat()],
+        capture_output=True,
+        env=env,
+        check=False,
+    )
+    assert run.returncode == 1
+    found = {(e["field"], e["rule"]) for e in json.loads(run.stdout)["errors"]}
+    assert ("XK_XDR_MC", "max_length") in found
+    docs = subprocess.run(
+        [SGS, "standard", "--markdown"], capture_output=True, env=env, check=True, text=True
+    ).stdout
+    assert "| `XK_XDR_MC` | 文本 | 必填 | 不超过 4 个字符 |" in docs
