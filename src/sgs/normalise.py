@@ -65,75 +65,83 @@ def is_nfkc_field(f: Field) -> bool:
     return f.type in NFKC_TYPES or f.is_code
 
 
-def changed_only(s: pl.Series, fix: pl.Expr, needs: pl.Series) -> pl.Series:
-    """Apply ``fix`` (an expression over ``pl.col("v")``) to the distinct flagged values."""
-    needs = needs.fill_null(False)
-    if not needs.any():
+def changed_only(s: pl.Series, fix: pl.Expr, needs: pl.Expr) -> pl.Series:
+    """Apply ``fix`` to the distinct values flagged by ``needs`` and map back those it changes.
+
+    Both are expressions over ``pl.col("v")``.  Unflagged values are never touched, so each
+    value is normalised on its own, whatever else the column holds.
+    """
+    flags = pl.DataFrame({"v": s}).select(needs.fill_null(False)).to_series()
+    flagged = flags.sum()
+    if not flagged:
         return s
-    distinct = s.filter(needs).unique()
-    fixed = pl.DataFrame({"v": distinct}).select(fix).to_series()
-    return s.replace(distinct, fixed)
+    # When most rows are flagged (an enumeration written in Chinese), skip the filtered copy.
+    candidates = s if flagged * 2 > s.len() else s.filter(flags)
+    distinct = candidates.drop_nulls().unique()
+    v = pl.col("v")
+    fixed = pl.DataFrame({"v": distinct}).select(pl.when(needs).then(fix).otherwise(v)).to_series()
+    changed = (distinct != fixed).fill_null(True)
+    if not changed.any():
+        return s
+    return s.replace(distinct.filter(changed), fixed.filter(changed))
+
+
+def _survey(raw: pl.DataFrame, fields: list[Field]) -> dict[str, object]:
+    """One parallel pass of cheap per-column facts that decide which fixes a column needs.
+
+    Nothing full-size is kept: whether trimming would remove anything is learnt from byte
+    totals, so a clean million-row file is never held twice in memory.
+    """
+    exprs: list[pl.Expr] = []
+    for f in fields:
+        col = pl.col(f.code)
+        exprs.append(col.str.len_bytes().sum().alias(f"{f.code}|bytes"))
+        exprs.append(col.str.strip_chars().str.len_bytes().sum().alias(f"{f.code}|trimmed"))
+        exprs.append((col.is_in(blank_variants()) | (col == "")).any().alias(f"{f.code}|blank"))
+        if is_nfkc_field(f):
+            exprs.append((col.str.len_bytes() != col.str.len_chars()).any().alias(f"{f.code}|nfkc"))
+        if f.is_code:
+            exprs.append(col.str.contains("[a-z]").any().alias(f"{f.code}|upper"))
+    return raw.lazy().select(exprs).collect().row(0, named=True)
+
+
+def normalise_column(s: pl.Series, f: Field, facts: dict[str, object]) -> pl.Series:
+    """Trim; NFKC and upper-case code-like fields; blank-like values become null.
+
+    Each step runs only if the survey says it can change something, and then only on the
+    distinct values it changes; an untouched column is returned as the same Series.
+    """
+    v = pl.col("v")
+    trimmed = facts[f"{f.code}|bytes"] != facts[f"{f.code}|trimmed"]
+    if trimmed:
+        s = s.str.strip_chars()
+    nfkc = bool(facts.get(f"{f.code}|nfkc"))
+    if nfkc:
+        fix = v.str.normalize("NFKC").str.strip_chars(WHITESPACE)
+        s = changed_only(s, fix, v.str.len_bytes() != v.str.len_chars())
+    # NFKC can produce lower-case letters (full-width ｘ -> x): look again after it.
+    if f.is_code and (facts.get(f"{f.code}|upper") or nfkc):
+        s = changed_only(s, v.str.to_uppercase(), v.str.contains("[a-z]"))
+    if facts[f"{f.code}|blank"] or trimmed or nfkc:
+        blank = (s.is_in(blank_variants()) | (s == "")).fill_null(False)
+        if blank.any():
+            s = s.zip_with(~blank, pl.Series([None], dtype=pl.String))
+    return s.alias(f.code)
 
 
 def normalise(raw: pl.DataFrame, spec: KindSpec) -> pl.DataFrame:
     """``__row`` plus every field of the kind, normalised; absent fields are null columns.
 
     ``raw`` holds text columns named by field code and the spreadsheet row number in ``__row``.
-    Trimming runs as one parallel select; NFKC and upper-casing then touch only the distinct
-    values that need them.
     """
     present = [f for f in spec.fields if f.code in raw.columns]
-    # polars' default strip (Unicode White_Space) is the fast path; zero-width characters are
-    # non-ASCII, so code-like fields lose them in the NFKC step below.
-    trimmed = (
-        raw.lazy()
-        .select(pl.col(ROW), *(pl.col(f.code).str.strip_chars() for f in present))
-        .collect()
-    )
-    flags = (
-        trimmed.lazy()
-        .select(
-            *(
-                (pl.col(f.code).str.len_bytes() != pl.col(f.code).str.len_chars())
-                .any()
-                .alias(f"{f.code}|nfkc")
-                for f in present
-                if is_nfkc_field(f)
-            ),
-            *(
-                pl.col(f.code).str.contains("[a-z]").any().alias(f"{f.code}|upper")
-                for f in present
-                if f.is_code
-            ),
-            *(
-                (pl.col(f.code).is_in(blank_variants()) | (pl.col(f.code) == ""))
-                .any()
-                .alias(f"{f.code}|blank")
-                for f in present
-            ),
-        )
-        .collect()
-        .row(0, named=True)
-    )
-
-    v = pl.col("v")
-    columns = [trimmed[ROW]]
+    facts = _survey(raw, present)
+    columns = [raw[ROW]]
     for f in spec.fields:
-        if f.code not in trimmed.columns:
+        if f.code in raw.columns:
+            columns.append(normalise_column(raw[f.code], f, facts))
+        else:
             columns.append(pl.repeat(None, raw.height, dtype=pl.String, eager=True).alias(f.code))
-            continue
-        s = trimmed[f.code]
-        if flags.get(f"{f.code}|nfkc"):
-            fix = v.str.normalize("NFKC").str.strip_chars(WHITESPACE)
-            s = changed_only(s, fix, s.str.len_bytes() != s.str.len_chars())
-        # NFKC can produce lower-case letters (full-width ｘ -> x): look again after it.
-        if f.is_code and (flags.get(f"{f.code}|upper") or flags.get(f"{f.code}|nfkc")):
-            s = changed_only(s, v.str.to_uppercase(), s.str.contains("[a-z]"))
-        if flags.get(f"{f.code}|blank") or flags.get(f"{f.code}|nfkc"):
-            blank = (s.is_in(blank_variants()) | (s == "")).fill_null(False)
-            if blank.any():
-                s = s.zip_with(~blank, pl.Series([None], dtype=pl.String))
-        columns.append(s.alias(f.code))
     return pl.DataFrame(columns)
 
 
@@ -149,7 +157,7 @@ def document_key(s: pl.Series) -> pl.Series:
 
     长审批〔2022〕12号, 长审批[2022]12号 and 长审批（2022） 12号 are one decision.
     """
-    return changed_only(s, document_key_expr(pl.col("v")), s.str.contains(DOC_NEEDS_FIX))
+    return changed_only(s, document_key_expr(pl.col("v")), pl.col("v").str.contains(DOC_NEEDS_FIX))
 
 
 def document_key_expr(s: pl.Expr) -> pl.Expr:
@@ -163,13 +171,18 @@ def per_distinct(s: pl.Series, fn: pl.Expr, dtype: pl.DataType) -> pl.Series:
 
     Identifier checks and date parsing are the costliest rules; on the repetitive columns of
     real uploads (authority codes, dates) this evaluates them a few hundred times instead of a
-    million.  Columns of mostly distinct values are evaluated directly.
+    million.  Columns of mostly distinct values are evaluated on their non-null values
+    directly; nulls always stay null.
     """
-    distinct = s.drop_nulls().unique()
-    if distinct.len() * 4 > s.len():
-        return pl.DataFrame({"v": s}).select(fn.cast(dtype)).to_series().alias(s.name)
-    values = pl.DataFrame({"v": distinct}).select(fn.cast(dtype)).to_series()
-    return s.replace_strict(distinct, values, default=None, return_dtype=dtype)
+    present = s.is_not_null()
+    values = s.filter(present)
+    distinct = values.unique()
+    if distinct.len() * 2 > values.len():
+        result = pl.DataFrame({"v": values}).select(fn.cast(dtype)).to_series()
+        empty = pl.repeat(None, s.len(), dtype=dtype, eager=True)
+        return empty.scatter(present.arg_true(), result).alias(s.name)
+    mapped = pl.DataFrame({"v": distinct}).select(fn.cast(dtype)).to_series()
+    return s.replace_strict(distinct, mapped, default=None, return_dtype=dtype)
 
 
 def nfkc(text: str) -> str:
