@@ -155,3 +155,10 @@ def test_a_changed_rule_reaches_validation_and_docs(tmp_path):
         [SGS, "standard", "--markdown"], capture_output=True, env=env, check=True, text=True
     ).stdout
     assert "| `XK_XDR_MC` | 文本 | 必填 | 不超过 4 个字符 |" in docs
+
+
+def test_blank_like_values_fit_the_short_cell_shortcut():
+    """The survey only looks for blank-like values among short cells."""
+    from sgs.normalise import BLANK_MAX_BYTES, blank_variants
+
+    assert max(len(v.encode()) for v in blank_variants()) <= BLANK_MAX_BYTES

@@ -1,8 +1,12 @@
-"""Identifier algorithms (GB 32100, GB 11714, GB 11643, GS 15), twice: as polars expressions
-for validation and as scalar functions for the sample generator and the tests.
+"""Identifier algorithms (GB 32100, GB 11714, GB 11643, GS 15), vectorised for validation and
+as scalar functions for the sample generator and the tests.
 
-The expressions take an already normalised column (NFKC, trimmed, upper-case) and return a
-Boolean that is null where the input is null, so "not applicable" never reads as a failure.
+The vectorised form works column-wise on already normalised values (NFKC, trimmed,
+upper-case): well-formed codes are reinterpreted as fixed-width byte arrays, characters become
+values by gathering from 256-entry tables, and checks are weighted sums over arrays.  Each
+algorithm yields one small status per value (which rule it fails first), so the several rules
+of a code column share one evaluation; the ``*_ok`` expressions wrap the same code for callers
+that want a Boolean (null where the input is null: "not applicable" never reads as a failure).
 Python-stdnum is deliberately not used here: its ``cn.uscc`` rejects valid letter-led codes.
 """
 
@@ -65,15 +69,15 @@ def is_valid_uscc(code: str) -> bool:
 
 
 # ----------------------------------------------------------------------------- vectorised
-#
-# A code column is reinterpreted as fixed-width byte arrays (values of the wrong byte length
-# become null), characters are mapped to their values by gathering from a 256-entry table, and
-# checks are weighted sums over arrays: a handful of columnar passes, no per-character strings.
+
+OK, BAD_FORMAT, BAD_CHECK, BAD_EMBEDDED = 0, 1, 2, 3
 
 
-def _lookup(alphabet: str) -> pl.Series:
-    table = [0] * 256
+def _lookup(alphabet: str, extra: dict[str, int] | None = None, missing: int = 0) -> pl.Series:
+    table = [missing] * 256
     for value, char in enumerate(alphabet):
+        table[ord(char)] = value
+    for char, value in (extra or {}).items():
         table[ord(char)] = value
     return pl.Series(table, dtype=pl.Int32)
 
@@ -81,42 +85,73 @@ def _lookup(alphabet: str) -> pl.Series:
 _USCC_LUT = _lookup(USCC_ALPHABET)
 _ORG_LUT = _lookup(ORG_ALPHABET)
 _DIGIT_LUT = _lookup("0123456789")
+# A check character as a number: digits as themselves, X as 10, anything else never matches.
+_CHECK_LUT = _lookup("0123456789", {"X": 10}, missing=-1)
 
 
-def _char_values(s: pl.Expr, width: int, table: pl.Series) -> pl.Expr:
-    """Array[Int32, width] of character values; rows of another byte length become zeros.
-
-    Callers gate the result with a format regex, so the zeros of malformed rows never decide
-    a verdict.
-    """
-    codes = s.cast(pl.Binary).bin.reinterpret(dtype=pl.Array(pl.UInt8, width))
-    filler = pl.lit(pl.Series([[48] * width], dtype=pl.Array(pl.UInt8, width))).first()
-    codes = pl.when(codes.is_null()).then(filler).otherwise(codes)
-    return pl.lit(table).gather(codes.arr.explode()).reshape((-1, width))
+def _codes(good: pl.Series, width: int) -> pl.Series:
+    """Array[UInt8, width] of the bytes of codes known to be ``width`` ASCII characters."""
+    return good.cast(pl.Binary).bin.reinterpret(dtype=pl.Array(pl.UInt8, width))
 
 
-def _weighted(values: pl.Expr, weights: tuple[int, ...]) -> pl.Expr:
+def _values(codes: pl.Series, table: pl.Series) -> pl.Series:
+    width = codes.dtype.size  # type: ignore[attr-defined]
+    return table.gather(codes.arr.explode()).reshape((-1, width))
+
+
+def _weighted_sum(values: pl.Series, weights: tuple[int, ...]) -> pl.Series:
     width = len(weights)
     w = pl.lit(pl.Series([list(weights)], dtype=pl.Array(pl.Int32, width))).first()
-    return (values * w).arr.sum()
+    return pl.select((pl.lit(values) * w).arr.sum()).to_series()
 
 
-def uscc_format_ok(s: pl.Expr) -> pl.Expr:
-    """18 characters of the USCC alphabet, a known department, a numeric region."""
-    return s.str.contains(USCC_PATTERN)
+def _check_value(codes: pl.Series, index: int) -> pl.Series:
+    return _CHECK_LUT.gather(codes.arr.get(index))
 
 
-def uscc_check_ok(s: pl.Expr) -> pl.Expr:
-    """The 18th character matches GB 32100's check; null when the format is wrong."""
-    values = _char_values(s, 18, _USCC_LUT)
-    total = _weighted(values, (*USCC_WEIGHTS, 0))
-    return pl.when(uscc_format_ok(s)).then((31 - total % 31) % 31 == values.arr.last())
-
-
-def _org_check_value(values: pl.Expr, offset: int, width: int) -> pl.Expr:
-    """Value GB 11714 expects for the check character (X as 10, 0 for 11)."""
+def _org_expected(values: pl.Series, offset: int) -> pl.Series:
+    """GB 11714: 11 - (sum mod 11), with 10 written X and 11 written 0 (mod 11 maps 11 to 0)."""
+    width = values.dtype.size  # type: ignore[attr-defined]
     weights = (0,) * offset + ORG_WEIGHTS + (0,) * (width - offset - len(ORG_WEIGHTS))
-    return (11 - _weighted(values, weights) % 11) % 11
+    return (11 - _weighted_sum(values, weights) % 11) % 11
+
+
+def _status(
+    s: pl.Series, well_formed: pl.Series, failures: list[tuple[int, pl.Series]]
+) -> pl.Series:
+    """Per value: null for null, BAD_FORMAT unless well formed, else the first failing check.
+
+    ``failures`` are ``(status, ok)`` pairs whose ``ok`` runs over the well-formed values only.
+    """
+    inner = pl.repeat(OK, int(well_formed.sum()), dtype=pl.Int8, eager=True)
+    for status, ok in reversed(failures):
+        inner = pl.select(
+            pl.when(pl.lit(ok)).then(pl.lit(inner)).otherwise(pl.lit(status, dtype=pl.Int8))
+        ).to_series()
+    out = pl.repeat(BAD_FORMAT, s.len(), dtype=pl.Int8, eager=True).scatter(
+        well_formed.arg_true(), inner
+    )
+    return out.zip_with(s.is_not_null(), pl.Series([None], dtype=pl.Int8)).alias(s.name)
+
+
+def _well_formed(s: pl.Series, pattern: str) -> pl.Series:
+    return s.str.contains(pattern).fill_null(False)
+
+
+def _uscc_checks(good: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """(check character right, embedded organisation code right) for well-formed USCCs."""
+    codes = _codes(good, 18)
+    values = _values(codes, _USCC_LUT)
+    check = (31 - _weighted_sum(values, (*USCC_WEIGHTS, 0)) % 31) % 31 == values.arr.last()
+    embedded = _org_expected(_values(codes, _ORG_LUT), 8) == _check_value(codes, 16)
+    return check, embedded
+
+
+def uscc_status_series(s: pl.Series) -> pl.Series:
+    """0 ok, 1 format, 2 check character, 3 embedded organisation code; null for null."""
+    well_formed = _well_formed(s, USCC_PATTERN)
+    check, embedded = _uscc_checks(s.filter(well_formed))
+    return _status(s, well_formed, [(BAD_CHECK, check), (BAD_EMBEDDED, embedded)])
 
 
 def org_code_compact(s: pl.Expr) -> pl.Expr:
@@ -124,25 +159,13 @@ def org_code_compact(s: pl.Expr) -> pl.Expr:
     return s.str.replace(r"^([0-9A-Z]{8})-([0-9X])$", "${1}${2}")
 
 
-def org_code_format_ok(s: pl.Expr) -> pl.Expr:
-    return org_code_compact(s).str.contains(ORG_PATTERN)
-
-
-def org_code_check_ok(s: pl.Expr) -> pl.Expr:
-    """GB 11714 check character; null when the format is wrong."""
-    code = org_code_compact(s)
-    values = _char_values(code, 9, _ORG_LUT)
-    raw_last = code.str.slice(8, 1)
-    last = pl.when(raw_last == "X").then(10).otherwise(raw_last.cast(pl.Int32, strict=False))
-    return pl.when(code.str.contains(ORG_PATTERN)).then(_org_check_value(values, 0, 9) == last)
-
-
-def uscc_embedded_org_ok(s: pl.Expr) -> pl.Expr:
-    """Characters 9–17 of a well-formed USCC are an organisation code with its own check."""
-    values = _char_values(s, 18, _ORG_LUT)
-    raw_last = s.str.slice(16, 1)
-    last = pl.when(raw_last == "X").then(10).otherwise(raw_last.cast(pl.Int32, strict=False))
-    return pl.when(uscc_format_ok(s)).then(_org_check_value(values, 8, 18) == last)
+def org_code_status_series(s: pl.Series) -> pl.Series:
+    """0 ok, 1 format, 2 check character; null for null.  A hyphen before the check is allowed."""
+    compact = pl.select(org_code_compact(pl.lit(s))).to_series()
+    well_formed = _well_formed(compact, ORG_PATTERN)
+    codes = _codes(compact.filter(well_formed), 9)
+    ok = _org_expected(_values(codes, _ORG_LUT), 0) == _check_value(codes, 8)
+    return _status(s, well_formed, [(BAD_CHECK, ok)])
 
 
 def resident_id_birth_date(s: pl.Expr) -> pl.Expr:
@@ -150,20 +173,15 @@ def resident_id_birth_date(s: pl.Expr) -> pl.Expr:
     return s.str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
 
 
-def resident_id_format_ok(s: pl.Expr) -> pl.Expr:
-    """17 digits plus a digit or X, with a real birth date."""
-    return s.str.contains(ID_PATTERN) & resident_id_birth_date(s).is_not_null()
-
-
-def resident_id_check_ok(s: pl.Expr) -> pl.Expr:
-    """GB 11643 check character; null when the format is wrong."""
-    values = _char_values(s, 18, _DIGIT_LUT)
-    remainder = _weighted(values, (*ID_WEIGHTS, 0)) % 11
-    # ID_CHECK_CHARS[r] as a value: "10X98765432" -> 1, 0, 10, 9, ... i.e. (12 - r) % 11
-    expected = (12 - remainder) % 11
-    raw_last = s.str.slice(17, 1)
-    last = pl.when(raw_last == "X").then(10).otherwise(raw_last.cast(pl.Int32, strict=False))
-    return pl.when(resident_id_format_ok(s)).then(expected == last)
+def resident_id_status_series(s: pl.Series) -> pl.Series:
+    """0 ok, 1 format or birth date, 2 check character; null for null."""
+    born = pl.select(resident_id_birth_date(pl.lit(s))).to_series()
+    well_formed = _well_formed(s, ID_PATTERN) & born.is_not_null()
+    codes = _codes(s.filter(well_formed), 18)
+    remainder = _weighted_sum(_values(codes, _DIGIT_LUT), (*ID_WEIGHTS, 0)) % 11
+    # ID_CHECK_CHARS[r] as a number: "10X98765432" is 1, 0, 10, 9, ... i.e. (12 - r) mod 11.
+    ok = (12 - remainder) % 11 == _check_value(codes, 17)
+    return _status(s, well_formed, [(BAD_CHECK, ok)])
 
 
 def _gs15_step(p: int, digit: int) -> int:
@@ -174,8 +192,7 @@ def _gs15_step(p: int, digit: int) -> int:
 def _gs15_table(width: int) -> pl.Series:
     """ISO 7064 MOD 11,10 state after a chunk of ``width`` digits: index p * 10**width + chunk.
 
-    Folding three digits per lookup keeps the expression linear (five gathers for 14 digits);
-    a digit-by-digit arithmetic formulation would reuse each step twice and grow exponentially.
+    Folding three digits per lookup keeps the computation to five gathers for 14 digits.
     """
     table = []
     for p in range(11):
@@ -191,65 +208,93 @@ _GS15_CHUNKS = ((0, 3), (3, 3), (6, 3), (9, 3), (12, 2))
 _GS15_TABLES = {width: _gs15_table(width) for width in {w for _, w in _GS15_CHUNKS}}
 
 
-def gs15_check_ok(s: pl.Expr) -> pl.Expr:
-    """ISO 7064 MOD 11,10 over a 15-digit registration number; null unless 15 digits."""
-    digits = pl.when(s.str.contains(r"^[0-9]{15}$")).then(s)
-    p: pl.Expr = pl.lit(10, dtype=pl.Int32)
+def gs15_status_series(s: pl.Series) -> pl.Series:
+    """2 for a 15-digit number whose ISO 7064 MOD 11,10 check fails, else 0; null for null.
+
+    Only 15-digit numbers are registration numbers under GS 15-2006, so anything else is
+    not applicable here (OK), not malformed.
+    """
+    fifteen = _well_formed(s, r"^[0-9]{15}$")
+    digits = s.filter(fifteen)
+    p = pl.repeat(10, digits.len(), dtype=pl.Int32, eager=True)
     for start, width in _GS15_CHUNKS:
         chunk = digits.str.slice(start, width).cast(pl.Int32)
-        p = pl.lit(_GS15_TABLES[width]).gather(p * 10**width + chunk)
-    return (p + digits.str.slice(14, 1).cast(pl.Int32)) % 10 == 1
+        p = _GS15_TABLES[width].gather(p * 10**width + chunk)
+    ok = (p + digits.str.slice(14, 1).cast(pl.Int32)) % 10 == 1
+    inner = pl.select(pl.when(ok).then(OK).otherwise(BAD_CHECK).cast(pl.Int8)).to_series()
+    out = pl.repeat(OK, s.len(), dtype=pl.Int8, eager=True).scatter(fifteen.arg_true(), inner)
+    return out.zip_with(s.is_not_null(), pl.Series([None], dtype=pl.Int8)).alias(s.name)
 
 
-# ----------------------------------------------------------------------------- statuses
+# ----------------------------------------------------------------------------- expressions
 #
-# One small integer per value says which identifier rule it fails first, so the several rules
-# of a code column share a single evaluation of the algorithm.
+# Boolean views of the same computations, for callers that work with expressions.  Each is
+# null where it does not apply (null input, or a malformed code for a check-character rule).
 
-OK, BAD_FORMAT, BAD_CHECK, BAD_EMBEDDED = 0, 1, 2, 3
+
+def _status_expr(s: pl.Expr, fn, wanted: int) -> pl.Expr:
+    status = s.map_batches(fn, return_dtype=pl.Int8)
+    return pl.when(status.is_null() | (status == BAD_FORMAT)).then(None).otherwise(status != wanted)
+
+
+def uscc_format_ok(s: pl.Expr) -> pl.Expr:
+    """18 characters of the USCC alphabet, a known department, a numeric region."""
+    return s.str.contains(USCC_PATTERN)
+
+
+def uscc_check_ok(s: pl.Expr) -> pl.Expr:
+    """The 18th character matches GB 32100's check; null when the format is wrong."""
+    return _status_expr(s, uscc_status_series, BAD_CHECK)
+
+
+def uscc_embedded_org_ok(s: pl.Expr) -> pl.Expr:
+    """Characters 9–17 of a well-formed USCC are an organisation code with its own check."""
+
+    def embedded(values: pl.Series) -> pl.Series:
+        well_formed = _well_formed(values, USCC_PATTERN)
+        _, ok = _uscc_checks(values.filter(well_formed))
+        return _status(values, well_formed, [(BAD_EMBEDDED, ok)])
+
+    return _status_expr(s, embedded, BAD_EMBEDDED)
+
+
+def org_code_format_ok(s: pl.Expr) -> pl.Expr:
+    return org_code_compact(s).str.contains(ORG_PATTERN)
+
+
+def org_code_check_ok(s: pl.Expr) -> pl.Expr:
+    """GB 11714 check character; null when the format is wrong."""
+    return _status_expr(s, org_code_status_series, BAD_CHECK)
+
+
+def resident_id_format_ok(s: pl.Expr) -> pl.Expr:
+    """17 digits plus a digit or X, with a real birth date; null for null."""
+    return s.str.contains(ID_PATTERN) & resident_id_birth_date(s).is_not_null()
+
+
+def resident_id_check_ok(s: pl.Expr) -> pl.Expr:
+    """GB 11643 check character; null when the format is wrong."""
+    return _status_expr(s, resident_id_status_series, BAD_CHECK)
+
+
+def gs15_check_ok(s: pl.Expr) -> pl.Expr:
+    """ISO 7064 MOD 11,10 over a 15-digit registration number; null unless 15 digits."""
+    status = s.map_batches(gs15_status_series, return_dtype=pl.Int8)
+    fifteen = s.str.contains(r"^[0-9]{15}$")
+    return pl.when(fifteen).then(status == OK)
 
 
 def uscc_status(s: pl.Expr) -> pl.Expr:
-    """0 ok, 1 format, 2 check character, 3 embedded organisation code; null for null."""
-    return (
-        pl.when(s.is_null())
-        .then(None)
-        .when(~uscc_format_ok(s))
-        .then(BAD_FORMAT)
-        .when(~uscc_check_ok(s))
-        .then(BAD_CHECK)
-        .when(~uscc_embedded_org_ok(s))
-        .then(BAD_EMBEDDED)
-        .otherwise(OK)
-    )
+    return s.map_batches(uscc_status_series, return_dtype=pl.Int8)
 
 
 def org_code_status(s: pl.Expr) -> pl.Expr:
-    """0 ok, 1 format, 2 check character; null for null."""
-    return (
-        pl.when(s.is_null())
-        .then(None)
-        .when(~org_code_format_ok(s))
-        .then(BAD_FORMAT)
-        .when(~org_code_check_ok(s))
-        .then(BAD_CHECK)
-        .otherwise(OK)
-    )
+    return s.map_batches(org_code_status_series, return_dtype=pl.Int8)
 
 
 def resident_id_status(s: pl.Expr) -> pl.Expr:
-    """0 ok, 1 format or birth date, 2 check character; null for null."""
-    return (
-        pl.when(s.is_null())
-        .then(None)
-        .when(~resident_id_format_ok(s))
-        .then(BAD_FORMAT)
-        .when(~resident_id_check_ok(s))
-        .then(BAD_CHECK)
-        .otherwise(OK)
-    )
+    return s.map_batches(resident_id_status_series, return_dtype=pl.Int8)
 
 
 def gs15_status(s: pl.Expr) -> pl.Expr:
-    """2 for a 15-digit number with a wrong check digit, else 0; null for null."""
-    return pl.when(s.is_null()).then(None).when(~gs15_check_ok(s)).then(BAD_CHECK).otherwise(OK)
+    return s.map_batches(gs15_status_series, return_dtype=pl.Int8)

@@ -13,11 +13,13 @@ and keeps sharing memory with the raw frame.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from functools import cache
 
 import polars as pl
 
 from sgs.catalogue import Field, KindSpec, load_catalogue
+from sgs.parallel import thread_map
 
 # Unicode White_Space plus the zero-width characters that survive copy-paste from web pages.
 WHITESPACE = (
@@ -49,6 +51,10 @@ ROW = "__row"
 
 def _fullwidth(text: str) -> str:
     return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+# Longer than any configured blank-like value (checked in the tests).
+BLANK_MAX_BYTES = 16
 
 
 @cache
@@ -97,7 +103,9 @@ def _survey(raw: pl.DataFrame, fields: list[Field]) -> dict[str, object]:
         col = pl.col(f.code)
         exprs.append(col.str.len_bytes().sum().alias(f"{f.code}|bytes"))
         exprs.append(col.str.strip_chars().str.len_bytes().sum().alias(f"{f.code}|trimmed"))
-        exprs.append((col.is_in(blank_variants()) | (col == "")).any().alias(f"{f.code}|blank"))
+        # Blank-like values are short: hash only the short cells, not every prose text.
+        short = col.filter(col.str.len_bytes() <= BLANK_MAX_BYTES)
+        exprs.append((short.is_in(blank_variants()) | (short == "")).any().alias(f"{f.code}|blank"))
         if is_nfkc_field(f):
             exprs.append((col.str.len_bytes() != col.str.len_chars()).any().alias(f"{f.code}|nfkc"))
         if f.is_code:
@@ -136,10 +144,17 @@ def normalise(raw: pl.DataFrame, spec: KindSpec) -> pl.DataFrame:
     """
     present = [f for f in spec.fields if f.code in raw.columns]
     facts = _survey(raw, present)
+    done = dict(
+        zip(
+            [f.code for f in present],
+            thread_map(lambda f: normalise_column(raw[f.code], f, facts), present),
+            strict=True,
+        )
+    )
     columns = [raw[ROW]]
     for f in spec.fields:
-        if f.code in raw.columns:
-            columns.append(normalise_column(raw[f.code], f, facts))
+        if f.code in done:
+            columns.append(done[f.code])
         else:
             columns.append(pl.repeat(None, raw.height, dtype=pl.String, eager=True).alias(f.code))
     return pl.DataFrame(columns)
@@ -166,23 +181,29 @@ def document_key_expr(s: pl.Expr) -> pl.Expr:
     return fix.str.replace_many(list(DOC_BRACKETS), list(DOC_BRACKETS.values()))
 
 
-def per_distinct(s: pl.Series, fn: pl.Expr, dtype: pl.DataType) -> pl.Series:
-    """``fn`` (over ``pl.col("v")``) evaluated once per distinct non-null value of ``s``.
+def per_distinct(
+    s: pl.Series, fn: pl.Expr | Callable[[pl.Series], pl.Series], dtype: pl.DataType
+) -> pl.Series:
+    """``fn`` evaluated once per distinct non-null value of ``s``; nulls stay null.
 
-    Identifier checks and date parsing are the costliest rules; on the repetitive columns of
-    real uploads (authority codes, dates) this evaluates them a few hundred times instead of a
-    million.  Columns of mostly distinct values are evaluated on their non-null values
-    directly; nulls always stay null.
+    ``fn`` is an expression over ``pl.col("v")`` or a function of a Series.  Identifier checks
+    and date parsing are the costliest rules; on the repetitive columns of real uploads
+    (authority codes, dates) this evaluates them a few hundred times instead of a million.
+    Columns of mostly distinct values are evaluated on their non-null values directly.
     """
+
+    def apply(values: pl.Series) -> pl.Series:
+        if isinstance(fn, pl.Expr):
+            return pl.DataFrame({"v": values}).select(fn.cast(dtype)).to_series()
+        return fn(values).cast(dtype)
+
     present = s.is_not_null()
     values = s.filter(present)
     distinct = values.unique()
     if distinct.len() * 2 > values.len():
-        result = pl.DataFrame({"v": values}).select(fn.cast(dtype)).to_series()
         empty = pl.repeat(None, s.len(), dtype=dtype, eager=True)
-        return empty.scatter(present.arg_true(), result).alias(s.name)
-    mapped = pl.DataFrame({"v": distinct}).select(fn.cast(dtype)).to_series()
-    return s.replace_strict(distinct, mapped, default=None, return_dtype=dtype)
+        return empty.scatter(present.arg_true(), apply(values)).alias(s.name)
+    return s.replace_strict(distinct, apply(distinct), default=None, return_dtype=dtype)
 
 
 def nfkc(text: str) -> str:

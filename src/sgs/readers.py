@@ -380,8 +380,12 @@ def _map(table: _Table, path: Path, kind: Kind | None) -> Upload:
     )
     # Rows with no text at all are spacing, not records.
     cells = [c for c in body.columns if c != ROW]
-    filled = pl.any_horizontal(pl.col(c).is_not_null() for c in cells)
-    kept = body.filter(filled) if cells else body.clear()
+    if cells:
+        filled = body.select(pl.any_horizontal(pl.col(c).is_not_null() for c in cells)).to_series()
+        # Filtering copies every column: only do it when there is a blank row to drop.
+        kept = body if filled.all() else body.filter(filled)
+    else:
+        kept = body.clear()
     blank_rows = body.height - kept.height
 
     frame = kept.select(pl.col(ROW), *(pl.col(src).alias(dst) for src, dst in rename.items()))

@@ -9,14 +9,17 @@ single-``select`` baseline and the rule documentation are all built from this on
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
 import polars as pl
 
 from sgs import identifiers as ids
 from sgs.catalogue import Catalogue, Field, Kind, KindSpec, Severity, load_catalogue
 from sgs.normalise import document_key, parse_date, per_distinct
+from sgs.parallel import thread_map
 
 RECEIVED = "__received"
 DOC_KEY = "__doc_key"
@@ -239,7 +242,7 @@ def build_rules(kind: Kind) -> list[Rule]:
 
 # ----------------------------------------------------------------------------- shared work
 
-STATUS_OF_TYPE = {"uscc": ids.uscc_status, "org_code": ids.org_code_status}
+STATUS_OF_TYPE = {"uscc": ids.uscc_status_series, "org_code": ids.org_code_status_series}
 
 
 def _first_of_key(frame: pl.DataFrame, spec: KindSpec) -> pl.Series:
@@ -251,7 +254,7 @@ def _first_of_key(frame: pl.DataFrame, spec: KindSpec) -> pl.Series:
     p = spec.prefix
     subject = pl.coalesce(pl.col(f"{p}_XDR_SHXYM"), pl.col(f"{p}_XDR_ZJHM"), pl.col(f"{p}_XDR_MC"))
     key = pl.struct(pl.col(DOC_KEY), subject)
-    hashes = frame.select(key.hash()).to_series()
+    hashes = frame.select(pl.col(DOC_KEY), subject.alias("subject")).hash_rows()
     first = hashes.is_first_distinct()
     if not first.all():
         group = hashes.is_in(hashes.filter(~first).unique().implode())
@@ -261,34 +264,41 @@ def _first_of_key(frame: pl.DataFrame, spec: KindSpec) -> pl.Series:
     return first.alias(FIRST_OF_KEY)
 
 
+def _helpers_of(f: Field, s: pl.Series) -> list[pl.Series]:
+    """The helper columns one field contributes (see :func:`prepare`)."""
+    v = pl.col("v")
+    out: list[pl.Series] = []
+    if f.type == "date":
+        out.append(per_distinct(s, parse_date(v), pl.Date).alias(date_col(f.code)))
+    elif f.type == "amount":
+        out.append(s.cast(pl.Float64, strict=False).alias(number_col(f.code)))
+    elif f.type == "enum_list":
+        items = s.str.split(";").list.eval(
+            pl.element().str.strip_chars().filter(pl.element() != "")
+        )
+        out.append(items.alias(list_col(f.code)))
+    status = STATUS_OF_TYPE.get(f.type)
+    if f.id_type_field:
+        status = ids.resident_id_status_series
+    elif f.gs15:
+        status = ids.gs15_status_series
+    if status is not None:
+        out.append(per_distinct(s, status, pl.Int8).alias(status_col(f.code)))
+    return out
+
+
 def prepare(norm: pl.DataFrame, spec: KindSpec, received: date) -> pl.DataFrame:
     """The normalised frame plus the helper columns the rules read.
 
     pandera runs each check as its own pass, so work several rules share (parsing dates,
-    identifier algorithms, the document-number key) is done here once, per distinct value.
+    identifier algorithms, the document-number key) is done here once, per distinct value,
+    for all fields side by side.
     """
-    v = pl.col("v")
-    helpers: list[pl.Series] = [
-        pl.repeat(received, norm.height, dtype=pl.Date, eager=True).alias(RECEIVED)
+    jobs: list[Callable[[], list[pl.Series]]] = [
+        partial(_helpers_of, f, norm[f.code]) for f in spec.fields
     ]
-    for f in spec.fields:
-        s = norm[f.code]
-        if f.type == "date":
-            helpers.append(per_distinct(s, parse_date(v), pl.Date).alias(date_col(f.code)))
-        elif f.type == "amount":
-            helpers.append(s.cast(pl.Float64, strict=False).alias(number_col(f.code)))
-        elif f.type == "enum_list":
-            items = s.str.split(";").list.eval(
-                pl.element().str.strip_chars().filter(pl.element() != "")
-            )
-            helpers.append(items.alias(list_col(f.code)))
-        status = STATUS_OF_TYPE.get(f.type)
-        if f.id_type_field:
-            status = ids.resident_id_status
-        elif f.gs15:
-            status = ids.gs15_status
-        if status is not None:
-            helpers.append(per_distinct(s, status(v), pl.Int8).alias(status_col(f.code)))
-    frame = norm.with_columns(helpers)
-    frame = frame.with_columns(document_key(norm[spec.document_number]).alias(DOC_KEY))
+    jobs.append(lambda: [document_key(norm[spec.document_number]).alias(DOC_KEY)])
+    helpers = [s for part in thread_map(lambda job: job(), jobs) for s in part]
+    received_col = pl.repeat(received, norm.height, dtype=pl.Date, eager=True).alias(RECEIVED)
+    frame = norm.with_columns(received_col, *helpers)
     return frame.with_columns(_first_of_key(frame, spec))
