@@ -197,12 +197,12 @@ def per_distinct(
             return pl.DataFrame({"v": values}).select(fn.cast(dtype)).to_series()
         return fn(values).cast(dtype)
 
-    present = s.is_not_null()
-    values = s.filter(present)
-    distinct = values.unique()
-    if distinct.len() * 2 > values.len():
+    distinct = s.unique().drop_nulls()
+    filled = s.len() - s.null_count()
+    if distinct.len() * 2 > filled:
+        present = s.is_not_null()
         empty = pl.repeat(None, s.len(), dtype=dtype, eager=True)
-        return empty.scatter(present.arg_true(), apply(values)).alias(s.name)
+        return empty.scatter(present.arg_true(), apply(s.filter(present))).alias(s.name)
     return s.replace_strict(distinct, apply(distinct), default=None, return_dtype=dtype)
 
 
