@@ -109,9 +109,11 @@ def phases(path: Path) -> dict:
     out["pandera checks"] = time.perf_counter() - t
     rules = build_rules(upload.kind)
     t = time.perf_counter()
-    flags = frame.lazy().select(
-        (~r.ok.fill_null(True)).alias(r.label) for r in rules
-    ).with_row_index("index")
+    flags = (
+        frame.lazy()
+        .select((~r.ok.fill_null(True)).alias(r.label) for r in rules)
+        .with_row_index("index")
+    )
     direct = (
         flags.unpivot(index="index", variable_name="label", value_name="failed")
         .filter(pl.col("failed"))
