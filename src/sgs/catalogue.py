@@ -97,6 +97,16 @@ class KindSpec:
 
 
 @dataclass(frozen=True)
+class LedgerField:
+    code: str
+    name: str
+    required: str = "optional"
+    aliases: tuple[str, ...] = ()
+    values: tuple[str, ...] = ()
+    max_length: int | None = None
+
+
+@dataclass(frozen=True)
 class Layout:
     key: str
     name: str
@@ -116,13 +126,17 @@ class Catalogue:
     amount_looks_like_yuan: float
     max_amount_decimals: int
     require_legal_rep_id_for_legal: bool
+    ledger_name: str = ""
+    ledger_fields: tuple[LedgerField, ...] = ()
+    ledger_rules: dict[str, RuleSpec] = field(default_factory=dict)
     raw: dict = field(repr=False, compare=False, default_factory=dict)
 
     def kind(self, kind: str) -> KindSpec:
         return self.kinds[kind]
 
     def rule(self, code: str) -> RuleSpec:
-        return self.rules[code]
+        """A rule of the standard, or one of the rules only ledgers have."""
+        return self.rules.get(code) or self.ledger_rules[code]
 
     @property
     def legal_types(self) -> tuple[str, ...]:
@@ -216,6 +230,22 @@ def load_catalogue(path: Path = CATALOGUE_PATH) -> Catalogue:
         amount_looks_like_yuan=float(settings["amount_looks_like_yuan"]),
         max_amount_decimals=int(settings["max_amount_decimals"]),
         require_legal_rep_id_for_legal=bool(settings["require_legal_rep_id_for_legal"]),
+        ledger_name=raw["ledger"]["name"],
+        ledger_fields=tuple(
+            LedgerField(
+                code=spec["code"],
+                name=spec["name"],
+                required=spec.get("required", "optional"),
+                aliases=tuple(spec.get("aliases", ())),
+                values=tuple(spec.get("values", ())),
+                max_length=spec.get("max_length"),
+            )
+            for spec in raw["ledger"]["field"]
+        ),
+        ledger_rules={
+            code: RuleSpec(code=code, severity=spec["severity"], message=spec["message"])
+            for code, spec in raw["ledger"].get("rules", {}).items()
+        },
         raw=raw,
     )
 
@@ -241,4 +271,14 @@ def header_map(kind: Kind) -> dict[str, str]:
             if key in mapping and mapping[key] != f.code:
                 raise ValueError(f"header {key!r} is ambiguous: {mapping[key]} and {f.code}")
             mapping[key] = f.code
+    return mapping
+
+
+@cache
+def ledger_header_map() -> dict[str, str]:
+    """Normalised header text -> ledger field code."""
+    mapping: dict[str, str] = {}
+    for f in load_catalogue().ledger_fields:
+        for key in {f.code, f.name, *f.aliases}:
+            mapping[normalise_header(key)] = f.code
     return mapping

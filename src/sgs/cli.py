@@ -6,39 +6,16 @@ Heavy libraries (polars, pandera, duckdb, prefect) are imported inside the comma
 
 from __future__ import annotations
 
-import os
 import sys
 from datetime import date
 from pathlib import Path
 
 import click
 
-KIND_CHOICE = click.Choice(["permit", "penalty"])
+from sgs.cli_common import ISO_DATE, KIND_CHOICE
+from sgs.cli_common import exit_now as _exit_now
 
 EXIT_OK, EXIT_ERRORS, EXIT_REFUSED = 0, 1, 2
-
-
-class IsoDate(click.ParamType):
-    name = "YYYY-MM-DD"
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, date):
-            return value
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            self.fail(f"日期应为 YYYY-MM-DD 格式：{value!r}", param, ctx)
-
-
-ISO_DATE = IsoDate()
-
-
-def _exit_now(code: int) -> None:
-    """Exit without tearing down the interpreter: freeing a million-row frame object by object
-    costs a noticeable share of a large validation, and nothing is left to flush."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -183,15 +160,94 @@ def standard(markdown: bool, kind: str | None) -> None:
 
 
 @main.command()
-@click.argument("kind", type=KIND_CHOICE)
+@click.argument("kind", type=click.Choice(["permit", "penalty", "ledger"]))
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="输出的 XLSX 模板。")
 def template(kind: str, out: Path) -> None:
-    """生成空白上报模板（表头按标准顺序，附填写说明）。"""
+    """生成空白模板：permit/penalty 上报模板（表头按标准顺序），ledger 月度台账模板；均附填写说明。"""
     from sgs.standard_docs import write_template
 
     write_template(kind, out)  # type: ignore[arg-type]
     click.echo(f"模板已生成：{out}")
 
+
+@main.group()
+def workdays() -> None:
+    """中国大陆工作日：周一至周五，去掉法定节假日，加上调休上班日。
+
+    \b
+    chinesecalendar 已收录的年份用该库；其他年份用节假日目录（$SGS_HOLIDAYS_DIR，
+    默认 config/holidays）中按国务院通知填写的 <年份>.toml，格式见该目录的 README.md。
+    某年两者都没有时报错（退出码 2），不做猜测。
+    """
+
+
+@workdays.command("add")
+@click.argument("start", metavar="DATE", type=ISO_DATE)
+@click.argument("n", type=click.IntRange(min=1))
+@click.option("--json", "as_json", is_flag=True, help="输出一个 JSON 对象（机器可读）。")
+def workdays_add(start: date, n: int, as_json: bool) -> None:
+    """输出 DATE 之后第 N 个工作日（DATE 本身不计），如 2022-01-28 之后第 7 个是 2022-02-11。
+
+    \b
+    退出码：0 成功；2 日期或结果所在的年份没有节假日数据，或节假日文件有误
+    （原因输出到标准错误）。
+    """
+    import json
+
+    from sgs.workdays import CalendarGap, HolidayFileError, add_workdays
+
+    try:
+        result = add_workdays(start, n)
+    except (CalendarGap, HolidayFileError) as exc:
+        click.echo(f"无法计算工作日：{exc}", err=True)
+        sys.exit(EXIT_REFUSED)
+    if as_json:
+        payload = {"date": start.isoformat(), "n": n, "result": result.isoformat()}
+        click.echo(json.dumps(payload, ensure_ascii=False))
+    else:
+        click.echo(result.isoformat())
+
+
+@workdays.command("is")
+@click.argument("day", metavar="DATE", type=ISO_DATE)
+@click.option("--json", "as_json", is_flag=True, help="输出一个 JSON 对象（机器可读）。")
+def workdays_is(day: date, as_json: bool) -> None:
+    """DATE 是否工作日，以及属于哪一类（工作日、周末、法定节假日、调休上班）。
+
+    \b
+    退出码：0 是工作日；1 不是工作日；2 该年份没有节假日数据，或节假日文件有误
+    （原因输出到标准错误）。
+    """
+    import json
+
+    from sgs.workdays import CalendarGap, HolidayFileError, describe
+
+    try:
+        info = describe(day)
+    except (CalendarGap, HolidayFileError) as exc:
+        click.echo(f"无法判断是否工作日：{exc}", err=True)
+        sys.exit(EXIT_REFUSED)
+    if as_json:
+        click.echo(json.dumps({"date": day.isoformat(), **info}, ensure_ascii=False))
+    else:
+        kind, holiday = info["kind"], info["holiday"]
+        detail = f"{kind}：{holiday}" if kind == "法定节假日" and holiday else kind
+        if info["workday"]:
+            suffix = "" if kind == "工作日" else f"（{detail}）"
+            click.echo(f"{day.isoformat()} 是工作日{suffix}")
+        else:
+            click.echo(f"{day.isoformat()} 不是工作日（{detail}）")
+    sys.exit(0 if info["workday"] else 1)
+
+
+def _register() -> None:
+    from sgs.cli_store import ingest, ledger, rates
+
+    for command in (ingest, ledger, rates):
+        main.add_command(command)
+
+
+_register()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -65,7 +66,7 @@ class Upload:
 
 
 @dataclass
-class _Table:
+class Table:
     """A grid of text cells with the spreadsheet row number of its first row."""
 
     header: list[str | None]
@@ -79,18 +80,22 @@ class _Table:
 # ----------------------------------------------------------------------------- header scoring
 
 
+Scorer = Callable[[list[object]], int]
+
+
 def _score(cells: list[object]) -> int:
+    """How much a row looks like the header of an upload, of either kind or of layout v1."""
     keys = {normalise_header(c) for c in cells if c not in (None, "")}
     v1 = sum(1 for m in load_catalogue().layouts["v1"].markers if normalise_header(m) in keys)
     return max(v1, *(len(keys & header_map(k).keys()) for k in KINDS))
 
 
-def _find_header(rows: list[list[object]]) -> int | None:
+def _find_header(rows: list[list[object]], score: Scorer) -> int | None:
     best, best_score = None, MIN_HEADER_MATCHES - 1
     for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
-        score = _score(row)
-        if score > best_score:
-            best, best_score = i, score
+        score_i = score(row)
+        if score_i > best_score:
+            best, best_score = i, score_i
     return best
 
 
@@ -148,7 +153,7 @@ def _csv_rows(text: str, delimiter: str, limit: int) -> list[list[str]]:
     return rows
 
 
-def _read_csv(path: Path) -> _Table:
+def _read_csv(path: Path, score: Scorer) -> Table:
     with path.open("rb") as fh:
         prefix = fh.read(SNIFF_BYTES)
         complete = not fh.read(1)
@@ -161,11 +166,11 @@ def _read_csv(path: Path) -> _Table:
     best: tuple[int, str, list[list[str]], int] | None = None
     for delimiter in (",", "\t", ";"):
         rows = _csv_rows(text, delimiter, HEADER_SCAN_ROWS)
-        index = _find_header(rows)
+        index = _find_header(rows, score)
         if index is not None:
-            score = _score(rows[index])
-            if best is None or score > best[3]:
-                best = (index, delimiter, rows, score)
+            found = score(rows[index])
+            if best is None or found > best[3]:
+                best = (index, delimiter, rows, found)
     if best is None:
         raise _no_header(path)
     index, delimiter, rows, _ = best
@@ -186,7 +191,7 @@ def _read_csv(path: Path) -> _Table:
             body = _python_csv(_decode_all(path, encoding), index, delimiter, len(header))
         else:
             raise FileRefused("unreadable", f"文件「{path.name}」无法按 CSV 解析：{exc}") from exc
-    return _Table(header, body, index + 1, index + 2, encoding=encoding)
+    return Table(header, body, index + 1, index + 2, encoding=encoding)
 
 
 def _decode_all(path: Path, encoding: str) -> str:
@@ -262,7 +267,7 @@ def _cell_text(value: object) -> str | None:
     return str(value)
 
 
-def _read_excel(path: Path) -> _Table:
+def _read_excel(path: Path, score: Scorer) -> Table:
     from python_calamine import CalamineWorkbook
 
     try:
@@ -281,12 +286,12 @@ def _read_excel(path: Path) -> _Table:
             rows = sheet.to_python(skip_empty_area=False)
         except Exception as exc:
             raise FileRefused("unreadable", f"工作表「{name}」无法读取：{exc}") from exc
-        index = _find_header(rows)
+        index = _find_header(rows, score)
         if index is None:
             continue
-        score = _score(rows[index])
-        if best is None or score > best[3]:
-            best = (index, name, rows, score, 0)
+        found = score(rows[index])
+        if best is None or found > best[3]:
+            best = (index, name, rows, found, 0)
     if best is None:
         raise _no_header(path)
     index, name, rows, _, _ = best
@@ -305,7 +310,7 @@ def _read_excel(path: Path) -> _Table:
         else pl.DataFrame({f"c{i}": pl.Series([], dtype=pl.String) for i in range(width)})
     )
     header += [None] * (width - len(header))
-    return _Table(header, body, index + 1, index + 2, sheet=name)
+    return Table(header, body, index + 1, index + 2, sheet=name)
 
 
 # ----------------------------------------------------------------------------- mapping
@@ -344,7 +349,7 @@ def _layout_of(keys: set[str]) -> str:
     return "v1.5" if any(normalise_header(m) in keys for m in v15.markers) else "current"
 
 
-def _map(table: _Table, path: Path, kind: Kind | None) -> Upload:
+def _map(table: Table, path: Path, kind: Kind | None) -> Upload:
     keys = [normalise_header(h) for h in table.header]
     _refuse_v1(set(keys), path, kind)
     kind = kind or _detect_kind(keys, path)
@@ -426,13 +431,18 @@ def sniff_format(path: Path) -> str:
     return "csv"
 
 
+def read_table(path: Path, fmt: str, score: Scorer) -> Table:
+    """The header row (the best ``score`` among the first rows) and the text cells below it."""
+    return _read_csv(path, score) if fmt == "csv" else _read_excel(path, score)
+
+
 def read_upload(path: str | Path, kind: Kind | None = None) -> Upload:
     """Read one upload file; raise :class:`FileRefused` when it cannot be validated at all."""
     path = Path(path)
     if not path.is_file():
         raise FileRefused("unreadable", f"找不到文件「{path}」。")
     fmt = sniff_format(path)
-    table = _read_csv(path) if fmt == "csv" else _read_excel(path)
+    table = read_table(path, fmt, _score)
     upload = _map(table, path, kind)
     upload.format = fmt
     return upload

@@ -101,9 +101,22 @@ def markdown_table(kind: Kind) -> str:
 def rules_markdown() -> str:
     cat = load_catalogue()
     lines = ["## 规则代码", "", "| 规则 | 级别 | 提示 |", "|---|---|---|"]
-    for code, rule in cat.rules.items():
+    for code, rule in {**cat.rules, **cat.ledger_rules}.items():
         level = "错误" if rule.severity == "error" else "警告"
         lines.append(f"| `{code}` | {level} | {rule.message} |")
+    return "\n".join(lines)
+
+
+def ledger_markdown() -> str:
+    lines = [
+        f"## 月度台账（{load_catalogue().ledger_name}，不属于国家标准）",
+        "",
+        "| # | 列 | 代码 | 是否必填 | 规则 |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {p} | {n} | `{c}` | {req} | {rules} |" for p, n, c, req, rules, _ in _ledger_rows()
+    ]
     return "\n".join(lines)
 
 
@@ -113,15 +126,42 @@ def standard_markdown() -> str:
         "本页由 `sgs standard --markdown` 根据 `schemas/standard.toml` 生成，请勿手工修改。"
         "标注“待核实”的条目来自对各地平台实现的重建，均为目录中的一行设置。\n"
     )
-    body = "\n\n".join([*(markdown_table(k) for k in KINDS), rules_markdown()])
+    body = "\n\n".join([*(markdown_table(k) for k in KINDS), ledger_markdown(), rules_markdown()])
     return f"{head}\n{body}\n"
 
 
-def write_template(kind: Kind, path: str | Path) -> Path:
-    """A blank upload template: the header row in template order and a sheet of instructions."""
+def _ledger_rows() -> list[tuple[str, str, str, str, bool]]:
+    """(position, name, code, requirement, rules, mandatory) of the ledger's columns."""
+    rows = []
+    for i, f in enumerate(load_catalogue().ledger_fields, start=1):
+        rules = []
+        if f.values:
+            rules.append("取值：" + "、".join(f.values))
+        if f.max_length:
+            rules.append(f"不超过 {f.max_length} 个字符")
+        if f.code == "JDRQ":
+            rules.append("YYYY/MM/DD；应在台账所属月份内")
+        if f.code == "XDR_DM":
+            rules.append("法人填统一社会信用代码，自然人填证件号码")
+        rows.append((str(i), f.name, f.code, REQUIRED_ZH[f.required], "；".join(rules),
+                     f.required == "always"))  # fmt: skip
+    return rows
+
+
+def write_template(kind: str, path: str | Path) -> Path:
+    """A blank template — an upload of one kind, or the monthly ledger — with instructions."""
     import xlsxwriter
 
-    spec = load_catalogue().kind(kind)
+    cat = load_catalogue()
+    if kind == "ledger":
+        title, rows = cat.ledger_name, _ledger_rows()
+    else:
+        spec = cat.kind(kind)  # type: ignore[arg-type]
+        title = f"{spec.name}数据"
+        rows = [
+            (str(f.position), f.name, f.code, requirement(f), rules_text(f), f.required == "always")
+            for f in spec.fields
+        ]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     book = xlsxwriter.Workbook(str(path))
@@ -136,17 +176,17 @@ def write_template(kind: Kind, path: str | Path) -> Path:
             "font_color": "#C00000",
         }
     )
-    ws = book.add_worksheet(f"{spec.name}数据")
-    for j, f in enumerate(spec.fields):
-        ws.write_string(0, j, f.name, must if f.required == "always" else head)
-        ws.write_comment(0, j, f"{f.code}\n{requirement(f)}\n{rules_text(f)}")
+    ws = book.add_worksheet(title)
+    for j, (_, name, code, needed, rules, mandatory) in enumerate(rows):
+        ws.write_string(0, j, name, must if mandatory else head)
+        ws.write_comment(0, j, f"{code}\n{needed}\n{rules}")
         ws.set_column(j, j, 18, text)  # text cells: codes and ID numbers never become numbers
     ws.freeze_panes(1, 0)
     guide = book.add_worksheet("填写说明")
-    for j, title in enumerate(["序号", "字段", "代码", "是否必填", "规则"]):
-        guide.write_string(0, j, title, head)
-    for i, f in enumerate(spec.fields, start=1):
-        for j, value in enumerate([str(f.position), f.name, f.code, requirement(f), rules_text(f)]):
+    for j, heading in enumerate(["序号", "字段", "代码", "是否必填", "规则"]):
+        guide.write_string(0, j, heading, head)
+    for i, row in enumerate(rows, start=1):
+        for j, value in enumerate(row[:5]):
             guide.write_string(i, j, value)
     guide.set_column(0, 0, 6)
     guide.set_column(1, 1, 36)

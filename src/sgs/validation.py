@@ -35,7 +35,7 @@ ERROR_SCHEMA = {
 class Validation:
     upload: Upload
     received: date
-    normalised: pl.DataFrame
+    frame: pl.DataFrame  # normalised fields plus the helper columns the rules read
     errors: pl.DataFrame
 
     @property
@@ -56,10 +56,16 @@ class Validation:
         return self.failing_rows == 0
 
     def row_verdicts(self) -> pl.DataFrame:
-        """``__row`` and ``valid`` for every record, for storing and rating."""
-        bad = self.errors.filter(pl.col("severity") == "error").select(pl.col("row").unique())
-        return self.normalised.select(
-            pl.col(ROW), pl.col(ROW).is_in(bad["row"].implode()).not_().alias("valid")
+        """Per record: ``__row``, ``valid`` (no error), and its numbers of errors and warnings."""
+        counts = self.errors.group_by("row").agg(
+            (pl.col("severity") == "error").sum().cast(pl.Int32).alias("errors"),
+            (pl.col("severity") == "warning").sum().cast(pl.Int32).alias("warnings"),
+        )
+        return (
+            self.frame.select(pl.col(ROW))
+            .join(counts, left_on=ROW, right_on="row", how="left", maintain_order="left")
+            .with_columns(pl.col("errors", "warnings").fill_null(0))
+            .with_columns((pl.col("errors") == 0).alias("valid"))
         )
 
 
@@ -115,9 +121,9 @@ def validate_upload(upload: Upload, received: date | None = None) -> Validation:
 
     received = received or date.today()
     spec = load_catalogue().kind(upload.kind)
-    norm = normalise(upload.frame, spec)
-    failures = failure_table(upload.kind, prepare(norm, spec, received))
-    return Validation(upload, received, norm, build_errors(upload, failures))
+    frame = prepare(normalise(upload.frame, spec), spec, received)
+    failures = failure_table(upload.kind, frame)
+    return Validation(upload, received, frame, build_errors(upload, failures))
 
 
 def validate_file(

@@ -1,0 +1,280 @@
+"""The store, with a real DuckDB file: idempotence, history, quarantine, accounting, concurrency, crashes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from sgs import store
+from sgs.ingest import ingest_file
+from sgs.paths import PROJECT_ROOT
+from sgs.samples import generate, write_upload
+
+SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
+UNIT = "111404000448224608"  # 长治市行政审批服务管理局 in config/units.csv
+OTHER_UNIT = "11140400041270234C"  # 长治市市场监督管理局
+
+
+@pytest.fixture
+def root(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("SGS_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
+def land(root: Path, unit: str, day: str, name: str, frame: pl.DataFrame, **kw) -> Path:
+    return write_upload(frame, root / "raw" / unit / day / name, **kw)
+
+
+def dump(root: Path) -> dict[str, list]:
+    """Every table's content, ordered: equal dumps mean equal databases."""
+    with duckdb.connect(str(store.db_path(root)), read_only=True) as con:
+        tables = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
+        out = {}
+        for t in sorted(tables):
+            cols = [c for c in con.table(t).columns if c not in ("ingested_at", "quarantined_at")]
+            query = f"SELECT {', '.join(chr(34) + c + chr(34) for c in cols)} FROM {t} ORDER BY ALL"
+            out[t] = con.execute(query).fetchall()
+        return out
+
+
+def query(root: Path, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(store.db_path(root)), read_only=True) as con:
+        return con.execute(sql, params).fetchall()
+
+
+def test_lossless_accounting_on_a_file_with_errors(root):
+    sample = generate("permit", 60, seed=11, defect_rate=0.4, unit=UNIT)
+    path = land(root, UNIT, "2026-11-02", "许可.csv", sample.frame)
+    result = ingest_file(path)
+    assert result.status == "stored"
+    assert result.rows_read == result.rows_stored == 60
+    batch = query(
+        root,
+        "SELECT rows_read, rows_stored, rows_valid, rows_failing, errors, warnings FROM batches",
+    )
+    assert batch == [
+        (60, 60, result.rows_valid, result.rows_failing, result.errors, result.warnings)
+    ]
+    assert query(root, "SELECT count(*) FROM permits")[0][0] == 60
+    # every failing row has its errors, every error points at a stored record of the batch
+    failing = query(root, "SELECT count(*) FROM permits WHERE NOT valid")[0][0]
+    expected_failing = sample.defects.filter(pl.col("severity") == "error")["row_index"].n_unique()
+    assert failing == result.rows_failing == expected_failing
+    orphan = query(
+        root,
+        "SELECT count(*) FROM errors e LEFT JOIN permits p USING (record_id) WHERE p.record_id IS NULL",
+    )[0][0]
+    assert orphan == 0
+    stored_errors = query(root, "SELECT count(*) FROM errors WHERE severity = 'error'")[0][0]
+    assert (
+        stored_errors
+        == result.errors
+        == sample.defects.filter(pl.col("severity") == "error").height
+    )
+    # rows without errors are valid, rows with only warnings too
+    assert query(root, "SELECT count(*) FROM permits WHERE valid AND errors > 0")[0][0] == 0
+
+
+def test_reingest_changes_nothing(root):
+    sample = generate("penalty", 25, seed=3, defect_rate=0.2, unit=UNIT)
+    path = land(root, UNIT, "2026-11-03", "处罚.xlsx", sample.frame)
+    first = ingest_file(path)
+    before = dump(root)
+    again = ingest_file(path)
+    assert (first.status, again.status) == ("stored", "skipped")
+    assert again.batch_id == first.batch_id
+    assert dump(root) == before
+    # the same bytes under another name are the same file
+    copy = path.with_name("处罚-副本.xlsx")
+    shutil.copy(path, copy)
+    assert ingest_file(copy).status == "skipped"
+    assert dump(root) == before
+
+
+def test_typed_columns_and_what_they_cannot_hold(root):
+    sample = generate("permit", 3, seed=5, unit=UNIT)
+    frame = sample.frame.with_columns(
+        pl.Series("XK_JDRQ", ["2026/02/30", "2026年3月2日", "20260305"]),
+        pl.Series("XK_XDR_MC", ["  前后有空格的名称  ", "名称乙", "名称丙"]),
+    )
+    path = land(root, UNIT, "2026-11-02", "typed.csv", frame)
+    ingest_file(path)
+    rows = query(root, "SELECT XK_JDRQ, original, XK_XDR_MC FROM permits ORDER BY source_row")
+    assert rows[0][0] is None and json.loads(rows[0][1])["XK_JDRQ"] == "2026/02/30"
+    assert rows[1][0] == date(2026, 3, 2) and rows[1][1] is None
+    assert rows[2][0] == date(2026, 3, 5)
+    assert rows[0][2] == "前后有空格的名称"
+
+
+def test_resubmission_becomes_current_and_keeps_history(root):
+    sample = generate("permit", 5, seed=8, unit=UNIT, end=date(2026, 10, 1))
+    broken = sample.frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == 2)
+        .then(pl.lit("2026/13/01"))
+        .otherwise(pl.col("XK_YXQZ"))
+        .alias("XK_YXQZ")
+    )
+    ingest_file(land(root, UNIT, "2026-10-10", "first.csv", broken))
+    fixed_row = sample.frame.slice(2, 1)
+    ingest_file(land(root, UNIT, "2026-10-14", "fix.csv", fixed_row))
+    versions = query(
+        root,
+        "SELECT version, versions, is_current, valid, received_date, record_id = first_record_id"
+        " FROM permit_versions WHERE record_key = (SELECT record_key FROM permits WHERE NOT valid)"
+        " ORDER BY version",
+    )
+    assert versions == [
+        (1, 2, False, False, date(2026, 10, 10), True),
+        (2, 2, True, True, date(2026, 10, 14), False),
+    ]
+    # the other four records have one version each
+    assert query(root, "SELECT count(*) FROM permit_versions WHERE versions = 1")[0][0] == 4
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"\x00\x01\x02garbage" * 50, "unreadable"),
+        ("XK_XMMC,XK_SPLB,DFBM,SJC\n甲,乙,140400,2016\n".encode(), "layout_v1"),
+        ("行政相对人名称,备注\n甲,乙\n".encode(), "no_header"),
+    ],
+)
+def test_unusable_files_are_quarantined_with_reason(root, content, reason):
+    path = root / "raw" / UNIT / "2026-11-05" / "bad.csv"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(content)
+    result = ingest_file(path)
+    assert (result.status, result.reason) == ("quarantined", reason)
+    rows = query(root, "SELECT reason_code, message, stored_path, unit_code FROM quarantine")
+    assert len(rows) == 1 and rows[0][0] == reason and rows[0][3] == UNIT
+    assert Path(rows[0][2]).read_bytes() == content
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in rows[0][1])  # a Chinese reason
+    assert query(root, "SELECT count(*) FROM batches")[0][0] == 0
+    ingest_file(path)  # once is enough: re-running keeps one quarantine row
+    assert query(root, "SELECT count(*) FROM quarantine")[0][0] == 1
+
+
+def test_unknown_unit_is_quarantined(root):
+    sample = generate("permit", 2, seed=1)
+    path = land(root, "91110000000000000X", "2026-11-05", "x.csv", sample.frame)
+    result = ingest_file(path)
+    assert (result.status, result.reason) == ("quarantined", "unknown_unit")
+
+
+def test_received_date_precedence(root):
+    sample = generate("permit", 2, seed=2, unit=UNIT)
+    path = land(root, UNIT, "2026-11-05", "a.csv", sample.frame)
+    (path.parent / "manifest.json").write_text(
+        json.dumps({"files": {"a.csv": {"received": "2026-11-03"}}}), encoding="utf-8"
+    )
+    assert ingest_file(path).received == "2026-11-03"
+    other = land(root, UNIT, "2026-11-05", "b.csv", generate("permit", 2, seed=4, unit=UNIT).frame)
+    assert ingest_file(other).received == "2026-11-05"
+    third = land(root, UNIT, "2026-11-05", "c.csv", generate("permit", 2, seed=6, unit=UNIT).frame)
+    assert ingest_file(third, received=date(2026, 11, 1)).received == "2026-11-01"
+    got = query(
+        root, "SELECT file_name, received_date, received_from FROM batches ORDER BY file_name"
+    )
+    assert got == [
+        ("a.csv", date(2026, 11, 3), "manifest"),
+        ("b.csv", date(2026, 11, 5), "folder"),
+        ("c.csv", date(2026, 11, 1), "option"),
+    ]
+
+
+def _run_ingest(root: Path, *args: str, env: dict | None = None) -> subprocess.Popen:
+    return subprocess.Popen(
+        [SGS, "ingest", *args, "--json"],
+        env={**os.environ, "SGS_DATA_DIR": str(root), **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def test_parallel_ingests_in_separate_processes(root):
+    paths = []
+    for i, unit in enumerate([UNIT, OTHER_UNIT, UNIT, OTHER_UNIT]):
+        sample = generate(
+            "permit" if i % 2 else "penalty", 400, seed=20 + i, defect_rate=0.1, unit=unit
+        )
+        paths.append(land(root, unit, "2026-11-06", f"f{i}.csv", sample.frame))
+    # four processes at once, two of them racing on the same file
+    procs = [_run_ingest(root, str(p)) for p in [*paths, paths[0]]]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 5, [o[1].decode() for o in outs]
+    statuses = sorted(json.loads(o[0])["status"] for o in outs)
+    assert statuses == ["skipped", "stored", "stored", "stored", "stored"]
+    assert query(root, "SELECT count(*) FROM batches")[0][0] == 4
+    assert (
+        query(root, "SELECT count(*) FROM permits")[0][0]
+        + query(root, "SELECT count(*) FROM penalties")[0][0]
+        == 1600
+    )
+    ids = query(root, "SELECT count(DISTINCT record_id) FROM permits")[0][0]
+    assert ids == query(root, "SELECT count(*) FROM permits")[0][0]
+
+
+@pytest.mark.parametrize("point", ["after-records", "before-commit"])
+def test_a_process_killed_mid_file_leaves_the_store_as_it_was(root, point):
+    first = land(
+        root, UNIT, "2026-11-07", "ok.csv", generate("permit", 50, seed=30, unit=UNIT).frame
+    )
+    assert ingest_file(first).status == "stored"
+    before = dump(root)
+    crash = land(
+        root, UNIT, "2026-11-07", "crash.csv", generate("permit", 500, seed=31, unit=UNIT).frame
+    )
+    proc = _run_ingest(root, str(crash), env={"SGS_FAULT": point})
+    proc.communicate(timeout=300)
+    assert proc.returncode == -9  # SIGKILL, as a power cut or an OOM kill would
+    assert dump(root) == before
+    # and the store is usable: the same file goes in cleanly afterwards
+    assert ingest_file(crash).status == "stored"
+    assert query(root, "SELECT count(*) FROM permits")[0][0] == 550
+
+
+def test_ingest_cli_reports_each_file_and_exit_code(root):
+    good = land(
+        root, UNIT, "2026-11-08", "good.csv", generate("permit", 10, seed=40, unit=UNIT).frame
+    )
+    bad = root / "raw" / UNIT / "2026-11-08" / "bad.xlsx"
+    bad.write_bytes(b"PK\x03\x04 not really a workbook")
+    run = subprocess.run(
+        [SGS, "ingest", str(root / "raw")],
+        env={**os.environ, "SGS_DATA_DIR": str(root)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 1  # a file was quarantined
+    assert "[入库]" in run.stdout and "[隔离]" in run.stdout and good.name in run.stdout
+    again = subprocess.run(
+        [SGS, "ingest", str(good)], env={**os.environ, "SGS_DATA_DIR": str(root)},
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert again.returncode == 0 and "[跳过]" in again.stdout
+
+
+def test_a_file_outside_the_landing_zone_needs_a_unit(root, tmp_path):
+    path = write_upload(generate("permit", 2, seed=41).frame, tmp_path / "loose.csv")
+    env = {**os.environ, "SGS_DATA_DIR": str(root)}
+    run = subprocess.run(
+        [SGS, "ingest", str(path)], env=env, capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 2 and "上报单位" in run.stderr
+    ok = subprocess.run(
+        [SGS, "ingest", str(path), "--unit", "长治市行政审批服务管理局", "--received", "2026-11-09"],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert ok.returncode == 0, ok.stderr
+    assert query(root, "SELECT unit_code, received_date, received_from FROM batches") == [
+        (UNIT, date(2026, 11, 9), "option")
+    ]
