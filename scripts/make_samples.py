@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -119,12 +119,78 @@ UPLOADS = (
 )
 DEFECTS_FILE = Path("tests") / "fixtures" / "raw_samples_defects.csv"
 
+# October ledgers (台账) of three units, received on the 3rd workday of November: every
+# October decision of their uploads, plus decisions that never reached the platform.
+LEDGERS = (
+    (
+        APPROVAL,
+        date(2026, 11, 4),
+        "台账_2026-10.xlsx",
+        "长治市行政审批服务管理局2026年10月双公示台账",
+    ),
+    (MARKET, date(2026, 11, 4), "2026年10月双公示台账.csv", None),
+    (LUZHOU, date(2026, 11, 3), "台账_2026-10.csv", None),
+)
+NOT_UPLOADED = (
+    (
+        "行政许可",
+        "长审批食〔2026〕9999号",
+        "长治市未上报食品有限公司",
+        "91140400MA0X00001A",
+        "2026/10/29",
+    ),
+    ("行政处罚", "长市监罚〔2026〕9999号", "长治市未上报商贸有限公司", "", "2026/10/30"),
+)
+
+
+def _ledger(frames: list[tuple[str, pl.DataFrame]]) -> pl.DataFrame:
+    """The ledger rows of a unit: its October decisions, as the unit's own register lists them."""
+    parts = []
+    for kind, frame in frames:
+        p = "XK" if kind == "permit" else "CF"
+        parts.append(
+            frame.filter(pl.col(f"{p}_JDRQ").str.contains(r"^2026\D?10\D?|^202610")).select(
+                pl.lit("行政许可" if kind == "permit" else "行政处罚").alias("类别"),
+                pl.col(f"{p}_WSH").alias("决定文书号"),
+                pl.col(f"{p}_XDR_MC").alias("行政相对人名称"),
+                pl.coalesce(f"{p}_XDR_SHXYM", f"{p}_XDR_ZJHM").alias("行政相对人代码"),
+                pl.col(f"{p}_JDRQ").alias("决定日期"),
+            )
+        )
+    return pl.concat(parts).unique(maintain_order=True)
+
+
+def write_table(frame: pl.DataFrame, path: Path, title: str | None = None) -> Path:
+    """A plain table as a unit's clerk would save it: CSV (UTF-8 with BOM) or XLSX, text cells."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".csv":
+        path.write_bytes(b"\xef\xbb\xbf" + frame.write_csv().encode())
+        return path
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path))
+    book.set_properties({"created": datetime(2026, 1, 1), "author": "sgs"})  # reproducible bytes
+    sheet = book.add_worksheet("台账")
+    top = 0
+    if title:
+        sheet.write_string(0, 0, title)
+        top = 1
+    for j, name in enumerate(frame.columns):
+        sheet.write_string(top, j, name)
+    for i, row in enumerate(frame.iter_rows(), start=top + 1):
+        for j, value in enumerate(row):
+            if value is not None:
+                sheet.write_string(i, j, str(value))
+    book.close()
+    return path
+
 
 def build(root: Path = PROJECT_ROOT) -> list[Path]:
     """Write every sample upload under ``root``; return the paths written."""
     written: list[Path] = []
     findings: list[pl.DataFrame] = []
     next_serial: dict[tuple[str, str], int] = {}
+    decisions: dict[str, list[tuple[str, pl.DataFrame]]] = {}
     for seed, up in enumerate(UPLOADS, start=2026):
         first = next_serial.get((up.unit, up.kind), 1)
         sample = generate(
@@ -148,7 +214,17 @@ def build(root: Path = PROJECT_ROOT) -> list[Path]:
             title=up.title,
         )
         written.append(path)
+        decisions.setdefault(up.unit, []).append((up.kind, sample.frame))
         findings.append(sample.defects.select(pl.lit(relative.as_posix()).alias("path"), pl.all()))
+    for unit, received, name, title in LEDGERS:
+        ledger = _ledger(decisions[unit])
+        kinds = {"行政许可" if k == "permit" else "行政处罚" for k, _ in decisions[unit]}
+        missing = [row for row in NOT_UPLOADED if row[0] in kinds]
+        extra = pl.DataFrame(missing, schema=ledger.columns, orient="row")
+        ledger = pl.concat([ledger, extra]).with_row_index("序号", offset=1)
+        ledger = ledger.with_columns(pl.col("序号").cast(pl.String))
+        relative = Path("data") / "raw" / unit / received.isoformat() / name
+        written.append(write_table(ledger, root / relative, title=title))
     defects = pl.concat(findings)
     (root / DEFECTS_FILE).parent.mkdir(parents=True, exist_ok=True)
     defects.write_csv(root / DEFECTS_FILE)

@@ -296,6 +296,22 @@ def _seen_before(
     return (row[0], row[1]) if row else None
 
 
+def _ingest_landed_ledger(
+    arr: Arrival, sha: str, unit_code: str, root: Path | None
+) -> IngestResult:
+    from sgs.ledger import ingest_ledger
+
+    if arr.period is None:
+        message = "无法确定台账所属月份：请在文件名中写明（如 台账_2026-10.xlsx）或在 manifest.json 中给出 period"
+        return quarantine(arr, sha, "ledger_period", message, unit_code, "ledger", root)
+    try:
+        return ingest_ledger(
+            arr.path, unit=unit_code, period=arr.period, received=arr.received, root=root
+        )
+    except FileRefused as exc:
+        return quarantine(arr, sha, exc.code, exc.message, unit_code, "ledger", root)
+
+
 def ingest_file(
     path: Path,
     *,
@@ -317,6 +333,8 @@ def ingest_file(
         unit_code = str(resolve_unit(arr.unit, load_units())["code"])
     except KeyError as exc:
         return quarantine(arr, sha, "unknown_unit", str(exc.args[0]), None, arr.kind, root)
+    if arr.is_ledger:
+        return _ingest_landed_ledger(arr, sha, unit_code, root)
     earlier = _seen_before(sha, unit_code, arr.kind, root)
     if earlier is not None:
         return _skipped(arr, unit_code, earlier[1], earlier[0])

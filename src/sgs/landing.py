@@ -3,15 +3,21 @@
 The folder names carry the unit (its USCC or exact name) and the received date.  A folder may
 hold a ``manifest.json`` that overrides them per file::
 
-    {"files": {"行政许可_10月.xlsx": {"received": "2026-11-04", "kind": "permit"}}}
+    {"files": {"行政许可_10月.xlsx": {"received": "2026-11-04", "kind": "permit"},
+               "台账.xlsx": {"kind": "ledger", "period": "2026-10"}}}
 
 Precedence of the received date (POLICY.md): the ``--received`` option, then the manifest, then
 the landing folder's date, then the file's modification time.
+
+Ledgers may land here too: a file is a ledger when the manifest says ``"kind": "ledger"`` or
+its name contains 台账; its month comes from the manifest's ``period`` or from the name
+(``台账_2026-10.csv``, ``2026年10月台账.xlsx``).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -27,13 +33,22 @@ class LandingError(ValueError):
     """An upload whose unit or date cannot be determined; the message is Chinese."""
 
 
+LEDGER_MARK = "台账"
+PERIOD_IN_NAME = re.compile(r"(20\d{2})\s*[-_.年]\s*(1[0-2]|0?[1-9])(?!\d)")
+
+
 @dataclass(frozen=True)
 class Arrival:
     path: Path
     unit: str | None  # as written in the folder name or option: a code or an exact name
     received: date
     received_from: str  # option | manifest | folder | file time
-    kind: str | None = None
+    kind: str | None = None  # permit | penalty | ledger | None (recognised from the headers)
+    period: str | None = None  # ledgers: YYYY-MM
+
+    @property
+    def is_ledger(self) -> bool:
+        return self.kind == "ledger"
 
 
 def raw_dir(root: Path | None = None) -> Path:
@@ -87,12 +102,18 @@ def arrival(
         when, source = day_folder, "folder"
     else:
         when, source = datetime.fromtimestamp(path.stat().st_mtime).date(), "file time"
+    kind = kind or entry.get("kind") or ("ledger" if LEDGER_MARK in path.name else None)
+    period = entry.get("period")
+    if kind == "ledger" and period is None:
+        found = PERIOD_IN_NAME.search(path.name)
+        period = f"{found.group(1)}-{int(found.group(2)):02d}" if found else None
     return Arrival(
         path=path,
         unit=unit or entry.get("unit") or folder_unit,
         received=when,
         received_from=source,
-        kind=kind or entry.get("kind"),
+        kind=kind,
+        period=period,
     )
 
 

@@ -187,7 +187,7 @@ def ingest_ledger(
         )
     else:
         assert path is not None
-        arr = arrival(Path(path), unit, received)
+        arr = arrival(Path(path), unit, received, "ledger")
         sha, when, name, source_path = (
             sha256_of(arr.path),
             arr.received,
