@@ -93,6 +93,9 @@ def ledger(
 
     if zero == (file is not None):
         raise click.UsageError("请指定台账文件，或使用 --zero 登记零增量报告（二者选一）。")
+    if file is not None and not file.is_file():
+        click.echo(f"找不到台账文件：{file}", err=True)
+        exit_now(2)
     try:
         result = ingest_ledger(file, unit=unit, period=period, received=received, zero=zero)
     except (KeyError, PeriodError) as exc:
@@ -171,7 +174,10 @@ def rates(
         # A person's ID number in a ledger is masked in everything people read.
         code = pl.col("subject_code")
         frame = frame.with_columns(
-            pl.when(code.str.contains(r"^[0-9]{17}[0-9X]$")).then(mask_id(code)).otherwise(code)
+            pl.when(code.str.contains(r"^[0-9]{17}[0-9X]$"))
+            .then(mask_id(code))
+            .otherwise(code)
+            .alias("subject_code")
         )
     if fmt == "json":
         sys.stdout.write(frame.write_json() + "\n")

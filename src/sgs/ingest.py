@@ -130,11 +130,11 @@ def build_records(v: Validation, unit_code: str, batch_id: int, first_id: int) -
     else:
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("extras"))
     subject = subject_key(spec.prefix)
+    # One decision of one unit across uploads; a row without a 文书号 is a record of its own.
+    parts = [pl.lit(v.kind), pl.lit(unit_code), pl.col(DOC_KEY), subject.fill_null("")]
     record_key = (
         pl.when(pl.col(DOC_KEY).is_not_null())
-        .then(
-            pl.concat_str([pl.lit(v.kind), pl.col(DOC_KEY), subject.fill_null("")], separator="|")
-        )
+        .then(pl.concat_str(parts, separator="|"))
         .otherwise(pl.format("#{}-{}", pl.lit(batch_id), pl.col(ROW)))
     )
     return frame.select(
@@ -171,6 +171,14 @@ def _next_id(con: duckdb.DuckDBPyConnection, table: str, column: str) -> int:
     return one(con, f"SELECT coalesce(max({column}), 0) + 1 FROM {table}")[0]  # type: ignore[index]
 
 
+def _next_record_id(con: duckdb.DuckDBPyConnection) -> int:
+    """Record ids are unique across permits and penalties, so an error's record_id is unambiguous."""
+    tables = " UNION ALL ".join(
+        f"SELECT max(record_id) AS m FROM {t}" for t in store.RECORD_TABLES.values()
+    )
+    return one(con, f"SELECT coalesce(max(m), 0) + 1 FROM ({tables})")[0]  # type: ignore[index]
+
+
 def _write(
     con: duckdb.DuckDBPyConnection, v: Validation, arr: Arrival, unit_code: str, sha: str
 ) -> IngestResult:
@@ -183,7 +191,7 @@ def _write(
             run(con, "ROLLBACK")
             return _skipped(arr, unit_code, kind, existing)
         batch_id = _next_id(con, "batches", "batch_id")
-        records = build_records(v, unit_code, batch_id, _next_id(con, table, "record_id"))
+        records = build_records(v, unit_code, batch_id, _next_record_id(con))
         con.register("records_frame", records)
         run(con, f"INSERT INTO {table} BY NAME SELECT * FROM records_frame")
         con.unregister("records_frame")

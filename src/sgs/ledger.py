@@ -85,6 +85,7 @@ def read_ledger(path: Path, period: str) -> LedgerRead:
         for f in fields
     )
     norm = norm.with_columns(
+        raw["WSH"].str.strip_chars(WHITESPACE).alias("__doc_number"),  # shown as the unit wrote it
         parse_date(pl.col("JDRQ")).alias("__date"),
         document_key(norm["WSH"]).alias("__doc_key"),
         pl.col("LB").replace_strict(KIND_OF, default=None).alias("__kind"),
@@ -110,10 +111,12 @@ def _check(norm: pl.DataFrame, raw: pl.DataFrame, period: str) -> pl.DataFrame:
     d = pl.col("__date")
     checks.append(("JDRQ", "date_format", pl.col("JDRQ").is_null() | d.is_not_null(), {}))
     checks.append(("JDRQ", "ledger_period", d.is_null() | ((d >= start) & (d < end)), {}))
-    key = pl.struct("__kind", "__doc_key")
-    checks.append(
-        ("WSH", "ledger_duplicate", pl.col("__doc_key").is_null() | key.is_first_distinct(), {})
-    )
+    # One 文书号 may cover several subjects (joint decisions): an entry repeats an earlier one
+    # only when the subject is the same too, by name or by code.
+    by_name = pl.struct("__kind", "__doc_key", "XDR_MC").is_first_distinct()
+    by_code = pl.struct("__kind", "__doc_key", "XDR_DM").is_first_distinct()
+    first = pl.col("__doc_key").is_null() | (by_name & (by_code | pl.col("XDR_DM").is_null()))
+    checks.append(("WSH", "ledger_duplicate", first, {}))
     flags = norm.select(pl.col(ROW), *(ok.alias(f"{code}|{rule}") for code, rule, ok, _ in checks))
     failures = (
         flags.unpivot(index=ROW, variable_name="label", value_name="ok")
@@ -153,7 +156,7 @@ def _entries(
         pl.lit(unit_code).alias("unit_code"),
         pl.lit(period).alias("period"),
         pl.col("__kind").alias("kind"),
-        pl.col("WSH").alias("doc_number"),
+        pl.col("__doc_number").alias("doc_number"),
         pl.col("__doc_key").alias("doc_key"),
         pl.col("XDR_MC").alias("subject_name"),
         pl.col("XDR_DM").str.to_uppercase().alias("subject_code"),
@@ -199,9 +202,12 @@ def ingest_ledger(
     with store.writer(root) as con:
         run(con, "BEGIN TRANSACTION")
         try:
+            # The same file again changes nothing while it is the current ledger; sent again
+            # after another version, it becomes the current one again.
             seen = one(
                 con,
-                "SELECT batch_id FROM batches WHERE kind = 'ledger' AND sha256 = ? AND unit_code = ? AND period = ?",
+                "SELECT batch_id FROM ledgers WHERE is_current AND sha256 = ? AND unit_code = ?"
+                " AND period = ?",
                 [sha, unit_code, period],
             )
             if seen:

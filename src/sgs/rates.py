@@ -57,10 +57,12 @@ def _uploads_sql(kind: str) -> str:
            CASE
              WHEN r."{decided}" IS NULL THEN false
              WHEN r.received_date <= r."{decided}" THEN true
-             WHEN cd.day IS NULL OR cr.day IS NULL THEN NULL
-             WHEN cr.workday_no < cd.workday_no + {DEADLINE_WORKDAYS} THEN true
-             WHEN cr.workday_no = cd.workday_no + {DEADLINE_WORKDAYS} THEN cr.workday
-             ELSE false
+             WHEN dl.day IS NOT NULL THEN r.received_date <= dl.day
+             -- the deadline lies beyond the calendar, but both dates are inside it
+             WHEN cd.day IS NOT NULL AND cr.day IS NOT NULL THEN
+                  cr.workday_no < cd.workday_no + {DEADLINE_WORKDAYS}
+                  OR (cr.workday_no = cd.workday_no + {DEADLINE_WORKDAYS} AND cr.workday)
+             ELSE NULL
            END AS timely
     FROM {view} r
     LEFT JOIN calendar cd ON cd.day = r."{decided}"
@@ -181,7 +183,8 @@ def details(
                         ELSE NULL END AS note,
                    r.errors, r.warnings,
                    (SELECT string_agg(DISTINCT e.field || ':' || e.rule, '; ' ORDER BY e.field || ':' || e.rule)
-                    FROM errors e WHERE e.record_id = up.record_id AND e.severity = 'error') AS problems
+                    FROM errors e WHERE e.batch_id = up.batch_id AND e.record_id = up.record_id
+                      AND e.severity = 'error') AS problems
             FROM ({_uploads_sql(k)}) up
             JOIN {table} r USING (record_id)
             JOIN batches b ON b.batch_id = up.batch_id

@@ -65,7 +65,7 @@ CREATE TABLE IF NOT EXISTS {table} (
     source_row INTEGER NOT NULL,
     unit_code VARCHAR NOT NULL,
     received_date DATE NOT NULL,
-    record_key VARCHAR NOT NULL,   -- kind|document key|subject: one decision across uploads
+    record_key VARCHAR NOT NULL,   -- kind|unit|document key|subject: one decision across uploads
     doc_key VARCHAR,
     subject_key VARCHAR,
     valid BOOLEAN NOT NULL,        -- no error on upload (warnings allowed)
@@ -254,9 +254,22 @@ def reader(
     with _file_lock(path.with_suffix(".lock"), exclusive=False, timeout=timeout):
         con = _connect(path, read_only=True, timeout=timeout)
         try:
+            _fresh_calendar_for_reading(con)
             yield con
         finally:
             con.close()
+
+
+def _fresh_calendar_for_reading(con: duckdb.DuckDBPyConnection) -> None:
+    """A holidays file added since the last write must count at once, without writing: shadow
+    the stored calendar with a temporary one built from the current sources."""
+    from sgs import workdays
+
+    if _meta(con, "calendar") == workdays.fingerprint():
+        return
+    con.register("_fresh_calendar", workdays.calendar_frame())
+    run(con, "CREATE OR REPLACE TEMP TABLE calendar AS SELECT * FROM _fresh_calendar")
+    con.unregister("_fresh_calendar")
 
 
 def _refresh_reference_tables(con: duckdb.DuckDBPyConnection) -> None:
