@@ -24,14 +24,19 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from sgs.store import RECORD_TABLES, VERSION_VIEWS, frame
+from sgs.store import RECORD_TABLES, frame
 
-DEADLINE_WORKDAYS = 7
 PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
 class PeriodError(ValueError):
     pass
+
+
+def _deadline() -> int:
+    from sgs.settings import load_settings
+
+    return load_settings().deadline_workdays
 
 
 def period_bounds(period: str) -> tuple[date, date]:
@@ -46,13 +51,21 @@ def period_bounds(period: str) -> tuple[date, date]:
 
 
 def _uploads_sql(kind: str) -> str:
-    """First versions of one kind with their timeliness verdict, for a date range."""
-    view = VERSION_VIEWS[kind]
+    """First versions of one kind received in [$start, $end), with their timeliness verdict.
+
+    A record's first version is its earliest (received date, batch, row); versions received
+    after the period cannot be first, so they are left out before grouping.
+    """
+    table = RECORD_TABLES[kind]
     decided = "XK_JDRQ" if kind == "permit" else "CF_JDRQ"
     return f"""
+    WITH firsts AS (
+        SELECT arg_min(record_id, (received_date, batch_id, source_row)) AS record_id
+        FROM {table} WHERE received_date < $end
+        GROUP BY record_key HAVING min(received_date) >= $start
+    )
     SELECT r.record_id, r.unit_code, '{kind}' AS kind, r.batch_id, r.source_row,
            r.received_date, r."{decided}" AS decision_date, r.valid,
-           cd.workday_no AS wn_decided, cr.workday_no AS wn_received, cr.workday AS received_is_workday,
            dl.day AS deadline,
            CASE
              WHEN r."{decided}" IS NULL THEN false
@@ -60,15 +73,15 @@ def _uploads_sql(kind: str) -> str:
              WHEN dl.day IS NOT NULL THEN r.received_date <= dl.day
              -- the deadline lies beyond the calendar, but both dates are inside it
              WHEN cd.day IS NOT NULL AND cr.day IS NOT NULL THEN
-                  cr.workday_no < cd.workday_no + {DEADLINE_WORKDAYS}
-                  OR (cr.workday_no = cd.workday_no + {DEADLINE_WORKDAYS} AND cr.workday)
+                  cr.workday_no < cd.workday_no + $deadline
+                  OR (cr.workday_no = cd.workday_no + $deadline AND cr.workday)
              ELSE NULL
            END AS timely
-    FROM {view} r
+    FROM {table} r
+    JOIN firsts USING (record_id)
     LEFT JOIN calendar cd ON cd.day = r."{decided}"
     LEFT JOIN calendar cr ON cr.day = r.received_date
-    LEFT JOIN calendar dl ON dl.workday AND dl.workday_no = cd.workday_no + {DEADLINE_WORKDAYS}
-    WHERE r.version = 1 AND r.received_date >= $start AND r.received_date < $end
+    LEFT JOIN calendar dl ON dl.workday AND dl.workday_no = cd.workday_no + $deadline
     """
 
 
@@ -81,20 +94,18 @@ def _ledger_sql(kind: str) -> str:
         JOIN ledgers l ON l.batch_id = e.batch_id AND l.is_current
         WHERE e.period = $period AND e.kind = '{kind}'
     ),
-    candidates AS (
-        SELECT DISTINCT unit_code, doc_key, subject_key FROM {table}
+    stored AS (
+        SELECT unit_code, doc_key, list(DISTINCT subject_key) AS subjects
+        FROM {table}
         WHERE doc_key IN (SELECT doc_key FROM entries)
-    ),
-    ambiguity AS (
-        SELECT unit_code, doc_key, count(DISTINCT subject_key) AS subjects
-        FROM candidates GROUP BY ALL
+        GROUP BY ALL
     )
-    SELECT e.*, EXISTS (
-        SELECT 1 FROM candidates c JOIN ambiguity a USING (unit_code, doc_key)
-        WHERE c.unit_code = e.unit_code AND c.doc_key = e.doc_key
-          AND (a.subjects = 1 OR e.subject_code IS NULL OR c.subject_key = e.subject_code)
-    ) AS matched
+    SELECT e.*,
+           s.doc_key IS NOT NULL
+           AND (len(s.subjects) = 1 OR e.subject_code IS NULL
+                OR list_contains(s.subjects, e.subject_code)) AS matched
     FROM entries e
+    LEFT JOIN stored s ON s.unit_code = e.unit_code AND s.doc_key = e.doc_key
     """
 
 
@@ -107,7 +118,7 @@ def rates(
     """One row per unit and kind (every registered unit, both kinds unless filtered)."""
     start, end = period_bounds(period)
     kinds = [kind] if kind else list(RECORD_TABLES)
-    params = {"start": start, "end": end, "period": period}
+    params = {"start": start, "end": end, "period": period, "deadline": _deadline()}
     uploads = " UNION ALL ".join(f"SELECT * FROM ({_uploads_sql(k)})" for k in kinds)
     ledger = " UNION ALL ".join(f"SELECT * FROM ({_ledger_sql(k)})" for k in kinds)
     kinds_sql = ", ".join(f"('{k}')" for k in kinds)
@@ -167,7 +178,7 @@ def details(
     """Drill-downs: ``late`` and ``failing`` records of the period, ``missing`` ledger entries."""
     start, end = period_bounds(period)
     kinds = [kind] if kind else list(RECORD_TABLES)
-    params = {"start": start, "end": end, "period": period, "unit": unit}
+    params = {"start": start, "end": end, "period": period, "unit": unit, "deadline": _deadline()}
     parts = []
     for k in kinds:
         table = RECORD_TABLES[k]

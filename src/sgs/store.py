@@ -235,7 +235,7 @@ def writer(
     with _file_lock(path.with_suffix(".lock"), exclusive=True, timeout=timeout):
         con = _connect(path, read_only=False, timeout=timeout)
         try:
-            run(con, schema_sql())
+            _ensure_schema(con)
             _refresh_reference_tables(con)
             yield con
         finally:
@@ -270,6 +270,21 @@ def _fresh_calendar_for_reading(con: duckdb.DuckDBPyConnection) -> None:
     con.register("_fresh_calendar", workdays.calendar_frame())
     run(con, "CREATE OR REPLACE TEMP TABLE calendar AS SELECT * FROM _fresh_calendar")
     con.unregister("_fresh_calendar")
+
+
+def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the tables and views once; later opens only compare a stamp (no catalog writes)."""
+    import hashlib
+
+    ddl = schema_sql()
+    stamp = hashlib.sha256(ddl.encode()).hexdigest()[:16]
+    try:
+        if _meta(con, "schema") == stamp:
+            return
+    except duckdb.CatalogException:
+        pass  # a new database: no meta table yet
+    run(con, ddl)
+    _set_meta(con, "schema", stamp)
 
 
 def _refresh_reference_tables(con: duckdb.DuckDBPyConnection) -> None:

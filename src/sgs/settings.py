@@ -1,0 +1,56 @@
+"""Settings: the choices POLICY.md marks, with defaults in ``config/settings.toml``.
+
+Each value can be overridden by an environment variable ``SGS_<NAME>`` (upper case), and the
+whole file replaced with ``$SGS_SETTINGS_FILE``; the type of an override follows the default's.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from sgs.paths import PROJECT_ROOT
+
+
+@dataclass(frozen=True)
+class Settings:
+    deadline_workdays: int
+    ledger_due_workday: int
+    correction_workdays: int
+    reminder_rate_threshold: float
+    directory_due: str
+    plan_due: str
+    staff_due: str
+    points_per_item: int
+    late_workdays_limit: int
+    zero_report_full_marks: bool
+    repair_points_each: int
+    repair_points_cap: int
+    monthly_weight: float
+
+
+def settings_path() -> Path:
+    return Path(os.environ.get("SGS_SETTINGS_FILE") or PROJECT_ROOT / "config" / "settings.toml")
+
+
+def _coerce(value: str, like: object) -> object:
+    if isinstance(like, bool):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(like, int):
+        return int(value)
+    if isinstance(like, float):
+        return float(value)
+    return value
+
+
+def load_settings() -> Settings:
+    """The settings in force now (read each time: files and environment may change in tests)."""
+    raw = tomllib.loads(settings_path().read_text(encoding="utf-8"))
+    values = {}
+    for f in fields(Settings):
+        value = raw[f.name]
+        env = os.environ.get(f"SGS_{f.name.upper()}")
+        values[f.name] = _coerce(env, value) if env is not None else value
+    return Settings(**values)
