@@ -50,6 +50,7 @@ class IngestResult:
     warnings: int = 0
     reason: str | None = None
     unknown_columns: list[str] = field(default_factory=list)
+    sha256: str | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -329,16 +330,22 @@ def ingest_file(
     root: Path | None = None,
 ) -> IngestResult:
     """Ingest one upload; see the module docstring for what can happen to it."""
-    from sgs.units import load_units, resolve_unit
-
     arr = arrival(Path(path), unit, received, kind)
     if arr.unit is None:
         raise LandingError(
             f"无法确定「{arr.path.name}」的上报单位：请放在 raw/<单位代码>/<日期>/ 下，或用 --unit 指定。"
         )
     sha = sha256_of(arr.path)
+    result = _ingest(arr, sha, root)
+    result.sha256 = sha
+    return result
+
+
+def _ingest(arr: Arrival, sha: str, root: Path | None) -> IngestResult:
+    from sgs.units import load_units, resolve_unit
+
     try:
-        unit_code = str(resolve_unit(arr.unit, load_units())["code"])
+        unit_code = str(resolve_unit(arr.unit or "", load_units())["code"])
     except KeyError as exc:
         return quarantine(arr, sha, "unknown_unit", str(exc.args[0]), None, arr.kind, root)
     if arr.is_ledger:

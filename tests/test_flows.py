@@ -1,0 +1,171 @@
+"""The real flows, run by Prefect's test harness on a temporary data root."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from sgs.paths import PROJECT_ROOT
+from sgs.samples import generate, write_upload
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+UNIT = "111404000448224608"  # 长治市行政审批服务管理局
+MARKET = "11140400041270234C"  # 长治市市场监督管理局
+TODAY = date(2026, 11, 10)
+
+
+@pytest.fixture(scope="module")
+def harness(tmp_path_factory):
+    home = tmp_path_factory.mktemp("prefect-home")
+    os.environ["PREFECT_HOME"] = str(home)
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+def load(entrypoint: str):
+    from prefect.flows import load_flow_from_entrypoint
+
+    return load_flow_from_entrypoint(str(PROJECT_ROOT / entrypoint))
+
+
+def artifacts_of(state) -> dict[str, object]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    async def read():
+        async with get_client() as client:
+            flt = ArtifactFilter(
+                flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id])
+            )
+            return await client.read_artifacts(artifact_filter=flt)
+
+    return {a.key: a for a in asyncio.run(read())}
+
+
+def task_states(state) -> dict[str, str]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    async def read():
+        async with get_client() as client:
+            flt = FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id]))
+            return await client.read_task_runs(flow_run_filter=flt)
+
+    return {t.name: t.state.type.value for t in asyncio.run(read())}
+
+
+@pytest.fixture
+def landing(tmp_path) -> Path:
+    """Two units' uploads: a clean file, a file with errors, a corrupt workbook and a ledger."""
+    root = tmp_path / "data"
+    day = root / "raw" / UNIT / "2026-11-05"
+    clean = generate(
+        "permit", 12, seed=70, unit=UNIT, start=date(2026, 10, 20), end=date(2026, 11, 4)
+    )
+    write_upload(clean.frame, day / "许可_干净.csv")
+    broken = generate("penalty", 15, seed=71, unit=MARKET, defect_rate=0.4,
+                      start=date(2026, 10, 20), end=date(2026, 11, 4))  # fmt: skip
+    write_upload(broken.frame, root / "raw" / MARKET / "2026-11-06" / "处罚_有问题.xlsx")
+    (day / "损坏.xlsx").write_bytes(b"PK\x03\x04 this is not a workbook")
+    ledger = clean.frame.select(
+        pl.lit("行政许可").alias("类别"), pl.col("XK_WSH").alias("决定文书号"),
+        pl.col("XK_XDR_MC").alias("行政相对人名称"), pl.col("XK_JDRQ").alias("决定日期"),
+    )  # fmt: skip
+    ledger_day = root / "raw" / UNIT / "2026-11-04"
+    ledger_day.mkdir(parents=True)
+    ledger.write_csv(ledger_day / "台账_2026-10.csv")
+    return root
+
+
+def query(root: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(root / "curated" / "sgs.duckdb"), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_daily_monitor_stores_quarantines_checks_and_publishes(harness, landing):
+    daily = load("flows/daily_monitor.py:daily_monitor")
+    state = daily(data_root=str(landing), today=TODAY, return_state=True)
+    assert state.is_completed(), state  # a bad file fails its task, not the run
+    summary = state.result()
+    assert (summary["files"], summary["stored"], summary["quarantined"]) == (4, 3, 1)
+    assert "2026-11" in summary["periods"] and "2026-10" in summary["periods"]
+
+    # the store: two upload batches and a ledger; the corrupt file quarantined with its reason
+    kinds = query(landing, "SELECT kind, rows_read, rows_stored FROM batches ORDER BY kind")
+    assert [k for k, *_ in kinds] == ["ledger", "penalty", "permit"]
+    assert all(read == stored for _, read, stored in kinds)
+    assert query(landing, "SELECT file_name, reason_code FROM quarantine") == [
+        ("损坏.xlsx", "unreadable")
+    ]
+    # expectations ran on both upload batches and were kept
+    checked = query(landing, "SELECT DISTINCT batch_id FROM expectation_results ORDER BY 1")
+    assert len(checked) == 2
+    # feedback lists for the affected units, Data Docs on disk
+    for path in summary["feedback"]:
+        assert Path(path).is_file() and Path(path).suffix == ".xlsx"
+    assert {Path(p).parent.name for p in summary["feedback"]} == {UNIT, MARKET}
+    assert Path(summary["data_docs"]).read_text(encoding="utf-8").count("batch_") >= 2
+    assert (landing / "curated" / "rates" / "rates_2026-11.csv").is_file()
+
+    # what engineers see in the UI
+    tasks = task_states(state)
+    failed = [name for name, s in tasks.items() if s == "FAILED"]
+    assert len(failed) == 1 and "损坏.xlsx" in failed[0]
+    arts = artifacts_of(state)
+    assert {"daily-files", "daily-rates", "daily-expectations", "data-docs"} <= set(arts)
+    files = json.loads(arts["daily-files"].data)
+    assert {row["结果"] for row in files} == {"已入库", "已隔离"}
+    assert any(row["文件"].endswith("处罚_有问题.xlsx") and row["不合规行数"] > 0 for row in files)
+    assert "2026-11" in arts["daily-rates"].description
+
+    # a second run finds nothing new and changes nothing
+    again = daily(data_root=str(landing), today=TODAY)
+    assert (again["files"], again["stored"]) == (0, 0)
+    assert len(query(landing, "SELECT * FROM batches")) == 3
+
+
+def test_weekly_reminder_lists_overdue_missing_and_low(harness, landing):
+    daily = load("flows/daily_monitor.py:daily_monitor")
+    daily(data_root=str(landing), today=TODAY)
+    weekly = load("flows/weekly_reminder.py:weekly_reminder")
+    # Monday 2026-11-23: errors reported 2026-11-06 were due 5 workdays later (2026-11-13)
+    state = weekly(data_root=str(landing), today=date(2026, 11, 23), return_state=True)
+    assert state.is_completed()
+    result = state.result()
+    assert Path(result["file"]).is_file() and result["period"] == "2026-10"
+    arts = artifacts_of(state)
+    text = arts["weekly-reminder"].data
+    assert "长治市市场监督管理局" in text  # its penalty file has errors past their deadline
+    assert "台账未报送" in text  # most units sent no October ledger by the 3rd workday
+    assert {"weekly-reminder", "weekly-reminder-table", "weekly-reminder-file"} <= set(arts)
+
+
+def test_monthly_bulletin_publishes_rates_and_a_link(harness, landing):
+    daily = load("flows/daily_monitor.py:daily_monitor")
+    daily(data_root=str(landing), today=TODAY)
+    monthly = load("flows/monthly_bulletin.py:monthly_bulletin")
+    state = monthly(data_root=str(landing), period="2026-11", return_state=True)
+    assert state.is_completed()
+    result = state.result()
+    assert Path(result["file"]).is_file()
+    arts = artifacts_of(state)
+    assert arts["monthly-bulletin"].data.endswith(".xlsx)")  # a markdown link to the workbook
+    rows = json.loads(arts["monthly-rates"].data)
+    assert any(row["单位"] == "长治市行政审批服务管理局" for row in rows)
+
+
+def test_flows_are_importable_as_prefect_entrypoints():
+    for entry in ("flows/daily_monitor.py:daily_monitor", "flows/weekly_reminder.py:weekly_reminder",
+                  "flows/monthly_bulletin.py:monthly_bulletin"):  # fmt: skip
+        assert load(entry).name in entry
