@@ -156,4 +156,9 @@ def daily_monitor(data_root: str | None = None, today: date | None = None) -> di
 
 
 if __name__ == "__main__":
-    print(daily_monitor())
+    done = daily_monitor()
+    print(f"日监测完成：新到文件 {done['files']} 个，入库 {done['stored']} 个，隔离 {done['quarantined']} 个；"
+          f"重算月份：{'、'.join(done['periods']) or '无'}")  # fmt: skip
+    for path in done["feedback"]:
+        print(f"  反馈清单：{path}")
+    print(f"  数据质量报告：{done['data_docs']}")

@@ -22,7 +22,7 @@ body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei",
 h1 { font-size: 1.6rem; margin-bottom: .2rem; } .sub { color: #52606d; margin-top: 0; }
 table { border-collapse: collapse; width: 100%; margin: 1rem 0; font-size: .95rem; }
 th, td { border: 1px solid #cbd2d9; padding: .4rem .6rem; text-align: left; vertical-align: top; }
-th { background: #e4ecf7; } tr:nth-child(even) td { background: #f8fafc; }
+th { background: #e4ecf7; } td:first-child, th { white-space: nowrap; } tr:nth-child(even) td { background: #f8fafc; }
 .ok { color: #1f7a3a; font-weight: 600; } .bad { color: #b42318; font-weight: 600; }
 .num { text-align: right; font-variant-numeric: tabular-nums; } code { font-size: .85rem; }
 a { color: #1d4ed8; }

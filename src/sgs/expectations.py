@@ -17,6 +17,7 @@ HTML pages ("Data Docs") that need no network.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -214,6 +215,7 @@ def run_batch(
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     import great_expectations as gx
 
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     kind, records, current, rows_read = batch_frames(con, batch_id)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False}  # type: ignore[assignment]

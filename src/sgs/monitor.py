@@ -124,12 +124,16 @@ def check_batch(batch_id: int, today: date | None = None, root: Path | None = No
 
 def files_table(results: list[IngestResult]) -> list[dict]:
     """The day's files as rows for a Prefect table artifact (Chinese column names)."""
+    from sgs.units import load_units
+
     status = {"stored": "已入库", "skipped": "已存在", "quarantined": "已隔离"}
+    kinds = {"permit": "行政许可", "penalty": "行政处罚", "ledger": "台账"}
+    names = dict(load_units().select("code", "name").iter_rows())
     return [
         {
             "文件": landing_label(Path(r.path)),
-            "单位": r.unit_code or "",
-            "类别": r.kind or "",
+            "单位": names.get(r.unit_code or "", r.unit_code or ""),
+            "类别": kinds.get(r.kind or "", r.kind or ""),
             "结果": status[r.status],
             "入库行数": r.rows_stored,
             "合规行数": r.rows_valid,
