@@ -193,8 +193,8 @@ def edit(row: dict, exp: dict, mode: str) -> dict | None:
 
 
 def _fill_blank_columns(rows: list[dict], exps: list[dict]) -> None:
-    """A passing batch must exercise every checked column: give all-blank code columns a value
-    that fits their shape (in a row of their own, after the boundary edits)."""
+    """A passing batch must exercise every checked column: give a code column left blank in
+    every row a value that fits its shape (in one of the last rows, after the boundary edits)."""
     for exp in exps:
         kw = exp["kwargs"]
         if exp["type"] != "expect_column_values_to_match_regex":
@@ -206,8 +206,9 @@ def _fill_blank_columns(rows: list[dict], exps: list[dict]) -> None:
 
 
 def edited_frame(frame: pl.DataFrame, exps: list[dict], mode: str) -> pl.DataFrame:
-    """``frame`` with one row edited per expectation of ``exps``; each edit keeps every *other*
-    date-pair check of ``pairs`` true in its row, so only the targeted check moves."""
+    """``frame`` with one row edited per expectation of ``exps`` (``mode`` as for :func:`edit`);
+    an edit goes to a row where every *other* date-pair check still holds afterwards, so only
+    the targeted check moves."""
     rows = frame.to_dicts()
     pairs = [e for e in exps if e["type"] == PAIR]
     used: set[int] = set()

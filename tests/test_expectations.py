@@ -185,7 +185,6 @@ def test_the_upload_validator_flags_what_the_suite_flags(batches, kind):
         if exp["type"] == "expect_column_values_to_not_be_null":
             assert field in required
             assert records[field].null_count() == 1
-    assert broken.records["valid"].sum() < broken.records.height
 
 
 def test_received_date_today_is_not_in_the_future(batches):
