@@ -240,11 +240,18 @@ def workdays_is(day: date, as_json: bool) -> None:
     sys.exit(0 if info["workday"] else 1)
 
 
-def _register() -> None:
-    from sgs.cli_store import ingest, ledger, rates
+COMMAND_MODULES = ("sgs.cli_store", "sgs.cli_points", "sgs.cli_reports", "sgs.cli_web")
 
-    for command in (ingest, ledger, rates):
-        main.add_command(command)
+
+def _register() -> None:
+    """Add the commands defined in the command modules (each keeps its heavy imports lazy)."""
+    import importlib
+
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(name)
+        for value in vars(module).values():
+            if isinstance(value, click.Command) and value.callback.__module__ == name:
+                main.add_command(value)
 
 
 _register()

@@ -1,0 +1,3 @@
+"""`sgs serve`: the credit office's download page."""
+
+from __future__ import annotations
