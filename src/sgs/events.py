@@ -68,6 +68,8 @@ def load_events(path: Path | None = None) -> pl.DataFrame:
             unit = str(resolve_unit(row["unit"] or "", units)["code"])
         except KeyError as exc:
             raise EventsError(f"事件文件第 {i} 行：{exc.args[0]}") from exc
+        if kind == "task" and not (row["due"] or "").strip():
+            raise EventsError(f"事件文件第 {i} 行：阶段性工作须填写截止日期（due 列）")
         rows.append({"unit_code": unit, "type": kind, "date": row["date"], "due": row["due"],
                      "count": row["count"] or "1", "note": row["note"]})  # fmt: skip
     frame = pl.DataFrame(

@@ -6,8 +6,9 @@ hold a ``manifest.json`` that overrides them per file::
     {"files": {"行政许可_10月.xlsx": {"received": "2026-11-04", "kind": "permit"},
                "台账.xlsx": {"kind": "ledger", "period": "2026-10"}}}
 
-Precedence of the received date (POLICY.md): the ``--received`` option, then the manifest, then
-the landing folder's date, then the file's modification time.
+Precedence of the received date (POLICY.md choice, the ``received_date_sources`` setting): the
+``--received`` option, then the manifest, then the landing folder's date, then the file's
+modification time.
 
 Ledgers may land here too: a file is a ledger when the manifest says ``"kind": "ledger"`` or
 its name contains 台账; its month comes from the manifest's ``period`` or from the name
@@ -83,6 +84,25 @@ def _manifest_entry(path: Path) -> dict:
     return dict(data.get("files", {}).get(path.name, {}))
 
 
+def _received(
+    path: Path, option: date | None, entry: dict, day_folder: date | None
+) -> tuple[date, str]:
+    """The received date and where it came from: the option, else the sources in the order
+    of the ``received_date_sources`` setting."""
+    from sgs.settings import load_settings
+
+    if option is not None:
+        return option, "option"
+    for source in load_settings().received_date_sources:
+        if source == "manifest" and "received" in entry:
+            return date.fromisoformat(str(entry["received"])[:10]), "manifest"
+        if source == "folder" and day_folder is not None:
+            return day_folder, "folder"
+        if source == "file_time":
+            return datetime.fromtimestamp(path.stat().st_mtime).date(), "file time"
+    raise LandingError(f"无法确定「{path.name}」的接收日期：请用 --received 指定")
+
+
 def arrival(
     path: Path,
     unit: str | None = None,
@@ -94,14 +114,7 @@ def arrival(
     entry = _manifest_entry(path)
     day_folder = _folder_date(path.parent.name)
     folder_unit = path.parent.parent.name if day_folder else None
-    if received is not None:
-        when, source = received, "option"
-    elif "received" in entry:
-        when, source = date.fromisoformat(str(entry["received"])[:10]), "manifest"
-    elif day_folder is not None:
-        when, source = day_folder, "folder"
-    else:
-        when, source = datetime.fromtimestamp(path.stat().st_mtime).date(), "file time"
+    when, source = _received(path, received, entry, day_folder)
     kind = kind or entry.get("kind") or ("ledger" if LEDGER_MARK in path.name else None)
     period = entry.get("period")
     if kind == "ledger" and period is None:

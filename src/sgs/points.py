@@ -76,6 +76,17 @@ def _due_in(period: str, month_day: str) -> date | None:
     return due if due.month == start.month else None
 
 
+def _for_year(year: int) -> pl.Expr:
+    """Events of a yearly task meant for ``year``: by their due date when given, else by their
+    date — a directory published in December ahead of the year counts for that year."""
+    dated = pl.col("date").dt.year().is_in([year]) | (
+        (pl.col("date").dt.year() == year - 1) & (pl.col("date").dt.month() == 12)
+    )
+    return (
+        pl.when(pl.col("due").is_not_null()).then(pl.col("due").dt.year() == year).otherwise(dated)
+    )
+
+
 def _unit_rates(con: duckdb.DuckDBPyConnection, period: str) -> pl.DataFrame:
     """Rates of each unit with both kinds together (the points are per unit)."""
     return (
@@ -185,7 +196,7 @@ def monthly_points(
             due = _due_in(period, due_setting)
             if due is None:
                 continue
-            done = mine.filter((pl.col("type") == kind) & (pl.col("date").dt.year() == due.year))
+            done = mine.filter((pl.col("type") == kind) & _for_year(due.year))
             try:
                 row[item] = late_score(done["date"].min() if done.height else None, due, as_of, s)
             except CalendarGap:
@@ -263,6 +274,7 @@ def yearly_points(
         pl.col("total").mean().alias("monthly_mean"),
         pl.len().alias("months"),
     )
+    normalised = "monthly_mean" if s.monthly_normalisation == "mean" else "monthly_sum"
     events = load_events().filter(pl.col("date").dt.year() == year)
     ends = (
         events.filter(pl.col("type").is_in(list(YEAR_END)))
@@ -290,7 +302,7 @@ def yearly_points(
     year_end = pl.sum_horizontal(list(YEAR_END.values()))
     out = out.with_columns(
         year_end.alias("year_end"),
-        (s.monthly_weight * pl.col("monthly_mean") + (1 - s.monthly_weight) * year_end)
+        (s.monthly_weight * pl.col(normalised) + (1 - s.monthly_weight) * year_end)
         .round(2)
         .alias("year_total"),
         pl.lit(year).alias("year"),

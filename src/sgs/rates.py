@@ -26,22 +26,23 @@ import polars as pl
 
 from sgs.store import RECORD_TABLES, frame
 
-PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+PERIOD = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")  # ASCII digits only, matched in full
 
 
 class PeriodError(ValueError):
     pass
 
 
-def _deadline() -> int:
+def _settings_params() -> dict:
     from sgs.settings import load_settings
 
-    return load_settings().deadline_workdays
+    s = load_settings()
+    return {"deadline": s.deadline_workdays, "match_subject": s.match_subject_when_ambiguous}
 
 
 def period_bounds(period: str) -> tuple[date, date]:
     """First day of the month and first day of the next month."""
-    m = PERIOD.match(period)
+    m = PERIOD.fullmatch(period)
     if not m:
         raise PeriodError(f"期间应为 YYYY-MM 格式，例如 2026-10：{period!r}")
     year, month = int(m.group(1)), int(m.group(2))
@@ -102,7 +103,7 @@ def _ledger_sql(kind: str) -> str:
     )
     SELECT e.*,
            s.doc_key IS NOT NULL
-           AND (len(s.subjects) = 1 OR e.subject_code IS NULL
+           AND (NOT $match_subject OR len(s.subjects) = 1 OR e.subject_code IS NULL
                 OR list_contains(s.subjects, e.subject_code)) AS matched
     FROM entries e
     LEFT JOIN stored s ON s.unit_code = e.unit_code AND s.doc_key = e.doc_key
@@ -118,7 +119,7 @@ def rates(
     """One row per unit and kind (every registered unit, both kinds unless filtered)."""
     start, end = period_bounds(period)
     kinds = [kind] if kind else list(RECORD_TABLES)
-    params = {"start": start, "end": end, "period": period, "deadline": _deadline()}
+    params = {"start": start, "end": end, "period": period, **_settings_params()}
     uploads = " UNION ALL ".join(f"SELECT * FROM ({_uploads_sql(k)})" for k in kinds)
     ledger = " UNION ALL ".join(f"SELECT * FROM ({_ledger_sql(k)})" for k in kinds)
     kinds_sql = ", ".join(f"('{k}')" for k in kinds)
@@ -178,7 +179,7 @@ def details(
     """Drill-downs: ``late`` and ``failing`` records of the period, ``missing`` ledger entries."""
     start, end = period_bounds(period)
     kinds = [kind] if kind else list(RECORD_TABLES)
-    params = {"start": start, "end": end, "period": period, "unit": unit, "deadline": _deadline()}
+    params = {"start": start, "end": end, "period": period, "unit": unit, **_settings_params()}
     parts = []
     for k in kinds:
         table = RECORD_TABLES[k]

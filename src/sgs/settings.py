@@ -29,6 +29,9 @@ class Settings:
     repair_points_each: int
     repair_points_cap: int
     monthly_weight: float
+    monthly_normalisation: str
+    received_date_sources: list[str]
+    match_subject_when_ambiguous: bool
 
 
 def settings_path() -> Path:
@@ -36,6 +39,8 @@ def settings_path() -> Path:
 
 
 def _coerce(value: str, like: object) -> object:
+    if isinstance(like, list | tuple):
+        return [v.strip() for v in value.split(",") if v.strip()]
     if isinstance(like, bool):
         return value.strip().lower() in ("1", "true", "yes", "on")
     if isinstance(like, int):
@@ -53,4 +58,9 @@ def load_settings() -> Settings:
         value = raw[f.name]
         env = os.environ.get(f"SGS_{f.name.upper()}")
         values[f.name] = _coerce(env, value) if env is not None else value
+    if values["monthly_normalisation"] not in ("mean", "sum"):
+        raise ValueError("monthly_normalisation 只能是 mean 或 sum")
+    unknown = set(values["received_date_sources"]) - {"manifest", "folder", "file_time"}
+    if unknown:
+        raise ValueError(f"received_date_sources 含未知来源：{', '.join(sorted(unknown))}")
     return Settings(**values)
