@@ -31,7 +31,7 @@ import duckdb
 import polars as pl
 
 from sgs.events import load_events
-from sgs.rates import period_bounds, rates
+from sgs.rates import period_bounds, rates, unit_rates
 from sgs.settings import Settings, load_settings
 from sgs.store import frame
 
@@ -89,38 +89,7 @@ def _for_year(year: int) -> pl.Expr:
 
 def _unit_rates(con: duckdb.DuckDBPyConnection, period: str) -> pl.DataFrame:
     """Rates of each unit with both kinds together (the points are per unit)."""
-    return (
-        rates(con, period)
-        .group_by("unit_code", "unit_name", "unit_type")
-        .agg(
-            pl.col(
-                "uploaded",
-                "timely",
-                "timeliness_undecided",
-                "compliant",
-                "ledger_entries",
-                "ledger_matched",
-            ).sum(),
-            pl.col("zero_report").any(),
-            pl.col("ledger_received").first(),
-            pl.col("calendar_gap").any(),
-        )
-        .with_columns(
-            (pl.col("uploaded") - pl.col("timeliness_undecided")).alias("_decided"),
-        )
-        .with_columns(
-            pl.when(pl.col("_decided") > 0)
-            .then(pl.col("timely") / pl.col("_decided"))
-            .alias("timeliness"),
-            pl.when(pl.col("uploaded") > 0)
-            .then(pl.col("compliant") / pl.col("uploaded"))
-            .alias("compliance"),
-            pl.when(pl.col("ledger_entries") > 0)
-            .then(pl.col("ledger_matched") / pl.col("ledger_entries"))
-            .alias("completeness"),
-        )
-        .drop("_decided")
-    )
+    return unit_rates(rates(con, period))
 
 
 def _error_lateness(
@@ -223,9 +192,9 @@ def monthly_points(
             gap = True
         full = float(s.points_per_item)
         for item, rate in (
-            ("item_6", "timeliness"),
-            ("item_7", "compliance"),
-            ("item_8", "completeness"),
+            ("item_6", "timeliness_rate"),
+            ("item_7", "compliance_rate"),
+            ("item_8", "completeness_rate"),
         ):
             value = u[rate]
             row[item] = full if zero_only else (None if value is None else round(full * value, 2))

@@ -213,3 +213,40 @@ def details(
             raise ValueError(f"unknown drill-down {which!r}")
     query = " UNION ALL ".join(parts) + ' ORDER BY unit_code, kind, file_name, "row"'
     return frame(con, query, params)
+
+
+COUNTS = ("uploaded", "timely", "timeliness_undecided", "compliant", "ledger_entries",
+          "ledger_matched")  # fmt: skip
+
+
+def ratios() -> list[pl.Expr]:
+    """The three rates from summed counts, as defined above (null when the denominator is empty);
+    for totals over several rows — both kinds of a unit, or the whole city."""
+    decided = pl.col("uploaded") - pl.col("timeliness_undecided")
+    return [
+        pl.when(decided > 0).then(pl.col("timely") / decided).alias("timeliness_rate"),
+        pl.when(pl.col("uploaded") > 0)
+        .then(pl.col("compliant") / pl.col("uploaded"))
+        .alias("compliance_rate"),
+        pl.when(pl.col("ledger_entries") > 0)
+        .then(pl.col("ledger_matched") / pl.col("ledger_entries"))
+        .alias("completeness_rate"),
+    ]
+
+
+def unit_rates(per_kind: pl.DataFrame) -> pl.DataFrame:
+    """Both kinds together per unit (what points items 6–8 and the summaries use): the counts are
+    added and the rates recomputed from them; the uploads of each kind stay visible as
+    ``uploaded_permit`` / ``uploaded_penalty``."""
+    per_type = [
+        pl.col("uploaded").filter(pl.col("kind") == k).sum().alias(f"uploaded_{k}")
+        for k in ("permit", "penalty")
+    ]
+    out = per_kind.group_by("unit_code", "unit_name", "unit_type", maintain_order=True).agg(
+        *[pl.col(c).sum() for c in COUNTS],
+        *per_type,
+        pl.col("zero_report").any(),
+        pl.col("ledger_received").first(),
+        pl.col("calendar_gap").any(),
+    )
+    return out.with_columns(ratios())

@@ -1,0 +1,327 @@
+"""The monthly bulletin workbook, opened with openpyxl: sheets, values, formats, charts, masking
+and formula neutralisation, on a store built from the sample landing zone plus one unit whose
+upload and ledger carry formula-like text and a natural person's ID number."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+import pytest
+
+from sgs.paths import PROJECT_ROOT
+from sgs.samples import generate, write_upload
+
+ENV = "111404000720078935"  # 长治市生态环境局: no sample files of its own
+AS_OF = date(2026, 11, 20)
+FORMULAS = ['=HYPERLINK("http://x","y")', "+1", "@SUM(A1)", "-2"]
+TEST_UNIT = ("11140400TEST00001X", "=1+2测试单位")  # a unit name a spreadsheet would run
+ID_FIRST17 = "14040219850312123"
+SHEETS = ["汇总", "行政许可", "行政处罚", "迟报明细", "不合规明细", "应报未报", "趋势"]
+
+
+def person_id() -> str:
+    from sgs.identifiers import id_check_char
+
+    return ID_FIRST17 + id_check_char(ID_FIRST17)
+
+
+def second_id() -> str:
+    from sgs.identifiers import id_check_char
+
+    first17 = "14042619920101004"
+    return first17 + id_check_char(first17)
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory) -> Path:
+    """The sample landing zone, an upload with formula-like names and a ledger with an ID."""
+    tmp = tmp_path_factory.mktemp("bulletin")
+    units = tmp / "units.csv"
+    original = (PROJECT_ROOT / "config" / "units.csv").read_text(encoding="utf-8")
+    units.write_text(original.rstrip("\n") + f"\n{TEST_UNIT[0]},{TEST_UNIT[1]},department,\n",
+                     encoding="utf-8")  # fmt: skip
+    saved = os.environ.get("SGS_UNITS_FILE")
+    os.environ["SGS_UNITS_FILE"] = str(units)
+    data = tmp / "data"
+    shutil.copytree(PROJECT_ROOT / "data" / "raw", data / "raw")
+    # decided in September, received on 28 October: every record is late in 2026-10
+    upload = generate("permit", 6, seed=5, unit=ENV, start=date(2026, 9, 1),
+                      end=date(2026, 9, 30), received=date(2026, 10, 28))  # fmt: skip
+    names = pl.Series("XK_XDR_MC", [*FORMULAS, *upload.frame["XK_XDR_MC"].to_list()[4:]])
+    frame = upload.frame.with_columns(names)
+    write_upload(frame, data / "raw" / ENV / "2026-10-28" / "许可_公式.csv")
+    ledger = pl.DataFrame(
+        {
+            "类别": ["行政许可"] * 4,
+            "决定文书号": [frame["XK_WSH"][0], "长环许〔2026〕901号", "长环许〔2026〕902号",
+                           "长环许〔2026〕903号"],
+            "行政相对人名称": [FORMULAS[0], "张三", "@SUM(A1)", f"李四{second_id()}"],
+            "行政相对人代码": [frame["XK_XDR_SHXYM"][0], person_id(), "11140400MB84708085", None],
+            "决定日期": ["2026-09-15", "2026-10-12", "2026-10-13", "2026-10-14"],
+        }
+    )  # fmt: skip
+    (data / "raw" / ENV / "2026-11-03").mkdir(parents=True)
+    ledger.write_csv(data / "raw" / ENV / "2026-11-03" / "台账_2026-10.csv")
+
+    from sgs.ingest import ingest_file
+    from sgs.landing import expand
+
+    for path in expand([data / "raw"]):
+        assert ingest_file(path, root=data).status == "stored", path
+    yield data
+    if saved is None:
+        os.environ.pop("SGS_UNITS_FILE", None)
+    else:
+        os.environ["SGS_UNITS_FILE"] = saved
+
+
+@pytest.fixture(scope="module")
+def october(root) -> Path:
+    from sgs.bulletin import write_bulletin
+
+    return write_bulletin("2026-10", root / "out" / "october.xlsx", root=root, as_of=AS_OF)
+
+
+@pytest.fixture(scope="module")
+def book(october):
+    return openpyxl.load_workbook(october)
+
+
+def cells(book):
+    for ws in book.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.value is not None:
+                    yield ws.title, cell
+
+
+def column_of(ws, header: str, row: int = 4) -> int:
+    for cell in ws[row]:
+        if cell.value == header:
+            return cell.column
+    raise KeyError(header)
+
+
+def data_rows(ws, key_col: int = 1):
+    """The table's rows (after the header on row 4) until the first empty key cell."""
+    r = 5
+    while ws.cell(r, key_col).value is not None:
+        yield r
+        r += 1
+
+
+def test_sheets_titles_stamps_and_frozen_headers(book):
+    assert book.sheetnames == SHEETS
+    for ws in book.worksheets:
+        assert ws["A1"].value.startswith("2026年10月双公示工作月通报：")
+        assert ws["A1"].font.b
+        assert ws["A2"].value.startswith("生成时间：")
+        assert ws.freeze_panes == "A5"  # title, stamp, blank row and header stay in view
+    assert book["汇总"]["A1"].value == "2026年10月双公示工作月通报：三率、积分与排名"
+
+
+def test_summary_matches_points_ranked_within_groups(root, book):
+    from sgs import store
+    from sgs.points import ITEMS, monthly_points
+
+    with store.reader(root) as con:
+        points = monthly_points(con, "2026-10", AS_OF)
+    ws = book["汇总"]
+    rows = list(data_rows(ws))
+    assert len(rows) == points.height
+    col = {h: column_of(ws, h) for h in ("分组", "排名", "单位", "总分", "1.目录编制")}
+    for r, expected in zip(rows, points.iter_rows(named=True), strict=True):
+        assert ws.cell(r, col["单位"]).value == expected["unit_name"]
+        assert ws.cell(r, col["分组"]).value == expected["group"]
+        assert ws.cell(r, col["排名"]).value == expected["rank"]
+        assert ws.cell(r, col["总分"]).value == pytest.approx(expected["total"])
+        for i, item in enumerate(ITEMS):
+            cell = ws.cell(r, col["1.目录编制"] + i)
+            if expected[item] is None:
+                assert cell.value == "—" and cell.alignment.horizontal == "center"
+            else:
+                assert cell.value == pytest.approx(expected[item])
+    groups = [ws.cell(r, col["分组"]).value for r in rows]
+    assert groups == sorted(groups, key=["县区", "市直部门"].index)  # 县区 first, then departments
+    for group in ("县区", "市直部门"):  # each group ranked from 1 on its own
+        ranks = [
+            ws.cell(r, col["排名"]).value for r in rows if ws.cell(r, col["分组"]).value == group
+        ]
+        assert ranks[0] == 1 and ranks == sorted(ranks)
+
+
+def test_rates_are_percentages_and_not_applicable_is_a_dash(root, book):
+    from sgs import store
+    from sgs.rates import rates
+
+    with store.reader(root) as con:
+        permit = rates(con, "2026-10", unit=ENV, kind="permit").row(0, named=True)
+    assert permit["uploaded"] == 6 and permit["timeliness_rate"] == 0.0
+    assert permit["completeness_rate"] == pytest.approx(1 / 4)
+    ws = book["行政许可"]
+    name_col = column_of(ws, "单位")
+    (row,) = [r for r in data_rows(ws) if ws.cell(r, name_col).value == "长治市生态环境局"]
+    cell = {h: ws.cell(row, column_of(ws, h)) for h in ("上报条数", "及时率", "合规率", "完整率")}
+    assert cell["上报条数"].value == 6
+    # a real 0% is a number shown 0.0%; a rate without denominator is "—"
+    assert cell["及时率"].value == 0 and cell["及时率"].number_format == "0.0%"
+    assert cell["完整率"].value == pytest.approx(0.25) and cell["完整率"].number_format == "0.0%"
+    penalty = book["行政处罚"]
+    (row,) = [r for r in data_rows(penalty) if penalty.cell(r, 2).value == "长治市生态环境局"]
+    dash = penalty.cell(row, column_of(penalty, "及时率"))
+    assert dash.value == "—" and dash.data_type == "s" and dash.alignment.horizontal == "center"
+    # every numeric rate cell of every table is a percentage
+    for ws in book.worksheets:
+        for header in ("及时率", "合规率", "完整率"):
+            try:
+                c = column_of(ws, header)
+            except KeyError:
+                continue
+            for r in data_rows(ws):
+                value = ws.cell(r, c)
+                assert value.value == "—" or value.number_format == "0.0%", (ws.title, r)
+
+
+def test_column_widths_fit_chinese_unit_names(book):
+    ws = book["汇总"]
+    col = column_of(ws, "单位")
+    letter = openpyxl.utils.get_column_letter(col)
+    longest = max(len(ws.cell(r, col).value) for r in data_rows(ws))
+    assert ws.column_dimensions[letter].width >= 2 * longest
+
+
+def test_rate_chart_under_the_summary_reads_its_data_block(book):
+    from openpyxl.utils import get_column_letter as letter
+
+    ws = book["汇总"]
+    (chart,) = ws._charts
+    assert type(chart).__name__ == "BarChart" and chart.type == "col"
+    assert chart.anchor._from.row > max(data_rows(ws))  # under the table
+    # the data block: one blank column after the table, then 单位 and the three rates
+    headers = [c.value for c in ws[4]]
+    block = headers.index(None) + 2  # 1-based column of the block's 单位
+    assert headers[block - 1 : block + 3] == ["单位", "及时率", "合规率", "完整率"]
+    cat, *rate_cols = (letter(block + i) for i in range(4))
+    last = int(chart.series[0].val.numRef.f.rsplit("$", 1)[1])
+    assert [s.tx.strRef.f for s in chart.series] == [f"汇总!${c}$4" for c in rate_cols]
+    assert [s.val.numRef.f for s in chart.series] == [f"汇总!${c}$5:${c}${last}" for c in rate_cols]
+    assert all(s.cat.strRef.f == f"汇总!${cat}$5:${cat}${last}" for s in chart.series)
+    # the block holds the summary's rates; not applicable is an empty cell (a gap, not 0%)
+    rate_at = [column_of(ws, h) for h in ("及时率", "合规率", "完整率")]
+    summary = {ws.cell(r, 3).value: [ws.cell(r, c).value for c in rate_at] for r in data_rows(ws)}
+    charted = [ws.cell(r, block).value for r in range(5, last + 1)]
+    for r, unit in zip(range(5, last + 1), charted, strict=True):
+        rates = [ws.cell(r, block + i).value for i in (1, 2, 3)]
+        assert [None if v == "—" else v for v in summary[unit]] == rates
+        assert any(v is not None for v in rates)
+    assert "长治市生态环境局" in charted and TEST_UNIT[1] not in charted  # no rate, no bars
+    assert ws.cell(last + 1, block).value is None
+
+
+def test_trend_sums_every_month_with_a_line_chart(root):
+    from sgs import store
+    from sgs.bulletin import write_bulletin
+    from sgs.rates import rates
+
+    path = write_bulletin("2026-11", root / "out" / "november.xlsx", root=root, as_of=AS_OF)
+    ws = openpyxl.load_workbook(path)["趋势"]
+    months = [ws.cell(r, 1).value for r in data_rows(ws)]
+    assert months == ["2026-10", "2026-11"]  # uploads received in both; ledgers for October
+    with store.reader(root) as con:
+        for r, month in zip(data_rows(ws), months, strict=True):
+            sums = rates(con, month).select(pl.col("uploaded", "timely", "compliant").sum())
+            assert ws.cell(r, 2).value == sums["uploaded"][0]
+            assert ws.cell(r, 4).value == pytest.approx(sums["timely"][0] / sums["uploaded"][0])
+            assert ws.cell(r, 4).number_format == "0.0%"
+    assert ws["I6"].value == "—"  # no ledger for November yet: completeness not applicable
+    (chart,) = ws._charts
+    assert type(chart).__name__ == "LineChart"
+    assert [s.val.numRef.f for s in chart.series] == ["趋势!$L$5:$L$6", "趋势!$M$5:$M$6",
+                                                       "趋势!$N$5:$N$6"]  # fmt: skip
+    assert chart.series[0].cat.strRef.f == "趋势!$K$5:$K$6"
+    assert ws["N6"].value is None and ws["N5"].value == pytest.approx(ws["I5"].value)
+
+
+def test_drill_downs_list_late_failing_and_missing(book):
+    late = book["迟报明细"]
+    env_rows = [r for r in data_rows(late) if late.cell(r, 1).value == "长治市生态环境局"]
+    assert len(env_rows) == 6
+    assert {late.cell(r, 6).value for r in env_rows} >= set(FORMULAS)
+    failing = book["不合规明细"]
+    problems = [failing.cell(r, 10).value for r in data_rows(failing)]
+    assert problems and all("（" in p for p in problems)  # 字段名（规则代码）
+    missing = book["应报未报"]
+    names = [missing.cell(r, 4).value for r in data_rows(missing)]
+    assert {"张三", "@SUM(A1)"} <= set(names)
+    assert FORMULAS[0] not in names  # that ledger entry matches the stored record
+
+
+def test_person_id_numbers_are_masked_everywhere(book):
+    pid, other = person_id(), second_id()
+    for title, cell in cells(book):
+        text = str(cell.value)
+        assert pid not in text and other not in text, (title, cell.coordinate)
+    missing = book["应报未报"]
+    codes = {missing.cell(r, 4).value: missing.cell(r, 5).value for r in data_rows(missing)}
+    assert codes["张三"] == pid[:6] + "*" * 8 + pid[-4:]
+    assert codes["@SUM(A1)"] == "11140400MB84708085"  # a valid USCC: a legal person's, public
+    swept = [n for n in codes if n.startswith("李四")]
+    assert swept == ["李四" + other[:6] + "*" * 8 + other[-4:]]  # an ID typed into the name
+
+
+def test_formula_like_text_never_becomes_a_formula(october, book):
+    seen = set()
+    for title, cell in cells(book):
+        assert cell.data_type != "f", (title, cell.coordinate)
+        if isinstance(cell.value, str) and cell.value.startswith(("=", "+", "-", "@")):
+            assert cell.data_type == "s" and cell.quotePrefix, (title, cell.coordinate)
+            seen.add(cell.value)
+    # the values are kept exactly as written (no visible apostrophe) and flagged as text
+    assert set(FORMULAS) | {TEST_UNIT[1]} <= seen
+    with zipfile.ZipFile(october) as z:
+        sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
+        assert sheets and not any(b"<f>" in z.read(n) for n in sheets)
+
+
+def test_summary_as_csv_for_excel(root):
+    from sgs.bulletin import write_bulletin
+
+    path = write_bulletin("2026-10", root / "out" / "summary.csv", root=root, as_of=AS_OF)
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel reads the Chinese right
+    table = pl.read_csv(path, infer_schema=False)
+    assert table.columns[:7] == ["分组", "排名", "单位", "上报条数", "及时率", "合规率", "完整率"]
+    assert table.columns[-3:] == ["总分", "备注", "统一社会信用代码"]
+    env = table.filter(pl.col("单位") == "长治市生态环境局").row(0, named=True)
+    assert (env["上报条数"], env["及时率"], env["完整率"]) == ("6", "0.0%", "25.0%")
+    test_unit = table.filter(pl.col("统一社会信用代码") == TEST_UNIT[0]).row(0, named=True)
+    assert test_unit["单位"] == "'" + TEST_UNIT[1]  # neutralised with an apostrophe
+    assert test_unit["及时率"] == "—" and test_unit["1.目录编制"] == "—"
+    for column in table.columns:
+        for value in table[column].drop_nulls():
+            assert not value.startswith(("=", "+", "-", "@")), (column, value)
+
+
+def test_default_path_refused_suffix_and_bad_period(root):
+    from sgs.bulletin import BulletinError, bulletin_path, ranking_rows, write_bulletin
+    from sgs.rates import PeriodError
+
+    with pytest.raises(BulletinError, match=r"xlsx 或 \.csv"):
+        write_bulletin("2026-10", root / "out" / "x.pdf", root=root)
+    with pytest.raises(PeriodError):
+        write_bulletin("2026-13", root=root)
+    assert not bulletin_path("2026-10", root).exists()
+    path = write_bulletin("2026-10", root=root, as_of=AS_OF)
+    assert path == root / "curated" / "bulletins" / "月通报_2026-10.xlsx" and path.is_file()
+    from sgs.bulletin import collect
+
+    rows = ranking_rows(collect("2026-10", root, AS_OF))
+    assert rows[0]["分组"] == "县区" and rows[0]["排名"] == 1
+    assert any(row["单位"] == "长治市生态环境局" for row in rows)
+    assert all(row["6.及时率"] == "—" or float(row["6.及时率"]) >= 0 for row in rows)

@@ -1,0 +1,216 @@
+"""The download page in a real browser: `sgs serve` as a subprocess over a store built with
+`sgs ingest` from the bundled landing zone, driven by Playwright with Debian's Chromium.
+
+Screenshots go to the test's temporary folder; with ``SGS_WEB_SCREENSHOTS=<dir>`` they are
+also copied there (``docs/img`` holds the README's copies).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import openpyxl
+import pytest
+from rates_builders import shared_build
+
+from sgs.paths import PROJECT_ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]  # fmt: skip
+SGS = [sys.executable, "-m", "sgs.cli"]
+SECRET = "browser-test-secret"
+PERIOD = "2026-10"
+UNIT = "长治市潞州区人民政府"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_until_up(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"sgs serve exited early:\n{proc.stdout.read()}")  # type: ignore[union-attr]
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", "/login")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("sgs serve did not answer within 30 s")
+
+
+def _raw_status(port: int, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
+    """GET ``path`` byte for byte (a browser would resolve ``..`` before sending)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", path, headers=headers)
+    response = conn.getresponse()
+    return response.status, response.read()
+
+
+def _expected_rates(env: dict[str, str]) -> dict[str, str]:
+    """The unit's month rates, both kinds together, worked out from `sgs rates --json`."""
+    out = subprocess.run([*SGS, "rates", "--period", PERIOD, "--json"], env=env,
+                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    mine = [r for r in json.loads(out) if r["unit_name"] == UNIT]
+    up = sum(r["uploaded"] for r in mine) - sum(r["timeliness_undecided"] for r in mine)
+    timely, compliant = sum(r["timely"] for r in mine), sum(r["compliant"] for r in mine)
+    entries, matched = (
+        sum(r["ledger_entries"] for r in mine),
+        sum(r["ledger_matched"] for r in mine),
+    )
+    return {
+        "timeliness": f"{100 * timely / up:.1f}%",
+        "compliance": f"{100 * compliant / sum(r['uploaded'] for r in mine):.1f}%",
+        "completeness": f"{100 * matched / entries:.1f}%",
+        "permit_timeliness": timely / up,
+    }
+
+
+def _ingest_samples(data: Path) -> None:
+    """The bundled landing zone, ingested by the command line (built once per test session)."""
+    shutil.copytree(PROJECT_ROOT / "data" / "raw", data / "raw")
+    env = {**os.environ, "SGS_DATA_DIR": str(data)}
+    subprocess.run([*SGS, "ingest", str(data / "raw")], env=env, check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A data root with the sample uploads ingested, and `sgs serve` on a free port (one per
+    pytest-xdist worker, over the one data root)."""
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium); "
+            "the browser tests never download a browser."
+        )
+    data = shared_build(tmp_path_factory, "web_browser_data", _ingest_samples)
+    env = {**os.environ, "SGS_DATA_DIR": str(data), "SGS_WEB_PASSWORD": SECRET}
+    expected = _expected_rates(env)
+    port = _free_port()
+    proc = subprocess.Popen([*SGS, "serve", "--port", str(port)], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        _wait_until_up(port, proc)
+        yield {"base": f"http://127.0.0.1:{port}", "port": port, "expected": expected}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+def _shot(page, tmp_path: Path, name: str) -> None:
+    """Screenshot into the test folder, and into $SGS_WEB_SCREENSHOTS when set."""
+    path = tmp_path / name
+    page.screenshot(path=str(path), full_page=True)
+    target = os.environ.get("SGS_WEB_SCREENSHOTS")
+    if target:
+        shutil.copy(path, Path(target) / name)
+
+
+def test_log_in_choose_a_month_see_the_table_and_download(server, browser, tmp_path):
+    base, expected = server["base"], server["expected"]
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+
+    response = page.goto(base + "/")
+    assert response is not None and response.status == 401
+    assert page.locator("h1").inner_text() == "请登录"
+    _shot(page, tmp_path, "web-login.png")
+
+    page.fill("#password", "wrong")
+    page.click("button[type=submit]")
+    assert page.locator(".error").inner_text() == "口令不正确，请重新输入。"
+    page.fill("#password", SECRET)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#period")
+
+    page.select_option("#period", PERIOD)
+    page.click("#show")
+    page.wait_for_url(f"**/?period={PERIOD}")
+    row = page.locator("#units tr", has_text=UNIT)
+    cells = row.locator("td").all_inner_texts()
+    assert cells[1] == UNIT
+    assert cells[4:7] == [expected["timeliness"], expected["compliance"], expected["completeness"]]
+    assert page.locator("svg > title").text_content() == "各单位及时率、合规率、完整率"
+    assert page.locator(f'svg text:text-is("{UNIT}")').count() == 1
+    _shot(page, tmp_path, "web-month.png")
+
+    with page.expect_download() as info:
+        page.click(f"text=下载 {PERIOD} 月通报（XLSX）")
+    download = info.value
+    assert download.suggested_filename == f"月通报_{PERIOD}.xlsx"
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    book = openpyxl.load_workbook(saved, read_only=True)
+    rows = [list(r) for ws in book.worksheets for r in ws.iter_rows(values_only=True)]
+    numbers = [c for r in rows if UNIT in r for c in r if isinstance(c, float)]
+    share = expected["permit_timeliness"]
+    assert any(abs(n - share) < 1e-3 or abs(n - 100 * share) < 0.05 for n in numbers), numbers
+
+    with page.expect_download() as info:
+        row.locator("a", has_text="下载").click()
+    assert info.value.suggested_filename.startswith(f"反馈清单_{UNIT}_")
+    info.value.save_as(tmp_path / "feedback.xlsx")
+    assert openpyxl.load_workbook(tmp_path / "feedback.xlsx").active["A1"].value.startswith(UNIT)
+
+    page.click("text=退出登录")
+    assert page.locator("text=已退出登录。").is_visible()
+    again = page.goto(base + f"/?period={PERIOD}")
+    assert again is not None and again.status == 401
+    context.close()
+
+
+def test_without_the_password_everything_is_refused(server, browser):
+    base = server["base"]
+    context = browser.new_context()
+    page = context.new_page()
+    for path in ["/", f"/?period={PERIOD}", f"/download/bulletin/{PERIOD}.xlsx",
+                 "/download/feedback/11140403MB6028813E.xlsx"]:  # fmt: skip
+        response = page.goto(base + path)
+        assert response is not None and response.status == 401, path
+        assert page.locator("#password").is_visible()
+    api = context.request.get(base + f"/download/bulletin/{PERIOD}.xlsx")
+    assert api.status == 401 and not api.body().startswith(b"PK")
+    status, _ = _raw_status(server["port"], "/download/../../etc/passwd", {})
+    assert status == 401
+    context.close()
+
+
+def test_path_traversal_is_refused(server, browser):
+    base, port = server["base"], server["port"]
+    bearer = {"Authorization": f"Bearer {SECRET}"}
+    context = browser.new_context(extra_http_headers=bearer)
+    ok = context.request.get(base + f"/download/bulletin/{PERIOD}.xlsx")
+    assert ok.status == 200 and ok.body().startswith(b"PK")  # the credentials do work
+    for path in ["/download/bulletin/..%2F..%2Fetc%2Fpasswd",
+                 "/download/bulletin/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+                 "/download/feedback/..%5C..%5Ccurated%5Csgs.duckdb"]:  # fmt: skip
+        r = context.request.get(base + path)
+        assert r.status in (400, 404) and b"root:" not in r.body(), path
+    for path in ["/download/../../etc/passwd", "/download/bulletin/../../../etc/passwd",
+                 "/download/bulletin/..%2F..%2Fcurated%2Fsgs.duckdb"]:  # fmt: skip
+        status, body = _raw_status(port, path, bearer)
+        assert status in (400, 404) and b"root:" not in body, path
+    context.close()
