@@ -15,8 +15,8 @@ import polars as pl
 
 from sgs import store
 from sgs.ingest import IngestResult, sha256_of
-from sgs.landing import arrival, expand, raw_dir
-from sgs.store import curated_dir, frame, one
+from sgs.landing import expand, raw_dir
+from sgs.store import curated_dir, one
 
 
 def new_arrivals(root: Path | None = None) -> list[Path]:
@@ -164,14 +164,3 @@ def rates_rows(table: pl.DataFrame) -> list[dict]:
         }
         for r in busy.iter_rows(named=True)
     ]
-
-
-def stored_batches(root: Path | None = None) -> pl.DataFrame:
-    with store.reader(root) as con:
-        return frame(
-            con, "SELECT batch_id, file_name, unit_code, kind FROM batches ORDER BY batch_id"
-        )
-
-
-def unit_of(path: Path) -> str | None:
-    return arrival(path).unit

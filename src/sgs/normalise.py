@@ -12,7 +12,6 @@ and keeps sharing memory with the raw frame.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable
 from functools import cache
 
@@ -204,8 +203,3 @@ def per_distinct(
         empty = pl.repeat(None, s.len(), dtype=dtype, eager=True)
         return empty.scatter(present.arg_true(), apply(s.filter(present))).alias(s.name)
     return s.replace_strict(distinct, apply(distinct), default=None, return_dtype=dtype)
-
-
-def nfkc(text: str) -> str:
-    """Scalar NFKC + trim, for values outside frames (options, ledger look-ups)."""
-    return unicodedata.normalize("NFKC", text).strip(WHITESPACE)

@@ -39,18 +39,6 @@ def mask_id(s: pl.Expr) -> pl.Expr:
     )
 
 
-def mask_scalar(value: str | None) -> str | None:
-    """The same rule for one value (web page cells, messages)."""
-    if value is None:
-        return None
-    n = len(value)
-    if n > 10:
-        return value[:6] + "*" * (n - 10) + value[-4:]
-    if n > 2:
-        return value[0] + "*" * (n - 2) + value[-1]
-    return "*" * n
-
-
 def mask_error_values(errors: pl.DataFrame, field_col: str = "field") -> pl.DataFrame:
     """Mask the ``value`` column of an error table where the field is a personal ID."""
     personal = pl.col(field_col).is_in(sorted(personal_id_fields()))
