@@ -608,12 +608,14 @@ def test_every_problem_is_listed(holidays_dir: Path) -> None:
 
 def test_fingerprint_follows_the_files(holidays_dir: Path) -> None:
     empty = workdays.fingerprint()
+    assert workdays.sources_fingerprint() == empty
     assert empty.startswith("chinesecalendar 1.")
     assert workdays.fingerprint() == empty
     (holidays_dir / "README.md").write_text("不是节假日文件", encoding="utf-8")
     assert workdays.fingerprint() == empty
     (holidays_dir / "2027.toml").write_text(TEST_2027, encoding="utf-8")
     with_file = workdays.fingerprint()  # no reset_cache(): the change is noticed
+    assert workdays.sources_fingerprint() == with_file
     assert with_file != empty
     con = duckdb.connect()
     workdays.write_calendar_table(con)
@@ -622,6 +624,7 @@ def test_fingerprint_follows_the_files(holidays_dir: Path) -> None:
         TEST_2027.replace("date = 2027-02-20", "date = 2027-02-21"), encoding="utf-8"
     )
     assert workdays.fingerprint() not in (empty, with_file)
+    assert workdays.sources_fingerprint() == workdays.fingerprint()
     workdays.write_calendar_table(con)
     assert con.execute(
         "select day from calendar where kind = '调休上班' and day between date '2027-01-01' and date '2027-03-01'"

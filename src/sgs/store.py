@@ -265,7 +265,7 @@ def _fresh_calendar_for_reading(con: duckdb.DuckDBPyConnection) -> None:
     the stored calendar with a temporary one built from the current sources."""
     from sgs import workdays
 
-    if _meta(con, "calendar") == workdays.fingerprint():
+    if _meta(con, "calendar") == workdays.sources_fingerprint():
         return
     con.register("_fresh_calendar", workdays.calendar_frame())
     run(con, "CREATE OR REPLACE TEMP TABLE calendar AS SELECT * FROM _fresh_calendar")

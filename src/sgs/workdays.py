@@ -573,6 +573,15 @@ def fingerprint() -> str:
     return _fresh_calendar().stamp
 
 
+def sources_fingerprint() -> str:
+    """The same stamp as :func:`fingerprint`, read from the sources without building anything.
+
+    Building the calendar asks chinesecalendar about every day since 2004 (about 0.4 s); a
+    reader that only needs to know whether the store's calendar is current skips that.
+    """
+    return _sources_stamp(holidays_dir().resolve())
+
+
 def reset_cache() -> None:
     """Forget the built calendars, so that edited holidays files are read again (tests, or a
     long-running process after an edit).  What chinesecalendar said is kept: it cannot change
@@ -586,9 +595,10 @@ def calendar_frame() -> pl.DataFrame:
     Columns: ``day`` (Date), ``workday`` (Boolean), ``kind`` (工作日 | 周末 | 法定节假日 |
     调休上班), ``holiday`` (String, null on ordinary days), ``workday_no`` (Int32, running count of
     workdays up to and including the day; 0 before the first workday), ``source``
-    (``chinesecalendar`` or the holidays file's name).
+    (``chinesecalendar`` or the holidays file's name).  Rebuilt first if a holidays file
+    changed: the frame is what gets stored or shadows the store.
     """
-    return _calendar().frame.clone()
+    return _fresh_calendar().frame.clone()
 
 
 def covered_years() -> frozenset[int]:
