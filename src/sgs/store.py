@@ -308,9 +308,9 @@ def refresh_calendar(con: duckdb.DuckDBPyConnection) -> None:
     """Rewrite the calendar table when its sources (library or holiday files) changed."""
     from sgs import workdays
 
+    if _meta(con, "calendar") == workdays.sources_fingerprint():
+        return  # cheap: building the calendar takes 0.4 s, only done when it must be written
     stamp = workdays.fingerprint()
-    if _meta(con, "calendar") == stamp:
-        return
     run(con, "BEGIN")
     workdays.write_calendar_table(con)
     _set_meta(con, "calendar", stamp)
