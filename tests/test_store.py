@@ -278,3 +278,32 @@ def test_a_file_outside_the_landing_zone_needs_a_unit(root, tmp_path):
     assert query(root, "SELECT unit_code, received_date, received_from FROM batches") == [
         (UNIT, date(2026, 11, 9), "option")
     ]
+
+
+def test_a_write_stores_the_calendar_of_a_new_holidays_file(root, tmp_path, monkeypatch):
+    """The writer compares the calendar's stamp from its sources; a new 2027.toml must still
+    be written into the store by the next write, and an unchanged one must not be rewritten."""
+    from rates_builders import HOLIDAYS_2027
+
+    from sgs import workdays
+
+    holidays = tmp_path / "holidays"
+    holidays.mkdir()
+    monkeypatch.setenv("SGS_HOLIDAYS_DIR", str(holidays))
+    try:
+        with store.writer():
+            pass
+        last_day = "SELECT max(day) FROM calendar"
+        stamp = "SELECT value FROM meta WHERE key = 'calendar'"
+        assert query(root, last_day) == [(date(2026, 12, 31),)]
+        before = query(root, stamp)
+        assert before == [(workdays.sources_fingerprint(),)]
+
+        (holidays / "2027.toml").write_text(HOLIDAYS_2027, encoding="utf-8")
+        with store.writer():
+            pass
+        assert query(root, last_day) == [(date(2027, 12, 31),)]
+        after = query(root, stamp)
+        assert after != before and after == [(workdays.sources_fingerprint(),)]
+    finally:
+        workdays.reset_cache()
