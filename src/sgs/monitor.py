@@ -41,7 +41,8 @@ def landing_label(path: Path) -> str:
 
 
 def affected_periods(results: list[IngestResult], root: Path | None = None) -> list[str]:
-    """Months whose rates these ingests can change: upload months, ledger months, decision months."""
+    """Months whose rates these ingests can change: upload months, the months of ledgers
+    received, and the months of ledgers that list a record received."""
     periods: set[str] = set()
     batches = [r.batch_id for r in results if r.status == "stored" and r.batch_id is not None]
     for r in results:
@@ -54,10 +55,12 @@ def affected_periods(results: list[IngestResult], root: Path | None = None) -> l
                 f"({','.join(map(str, batches))})"
             ).fetchall()
             periods |= {p for (p,) in ledgers if p}
-            for table, decided in (("permits", "XK_JDRQ"), ("penalties", "CF_JDRQ")):
+            # A new record can only change the completeness of a ledger that lists it.
+            for table, kind in (("permits", "permit"), ("penalties", "penalty")):
                 rows = con.execute(
-                    f"SELECT DISTINCT strftime({decided}, '%Y-%m') FROM {table} "
-                    f"WHERE batch_id IN ({','.join(map(str, batches))}) AND {decided} IS NOT NULL"
+                    f"SELECT DISTINCT e.period FROM ledger_entries e JOIN {table} r "
+                    f"ON r.unit_code = e.unit_code AND r.doc_key = e.doc_key "
+                    f"WHERE e.kind = '{kind}' AND r.batch_id IN ({','.join(map(str, batches))})"
                 ).fetchall()
                 periods |= {p for (p,) in rows if p}
     return sorted(periods)
