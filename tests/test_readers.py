@@ -754,3 +754,21 @@ def test_penalty_record_helpers_are_valid():
             recs = [make(i, subject) for i in range(5)]
             result = validate_records(kind, recs, date(2026, 10, 31))
             assert result.errors.to_dicts() == [], (kind, subject)
+
+
+def test_blank_rows_are_found_when_every_column_has_empty_cells():
+    """Only the empty cells of the fullest column are candidates; a record that is empty
+    there but not elsewhere is kept."""
+    from sgs.readers import _without_blank_rows
+
+    body = pl.DataFrame(
+        {
+            "c0": ["x", None, None, "z", None],
+            "c1": [None, "y", None, "w", None],
+            "c2": [None, None, None, "v", "u"],
+        }
+    )
+    kept = _without_blank_rows(body, ["c0", "c1", "c2"])
+    assert kept.rows() == [("x", None, None), (None, "y", None), ("z", "w", "v"), (None, None, "u")]
+    full = body.filter(pl.col("c0").is_not_null())
+    assert _without_blank_rows(full, ["c0", "c1", "c2"]) is full

@@ -349,6 +349,24 @@ def _layout_of(keys: set[str]) -> str:
     return "v1.5" if any(normalise_header(m) in keys for m in v15.markers) else "current"
 
 
+def _without_blank_rows(body: pl.DataFrame, cells: list[str]) -> pl.DataFrame:
+    """``body`` without the rows whose cells are all empty.
+
+    A blank row is empty in every column, so only the empty cells of the column with the fewest
+    of them are candidates (null counts are free); a million-row file is not scanned across.
+    """
+    fullest = min(cells, key=lambda c: body[c].null_count())
+    if not body[fullest].null_count():
+        return body
+    candidates = body[fullest].is_null().arg_true()
+    rows = body[cells].gather(candidates)
+    blank = rows.select(~pl.any_horizontal(pl.col(c).is_not_null() for c in cells)).to_series()
+    if not blank.any():
+        return body  # filtering copies every column: only when there is a blank row to drop
+    keep = pl.repeat(True, body.height, eager=True).scatter(candidates.filter(blank), False)
+    return body.filter(keep)
+
+
 def _map(table: Table, path: Path, kind: Kind | None) -> Upload:
     keys = [normalise_header(h) for h in table.header]
     _refuse_v1(set(keys), path, kind)
@@ -385,15 +403,11 @@ def _map(table: Table, path: Path, kind: Kind | None) -> Upload:
     )
     # Rows with no text at all are spacing, not records.
     cells = [c for c in body.columns if c != ROW]
-    if cells:
-        filled = body.select(pl.any_horizontal(pl.col(c).is_not_null() for c in cells)).to_series()
-        # Filtering copies every column: only do it when there is a blank row to drop.
-        kept = body if filled.all() else body.filter(filled)
-    else:
-        kept = body.clear()
+    kept = _without_blank_rows(body, cells) if cells else body.clear()
     blank_rows = body.height - kept.height
 
-    frame = kept.select(pl.col(ROW), *(pl.col(src).alias(dst) for src, dst in rename.items()))
+    # Built from the Series, not by select(): that would rechunk every column of a big read.
+    frame = pl.DataFrame([kept[ROW], *(kept[src].alias(dst) for src, dst in rename.items())])
     prefix = spec.prefix
     if (
         layout == "v1.5"
@@ -405,7 +419,7 @@ def _map(table: Table, path: Path, kind: Kind | None) -> Upload:
             .then(pl.lit("身份证"))
             .alias(f"{prefix}_FR_ZJLX")
         )
-    extra_frame = kept.select(pl.col(src).alias(label) for src, label in extras.items())
+    extra_frame = pl.DataFrame([kept[src].alias(label) for src, label in extras.items()])
     return Upload(
         path=path,
         kind=kind,
