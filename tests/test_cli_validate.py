@@ -621,3 +621,18 @@ def test_out_xlsx_for_valid_file_has_no_problems(tmp_path):
     out = tmp_path / "ok.xlsx"
     assert out.exists()
     assert _problem_rows(out, {"required", "uscc_check", "id_check", "date_format"}) == {}
+
+
+def test_the_validator_never_imports_pandas_or_hypothesis(tmp_path):
+    """pandera's polars API does not use them; importing them would cost half a second of every
+    validation (both are installed here: pandas by Great Expectations, hypothesis for tests)."""
+    path = write_csv(tmp_path / "ok.csv", table("permit", records("permit", 3)))
+    code = (
+        "import sys\n"
+        "from sgs.validation import validate_file\n"
+        f"result = validate_file({str(path)!r})\n"
+        "assert result.rows == 3, result.rows\n"
+        "print(sorted(m for m in ('pandas', 'hypothesis') if m in sys.modules))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "[]"

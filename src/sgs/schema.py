@@ -7,9 +7,11 @@ column checks on the field that must change.
 
 Importing pandera costs about a second, most of it pandas, which pandera's polars API does
 not use: pandera imports it only to offer its pandas API at top level, and skips it cleanly
-when pandas is absent.  So unless pandas is already loaded, pandera is imported with pandas
-hidden (:func:`_pandas_hidden`); this module is imported in the background while a file is
-read (see :func:`sgs.validation.preload`).
+when pandas is absent.  Likewise its polars backends import hypothesis (0.13 s) when it is
+installed (a test dependency here), only for pandera's data-synthesis strategies.  So pandera
+is imported with those two hidden unless they are already loaded (:func:`_unused_hidden`);
+this module is imported in the background while a file is read (see
+:func:`sgs.validation.preload`).
 """
 
 from __future__ import annotations
@@ -22,20 +24,27 @@ from functools import cache
 
 import polars as pl
 
+# Packages pandera imports if present but that the polars API never uses.
+UNUSED_BY_PANDERA_POLARS = ("pandas", "hypothesis")
 
-class _HidePandas(importlib.abc.MetaPathFinder):
+
+class _Hide(importlib.abc.MetaPathFinder):
+    def __init__(self, names: set[str]) -> None:
+        self.names = names
+
     def find_spec(self, name, path, target=None):
-        if name == "pandas" or name.startswith("pandas."):
+        if name.partition(".")[0] in self.names:
             raise ModuleNotFoundError(f"No module named {name!r}", name=name)
         return None
 
 
 @contextmanager
-def _pandas_hidden() -> Iterator[None]:
-    if "pandas" in sys.modules:
+def _unused_hidden() -> Iterator[None]:
+    names = {n for n in UNUSED_BY_PANDERA_POLARS if n not in sys.modules}
+    if not names:
         yield
         return
-    finder = _HidePandas()
+    finder = _Hide(names)
     sys.meta_path.insert(0, finder)
     try:
         yield
@@ -43,7 +52,7 @@ def _pandas_hidden() -> Iterator[None]:
         sys.meta_path.remove(finder)
 
 
-with _pandas_hidden():
+with _unused_hidden():
     import pandera.polars as pa
 
     try:  # pandera looks for its pandas backends on first validation; answer "none" now.
