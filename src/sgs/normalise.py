@@ -47,6 +47,13 @@ DOC_NEEDS_FIX = r"[\s\[\]()【】〖〗a-z\u3000\uff01-\uff5e]"
 
 ROW = "__row"
 
+# How many non-null values are looked at to judge a column's repetitiveness; the share of
+# distinct values in them up to which a column is normalised per distinct value, and above
+# which :func:`per_distinct` evaluates per row.
+DISTINCT_SAMPLE = 20_000
+REPETITIVE = 0.1
+MOSTLY_DISTINCT = 0.5
+
 
 def _fullwidth(text: str) -> str:
     return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
@@ -136,20 +143,63 @@ def normalise_column(s: pl.Series, f: Field, facts: dict[str, object]) -> pl.Ser
     return s.alias(f.code)
 
 
+def is_repetitive(s: pl.Series) -> bool:
+    """Whether a column holds few distinct values (enumerations, dates, authorities), judged
+    from its first non-null values: such a column is cheaper to normalise per distinct value
+    than to survey cell by cell."""
+    head = s.head(DISTINCT_SAMPLE) if not s.null_count() else s.drop_nulls().head(DISTINCT_SAMPLE)
+    return head.len() > 0 and head.n_unique() <= REPETITIVE * head.len()
+
+
+def normalise_values(values: pl.Series, f: Field) -> pl.Series:
+    """The steps of :func:`normalise_column` applied to every value, with the same result.
+
+    For a handful of values (the distinct values of a repetitive column) there is nothing to
+    gain from finding out first which steps can change something.
+    """
+    v = pl.col("v")
+    trimmed = v.str.strip_chars()
+    steps = trimmed
+    if is_nfkc_field(f):
+        non_ascii = trimmed.str.len_bytes() != trimmed.str.len_chars()
+        nfkc = trimmed.str.normalize("NFKC").str.strip_chars(WHITESPACE)
+        steps = pl.when(non_ascii).then(nfkc).otherwise(trimmed)
+    frame = pl.DataFrame({"v": values}).select(steps.alias("v"))
+    if f.is_code:
+        frame = frame.select(
+            pl.when(v.str.contains("[a-z]")).then(v.str.to_uppercase()).otherwise(v).alias("v")
+        )
+    blank = v.is_in(blank_variants()) | (v == "")
+    return frame.select(pl.when(blank).then(None).otherwise(v).alias("v")).to_series()
+
+
+def normalise_repetitive(s: pl.Series, f: Field) -> pl.Series:
+    """:func:`normalise_column` for a column of few distinct values: each is normalised once,
+    and the column is only rewritten where a value changes."""
+    distinct = s.unique().drop_nulls()
+    fixed = normalise_values(distinct, f)
+    changed = (distinct != fixed).fill_null(True)
+    if not changed.any():
+        return s.alias(f.code)
+    return s.replace(distinct.filter(changed), fixed.filter(changed)).alias(f.code)
+
+
 def normalise(raw: pl.DataFrame, spec: KindSpec) -> pl.DataFrame:
     """``__row`` plus every field of the kind, normalised; absent fields are null columns.
 
     ``raw`` holds text columns named by field code and the spreadsheet row number in ``__row``.
+    Repetitive columns are normalised per distinct value, the others after a survey.
     """
     present = [f for f in spec.fields if f.code in raw.columns]
-    facts = _survey(raw, present)
-    done = dict(
-        zip(
-            [f.code for f in present],
-            thread_map(lambda f: normalise_column(raw[f.code], f, facts), present),
-            strict=True,
-        )
-    )
+    repetitive = {f.code for f in present if is_repetitive(raw[f.code])}
+    facts = _survey(raw, [f for f in present if f.code not in repetitive])
+
+    def one(f: Field) -> pl.Series:
+        if f.code in repetitive:
+            return normalise_repetitive(raw[f.code], f)
+        return normalise_column(raw[f.code], f, facts)
+
+    done = dict(zip([f.code for f in present], thread_map(one, present), strict=True))
     columns = [raw[ROW]]
     for f in spec.fields:
         if f.code in done:
@@ -178,12 +228,6 @@ def document_key_expr(s: pl.Expr) -> pl.Expr:
     """:func:`document_key` as a plain expression, applied to every value."""
     fix = s.str.normalize("NFKC").str.replace_all(r"\s+", "").str.to_uppercase()
     return fix.str.replace_many(list(DOC_BRACKETS), list(DOC_BRACKETS.values()))
-
-
-# How many non-null values :func:`per_distinct` looks at to judge a column's repetitiveness,
-# and the share of distinct values in them above which one evaluation per row is cheaper.
-DISTINCT_SAMPLE = 20_000
-MOSTLY_DISTINCT = 0.5
 
 
 def per_distinct(

@@ -1,0 +1,80 @@
+"""Normalising a repetitive column per distinct value gives what the surveyed path gives."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from sgs.catalogue import load_catalogue
+from sgs.normalise import (
+    DISTINCT_SAMPLE,
+    _survey,
+    is_repetitive,
+    normalise,
+    normalise_column,
+    normalise_repetitive,
+)
+
+MESSY = [
+    None,
+    "",
+    "   ",
+    "\u3000",
+    "null",
+    "ＮＵＬＬ",
+    " 无 ",
+    "/",
+    " abc ",
+    "ＡＢＣ１２３",
+    "\u3000x\u3000",
+    "\u200bzero-width\ufeff",
+    "91140429243290014a",
+    "９１１４０４２９２４３２９００１４Ａ",
+    "２０２２－０１－２８",
+    "2022/01/28 ",
+    "长审批〔2022〕12号",
+    "普通",
+    " 普通\u3000",
+    "其他-某类",
+    "ß straße",  # to_uppercase would change non-ASCII letters too
+    "ǆ",
+    "é1ω",  # no ASCII lower case: left as it is
+    "Ⅻ",  # NFKC: XII
+    "ｘ",  # NFKC gives a lower-case letter
+]
+
+
+def column(n: int = 2000) -> pl.Series:
+    return pl.Series("v", [MESSY[i % len(MESSY)] for i in range(n)], dtype=pl.String)
+
+
+@pytest.mark.parametrize("kind", ["permit", "penalty"])
+def test_both_paths_agree_on_every_field(kind):
+    spec = load_catalogue().kind(kind)
+    s = column()
+    for f in spec.fields:
+        raw = pl.DataFrame({f.code: s})
+        surveyed = normalise_column(raw[f.code], f, _survey(raw, [f]))
+        per_value = normalise_repetitive(raw[f.code], f)
+        assert surveyed.to_list() == per_value.to_list(), f.code
+        assert per_value.name == f.code
+
+
+def test_normalise_takes_the_per_value_path_for_repetitive_columns_only():
+    spec = load_catalogue().kind("permit")
+    n = 2 * DISTINCT_SAMPLE
+    repetitive = column(n)
+    distinct = pl.Series([f" 名称{i} " for i in range(n)])
+    assert is_repetitive(repetitive) and not is_repetitive(distinct)
+    raw = pl.DataFrame(
+        {
+            "__row": pl.int_range(2, n + 2, eager=True),
+            "XK_XDR_LB": repetitive,
+            "XK_XDR_MC": distinct,
+        }
+    )
+    out = normalise(raw, spec)
+    assert out["XK_XDR_MC"].to_list()[:2] == ["名称0", "名称1"]
+    for f in (spec.field("XK_XDR_LB"),):
+        expected = normalise_column(raw[f.code], f, _survey(raw, [f]))
+        assert out[f.code].to_list() == expected.to_list()
