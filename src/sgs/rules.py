@@ -245,7 +245,7 @@ def build_rules(kind: Kind) -> list[Rule]:
 STATUS_OF_TYPE = {"uscc": ids.uscc_status_series, "org_code": ids.org_code_status_series}
 
 
-def _first_of_key(frame: pl.DataFrame, spec: KindSpec) -> pl.Series:
+def _first_of_key(norm: pl.DataFrame, doc_key: pl.Series, spec: KindSpec) -> pl.Series:
     """True on the first row of each (文书号, subject) key.
 
     Found by hashing the key; the few rows whose hash was seen before are then decided on the
@@ -253,15 +253,21 @@ def _first_of_key(frame: pl.DataFrame, spec: KindSpec) -> pl.Series:
     """
     p = spec.prefix
     subject = pl.coalesce(pl.col(f"{p}_XDR_SHXYM"), pl.col(f"{p}_XDR_ZJHM"), pl.col(f"{p}_XDR_MC"))
-    key = pl.struct(pl.col(DOC_KEY), subject)
-    hashes = frame.select(pl.col(DOC_KEY), subject.alias("subject")).hash_rows()
+    keys = norm.select(doc_key.alias(DOC_KEY), subject.alias("subject"))
+    hashes = keys.hash_rows()
     first = hashes.is_first_distinct()
     if not first.all():
         group = hashes.is_in(hashes.filter(~first).unique().implode())
-        subset = frame.with_row_index("_i").filter(group)
-        exact = subset.select("_i", key.is_first_distinct().alias("_first"))
-        first = first.scatter(exact["_i"], exact["_first"])
+        subset = keys.with_row_index("_i").filter(group)
+        exact = subset.select("_i", pl.struct(DOC_KEY, "subject").is_first_distinct().alias("_f"))
+        first = first.scatter(exact["_i"], exact["_f"])
     return first.alias(FIRST_OF_KEY)
+
+
+def _document_helpers(norm: pl.DataFrame, spec: KindSpec) -> list[pl.Series]:
+    """The document-number key and the first-of-key flag (duplicates within the file)."""
+    doc_key = document_key(norm[spec.document_number]).alias(DOC_KEY)
+    return [doc_key, _first_of_key(norm, doc_key, spec)]
 
 
 def _helpers_of(f: Field, s: pl.Series) -> list[pl.Series]:
@@ -297,8 +303,8 @@ def prepare(norm: pl.DataFrame, spec: KindSpec, received: date) -> pl.DataFrame:
     jobs: list[Callable[[], list[pl.Series]]] = [
         partial(_helpers_of, f, norm[f.code]) for f in spec.fields
     ]
-    jobs.append(lambda: [document_key(norm[spec.document_number]).alias(DOC_KEY)])
+    # The slowest job first, so that it overlaps with the per-field ones.
+    jobs.insert(0, partial(_document_helpers, norm, spec))
     helpers = [s for part in thread_map(lambda job: job(), jobs) for s in part]
     received_col = pl.repeat(received, norm.height, dtype=pl.Date, eager=True).alias(RECEIVED)
-    frame = norm.with_columns(received_col, *helpers)
-    return frame.with_columns(_first_of_key(frame, spec))
+    return norm.with_columns(received_col, *helpers)
