@@ -1,4 +1,5 @@
-"""Normalising a repetitive column per distinct value gives what the surveyed path gives."""
+"""Normalising a repetitive column per distinct value, or a code column by its odd values,
+gives what the surveyed path gives."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sgs.normalise import (
     _survey,
     is_repetitive,
     normalise,
+    normalise_code,
     normalise_column,
     normalise_repetitive,
 )
@@ -32,6 +34,9 @@ MESSY = [
     "９１１４０４２９２４３２９００１４Ａ",
     "２０２２－０１－２８",
     "2022/01/28 ",
+    "12345678-9",
+    "1234567８-X",
+    "110101199003077777",
     "长审批〔2022〕12号",
     "普通",
     " 普通\u3000",
@@ -58,6 +63,8 @@ def test_both_paths_agree_on_every_field(kind):
         per_value = normalise_repetitive(raw[f.code], f)
         assert surveyed.to_list() == per_value.to_list(), f.code
         assert per_value.name == f.code
+        if f.is_code:
+            assert normalise_code(raw[f.code], f).to_list() == surveyed.to_list(), f.code
 
 
 def test_normalise_takes_the_per_value_path_for_repetitive_columns_only():

@@ -151,26 +151,37 @@ def is_repetitive(s: pl.Series) -> bool:
     return head.len() > 0 and head.n_unique() <= REPETITIVE * head.len()
 
 
-def normalise_values(values: pl.Series, f: Field) -> pl.Series:
-    """The steps of :func:`normalise_column` applied to every value, with the same result.
-
-    For a handful of values (the distinct values of a repetitive column) there is nothing to
-    gain from finding out first which steps can change something.
+def normalise_expr(f: Field, v: pl.Expr) -> pl.Expr:
+    """The steps of :func:`normalise_column` as one expression applied to every value, with
+    the same result.  For a handful of values (the distinct values of a repetitive column, the
+    odd values of a code column) there is nothing to gain from finding out first which steps
+    can change something.
     """
-    v = pl.col("v")
-    trimmed = v.str.strip_chars()
-    steps = trimmed
+    out = v.str.strip_chars()
     if is_nfkc_field(f):
-        non_ascii = trimmed.str.len_bytes() != trimmed.str.len_chars()
-        nfkc = trimmed.str.normalize("NFKC").str.strip_chars(WHITESPACE)
-        steps = pl.when(non_ascii).then(nfkc).otherwise(trimmed)
-    frame = pl.DataFrame({"v": values}).select(steps.alias("v"))
+        non_ascii = out.str.len_bytes() != out.str.len_chars()
+        out = pl.when(non_ascii).then(out.str.normalize("NFKC").str.strip_chars(WHITESPACE))
+        out = out.otherwise(v.str.strip_chars())
     if f.is_code:
-        frame = frame.select(
-            pl.when(v.str.contains("[a-z]")).then(v.str.to_uppercase()).otherwise(v).alias("v")
-        )
-    blank = v.is_in(blank_variants()) | (v == "")
-    return frame.select(pl.when(blank).then(None).otherwise(v).alias("v")).to_series()
+        out = pl.when(out.str.contains("[a-z]")).then(out.str.to_uppercase()).otherwise(out)
+    return pl.when(out.is_in(blank_variants()) | (out == "")).then(None).otherwise(out)
+
+
+def normalise_values(values: pl.Series, f: Field) -> pl.Series:
+    """:func:`normalise_expr` over a Series."""
+    return pl.DataFrame({"v": values}).select(normalise_expr(f, pl.col("v"))).to_series()
+
+
+# A code (credit code, ID number, registration number) needs no normalisation unless it holds
+# something other than digits and capital letters: blanks, lower case, full-width characters,
+# a blank-like word.  One scan finds those values.
+CODE_NEEDS_FIX = "[^0-9A-Z]"
+
+
+def normalise_code(s: pl.Series, f: Field) -> pl.Series:
+    """:func:`normalise_column` for a code field: one scan, then only the odd values."""
+    v = pl.col("v")
+    return changed_only(s, normalise_expr(f, v), v.str.contains(CODE_NEEDS_FIX) | (v == ""))
 
 
 def normalise_repetitive(s: pl.Series, f: Field) -> pl.Series:
@@ -188,15 +199,19 @@ def normalise(raw: pl.DataFrame, spec: KindSpec) -> pl.DataFrame:
     """``__row`` plus every field of the kind, normalised; absent fields are null columns.
 
     ``raw`` holds text columns named by field code and the spreadsheet row number in ``__row``.
-    Repetitive columns are normalised per distinct value, the others after a survey.
+    Repetitive columns are normalised per distinct value, code columns by their odd values,
+    the others after a survey.
     """
     present = [f for f in spec.fields if f.code in raw.columns]
     repetitive = {f.code for f in present if is_repetitive(raw[f.code])}
-    facts = _survey(raw, [f for f in present if f.code not in repetitive])
+    surveyed = [f for f in present if f.code not in repetitive and not f.is_code]
+    facts = _survey(raw, surveyed)
 
     def one(f: Field) -> pl.Series:
         if f.code in repetitive:
             return normalise_repetitive(raw[f.code], f)
+        if f.is_code:
+            return normalise_code(raw[f.code], f)
         return normalise_column(raw[f.code], f, facts)
 
     done = dict(zip([f.code for f in present], thread_map(one, present), strict=True))
