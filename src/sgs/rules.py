@@ -42,6 +42,10 @@ def status_col(code: str) -> str:
     return f"__status_{code}"
 
 
+def born_col(code: str) -> str:
+    return f"__born_{code}"
+
+
 ID_CARD = "身份证"
 OTHER = "其他"
 
@@ -175,7 +179,7 @@ class _Builder:
         self.add(f, "id_format", pl.when(is_id).then(status != ids.BAD_FORMAT))
         self.add(f, "id_check", pl.when(is_id).then(status != ids.BAD_CHECK))
         decided = pl.col(date_col(self.spec.decision_date))
-        born = ids.resident_id_birth_date(pl.col(f.code))
+        born = pl.col(born_col(f.code))
         ok = pl.when(is_id & (status != ids.BAD_FORMAT)).then(born <= decided)
         self.add(f, "id_birth_date", ok)
 
@@ -290,6 +294,9 @@ def _helpers_of(f: Field, s: pl.Series) -> list[pl.Series]:
         status = ids.gs15_status_series
     if status is not None:
         out.append(per_distinct(s, status, pl.Int8).alias(status_col(f.code)))
+    if f.id_type_field:
+        born = ids.resident_id_birth_date(v)
+        out.append(per_distinct(s, born, pl.Date).alias(born_col(f.code)))
     return out
 
 
