@@ -108,7 +108,8 @@ def schema_for(kind: Kind, part: int = 0, parts: int = 1) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(columns, strict=False, name=name)
 
 
-def _failures(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> pl.DataFrame | None:
+def run_schema(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> pl.DataFrame | None:
+    """pandera's failure cases of one schema on the frame, or None when it passes."""
     from pandera.config import ValidationDepth, config_context
 
     # pandera's configuration is a context variable: set in the thread that validates.
@@ -131,7 +132,7 @@ def failure_table(kind: Kind, frame: pl.DataFrame) -> pl.DataFrame:
     """
     parts = min(os.cpu_count() or 1, 4)
     schemas = [schema_for(kind, i, parts) for i in range(parts)]
-    found = [c for c in thread_map(lambda s: _failures(s, frame), schemas) if c is not None]
+    found = [c for c in thread_map(lambda s: run_schema(s, frame), schemas) if c is not None]
     if not found:
         return pl.DataFrame(schema={"index": pl.Int64, "label": pl.String})
     cases = pl.concat(found, how="diagonal_relaxed")
