@@ -85,3 +85,21 @@ def test_normalise_takes_the_per_value_path_for_repetitive_columns_only():
     for f in (spec.field("XK_XDR_LB"),):
         expected = normalise_column(raw[f.code], f, _survey(raw, [f]))
         assert out[f.code].to_list() == expected.to_list()
+
+
+@pytest.mark.parametrize("share", [0.01, 0.9])
+def test_replace_values_is_replace(share):
+    """Few candidate rows (looked up alone) or most rows (plain replace): same result."""
+    from sgs.normalise import replace_values
+
+    n = 5000
+    dirty = max(1, int(n * share))
+    values = [
+        None if i % 11 == 0 else (f" 值{i % 7}" if i < dirty else f"值{i:05d}") for i in range(n)
+    ]
+    s = pl.Series("c", values, dtype=pl.String)
+    old = pl.Series([f" 值{k}" for k in range(7)] + ["值00003"])
+    new = pl.Series([f"值{k}" for k in range(6)] + [None, "三"], dtype=pl.String)
+    got = replace_values(s, old, new)
+    assert got.to_list() == s.replace(old, new).to_list()
+    assert got.name == "c"

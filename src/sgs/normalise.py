@@ -77,6 +77,21 @@ def is_nfkc_field(f: Field) -> bool:
     return f.type in NFKC_TYPES or f.is_code
 
 
+def replace_values(s: pl.Series, old: pl.Series, new: pl.Series) -> pl.Series:
+    """``s.replace(old, new)``, touching only the rows that can hold one of ``old``.
+
+    Replacing looks every row up by its whole text; a prose column with a few dirty values
+    would be hashed in full.  A row can only hold one of ``old`` if its byte length is one of
+    theirs, and lengths are free to read: only those rows are looked up.
+    """
+    lengths = old.str.len_bytes().unique()
+    candidates = s.str.len_bytes().is_in(lengths.implode()).fill_null(False)
+    rows = candidates.arg_true()
+    if rows.len() * 2 > s.len():
+        return s.replace(old, new)
+    return s.scatter(rows, s.gather(rows).replace(old, new))
+
+
 def changed_only(s: pl.Series, fix: pl.Expr, needs: pl.Expr) -> pl.Series:
     """Apply ``fix`` to the distinct values flagged by ``needs`` and map back those it changes.
 
@@ -95,7 +110,7 @@ def changed_only(s: pl.Series, fix: pl.Expr, needs: pl.Expr) -> pl.Series:
     changed = (distinct != fixed).fill_null(True)
     if not changed.any():
         return s
-    return s.replace(distinct.filter(changed), fixed.filter(changed))
+    return replace_values(s, distinct.filter(changed), fixed.filter(changed))
 
 
 def _survey(raw: pl.DataFrame, fields: list[Field]) -> dict[str, object]:
@@ -192,7 +207,7 @@ def normalise_repetitive(s: pl.Series, f: Field) -> pl.Series:
     changed = (distinct != fixed).fill_null(True)
     if not changed.any():
         return s.alias(f.code)
-    return s.replace(distinct.filter(changed), fixed.filter(changed)).alias(f.code)
+    return replace_values(s, distinct.filter(changed), fixed.filter(changed)).alias(f.code)
 
 
 def normalise(raw: pl.DataFrame, spec: KindSpec) -> pl.DataFrame:
