@@ -158,12 +158,20 @@ def normalise_column(s: pl.Series, f: Field, facts: dict[str, object]) -> pl.Ser
     return s.alias(f.code)
 
 
-def is_repetitive(s: pl.Series) -> bool:
-    """Whether a column holds few distinct values (enumerations, dates, authorities), judged
-    from its first non-null values: such a column is cheaper to normalise per distinct value
-    than to survey cell by cell."""
+def distinct_share(s: pl.Series) -> float:
+    """The share of distinct values among the column's first non-null values (0 if none).
+
+    Uploads are not sorted by any field, so their head is a fair sample; it costs a few
+    milliseconds where counting the whole column would cost a hash pass.
+    """
     head = s.head(DISTINCT_SAMPLE) if not s.null_count() else s.drop_nulls().head(DISTINCT_SAMPLE)
-    return head.len() > 0 and head.n_unique() <= REPETITIVE * head.len()
+    return head.n_unique() / head.len() if head.len() else 0.0
+
+
+def is_repetitive(s: pl.Series) -> bool:
+    """Whether a column holds few distinct values (enumerations, dates, authorities): such a
+    column is cheaper to normalise per distinct value than to survey cell by cell."""
+    return distinct_share(s) <= REPETITIVE
 
 
 def normalise_expr(f: Field, v: pl.Expr) -> pl.Expr:
@@ -172,11 +180,11 @@ def normalise_expr(f: Field, v: pl.Expr) -> pl.Expr:
     odd values of a code column) there is nothing to gain from finding out first which steps
     can change something.
     """
-    out = v.str.strip_chars()
+    trimmed = out = v.str.strip_chars()
     if is_nfkc_field(f):
-        non_ascii = out.str.len_bytes() != out.str.len_chars()
-        out = pl.when(non_ascii).then(out.str.normalize("NFKC").str.strip_chars(WHITESPACE))
-        out = out.otherwise(v.str.strip_chars())
+        non_ascii = trimmed.str.len_bytes() != trimmed.str.len_chars()
+        nfkc = trimmed.str.normalize("NFKC").str.strip_chars(WHITESPACE)
+        out = pl.when(non_ascii).then(nfkc).otherwise(trimmed)
     if f.is_code:
         out = pl.when(out.str.contains("[a-z]")).then(out.str.to_uppercase()).otherwise(out)
     return pl.when(out.is_in(blank_variants()) | (out == "")).then(None).otherwise(out)
@@ -280,8 +288,7 @@ def per_distinct(
         return fn(values).cast(dtype)
 
     nulls = s.null_count()
-    head = s.head(DISTINCT_SAMPLE) if not nulls else s.drop_nulls().head(DISTINCT_SAMPLE)
-    if head.len() and head.n_unique() > MOSTLY_DISTINCT * head.len():
+    if distinct_share(s) > MOSTLY_DISTINCT:
         if nulls * 2 > s.len():
             present = s.is_not_null()
             empty = pl.repeat(None, s.len(), dtype=dtype, eager=True)
