@@ -30,3 +30,28 @@ def test_parts_deal_every_column_once_with_all_its_checks(kind, parts):
         sizes.append(sum(len(v) for v in mine.values()))
     assert dealt == whole
     assert max(sizes) - min(sizes) <= max(len(v) for v in whole.values())  # balanced
+
+
+def test_pandas_is_hidden_only_from_the_thread_importing_pandera():
+    """Other threads (a flow's Great Expectations task) must still import pandas meanwhile."""
+    import subprocess
+    import sys
+
+    code = (
+        "import threading, importlib\n"
+        "from sgs.schema import _unused_hidden\n"
+        "import sys\n"
+        "for m in [m for m in sys.modules if m.split('.')[0] == 'pandas']: del sys.modules[m]\n"
+        "with _unused_hidden():\n"
+        "    try:\n"
+        "        import pandas\n"
+        "        print('main: imported')\n"
+        "    except ModuleNotFoundError:\n"
+        "        print('main: hidden')\n"
+        "    other = []\n"
+        "    t = threading.Thread(target=lambda: other.append(importlib.import_module('pandas')))\n"
+        "    t.start(); t.join()\n"
+        "    print('other:', 'imported' if other else 'failed')\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.split("\n")[:2] == ["main: hidden", "other: imported"]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib.abc
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -30,11 +31,15 @@ UNUSED_BY_PANDERA_POLARS = ("pandas", "hypothesis")
 
 
 class _Hide(importlib.abc.MetaPathFinder):
+    """Hides ``names`` from the thread that installed it; other threads import them as usual
+    (a flow may import pandas for Great Expectations while a file is being validated)."""
+
     def __init__(self, names: set[str]) -> None:
         self.names = names
+        self.thread = threading.get_ident()
 
     def find_spec(self, name, path, target=None):
-        if name.partition(".")[0] in self.names:
+        if name.partition(".")[0] in self.names and threading.get_ident() == self.thread:
             raise ModuleNotFoundError(f"No module named {name!r}", name=name)
         return None
 
