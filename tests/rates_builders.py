@@ -151,17 +151,6 @@ def db_fingerprint(root: Path) -> tuple[str, dict[str, list]]:
     return digest, content
 
 
-HOLIDAYS_2027 = """\
-# TEST ONLY — an invented 2027 calendar (the State Council notice for 2027 is not out yet).
-source = "测试用：假定的2027年节假日安排"
-
-[[holiday]]
-name = "元旦"
-from = 2027-01-01
-to = 2027-01-03
-"""
-
-
 def shared_build(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Path:
     """A directory built once per test session, also under pytest-xdist: the first worker
     builds it under a file lock, the others wait and reuse it (the tests only read it)."""

@@ -16,31 +16,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from holidays_2027 import TEST_2027
 
 SGS = Path(sys.executable).with_name("sgs")
 if not SGS.exists():  # pragma: no cover - running outside the project's venv
     SGS = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "sgs"
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
-
-# TEST-ONLY, invented (the 2027 notice was not published): enough to make 2027 computable.
-TEST_2027 = """\
-source = "测试用：虚构的 2027 年节假日安排"
-
-[[holiday]]
-name = "元旦"
-from = 2027-01-01
-to = 2027-01-03
-
-[[holiday]]
-name = "春节"
-from = 2027-02-06
-to = 2027-02-14
-
-[[makeup]]
-date = 2027-02-20
-name = "春节"
-"""
 
 
 def workdays(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -34,8 +34,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from holidays_2027 import TEST_2027
 from rates_builders import (
-    HOLIDAYS_2027,
     NAME_A,
     PENALTY,
     PERMIT,
@@ -549,7 +549,7 @@ def test_calendar_gap_is_undecided(gap):
 
 def test_calendar_gap_closed_by_holiday_file_after_a_write(gap):
     root, holidays = gap
-    (holidays / "2027.toml").write_text(HOLIDAYS_2027, encoding="utf-8")
+    (holidays / "2027.toml").write_text(TEST_2027, encoding="utf-8")
     with store.writer(root):  # any write (an ingest, a ledger) refreshes the stored calendar
         pass
     row = one_row(root, "2027-01", UNIT_A, "permit")
@@ -566,7 +566,7 @@ def test_calendar_gap_closed_by_holiday_file_without_a_write(gap):
     """Adding 2027.toml and asking for the rates must use it: POLICY.md takes the calendar
     from the editable file, and a stale calendar would silently report 'undecided'."""
     root, holidays = gap
-    (holidays / "2027.toml").write_text(HOLIDAYS_2027, encoding="utf-8")
+    (holidays / "2027.toml").write_text(TEST_2027, encoding="utf-8")
     row = one_row(root, "2027-01", UNIT_A, "permit")
     assert (row["timely"], row["timeliness_undecided"], row["calendar_gap"]) == (1, 0, False)
 

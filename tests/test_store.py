@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+from holidays_2027 import TEST_2027
 
 from sgs import store
 from sgs.ingest import ingest_file
@@ -283,8 +284,6 @@ def test_a_file_outside_the_landing_zone_needs_a_unit(root, tmp_path):
 def test_a_write_stores_the_calendar_of_a_new_holidays_file(root, tmp_path, monkeypatch):
     """The writer compares the calendar's stamp from its sources; a new 2027.toml must still
     be written into the store by the next write, and an unchanged one must not be rewritten."""
-    from rates_builders import HOLIDAYS_2027
-
     from sgs import workdays
 
     holidays = tmp_path / "holidays"
@@ -299,7 +298,7 @@ def test_a_write_stores_the_calendar_of_a_new_holidays_file(root, tmp_path, monk
         before = query(root, stamp)
         assert before == [(workdays.sources_fingerprint(),)]
 
-        (holidays / "2027.toml").write_text(HOLIDAYS_2027, encoding="utf-8")
+        (holidays / "2027.toml").write_text(TEST_2027, encoding="utf-8")
         with store.writer():
             pass
         assert query(root, last_day) == [(date(2027, 12, 31),)]
