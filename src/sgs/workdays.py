@@ -225,13 +225,9 @@ def load_holiday_file(path: Path | str) -> HolidayFile:
     if not raw_holidays and "holiday" not in data:
         problems.append("没有 [[holiday]]：至少要填写一个放假安排")
     for i, entry in enumerate(raw_holidays, start=1):
-        where = f"第 {i} 个 [[holiday]]"
-        if not isinstance(entry, dict):
-            problems.append(f"{where} 格式不对")
+        name, where = _entry(entry, f"第 {i} 个 [[holiday]]", {"name", "from", "to"}, problems)
+        if where is None:
             continue
-        name = _name(entry, where, problems)
-        where = f"{where}（{name}）" if name else where
-        _unknown_keys(entry, {"name", "from", "to"}, where, problems)
         start = _date(entry, "from", where, year, problems, required=True)
         end = _date(entry, "to", where, year, problems, required=False) if "to" in entry else start
         if start is None or end is None or not name:
@@ -256,13 +252,9 @@ def load_holiday_file(path: Path | str) -> HolidayFile:
     makeups: list[MakeupDay] = []
     seen: dict[date, str] = {}
     for i, entry in enumerate(_table_list(data, "makeup", problems), start=1):
-        where = f"第 {i} 个 [[makeup]]"
-        if not isinstance(entry, dict):
-            problems.append(f"{where} 格式不对")
+        name, where = _entry(entry, f"第 {i} 个 [[makeup]]", {"date", "name"}, problems)
+        if where is None:
             continue
-        name = _name(entry, where, problems)
-        where = f"{where}（{name}）" if name else where
-        _unknown_keys(entry, {"date", "name"}, where, problems)
         day = _date(entry, "date", where, year, problems, required=True)
         if day is None or not name:
             continue
@@ -310,6 +302,20 @@ def _unknown_keys(entry: dict[str, Any], known: set[str], where: str, problems: 
         problems.append(
             f"{where}：不认识的项 {'、'.join(unknown)}（只能有 {'、'.join(sorted(known))}）"
         )
+
+
+def _entry(
+    entry: object, where: str, keys: set[str], problems: list[str]
+) -> tuple[str | None, str | None]:
+    """The name of one [[holiday]] or [[makeup]] entry and how messages refer to it; ``where``
+    is None when the entry is not a table at all."""
+    if not isinstance(entry, dict):
+        problems.append(f"{where} 格式不对")
+        return None, None
+    name = _name(entry, where, problems)
+    where = f"{where}（{name}）" if name else where
+    _unknown_keys(entry, keys, where, problems)
+    return name, where
 
 
 def _name(entry: dict[str, Any], where: str, problems: list[str]) -> str:
