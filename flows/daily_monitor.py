@@ -16,8 +16,8 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from sgs import monitor
-from sgs.ingest import IngestResult, ingest_file
+from sgs.jobs import daily as monitor
+from sgs.store.ingest import IngestResult, ingest_file
 
 
 class FileQuarantined(Exception):
@@ -50,9 +50,9 @@ def ingest(path: str, label: str, data_root: str | None) -> IngestResult:
 
 # Checking a batch again gives the same answer: cache by database, batch and content.
 def _batch_key(context, parameters) -> str:
-    from sgs import store
+    from sgs.store import database
 
-    path = store.db_path(_root(parameters["data_root"]))
+    path = database.db_path(_root(parameters["data_root"]))
     key = f"{path}:{parameters['batch_id']}:{parameters['sha256']}"
     return hashlib.sha256(key.encode()).hexdigest()  # Prefect stores results under this name
 
@@ -76,10 +76,10 @@ def feedback(unit_code: str, today: date, data_root: str | None) -> str:
 
 @task(task_run_name="data docs")
 def data_docs(data_root: str | None) -> str:
-    from sgs import store
-    from sgs.data_docs import render
+    from sgs.quality.data_docs import render
+    from sgs.store import database
 
-    with store.reader(_root(data_root)) as con:
+    with database.reader(_root(data_root)) as con:
         return str(render(con, _root(data_root)))
 
 

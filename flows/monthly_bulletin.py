@@ -2,7 +2,7 @@
 deadline (the 3rd workday) has passed for the month just ended.
 
 Writes the month's bulletin workbook (rates, points and ranking, drill-downs, charts; see
-:mod:`sgs.bulletin`) and publishes the rates and the points ranking as table artifacts, with
+:mod:`sgs.report.bulletin`) and publishes the rates and the points ranking as table artifacts, with
 a link to the workbook, so the office sees the ranking without opening the file.
 """
 
@@ -14,9 +14,9 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_table_artifact
 
-from sgs.bulletin import bulletin_path, collect, ranking_rows, write
-from sgs.monitor import rates_rows
-from sgs.reminders import previous_month
+from sgs.jobs.daily import rates_rows
+from sgs.report.bulletin import bulletin_path, collect, ranking_rows, write
+from sgs.report.reminders import previous_month
 
 
 @task(retries=2, retry_delay_seconds=3)

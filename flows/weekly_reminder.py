@@ -13,7 +13,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
-from sgs.reminders import Reminder, build_reminder, reminder_markdown, write_reminder
+from sgs.report.reminders import Reminder, build_reminder, reminder_markdown, write_reminder
 
 
 def _root(data_root: str | None) -> Path | None:

@@ -27,7 +27,7 @@ SGS = ROOT / ".venv" / "bin" / "sgs"
 
 
 def make_units(n: int, path: Path) -> list[str]:
-    from sgs.identifiers import org_check_char, uscc_check_char
+    from sgs.validate.identifiers import org_check_char, uscc_check_char
 
     rows, codes = ["code,name,type,parent"], []
     for i in range(n):
@@ -46,8 +46,8 @@ def land_year(codes: list[str], rows: int, raw: Path) -> int:
     """Write one upload per unit, kind and month, and one ledger per unit and month."""
     import polars as pl
 
-    from sgs.normalise import parse_date
-    from sgs.samples import generate, write_upload
+    from sgs.samples.generator import generate, write_upload
+    from sgs.validate.normalise import parse_date
 
     per_unit_kind = rows // (len(codes) * 2)
     files = 0
@@ -105,9 +105,9 @@ def main() -> None:
         f"generated {files} upload files and {len(codes) * 12} ledgers in {time.perf_counter() - t:.0f} s"
     )
 
-    from sgs import store
-    from sgs.ledger import ingest_ledger
-    from sgs.rates import rates
+    from sgs.measure.rates import rates
+    from sgs.store import database
+    from sgs.store.ledger import ingest_ledger
 
     # Two ingest processes side by side (the machine has two cores); the store serialises
     # their writes, validation runs in parallel.
@@ -120,7 +120,7 @@ def main() -> None:
     ]
     codes_out = [p.wait() for p in procs]
     ingest_s = time.perf_counter() - t
-    with store.reader() as con:
+    with database.reader() as con:
         stored = con.execute(
             "SELECT (SELECT count(*) FROM permits) + (SELECT count(*) FROM penalties)"
         ).fetchone()[0]  # type: ignore[index]
@@ -134,7 +134,7 @@ def main() -> None:
         ingest_ledger(ledger, unit=code, period=period, received=date(2026, 1, 5))
     print(f"registered {len(codes) * 12} ledgers in {time.perf_counter() - t:.1f} s")
 
-    with store.reader() as con:
+    with database.reader() as con:
         timings = []
         for month in range(1, 13):
             t = time.perf_counter()
@@ -146,14 +146,18 @@ def main() -> None:
         t = time.perf_counter()
         late = 0
         for month in range(1, 13):
-            late += __import__("sgs.rates").rates.details(con, f"2025-{month:02d}", "late").height
+            late += (
+                __import__("sgs.measure.rates")
+                .rates.details(con, f"2025-{month:02d}", "late")
+                .height
+            )
         print(f"late drill-downs for 12 months: {time.perf_counter() - t:.2f} s ({late:,} rows)")
     t = time.perf_counter()
     subprocess.run(
         [str(SGS), "rates", "--period", "2025-06", "--json"], check=True, capture_output=True
     )
     print(f"sgs rates --period 2025-06 --json (whole process): {time.perf_counter() - t:.2f} s")
-    size = store.db_path().stat().st_size / 2**20
+    size = database.db_path().stat().st_size / 2**20
     print(f"database size: {size:.0f} MiB")
 
 

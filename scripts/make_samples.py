@@ -20,7 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from sgs.paths import PROJECT_ROOT
-from sgs.samples import generate, write_upload
+from sgs.samples.generator import generate, write_upload
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from sgs.orchestration import stack
+from sgs.jobs.prefect_stack import stack
 from sgs.paths import PROJECT_ROOT
 
 CHROMIUM = "/usr/bin/chromium"

@@ -36,11 +36,11 @@ import duckdb
 import polars as pl
 from rates_builders import shared_build
 
-from sgs import store
-from sgs.catalogue import load_catalogue
-from sgs.expectations import SUITES_DIR, ExpectationOutcome, run_batch
-from sgs.ingest import ingest_file
-from sgs.samples import generate, write_upload
+from sgs.quality.expectations import SUITES_DIR, ExpectationOutcome, run_batch
+from sgs.reference.catalogue import load_catalogue
+from sgs.samples.generator import generate, write_upload
+from sgs.store import database
+from sgs.store.ingest import ingest_file
 
 UNIT = "111404000448224608"  # 长治市行政审批服务管理局 in config/units.csv
 RECEIVED = date(2026, 10, 31)
@@ -285,8 +285,8 @@ def tamper(root: Path, kind: str, batch_id: int) -> None:
     """What ingest can never produce, written straight into the DuckDB file with a plain
     read-write connection: a lost row (``rows_read`` one more than the rows stored) and a record
     without a received date (the column is NOT NULL, so the constraint is dropped first)."""
-    table = store.RECORD_TABLES[kind]
-    with duckdb.connect(str(store.db_path(root))) as con:
+    table = database.RECORD_TABLES[kind]
+    with duckdb.connect(str(database.db_path(root))) as con:
         con.execute("UPDATE batches SET rows_read = rows_read + 1 WHERE batch_id = ?", [batch_id])
         con.execute(f"ALTER TABLE {table} ALTER COLUMN received_date DROP NOT NULL")
         con.execute(
@@ -350,14 +350,14 @@ def build_batches(root: Path) -> dict[str, Batch]:
 
 
 def validate_all(root: Path, batches: dict[str, Batch]) -> None:
-    with store.reader(root) as con:
+    with database.reader(root) as con:
         for b in batches.values():
             b.outcomes = run_batch(con, b.batch_id, today=b.today)
-            table = store.RECORD_TABLES[b.kind]
-            b.records = store.frame(
+            table = database.RECORD_TABLES[b.kind]
+            b.records = database.frame(
                 con, f"SELECT * FROM {table} WHERE batch_id = $b", {"b": b.batch_id}
             )
-            b.errors = store.frame(
+            b.errors = database.frame(
                 con, "SELECT * FROM errors WHERE batch_id = $b", {"b": b.batch_id}
             )
 
@@ -379,7 +379,7 @@ def shared_batches(tmp_path_factory) -> tuple[Path, dict[str, Batch]]:
 
 def private_copy(root: Path, target: Path) -> Path:
     """A copy of the store of ``root`` to write to (results, Data Docs)."""
-    shutil.copytree(store.curated_dir(root), store.curated_dir(target))
+    shutil.copytree(database.curated_dir(root), database.curated_dir(target))
     return target
 
 

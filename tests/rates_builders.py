@@ -21,9 +21,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from sgs import store
-from sgs.identifiers import org_check_char, uscc_check_char
-from sgs.samples import generate, write_upload
+from sgs.samples.generator import generate, write_upload
+from sgs.store import database
+from sgs.validate.identifiers import org_check_char, uscc_check_char
 
 UNIT_A = "111404000448224608"  # 长治市行政审批服务管理局
 UNIT_B = "11140400041270234C"  # 长治市市场监督管理局
@@ -143,7 +143,7 @@ def write_ledger_xlsx(
 
 def db_fingerprint(root: Path) -> tuple[str, dict[str, list]]:
     """The database file's bytes hash and every table's ordered content."""
-    path = store.db_path(root)
+    path = database.db_path(root)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     with duckdb.connect(str(path), read_only=True) as con:
         tables = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()]

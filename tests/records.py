@@ -1,7 +1,7 @@
 """Reusable test data for the 双公示 rules: valid base records and identifier builders.
 
 The identifier algorithms here are written independently from STANDARD.md ("Identifier checks
-(exact algorithms)") rather than imported from ``sgs.identifiers``, so that they serve as an
+(exact algorithms)") rather than imported from ``sgs.validate.identifiers``, so that they serve as an
 oracle; ``test_rules.py`` checks that both agree.
 
 Typical use::

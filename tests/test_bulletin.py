@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 
 from sgs.paths import PROJECT_ROOT
-from sgs.samples import generate, write_upload
+from sgs.samples.generator import generate, write_upload
 
 ENV = "111404000720078935"  # 长治市生态环境局: no sample files of its own
 AS_OF = date(2026, 11, 20)
@@ -26,13 +26,13 @@ SHEETS = ["汇总", "行政许可", "行政处罚", "迟报明细", "不合规�
 
 
 def person_id() -> str:
-    from sgs.identifiers import id_check_char
+    from sgs.validate.identifiers import id_check_char
 
     return ID_FIRST17 + id_check_char(ID_FIRST17)
 
 
 def second_id() -> str:
-    from sgs.identifiers import id_check_char
+    from sgs.validate.identifiers import id_check_char
 
     first17 = "14042619920101004"
     return first17 + id_check_char(first17)
@@ -69,8 +69,8 @@ def root(tmp_path_factory) -> Path:
     (data / "raw" / ENV / "2026-11-03").mkdir(parents=True)
     ledger.write_csv(data / "raw" / ENV / "2026-11-03" / "台账_2026-10.csv")
 
-    from sgs.ingest import ingest_file
-    from sgs.landing import expand
+    from sgs.store.ingest import ingest_file
+    from sgs.store.landing import expand
 
     for path in expand([data / "raw"]):
         assert ingest_file(path, root=data).status == "stored", path
@@ -83,7 +83,7 @@ def root(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def october(root) -> Path:
-    from sgs.bulletin import write_bulletin
+    from sgs.report.bulletin import write_bulletin
 
     return write_bulletin("2026-10", root / "out" / "october.xlsx", root=root, as_of=AS_OF)
 
@@ -127,10 +127,10 @@ def test_sheets_titles_stamps_and_frozen_headers(book):
 
 
 def test_summary_matches_points_ranked_within_groups(root, book):
-    from sgs import store
-    from sgs.points import ITEMS, monthly_points
+    from sgs.measure.points import ITEMS, monthly_points
+    from sgs.store import database
 
-    with store.reader(root) as con:
+    with database.reader(root) as con:
         points = monthly_points(con, "2026-10", AS_OF)
     ws = book["汇总"]
     rows = list(data_rows(ws))
@@ -157,10 +157,10 @@ def test_summary_matches_points_ranked_within_groups(root, book):
 
 
 def test_rates_are_percentages_and_not_applicable_is_a_dash(root, book):
-    from sgs import store
-    from sgs.rates import rates
+    from sgs.measure.rates import rates
+    from sgs.store import database
 
-    with store.reader(root) as con:
+    with database.reader(root) as con:
         permit = rates(con, "2026-10", unit=ENV, kind="permit").row(0, named=True)
     assert permit["uploaded"] == 6 and permit["timeliness_rate"] == 0.0
     assert permit["completeness_rate"] == pytest.approx(1 / 4)
@@ -225,15 +225,15 @@ def test_rate_chart_under_the_summary_reads_its_data_block(book):
 
 
 def test_trend_sums_every_month_with_a_line_chart(root):
-    from sgs import store
-    from sgs.bulletin import write_bulletin
-    from sgs.rates import rates
+    from sgs.measure.rates import rates
+    from sgs.report.bulletin import write_bulletin
+    from sgs.store import database
 
     path = write_bulletin("2026-11", root / "out" / "november.xlsx", root=root, as_of=AS_OF)
     ws = openpyxl.load_workbook(path)["趋势"]
     months = [ws.cell(r, 1).value for r in data_rows(ws)]
     assert months == ["2026-10", "2026-11"]  # uploads received in both; ledgers for October
-    with store.reader(root) as con:
+    with database.reader(root) as con:
         for r, month in zip(data_rows(ws), months, strict=True):
             sums = rates(con, month).select(pl.col("uploaded", "timely", "compliant").sum())
             assert ws.cell(r, 2).value == sums["uploaded"][0]
@@ -290,7 +290,7 @@ def test_formula_like_text_never_becomes_a_formula(october, book):
 
 
 def test_summary_as_csv_for_excel(root):
-    from sgs.bulletin import write_bulletin
+    from sgs.report.bulletin import write_bulletin
 
     path = write_bulletin("2026-10", root / "out" / "summary.csv", root=root, as_of=AS_OF)
     raw = path.read_bytes()
@@ -309,8 +309,8 @@ def test_summary_as_csv_for_excel(root):
 
 
 def test_default_path_refused_suffix_and_bad_period(root):
-    from sgs.bulletin import BulletinError, bulletin_path, ranking_rows, write_bulletin
-    from sgs.rates import PeriodError
+    from sgs.measure.rates import PeriodError
+    from sgs.report.bulletin import BulletinError, bulletin_path, ranking_rows, write_bulletin
 
     with pytest.raises(BulletinError, match=r"xlsx 或 \.csv"):
         write_bulletin("2026-10", root / "out" / "x.pdf", root=root)
@@ -319,7 +319,7 @@ def test_default_path_refused_suffix_and_bad_period(root):
     assert not bulletin_path("2026-10", root).exists()
     path = write_bulletin("2026-10", root=root, as_of=AS_OF)
     assert path == root / "curated" / "bulletins" / "月通报_2026-10.xlsx" and path.is_file()
-    from sgs.bulletin import collect
+    from sgs.report.bulletin import collect
 
     rows = ranking_rows(collect("2026-10", root, AS_OF))
     assert rows[0]["分组"] == "县区" and rows[0]["排名"] == 1

@@ -9,11 +9,11 @@ import subprocess
 import openpyxl
 import pytest
 
-from sgs.catalogue import header_map, load_catalogue, normalise_header
 from sgs.paths import CATALOGUE_PATH, PROJECT_ROOT
-from sgs.readers import read_upload
-from sgs.samples import generate, write_upload
-from sgs.standard_docs import standard_markdown, write_template
+from sgs.reference.catalogue import header_map, load_catalogue, normalise_header
+from sgs.report.standard_docs import standard_markdown, write_template
+from sgs.samples.generator import generate, write_upload
+from sgs.validate.readers import read_upload
 
 SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
 
@@ -159,6 +159,6 @@ def test_a_changed_rule_reaches_validation_and_docs(tmp_path):
 
 def test_blank_like_values_fit_the_short_cell_shortcut():
     """The survey only looks for blank-like values among short cells."""
-    from sgs.normalise import BLANK_MAX_BYTES, blank_variants
+    from sgs.validate.normalise import BLANK_MAX_BYTES, blank_variants
 
     assert max(len(v.encode()) for v in blank_variants()) <= BLANK_MAX_BYTES

@@ -149,7 +149,7 @@ def test_valid_file_plain_summary_exits_0(tmp_path):
     ],
 )
 def test_generated_valid_sample_exits_0(tmp_path, kind, name, encoding, title):
-    samples = pytest.importorskip("sgs.samples")
+    samples = pytest.importorskip("sgs.samples.generator")
     sample = samples.generate(kind, 30, seed=11, defect_rate=0.0)
     path = samples.write_upload(sample.frame, tmp_path / name, encoding=encoding, title=title)
     proc = sgs(tmp_path, path.name, "--json", "--received", sample.received.isoformat())
@@ -629,7 +629,7 @@ def test_the_validator_never_imports_pandas_or_hypothesis(tmp_path):
     path = write_csv(tmp_path / "ok.csv", table("permit", records("permit", 3)))
     code = (
         "import sys\n"
-        "from sgs.validation import validate_file\n"
+        "from sgs.validate.pipeline import validate_file\n"
         f"result = validate_file({str(path)!r})\n"
         "assert result.rows == 3, result.rows\n"
         "print(sorted(m for m in ('pandas', 'hypothesis') if m in sys.modules))\n"

@@ -35,9 +35,8 @@ from expectation_builders import (
     suite_files,
 )
 
-from sgs import store
-from sgs.data_docs import render
-from sgs.expectations import (
+from sgs.quality.data_docs import render
+from sgs.quality.expectations import (
     SUITES,
     data_docs_dir,
     render_suite,
@@ -45,6 +44,7 @@ from sgs.expectations import (
     store_outcomes,
     suite_path,
 )
+from sgs.store import database
 
 CASES = committed_expectations()
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -239,14 +239,14 @@ def _results(con, batch_id: int) -> list[tuple]:
 def test_store_outcomes_keeps_one_run_per_batch(batches, root):
     tampered, clean = batches["tampered_permit"], batches["clean_permit"]
     # A second run, now that today is after the received date: only the tampered rows fail.
-    with store.reader(root) as con:
+    with database.reader(root) as con:
         rerun = run_batch(con, tampered.batch_id, today=TODAY)
     future = ("permit_batch", "expect_column_max_to_be_between", "received_date")
     assert {outcome_key(o) for o in rerun if not o.success} == set(tampered.expected_failures) - {
         future
     }
 
-    with store.writer(root) as con:
+    with database.writer(root) as con:
         store_outcomes(con, tampered.outcomes)
         store_outcomes(con, clean.outcomes)
         first = _results(con, tampered.batch_id)
@@ -285,10 +285,10 @@ def _assert_offline(page: Path) -> None:
 
 
 def test_data_docs_render_offline_in_chinese(batches, root):
-    with store.writer(root) as con:
+    with database.writer(root) as con:
         for b in batches.values():
             store_outcomes(con, b.outcomes)
-    with store.reader(root) as con:
+    with database.reader(root) as con:
         index = render(con, root)
     assert index == data_docs_dir(root) / "index.html"
     index_html = index.read_text(encoding="utf-8")
@@ -317,7 +317,7 @@ def test_data_docs_render_offline_in_chinese(batches, root):
 
 def test_data_docs_without_results(tmp_path, monkeypatch):
     monkeypatch.setenv("SGS_DATA_DIR", str(tmp_path / "data"))
-    with store.reader(tmp_path / "data") as con:
+    with database.reader(tmp_path / "data") as con:
         index = render(con, tmp_path / "data")
     assert "尚无检查结果" in index.read_text(encoding="utf-8")
     _assert_offline(index)

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from stdnum.cn import ric, uscc
 from stdnum.iso7064 import mod_11_10
 
-from sgs import identifiers as ids
+from sgs.validate import identifiers as ids
 
 DIGITS = "0123456789"
 UPPER_ALNUM = DIGITS + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -78,7 +78,7 @@ LETTER_LED = ["A1110000MB0125356H", "N2110105MD0141185T", "Y1140400MF3721342X"]
 
 
 def _independent_uscc_check(first17: str) -> str:
-    """GB 32100 written out once more, not via sgs.identifiers."""
+    """GB 32100 written out once more, not via sgs.validate.identifiers."""
     alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
     weights = [pow(3, i, 31) for i in range(17)]  # 1 3 9 27 19 26 16 17 20 29 25 13 8 24 10 30 28
     total = sum(alphabet.index(c) * w for c, w in zip(first17, weights, strict=True))

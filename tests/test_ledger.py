@@ -26,11 +26,11 @@ from rates_builders import (
     write_ledger_xlsx,
 )
 
-from sgs import store
-from sgs.ledger import ingest_ledger, read_ledger
+from sgs.measure.rates import rates
 from sgs.paths import PROJECT_ROOT
-from sgs.rates import rates
-from sgs.readers import FileRefused
+from sgs.store import database
+from sgs.store.ledger import ingest_ledger, read_ledger
+from sgs.validate.readers import FileRefused
 
 SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
 NAME_A = "长治市行政审批服务管理局"
@@ -49,12 +49,12 @@ def sgs(*args: str, root: Path) -> subprocess.CompletedProcess:
 
 
 def query(root: Path, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(store.db_path(root)), read_only=True) as con:
+    with duckdb.connect(str(database.db_path(root)), read_only=True) as con:
         return con.execute(sql, params).fetchall()
 
 
 def rate_row(period: str, kind: str, unit: str = UNIT_A) -> dict:
-    with store.reader() as con:
+    with database.reader() as con:
         return rates(con, period, unit=unit, kind=kind).row(0, named=True)
 
 
@@ -237,7 +237,7 @@ MANDATORY = ["类别", "决定文书号", "行政相对人名称", "决定日期
 
 @pytest.mark.parametrize("missing", MANDATORY)
 def test_missing_mandatory_column_is_refused(root, tmp_path, missing):
-    with store.writer():
+    with database.writer():
         pass  # an existing, empty store: the refusal must leave it empty
     header = [h for h in ["序号", *MANDATORY, "行政相对人代码"] if h != missing]
     values = {"序号": "1", "类别": PERMIT, "决定文书号": "长审批许〔2022〕1号",
@@ -261,7 +261,7 @@ def test_missing_mandatory_column_cli(root, tmp_path):
     assert done.returncode == 1, (done.stdout, done.stderr)
     assert "决定日期" in done.stderr
     assert "Traceback" not in done.stderr
-    if store.db_path(root).exists():
+    if database.db_path(root).exists():
         assert query(root, "SELECT count(*) FROM batches")[0][0] == 0
         assert query(root, "SELECT count(*) FROM ledger_entries")[0][0] == 0
 
@@ -305,7 +305,7 @@ def test_resent_ledger_replaces(root, tmp_path):
 
 def test_resending_the_original_after_a_correction_makes_it_current(root, tmp_path):
     """v1 on 02-07, a corrected v2 on 02-09, then v1 again on 02-11 (the unit withdraws the
-    correction): "a ledger re-sent for the same month becomes the current one" (sgs.ledger)."""
+    correction): "a ledger re-sent for the same month becomes the current one" (sgs.store.ledger)."""
     v1 = simple_ledger(tmp_path / "v1.csv", ["长审批许〔2022〕1号", "长审批许〔2022〕2号"])
     v2 = simple_ledger(
         tmp_path / "v2.csv", ["长审批许〔2022〕1号", "长审批许〔2022〕2号", "长审批许〔2022〕3号"]

@@ -8,10 +8,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from sgs.ingest import ingest_file
-from sgs.ledger import ingest_ledger
-from sgs.monitor import affected_periods
-from sgs.samples import generate, write_upload
+from sgs.jobs.daily import affected_periods
+from sgs.samples.generator import generate, write_upload
+from sgs.store.ingest import ingest_file
+from sgs.store.ledger import ingest_ledger
 
 UNIT = "111404000448224608"  # 长治市行政审批服务管理局
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from sgs.catalogue import load_catalogue
-from sgs.normalise import (
+from sgs.reference.catalogue import load_catalogue
+from sgs.validate.normalise import (
     DISTINCT_SAMPLE,
     _survey,
     is_repetitive,
@@ -90,7 +90,7 @@ def test_normalise_takes_the_per_value_path_for_repetitive_columns_only():
 @pytest.mark.parametrize("share", [0.01, 0.9])
 def test_replace_values_is_replace(share):
     """Few candidate rows (looked up alone) or most rows (plain replace): same result."""
-    from sgs.normalise import replace_values
+    from sgs.validate.normalise import replace_values
 
     n = 5000
     dirty = max(1, int(n * share))

@@ -15,8 +15,8 @@ import polars as pl
 import pytest
 
 from sgs.paths import PROJECT_ROOT
-from sgs.samples import generate, write_upload
-from sgs.validation import validate_file
+from sgs.samples.generator import generate, write_upload
+from sgs.validate.pipeline import validate_file
 
 SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
 KEY = ["row", "field", "rule", "severity"]

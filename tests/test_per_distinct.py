@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from sgs.normalise import DISTINCT_SAMPLE, per_distinct
+from sgs.validate.normalise import DISTINCT_SAMPLE, per_distinct
 
 N = 3 * DISTINCT_SAMPLE
 

@@ -66,10 +66,10 @@ from points_builders import (
 )
 from rates_builders import shared_build
 
-from sgs import store
+from sgs.measure.points import ITEMS, late_score, monthly_points, yearly_points
 from sgs.paths import PROJECT_ROOT
-from sgs.points import ITEMS, late_score, monthly_points, yearly_points
-from sgs.settings import Settings, load_settings
+from sgs.reference.settings import Settings, load_settings
+from sgs.store import database
 
 SETTING_ENV = [f"SGS_{f.name.upper()}" for f in fields(Settings)]
 
@@ -114,7 +114,7 @@ def month(period: str, as_of: date) -> pl.DataFrame:
     """monthly_points of the world (cached per period, as_of and SGS_* environment)."""
     key = ("month", period, as_of, _env_key())
     if key not in _CACHE:
-        with store.reader(Path(os.environ["SGS_DATA_DIR"])) as con:
+        with database.reader(Path(os.environ["SGS_DATA_DIR"])) as con:
             _CACHE[key] = monthly_points(con, period, as_of=as_of)
     return _CACHE[key]
 
@@ -122,7 +122,7 @@ def month(period: str, as_of: date) -> pl.DataFrame:
 def year(y: int, as_of: date) -> pl.DataFrame:
     key = ("year", y, as_of, _env_key())
     if key not in _CACHE:
-        with store.reader(Path(os.environ["SGS_DATA_DIR"])) as con:
+        with database.reader(Path(os.environ["SGS_DATA_DIR"])) as con:
             _CACHE[key] = yearly_points(con, y, as_of=as_of)
     return _CACHE[key]
 
@@ -169,7 +169,7 @@ def test_monthly_normalisation_is_a_setting():
     found = [f.name for f in fields(Settings) if getattr(s, f.name) == "mean"]
     assert len(found) == 1, (
         "no setting chooses how the monthly totals are normalised for the year total "
-        "(POLICY.md choice: mean of monthly totals); sgs.points.yearly_points hard-codes the mean"
+        "(POLICY.md choice: mean of monthly totals); sgs.measure.points.yearly_points hard-codes the mean"
     )
 
 

@@ -9,7 +9,7 @@ import shutil
 import duckdb
 import pytest
 
-from sgs.orchestration import stack
+from sgs.jobs.prefect_stack import stack
 from sgs.paths import PROJECT_ROOT
 
 

@@ -1,6 +1,6 @@
 """The three rates (POLICY.md) on hand-built scenarios, every figure worked out by hand.
 
-Definitions under test (POLICY.md "The three rates" and the documented choices of sgs.rates):
+Definitions under test (POLICY.md "The three rates" and the documented choices of sgs.measure.rates):
 
 - timeliness and compliance belong to the month of *upload*; the denominator ``uploaded`` counts
   the records whose first version was received in the month.  A re-submission (same kind,
@@ -51,12 +51,13 @@ from rates_builders import (
     write_ledger,
 )
 
-from sgs import store, workdays
-from sgs.ingest import ingest_file
-from sgs.ledger import ingest_ledger
+from sgs.measure.rates import PeriodError, details, rates
 from sgs.paths import PROJECT_ROOT
-from sgs.rates import PeriodError, details, rates
-from sgs.units import load_units
+from sgs.reference import calendar as workdays
+from sgs.reference.units import load_units
+from sgs.store import database
+from sgs.store.ingest import ingest_file
+from sgs.store.ledger import ingest_ledger
 
 SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
 N_UNITS = load_units().height
@@ -249,12 +250,12 @@ def world(tmp_path_factory) -> Path:
 
 
 def get_rates(root: Path, period: str, unit=None, kind=None) -> pl.DataFrame:
-    with store.reader(root) as con:
+    with database.reader(root) as con:
         return rates(con, period, unit=unit, kind=kind)
 
 
 def get_details(root: Path, period: str, which: str, unit=None, kind=None) -> pl.DataFrame:
-    with store.reader(root) as con:
+    with database.reader(root) as con:
         return details(con, period, which, unit=unit, kind=kind)
 
 
@@ -550,7 +551,7 @@ def test_calendar_gap_is_undecided(gap):
 def test_calendar_gap_closed_by_holiday_file_after_a_write(gap):
     root, holidays = gap
     (holidays / "2027.toml").write_text(TEST_2027, encoding="utf-8")
-    with store.writer(root):  # any write (an ingest, a ledger) refreshes the stored calendar
+    with database.writer(root):  # any write (an ingest, a ledger) refreshes the stored calendar
         pass
     row = one_row(root, "2027-01", UNIT_A, "permit")
     assert (row["uploaded"], row["timely"], row["timeliness_undecided"]) == (2, 1, 0)

@@ -1,4 +1,4 @@
-"""``sgs.readers.read_upload``: formats, encodings, header detection, typed cells, layouts.
+"""``sgs.validate.readers.read_upload``: formats, encodings, header detection, typed cells, layouts.
 
 Fixture files are built in ``tmp_path`` by :mod:`upload_files`; row numbers are always checked
 against the row the unit's spreadsheet shows.
@@ -28,7 +28,7 @@ from upload_files import (
     write_xlsx,
 )
 
-from sgs.readers import FileRefused, read_upload
+from sgs.validate.readers import FileRefused, read_upload
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -301,7 +301,7 @@ def test_xlsx_typed_cells(tmp_path):
 
 
 def test_xlsx_date_cells_pass_validation(tmp_path):
-    from sgs.validation import validate_file
+    from sgs.validate.pipeline import validate_file
 
     recs = records("permit", 2)
     typed = [dict(r) for r in recs]
@@ -637,7 +637,7 @@ def test_v15_layout_accepted_and_mapped(tmp_path, kind, headers):
 
 
 def test_v15_validation_fails_only_required_subject_type(tmp_path):
-    from sgs.validation import validate_file
+    from sgs.validate.pipeline import validate_file
 
     recs = records("permit", 5)
     recs[3]["XK_FR_ZJHM"] = broken_check(recs[3]["XK_FR_ZJHM"])
@@ -724,7 +724,7 @@ def test_header_only_file_has_no_rows(tmp_path):
 
 @pytest.mark.parametrize("kind", ["permit", "penalty"])
 def test_generated_sample_round_trips(tmp_path, kind):
-    samples = pytest.importorskip("sgs.samples")
+    samples = pytest.importorskip("sgs.samples.generator")
     sample = samples.generate(kind, 30, seed=5, defect_rate=0.0)
     for name, encoding in (("s.csv", "gbk"), ("s.xlsx", "utf-8"), ("s.xls", "utf-8")):
         path = samples.write_upload(sample.frame, tmp_path / name, encoding=encoding)
@@ -747,7 +747,7 @@ def test_uscc_stays_exact_for_letter_led_codes(tmp_path):
 
 def test_penalty_record_helpers_are_valid():
     """The fixture builders themselves: a sanity check that keeps the other tests honest."""
-    from sgs.validation import validate_records
+    from sgs.validate.pipeline import validate_records
 
     for kind, make in (("permit", permit_record), ("penalty", penalty_record)):
         for subject in ("legal", "individual", "natural"):
@@ -759,7 +759,7 @@ def test_penalty_record_helpers_are_valid():
 def test_blank_rows_are_found_when_every_column_has_empty_cells():
     """Only the empty cells of the fullest column are candidates; a record that is empty
     there but not elsewhere is kept."""
-    from sgs.readers import _without_blank_rows
+    from sgs.validate.readers import _without_blank_rows
 
     body = pl.DataFrame(
         {

@@ -61,9 +61,9 @@ from records import (
     wrong_uscc_check,
 )
 
-from sgs import identifiers
-from sgs.normalise import ROW
-from sgs.validation import validate_records
+from sgs.validate import identifiers
+from sgs.validate.normalise import ROW
+from sgs.validate.pipeline import validate_records
 
 ERROR, WARNING = "error", "warning"
 
@@ -225,7 +225,7 @@ def batches(request: pytest.FixtureRequest) -> Batches:
 
 # ============================================================================ test oracle
 # The builders in records.py implement STANDARD.md's algorithms independently; they must agree
-# with sgs.identifiers (used by the sample generator) and with python-stdnum (digit-led USCC).
+# with sgs.validate.identifiers (used by the sample generator) and with python-stdnum (digit-led USCC).
 
 
 def test_builders_agree_with_sgs_identifier_helpers():

@@ -16,14 +16,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sgs import identifiers as ids
-from sgs import sample_codes as sc
-from sgs import sample_vocab as vocab
-from sgs.catalogue import load_catalogue
 from sgs.paths import PROJECT_ROOT
-from sgs.sample_defects import injectable_rules
-from sgs.samples import Sample, generate, main_sample, write_upload
-from sgs.units import load_units, resolve_unit
+from sgs.reference.catalogue import load_catalogue
+from sgs.reference.units import load_units, resolve_unit
+from sgs.samples import codes as sc
+from sgs.samples.defects import injectable_rules
+from sgs.samples.generator import Sample, generate, main_sample, vocab, write_upload
+from sgs.validate import identifiers as ids
 
 KINDS = ("permit", "penalty")
 CHANGZHI_REGIONS = {r for _, codes in vocab.COUNTIES for r in codes} | set(vocab.PERSON_REGIONS)

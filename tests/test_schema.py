@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from sgs.catalogue import load_catalogue
-from sgs.rules import build_rules
-from sgs.schema import schema_for
+from sgs.reference.catalogue import load_catalogue
+from sgs.validate.pandera_schema import schema_for
+from sgs.validate.rules import build_rules
 
 
 def checks_of(schema) -> dict[str, list[str]]:
@@ -39,7 +39,7 @@ def test_pandas_is_hidden_only_from_the_thread_importing_pandera():
 
     code = (
         "import threading, importlib\n"
-        "from sgs.schema import _unused_hidden\n"
+        "from sgs.validate.pandera_schema import _unused_hidden\n"
         "import sys\n"
         "for m in [m for m in sys.modules if m.split('.')[0] == 'pandas']: del sys.modules[m]\n"
         "with _unused_hidden():\n"

@@ -14,10 +14,10 @@ import polars as pl
 import pytest
 from holidays_2027 import TEST_2027
 
-from sgs import store
-from sgs.ingest import ingest_file
 from sgs.paths import PROJECT_ROOT
-from sgs.samples import generate, write_upload
+from sgs.samples.generator import generate, write_upload
+from sgs.store import database
+from sgs.store.ingest import ingest_file
 
 SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
 UNIT = "111404000448224608"  # 长治市行政审批服务管理局 in config/units.csv
@@ -36,7 +36,7 @@ def land(root: Path, unit: str, day: str, name: str, frame: pl.DataFrame, **kw) 
 
 def dump(root: Path) -> dict[str, list]:
     """Every table's content, ordered: equal dumps mean equal databases."""
-    with duckdb.connect(str(store.db_path(root)), read_only=True) as con:
+    with duckdb.connect(str(database.db_path(root)), read_only=True) as con:
         tables = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
         out = {}
         for t in sorted(tables):
@@ -47,7 +47,7 @@ def dump(root: Path) -> dict[str, list]:
 
 
 def query(root: Path, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(store.db_path(root)), read_only=True) as con:
+    with duckdb.connect(str(database.db_path(root)), read_only=True) as con:
         return con.execute(sql, params).fetchall()
 
 
@@ -284,13 +284,13 @@ def test_a_file_outside_the_landing_zone_needs_a_unit(root, tmp_path):
 def test_a_write_stores_the_calendar_of_a_new_holidays_file(root, tmp_path, monkeypatch):
     """The writer compares the calendar's stamp from its sources; a new 2027.toml must still
     be written into the store by the next write, and an unchanged one must not be rewritten."""
-    from sgs import workdays
+    from sgs.reference import calendar as workdays
 
     holidays = tmp_path / "holidays"
     holidays.mkdir()
     monkeypatch.setenv("SGS_HOLIDAYS_DIR", str(holidays))
     try:
-        with store.writer():
+        with database.writer():
             pass
         last_day = "SELECT max(day) FROM calendar"
         stamp = "SELECT value FROM meta WHERE key = 'calendar'"
@@ -299,7 +299,7 @@ def test_a_write_stores_the_calendar_of_a_new_holidays_file(root, tmp_path, monk
         assert before == [(workdays.sources_fingerprint(),)]
 
         (holidays / "2027.toml").write_text(TEST_2027, encoding="utf-8")
-        with store.writer():
+        with database.writer():
             pass
         assert query(root, last_day) == [(date(2027, 12, 31),)]
         after = query(root, stamp)

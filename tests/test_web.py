@@ -1,4 +1,4 @@
-"""The download page (`sgs serve`, :mod:`sgs.web`) through starlette's TestClient: access on
+"""The download page (`sgs serve`, :mod:`sgs.web.app`) through starlette's TestClient: access on
 every route, the month page, the downloads and every way of asking for a file that is not one."""
 
 from __future__ import annotations
@@ -20,13 +20,14 @@ import pytest
 from click.testing import CliRunner
 from rates_builders import shared_build
 
-from sgs import store, web
-from sgs.ingest import ingest_file
-from sgs.landing import expand
+from sgs.measure.points import monthly_points
+from sgs.measure.rates import rates, unit_rates
 from sgs.paths import PROJECT_ROOT
-from sgs.points import monthly_points
-from sgs.rates import rates, unit_rates
-from sgs.samples import generate, write_upload
+from sgs.samples.generator import generate, write_upload
+from sgs.store import database
+from sgs.store.ingest import ingest_file
+from sgs.store.landing import expand
+from sgs.web import app as web
 
 with warnings.catch_warnings():  # starlette asks for httpx2, which the lock file does not have
     warnings.filterwarnings("ignore", message=".*httpx2")
@@ -303,7 +304,7 @@ def test_month_page_table_chart_and_links(client):
 
 def test_unit_rates_agree_with_points_items(root):
     """The page's per-unit rates are the ones points items 6–8 score (10 × rate)."""
-    with store.reader(root) as con:
+    with database.reader(root) as con:
         for period in ("2026-10", "2026-11"):
             mine = unit_rates(rates(con, period))
             points = monthly_points(con, period, AS_OF).join(mine, on="unit_code")
@@ -369,7 +370,7 @@ def test_a_store_held_by_a_writer_is_503(root, tmp_path, monkeypatch):
     shutil.copytree(root / "curated", copy / "curated", ignore=shutil.ignore_patterns("web"))
     monkeypatch.setattr(web, "READ_TIMEOUT_S", 0.2)
     c = TestClient(web.create_app(copy, SECRET))
-    with store.db_path(copy).with_suffix(".lock").open("a+") as fh:
+    with database.db_path(copy).with_suffix(".lock").open("a+") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         r = c.get("/", headers=BEARER)
     assert r.status_code == 503 and "数据正在更新" in r.text
@@ -469,7 +470,7 @@ def _serve(monkeypatch, root: Path, env_secret: str | None):
     """Run ``sgs serve`` with uvicorn replaced: what it prints and the app it would serve."""
     import uvicorn
 
-    from sgs.cli import main
+    from sgs.cli.main import main
 
     served = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.update(app=app, **kw))

@@ -26,7 +26,7 @@ from sgs.paths import PROJECT_ROOT
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]  # fmt: skip
-SGS = [sys.executable, "-m", "sgs.cli"]
+SGS = [sys.executable, "-m", "sgs.cli.main"]
 SECRET = "browser-test-secret"
 PERIOD = "2026-10"
 UNIT = "长治市潞州区人民政府"

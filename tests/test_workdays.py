@@ -19,9 +19,9 @@ from holidays_2027 import TEST_2027, TEST_2027_HOLIDAYS, TEST_2027_MAKEUPS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sgs import workdays
 from sgs.paths import PROJECT_ROOT
-from sgs.workdays import (
+from sgs.reference import calendar as workdays
+from sgs.reference.calendar import (
     CalendarGap,
     HolidayFileError,
     add_workdays,

@@ -17,8 +17,8 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
-from sgs.catalogue import load_catalogue
-from sgs.identifiers import id_check_char, org_check_char, uscc_check_char
+from sgs.reference.catalogue import load_catalogue
+from sgs.validate.identifiers import id_check_char, org_check_char, uscc_check_char
 
 RECEIVED = "2026-10-31"
 

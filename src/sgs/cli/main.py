@@ -1,0 +1,260 @@
+"""The ``sgs`` command line.  Its help text is the user documentation of each command.
+
+Heavy libraries (polars, pandera, duckdb, prefect) are imported inside the commands, so that
+``sgs --help`` and small jobs start quickly.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from sgs.cli.common import ISO_DATE, KIND_CHOICE
+from sgs.cli.common import exit_now as _exit_now
+
+EXIT_OK, EXIT_ERRORS, EXIT_REFUSED = 0, 1, 2
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="sgs")
+def main() -> None:
+    """双公示质检：行政许可、行政处罚数据的校验、入库、考核与通报。"""
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--kind", type=KIND_CHOICE, help="记录类型；不指定时从表头识别。")
+@click.option("--json", "as_json", is_flag=True, help="输出一个 JSON 对象（机器可读）。")
+@click.option(
+    "--out", type=click.Path(path_type=Path), help="另存问题清单为 XLSX（身份证号已脱敏）。"
+)
+@click.option(
+    "--received",
+    type=ISO_DATE,
+    help="上报（接收）日期，用于“决定日期不晚于上报日期”规则；默认今天。",
+)
+@click.option("--limit", default=20, show_default=True, help="摘要中列出的问题条数。")
+def validate(
+    file: Path,
+    kind: str | None,
+    as_json: bool,
+    out: Path | None,
+    received: date | None,
+    limit: int,
+) -> None:
+    """逐条、逐字段按数据标准校验一个上报文件（CSV/XLSX/XLS）。
+
+    \b
+    退出码：0 全部通过（可有警告）；1 有记录存在错误；2 文件无法校验
+    （无法读取、格式版本被拒收、缺少必需列），原因输出到标准错误。
+    """
+    from sgs.validate.pipeline import validate_file
+    from sgs.validate.readers import FileRefused
+    from sgs.validate.report import print_json, print_refusal_json, print_summary, write_feedback
+
+    try:
+        result = validate_file(file, kind, received)  # type: ignore[arg-type]
+    except FileRefused as exc:
+        click.echo(f"无法校验：{exc.message}", err=True)
+        if as_json:
+            print_refusal_json(file, kind, exc)
+        sys.exit(EXIT_REFUSED)
+    if out is not None:
+        write_feedback(result, out)
+    if as_json:
+        print_json(file, result)
+    else:
+        print_summary(file, result, limit)
+        if out is not None:
+            click.echo(f"问题清单已保存：{out}")
+    _exit_now(EXIT_OK if result.ok else EXIT_ERRORS)
+
+
+@main.command()
+@click.argument("kind", type=KIND_CHOICE)
+@click.argument("n", type=click.IntRange(min=0))
+@click.option(
+    "--out", type=click.Path(path_type=Path), required=True, help="输出文件（.csv/.xlsx/.xls）。"
+)
+@click.option("--seed", default=0, show_default=True, help="随机种子；相同种子生成相同数据。")
+@click.option(
+    "--defects", "defect_rate", default=0.0, show_default=True, help="含缺陷记录的比例（0–1）。"
+)
+@click.option("--unit", help="上报单位（统一社会信用代码或全称）；默认分散到各单位。")
+@click.option(
+    "--headers", type=click.Choice(["chinese", "code"]), default="chinese", show_default=True
+)
+@click.option(
+    "--encoding",
+    type=click.Choice(["utf-8", "utf-8-sig", "gbk", "gb18030"]),
+    default="utf-8",
+    show_default=True,
+    help="CSV 编码。",
+)
+@click.option("--title", help="表头上方的标题行。")
+@click.option(
+    "--start", type=ISO_DATE, default="2026-01-01", show_default=True, help="最早决定日期。"
+)
+@click.option(
+    "--end", type=ISO_DATE, default="2026-10-31", show_default=True, help="最晚决定日期。"
+)
+@click.option("--received", type=ISO_DATE, help="上报日期（默认等于 --end）。")
+@click.option("--defects-out", type=click.Path(path_type=Path), help="另存注入缺陷的清单（CSV）。")
+def sample(
+    kind: str,
+    n: int,
+    out: Path,
+    seed: int,
+    defect_rate: float,
+    unit: str | None,
+    headers: str,
+    encoding: str,
+    title: str | None,
+    start: date,
+    end: date,
+    received: date | None,
+    defects_out: Path | None,
+) -> None:
+    """生成 N 条逼真的样例记录（校验码正确、长治市单位），可按比例注入缺陷。"""
+    from sgs.samples.generator import main_sample
+
+    result = main_sample(
+        kind,  # type: ignore[arg-type]
+        n,
+        out,
+        seed=seed,
+        defect_rate=defect_rate,
+        unit=unit,
+        headers=headers,
+        encoding=encoding,
+        title=title,
+        start=start,
+        end=end,
+        received=received,
+        defects_out=defects_out,
+    )
+    click.echo(
+        f"已生成 {result.frame.height} 条记录（其中注入缺陷 {result.defects.height} 处）：{out}"
+    )
+
+
+@main.command()
+@click.option(
+    "--markdown", is_flag=True, help="输出 Markdown 字段表（docs/standard-fields.md 即由此生成）。"
+)
+@click.option("--kind", type=KIND_CHOICE, help="只列出一类记录。")
+def standard(markdown: bool, kind: str | None) -> None:
+    """列出数据标准的全部字段、必填要求与校验规则。"""
+    from sgs.reference.catalogue import KINDS
+    from sgs.report.standard_docs import markdown_table, standard_markdown
+
+    if markdown and kind is None:
+        click.echo(standard_markdown(), nl=False)
+        return
+    for k in [kind] if kind else KINDS:
+        click.echo(markdown_table(k))  # type: ignore[arg-type]
+        click.echo()
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(["permit", "penalty", "ledger"]))
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="输出的 XLSX 模板。")
+def template(kind: str, out: Path) -> None:
+    """生成空白模板：permit/penalty 上报模板（表头按标准顺序），ledger 月度台账模板；均附填写说明。"""
+    from sgs.report.standard_docs import write_template
+
+    write_template(kind, out)  # type: ignore[arg-type]
+    click.echo(f"模板已生成：{out}")
+
+
+@main.group()
+def workdays() -> None:
+    """中国大陆工作日：周一至周五，去掉法定节假日，加上调休上班日。
+
+    \b
+    chinesecalendar 已收录的年份用该库；其他年份用节假日目录（$SGS_HOLIDAYS_DIR，
+    默认 config/holidays）中按国务院通知填写的 <年份>.toml，格式见该目录的 README.md。
+    某年两者都没有时报错（退出码 2），不做猜测。
+    """
+
+
+@workdays.command("add")
+@click.argument("start", metavar="DATE", type=ISO_DATE)
+@click.argument("n", type=click.IntRange(min=1))
+@click.option("--json", "as_json", is_flag=True, help="输出一个 JSON 对象（机器可读）。")
+def workdays_add(start: date, n: int, as_json: bool) -> None:
+    """输出 DATE 之后第 N 个工作日（DATE 本身不计），如 2022-01-28 之后第 7 个是 2022-02-11。
+
+    \b
+    退出码：0 成功；2 日期或结果所在的年份没有节假日数据，或节假日文件有误
+    （原因输出到标准错误）。
+    """
+    import json
+
+    from sgs.reference.calendar import CalendarGap, HolidayFileError, add_workdays
+
+    try:
+        result = add_workdays(start, n)
+    except (CalendarGap, HolidayFileError) as exc:
+        click.echo(f"无法计算工作日：{exc}", err=True)
+        sys.exit(EXIT_REFUSED)
+    if as_json:
+        payload = {"date": start.isoformat(), "n": n, "result": result.isoformat()}
+        click.echo(json.dumps(payload, ensure_ascii=False))
+    else:
+        click.echo(result.isoformat())
+
+
+@workdays.command("is")
+@click.argument("day", metavar="DATE", type=ISO_DATE)
+@click.option("--json", "as_json", is_flag=True, help="输出一个 JSON 对象（机器可读）。")
+def workdays_is(day: date, as_json: bool) -> None:
+    """DATE 是否工作日，以及属于哪一类（工作日、周末、法定节假日、调休上班）。
+
+    \b
+    退出码：0 是工作日；1 不是工作日；2 该年份没有节假日数据，或节假日文件有误
+    （原因输出到标准错误）。
+    """
+    import json
+
+    from sgs.reference.calendar import CalendarGap, HolidayFileError, describe
+
+    try:
+        info = describe(day)
+    except (CalendarGap, HolidayFileError) as exc:
+        click.echo(f"无法判断是否工作日：{exc}", err=True)
+        sys.exit(EXIT_REFUSED)
+    if as_json:
+        click.echo(json.dumps({"date": day.isoformat(), **info}, ensure_ascii=False))
+    else:
+        kind, holiday = info["kind"], info["holiday"]
+        detail = f"{kind}：{holiday}" if kind == "法定节假日" and holiday else kind
+        if info["workday"]:
+            suffix = "" if kind == "工作日" else f"（{detail}）"
+            click.echo(f"{day.isoformat()} 是工作日{suffix}")
+        else:
+            click.echo(f"{day.isoformat()} 不是工作日（{detail}）")
+    sys.exit(0 if info["workday"] else 1)
+
+
+COMMAND_MODULES = ("sgs.cli.store", "sgs.cli.points", "sgs.cli.reports", "sgs.cli.web")
+
+
+def _register() -> None:
+    """Add the commands defined in the command modules (each keeps its heavy imports lazy)."""
+    import importlib
+
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(name)
+        for value in vars(module).values():
+            if isinstance(value, click.Command) and value.callback.__module__ == name:
+                main.add_command(value)
+
+
+_register()
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

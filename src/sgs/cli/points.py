@@ -1,0 +1,106 @@
+"""`sgs points` and `sgs feedback`: the scoring and the units' problem lists."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from sgs.cli.common import ISO_DATE, exit_now
+
+
+def _fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:g}"
+
+
+@click.command()
+@click.option("--period", help="月份 YYYY-MM：该月的月度积分（第 1–10 项）与排名。")
+@click.option(
+    "--year", type=int, help="年度：各月积分之和（排名依据）、年终项目（第 11–13 项）与年度总成绩。"
+)
+@click.option("--as-of", "as_of", type=ISO_DATE, help="计算截至日期（逾期按此日计算）；默认今天。")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON 数组。")
+def points(period: str | None, year: int | None, as_of: date | None, as_json: bool) -> None:
+    """按《通知》的积分细则计算各单位积分并排名（县区与市直部门分别排名）。
+
+    \b
+    月度：1 目录编制、2 实施方案、3 双员落实（截止月计分）、4 阶段性工作、5 台账报送、
+    6–8 三率×10、9 错误认领、10 信用修复（仅县区）。年度：各月合计排名，年度总成绩 =
+    90% × 月度平均 + 10% × 年终项目（11 配合评估、12 宣传报道、13 年度总结）。
+    不适用或未到期的项目显示“—”。选择项见 config/settings.toml。
+    """
+    from sgs.measure.points import ITEM_NAMES, monthly_points, yearly_points
+    from sgs.measure.rates import PeriodError
+    from sgs.reference.events import EventsError
+    from sgs.store import database
+
+    if (period is None) == (year is None):
+        raise click.UsageError("请指定 --period YYYY-MM 或 --year YYYY（二者选一）。")
+    try:
+        with database.reader() as con:
+            table = (
+                monthly_points(con, period, as_of) if period else yearly_points(con, year, as_of)
+            )  # type: ignore[arg-type]
+    except (PeriodError, EventsError) as exc:
+        click.echo(str(exc), err=True)
+        exit_now(2)
+    if as_json:
+        sys.stdout.write(table.write_json() + "\n")
+        exit_now(0)
+    if period:
+        items = [f"item_{i}" for i in range(1, 11)]
+        click.echo(f"{period} 月度积分（截至 {as_of or date.today()}）")
+        click.echo(
+            "排名  单位  "
+            + "  ".join(f"{i}{ITEM_NAMES[f'item_{i}']}" for i in range(1, 11))
+            + "  合计"
+        )
+        for group in table["group"].unique(maintain_order=True):
+            click.echo(f"【{group}】")
+            for r in table.filter(table["group"] == group).iter_rows(named=True):
+                cells = "  ".join(_fmt(r[i]) for i in items)
+                click.echo(f"{r['rank']:>3}  {r['unit_name']}  {cells}  {r['total']:g}")
+    else:
+        click.echo(f"{year} 年度积分（截至 {as_of or date.today()}）")
+        click.echo("排名  单位  月度合计  月度平均  年终项目  年度总成绩")
+        for group in table["group"].unique(maintain_order=True):
+            click.echo(f"【{group}】")
+            for r in table.filter(table["group"] == group).iter_rows(named=True):
+                click.echo(
+                    f"{r['rank']:>3}  {r['unit_name']}  {r['monthly_sum']:g}  "
+                    f"{r['monthly_mean']:.2f}  {r['year_end']:g}  {r['year_total']:g}"
+                )
+    exit_now(0)
+
+
+@click.command()
+@click.option("--unit", required=True, help="单位（统一社会信用代码或全称）。")
+@click.option("--since", type=ISO_DATE, help="只列出此日期及以后反馈的问题。")
+@click.option(
+    "--out", type=click.Path(path_type=Path), required=True, help="输出的 XLSX 反馈清单。"
+)
+@click.option("--as-of", "as_of", type=ISO_DATE, help="判断是否逾期的日期；默认今天。")
+def feedback(unit: str, since: date | None, out: Path, as_of: date | None) -> None:
+    """生成单位的反馈清单：全部待整改问题（文件、行号、字段、原因、原值、反馈日期、整改期限）。
+
+    身份证号已脱敏；警告列出供参考，不设整改期限。
+    """
+    from sgs.reference.units import resolve_unit
+    from sgs.report.feedback import open_problems, write_feedback
+    from sgs.store import database
+
+    try:
+        target = resolve_unit(unit)
+    except KeyError as exc:
+        click.echo(str(exc.args[0]), err=True)
+        exit_now(2)
+    with database.reader() as con:
+        problems = open_problems(con, str(target["code"]), since)
+    write_feedback(out, target, problems, as_of or date.today())
+    errors = int((problems["severity"] == "error").sum())
+    click.echo(
+        f"已生成 {target['name']} 的反馈清单：待整改问题 {errors} 处，提示 {problems.height - errors} 处：{out}"
+    )
+    exit_now(0)

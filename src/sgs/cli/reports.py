@@ -1,0 +1,48 @@
+"""`sgs report`: the monthly bulletin workbook (月通报)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import click
+
+from sgs.cli.common import ISO_DATE, exit_now
+
+
+@click.command()
+@click.option("--period", required=True, help="通报月份 YYYY-MM。")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="输出文件：.xlsx 为完整通报，.csv 为汇总表（UTF-8 带 BOM）；"
+    "默认 <数据目录>/curated/bulletins/月通报_<月份>.xlsx。",
+)
+@click.option(
+    "--as-of", "as_of", type=ISO_DATE, help="积分计算截至日期（逾期按此日计算）；默认今天。"
+)
+def report(period: str, out: Path | None, as_of: date | None) -> None:
+    """生成月通报：各单位三率、月度积分与排名，以及明细和图表。
+
+    \b
+    工作表：汇总（县区与市直部门分别排名，附各单位三率柱形图）、行政许可、行政处罚、
+    迟报明细、不合规明细、应报未报、趋势（全市各月三率折线图）。
+    不适用的比率和积分项显示“—”，不按 0 计；自然人身份证号脱敏（保留前 6 位和后 4 位）；
+    以 = + - @ 开头的文本不会被表格软件当作公式执行。
+    退出码：0 已生成；2 参数错误（月份格式、文件类型）或事件文件有误（原因输出到标准错误）。
+    """
+    from sgs.measure.rates import PeriodError, period_bounds
+    from sgs.reference.events import EventsError
+    from sgs.report.bulletin import BulletinError, output_format, write_bulletin
+
+    try:
+        period_bounds(period)
+        if out is not None:
+            output_format(out)
+        path = write_bulletin(period, out, as_of=as_of)
+    except (PeriodError, BulletinError, EventsError) as exc:
+        click.echo(str(exc), err=True)
+        exit_now(2)
+    what = "月通报汇总表（CSV）" if path.suffix.lower() == ".csv" else "月通报"
+    click.echo(f"{period} {what}已生成：{path}")
+    exit_now(0)

@@ -1,0 +1,206 @@
+"""``sgs ingest``, ``sgs ledger`` and ``sgs rates``: the commands that use the store."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from sgs.cli.common import ISO_DATE, KIND_CHOICE, exit_now
+
+STATUS_ZH = {"stored": "入库", "skipped": "跳过", "quarantined": "隔离"}
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--unit", help="上报单位（统一社会信用代码或全称）；默认取落地目录 raw/<单位>/<日期>/。"
+)
+@click.option(
+    "--received", type=ISO_DATE, help="接收日期；默认取清单 manifest.json、落地目录日期或文件时间。"
+)
+@click.option("--kind", type=KIND_CHOICE, help="记录类型；不指定时从表头识别。")
+@click.option("--json", "as_json", is_flag=True, help="每个文件输出一个 JSON 对象（一行一个）。")
+def ingest(
+    paths: tuple[Path, ...],
+    unit: str | None,
+    received: date | None,
+    kind: str | None,
+    as_json: bool,
+) -> None:
+    """校验并入库上报文件（文件或文件夹）。
+
+    \b
+    每个文件一个事务：合规与不合规的记录都入库（不合规记录附问题清单），无法读取或被拒收的
+    文件整体隔离并记录原因；同一文件重复入库不会产生任何变化。
+    退出码：0 全部处理（含不合规记录）；1 有文件被隔离；2 参数错误（如找不到文件、无法确定单位）。
+    """
+    from sgs.store.ingest import ingest_file
+    from sgs.store.landing import LandingError, expand
+
+    try:
+        files = expand(list(paths))
+    except LandingError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    quarantined = 0
+    totals = {"stored": 0, "skipped": 0, "quarantined": 0}
+    for path in files:
+        try:
+            result = ingest_file(path, unit=unit, received=received, kind=kind)  # type: ignore[arg-type]
+        except LandingError as exc:
+            click.echo(f"[错误] {path}：{exc}", err=True)
+            exit_now(2)
+        totals[result.status] += 1
+        quarantined += result.status == "quarantined"
+        if as_json:
+            click.echo(json.dumps(result.as_dict(), ensure_ascii=False))
+        else:
+            click.echo(f"[{STATUS_ZH[result.status]}] {path}：{result.message}")
+    if not as_json:
+        click.echo(
+            f"共 {len(files)} 个文件：入库 {totals['stored']}，跳过 {totals['skipped']}，"
+            f"隔离 {totals['quarantined']}。"
+        )
+    exit_now(1 if quarantined else 0)
+
+
+@click.command()
+@click.argument("file", required=False, type=click.Path(path_type=Path))
+@click.option("--unit", required=True, help="报送单位（统一社会信用代码或全称）。")
+@click.option("--period", required=True, help="台账所属月份 YYYY-MM（决定作出的月份）。")
+@click.option(
+    "--received", type=ISO_DATE, help="收到台账的日期；默认取落地目录日期、文件时间或今天。"
+)
+@click.option("--zero", is_flag=True, help="登记零增量报告（该月没有作出决定），此时不需要文件。")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON 对象。")
+def ledger(
+    file: Path | None, unit: str, period: str, received: date | None, zero: bool, as_json: bool
+) -> None:
+    """登记单位的月度台账（或零增量报告），用于计算完整率。
+
+    \b
+    台账列：序号、类别（行政许可/行政处罚）、决定文书号、行政相对人名称、行政相对人代码、
+    决定日期；列顺序不限，可有标题行，CSV 或 XLSX。空白模板：sgs template ledger --out 台账.xlsx
+    退出码：0 已登记（或此前已登记）；1 台账无法读取；2 参数错误。
+    """
+    from sgs.measure.rates import PeriodError
+    from sgs.store.ledger import ingest_ledger
+    from sgs.validate.readers import FileRefused
+
+    if zero == (file is not None):
+        raise click.UsageError("请指定台账文件，或使用 --zero 登记零增量报告（二者选一）。")
+    if file is not None and not file.is_file():
+        click.echo(f"找不到台账文件：{file}", err=True)
+        exit_now(2)
+    try:
+        result = ingest_ledger(file, unit=unit, period=period, received=received, zero=zero)
+    except (KeyError, PeriodError) as exc:
+        click.echo(str(exc.args[0]), err=True)
+        exit_now(2)
+    except FileRefused as exc:
+        click.echo(f"无法登记：{exc.message}", err=True)
+        exit_now(1)
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), ensure_ascii=False))
+    else:
+        click.echo(f"[{STATUS_ZH[result.status]}] {result.message}")
+    exit_now(0)
+
+
+RATE_COLUMNS = [
+    ("unit_name", "单位"),
+    ("kind", "类别"),
+    ("uploaded", "上报"),
+    ("timely", "及时"),
+    ("timeliness_rate", "及时率"),
+    ("compliant", "合规"),
+    ("compliance_rate", "合规率"),
+    ("ledger_entries", "台账"),
+    ("ledger_matched", "已报"),
+    ("completeness_rate", "完整率"),
+]
+KIND_ZH = {"permit": "许可", "penalty": "处罚"}
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+@click.command()
+@click.option("--period", required=True, help="月份 YYYY-MM。")
+@click.option("--unit", help="只看一个单位（统一社会信用代码或全称）。")
+@click.option("--kind", type=KIND_CHOICE, help="只看一类记录。")
+@click.option("--json", "fmt", flag_value="json", help="输出 JSON 数组。")
+@click.option("--csv", "fmt", flag_value="csv", help="输出 CSV。")
+@click.option(
+    "--details",
+    type=click.Choice(["late", "failing", "missing"]),
+    help="明细：late 迟报记录，failing 不合规记录，missing 台账中应报未报的条目。",
+)
+def rates(
+    period: str, unit: str | None, kind: str | None, fmt: str | None, details: str | None
+) -> None:
+    """按单位、类别计算某月的及时率、合规率、完整率。
+
+    \b
+    及时率、合规率按上报月份统计（同一记录的更正不重复计算，以首次上报的结论为准）；
+    完整率按台账所属月份统计。分母为 0 时比率为空（显示“—”），不是 0%。
+    日历未覆盖的日期使该记录的及时性无法判定：不计入及时率，并标记 calendar_gap。
+    """
+    from sgs.measure.rates import PeriodError
+    from sgs.measure.rates import details as detail_rows
+    from sgs.measure.rates import rates as rate_rows
+    from sgs.reference.units import resolve_unit
+    from sgs.report.masking import mask_id
+    from sgs.store import database
+
+    try:
+        unit_code = str(resolve_unit(unit)["code"]) if unit else None
+        with database.reader() as con:
+            if details:
+                frame = detail_rows(con, period, details, unit_code, kind)
+            else:
+                frame = rate_rows(con, period, unit_code, kind)
+    except (KeyError, PeriodError) as exc:
+        click.echo(str(exc.args[0]), err=True)
+        exit_now(2)
+    import polars as pl
+
+    if "subject_code" in frame.columns:
+        # A person's ID number in a ledger is masked in everything people read.
+        code = pl.col("subject_code")
+        frame = frame.with_columns(
+            pl.when(code.str.contains(r"^[0-9]{17}[0-9X]$"))
+            .then(mask_id(code))
+            .otherwise(code)
+            .alias("subject_code")
+        )
+    if fmt == "json":
+        sys.stdout.write(frame.write_json() + "\n")
+    elif fmt == "csv":
+        from sgs.report.xlsx import neutralised
+
+        sys.stdout.write(neutralised(frame).write_csv())
+    elif details:
+        click.echo(f"{period} 明细（{details}）：{frame.height} 条")
+        for row in frame.iter_rows(named=True):
+            click.echo("  " + "，".join(f"{k}={v}" for k, v in row.items() if v is not None))
+    else:
+        header = "  ".join(title for _, title in RATE_COLUMNS)
+        click.echo(f"{period} 三率（{frame.height} 行）\n{header}")
+        for row in frame.iter_rows(named=True):
+            cells = []
+            for col, _ in RATE_COLUMNS:
+                value = row[col]
+                if col.endswith("_rate"):
+                    value = _pct(value)
+                elif col == "kind":
+                    value = KIND_ZH[value]
+                cells.append(str(value))
+            flag = "  ⚠ 日历未覆盖部分日期" if row["calendar_gap"] else ""
+            click.echo("  ".join(cells) + flag)
+    exit_now(0)

@@ -1,0 +1,57 @@
+"""`sgs serve`: the credit office's download page."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import click
+
+
+def _is_loopback(host: str) -> bool:
+    """Whether only this computer can reach ``host`` (names other than localhost count as not)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="监听地址。")
+@click.option(
+    "--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="监听端口。"
+)
+def serve(host: str, port: int) -> None:
+    """启动信用办下载页面：按月查看各单位三率、积分与图表，下载月通报和各单位反馈清单。
+
+    \b
+    访问口令取自环境变量 SGS_WEB_PASSWORD；未设置时，启动时随机生成一个口令并显示在这里
+    （每次启动不同）。浏览器中用口令登录；脚本可发送请求头
+    “Authorization: Bearer <口令>”。数据目录同其他命令（./data 或 $SGS_DATA_DIR）。
+    Ctrl-C 停止。
+    """
+    import uvicorn
+
+    from sgs.paths import data_root
+    from sgs.web.app import PASSWORD_ENV, configured_secret, create_app, generated_secret
+
+    secret = configured_secret()
+    if secret is None:
+        secret = generated_secret()
+        click.echo(f"访问口令（本次启动随机生成）：{secret}")
+        click.echo(f"  如需固定口令，请设置环境变量 {PASSWORD_ENV}。")
+    else:
+        click.echo(f"访问口令：取自环境变量 {PASSWORD_ENV}。")
+    root = data_root()
+    app = create_app(root, secret)
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"数据目录：{root}")
+    click.echo(f"访问地址：http://{shown}:{port}/")
+    if not _is_loopback(host):
+        click.echo(
+            "注意：页面可从其他计算机访问，而口令经 HTTP 明文传输；请仅在内网使用，"
+            "或置于 HTTPS 反向代理之后。",
+            err=True,
+        )
+    uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)

@@ -1,0 +1,1 @@
+"""What the Prefect flows compose, and the local Prefect stack."""

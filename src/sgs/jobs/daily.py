@@ -1,0 +1,169 @@
+"""The daily monitoring cycle as plain functions (日监测、日反馈): the flow only composes them.
+
+Find what arrived in the landing zone, ingest each file, check each stored batch with Great
+Expectations, recompute the rates of the months those files touch, and write each affected
+unit's feedback list.  Everything here runs and is tested without Prefect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from sgs.store import database
+from sgs.store.database import curated_dir, one
+from sgs.store.ingest import IngestResult, sha256_of
+from sgs.store.landing import expand, raw_dir
+
+
+def new_arrivals(root: Path | None = None) -> list[Path]:
+    """Uploads and ledgers in the landing zone whose content was never stored nor quarantined."""
+    files = expand([raw_dir(root)]) if raw_dir(root).exists() else []
+    if not files or not database.db_path(root).exists():
+        return files
+    with database.reader(root) as con:
+        known = {
+            row[0]
+            for row in con.execute(
+                "SELECT sha256 FROM batches UNION SELECT sha256 FROM quarantine"
+            ).fetchall()
+        }
+    return [f for f in files if sha256_of(f) not in known]
+
+
+def landing_label(path: Path) -> str:
+    """``<unit>/<date>/<file>`` for task names and tables."""
+    parts = path.parts
+    return "/".join(parts[-3:]) if len(parts) >= 3 else path.name
+
+
+def affected_periods(results: list[IngestResult], root: Path | None = None) -> list[str]:
+    """Months whose rates these ingests can change: upload months, the months of ledgers
+    received, and the months of ledgers that list a record received."""
+    periods: set[str] = set()
+    batches = [r.batch_id for r in results if r.status == "stored" and r.batch_id is not None]
+    for r in results:
+        if r.status == "stored" and r.received:
+            periods.add(r.received[:7])
+    if batches:
+        with database.reader(root) as con:
+            ledgers = con.execute(
+                f"SELECT DISTINCT period FROM batches WHERE kind = 'ledger' AND batch_id IN "
+                f"({','.join(map(str, batches))})"
+            ).fetchall()
+            periods |= {p for (p,) in ledgers if p}
+            # A new record can only change the completeness of a ledger that lists it.
+            for table, kind in (("permits", "permit"), ("penalties", "penalty")):
+                rows = con.execute(
+                    f"SELECT DISTINCT e.period FROM ledger_entries e JOIN {table} r "
+                    f"ON r.unit_code = e.unit_code AND r.doc_key = e.doc_key "
+                    f"WHERE e.kind = '{kind}' AND r.batch_id IN ({','.join(map(str, batches))})"
+                ).fetchall()
+                periods |= {p for (p,) in rows if p}
+    return sorted(periods)
+
+
+def rates_snapshot(period: str, root: Path | None = None) -> tuple[pl.DataFrame, Path]:
+    """Compute a month's rates and keep them as ``curated/rates/rates_<period>.csv``."""
+    from sgs.measure.rates import rates
+
+    with database.reader(root) as con:
+        table = rates(con, period)
+    path = curated_dir(root) / "rates" / f"rates_{period}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table.write_csv(path)
+    return table, path
+
+
+def affected_units(results: list[IngestResult]) -> list[str]:
+    return sorted({r.unit_code for r in results if r.unit_code and r.status == "stored"})
+
+
+def write_unit_feedback(
+    unit_code: str, today: date | None = None, root: Path | None = None
+) -> Path:
+    """The unit's current feedback list, as ``curated/feedback/<unit>/反馈清单_<date>.xlsx``."""
+    from sgs.reference.units import resolve_unit
+    from sgs.report.feedback import feedback_path, open_problems, write_feedback
+
+    today = today or date.today()
+    with database.reader(root) as con:
+        problems = open_problems(con, unit_code)
+    return write_feedback(
+        feedback_path(unit_code, today, root), resolve_unit(unit_code), problems, today
+    )
+
+
+@dataclass
+class BatchCheck:
+    batch_id: int
+    file_name: str
+    passed: int
+    failed: int
+    failures: list[str]
+
+
+def check_batch(batch_id: int, today: date | None = None, root: Path | None = None) -> BatchCheck:
+    """Run the expectation suites on a stored batch, keep the results, summarise them."""
+    from sgs.quality.expectations import run_batch, store_outcomes
+
+    with database.reader(root) as con:
+        outcomes = run_batch(con, batch_id, today)
+        name = one(con, "SELECT file_name FROM batches WHERE batch_id = ?", [batch_id])
+    with database.writer(root) as con:
+        store_outcomes(con, outcomes)
+    failures = [o.description for o in outcomes if not o.success]
+    return BatchCheck(
+        batch_id=batch_id,
+        file_name=name[0] if name else "",
+        passed=sum(o.success for o in outcomes),
+        failed=len(failures),
+        failures=failures,
+    )
+
+
+def files_table(results: list[IngestResult]) -> list[dict]:
+    """The day's files as rows for a Prefect table artifact (Chinese column names)."""
+    from sgs.reference.units import load_units
+
+    status = {"stored": "已入库", "skipped": "已存在", "quarantined": "已隔离"}
+    kinds = {"permit": "行政许可", "penalty": "行政处罚", "ledger": "台账"}
+    names = dict(load_units().select("code", "name").iter_rows())
+    return [
+        {
+            "文件": landing_label(Path(r.path)),
+            "单位": names.get(r.unit_code or "", r.unit_code or ""),
+            "类别": kinds.get(r.kind or "", r.kind or ""),
+            "结果": status[r.status],
+            "入库行数": r.rows_stored,
+            "合规行数": r.rows_valid,
+            "不合规行数": r.rows_failing,
+            "隔离原因": r.message if r.status == "quarantined" else "",
+        }
+        for r in results
+    ]
+
+
+def rates_rows(table: pl.DataFrame) -> list[dict]:
+    """Rates of units with something to show, as artifact rows (rates as percentages)."""
+    busy = table.filter((pl.col("uploaded") > 0) | (pl.col("ledger_entries") > 0))
+
+    def pct(v: float | None) -> str:
+        return "—" if v is None else f"{v:.1%}"
+
+    return [
+        {
+            "月份": r["period"],
+            "单位": r["unit_name"],
+            "类别": "许可" if r["kind"] == "permit" else "处罚",
+            "上报": r["uploaded"],
+            "及时率": pct(r["timeliness_rate"]),
+            "合规率": pct(r["compliance_rate"]),
+            "完整率": pct(r["completeness_rate"]),
+            "日历缺口": "是" if r["calendar_gap"] else "",
+        }
+        for r in busy.iter_rows(named=True)
+    ]

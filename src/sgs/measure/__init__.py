@@ -1,0 +1,1 @@
+"""Stage 3, measure: the three rates, the points and the lifecycle of reported problems."""

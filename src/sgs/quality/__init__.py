@@ -1,0 +1,1 @@
+"""Batch-level checks with Great Expectations and their offline Data Docs."""

@@ -1,0 +1,780 @@
+"""The mainland-China workday calendar: Monday–Friday, minus statutory holidays, plus the weekend
+days that the State Council's yearly notice turns into working days (调休上班).
+
+Sources, year by year from 2004 upward:
+
+* ``chinesecalendar`` for the years it covers (2004–2026 in 1.11.0; it raises
+  ``NotImplementedError`` outside them, and a year is only taken from it if it names at least one
+  holiday in that year, so a library that fell back to Monday–Friday would not be trusted);
+* otherwise an editable file ``<YYYY>.toml`` in the holidays folder (``$SGS_HOLIDAYS_DIR``, else
+  ``config/holidays`` of the checkout), filled in from the notice 国务院办公厅关于YYYY年部分节假日
+  安排的通知; its format is in ``config/holidays/README.md`` and :func:`load_holiday_file`.
+
+The covered years are contiguous: the first year that neither source covers ends the calendar, and
+files for later years are reported by :func:`unusable_files` until the gap is filled.  When both
+cover a year, chinesecalendar wins and :func:`file_disagreements` lists where the file differs.
+
+The calendar is one row per day (:func:`calendar_frame`): ``day``, ``workday``, ``kind``
+(工作日 | 周末 | 法定节假日 | 调休上班), ``holiday`` (the holiday's name, also on its makeup
+working days), ``workday_no`` and ``source`` (``chinesecalendar`` or the file name).
+``workday_no`` is the running count of workdays up to and including the day, so the Nth workday
+strictly after D is *the workday whose workday_no is workday_no(D) + N*, and the number of workdays
+in (A, B] is ``workday_no(B) - workday_no(A)``: workday arithmetic is index arithmetic, with no loop
+over days, in Python (:func:`add_workdays`, :func:`workdays_between`) as in SQL
+(:func:`write_calendar_table`).
+
+Every date, and every result, outside the covered years raises :class:`CalendarGap`, whose Chinese
+message names the year and the file to add: never a silent guess (POLICY.md, "Workdays").
+The calendar is built once per process and holidays folder; :func:`reset_cache` forgets it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import cache, lru_cache
+from itertools import pairwise
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sgs.paths import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    import duckdb
+    import polars as pl
+
+FIRST_YEAR = 2004
+LIBRARY_SOURCE = "chinesecalendar"
+HOLIDAYS_DIR_ENV = "SGS_HOLIDAYS_DIR"
+DEFAULT_HOLIDAYS_DIR = PROJECT_ROOT / "config" / "holidays"
+
+WORKDAY, WEEKEND, HOLIDAY, MAKEUP = "工作日", "周末", "法定节假日", "调休上班"
+KINDS = (WORKDAY, WEEKEND, HOLIDAY, MAKEUP)
+
+#: A holiday range longer than this is refused as a typo (the longest in a notice so far: 9 days).
+MAX_HOLIDAY_DAYS = 10
+
+#: chinesecalendar's (English) holiday names, in the words of the State Council notices.
+HOLIDAY_NAMES = {
+    "New Year's Day": "元旦",
+    "Spring Festival": "春节",
+    "Tomb-sweeping Day": "清明节",
+    "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节",
+    "Mid-autumn Festival": "中秋节",
+    "National Day": "国庆节",
+    "Anti-Fascist 70th Day": "中国人民抗日战争暨世界反法西斯战争胜利70周年纪念日",
+}
+
+WEEKDAY_NAMES = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
+
+CALENDAR_COLUMNS = {
+    "day": "DATE",
+    "workday": "BOOLEAN",
+    "kind": "VARCHAR",
+    "holiday": "VARCHAR",
+    "workday_no": "INTEGER",
+    "source": "VARCHAR",
+}
+
+#: Bumped when the calendar built from the same sources would change (names, kinds, columns).
+CALENDAR_VERSION = 1
+
+_YEAR_FILE = re.compile(r"^(\d{4})\.toml$")
+
+# One day of the calendar: (day, workday, kind, holiday, source).
+_Row = tuple[date, bool, str, str | None, str]
+
+
+class CalendarGap(Exception):
+    """A date, or a result, in a year that the workday calendar does not cover.
+
+    ``year`` is the uncovered year; ``str(exc)`` is the Chinese message for the user.
+    """
+
+    def __init__(self, message: str, year: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.year = year
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class HolidayFileError(ValueError):
+    """A holidays file that cannot be used: every problem found, in Chinese, with the file."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        self.message = f"节假日文件 {path} 有误，请按该目录下 README.md 的格式修改：\n{lines}"
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+# ---------------------------------------------------------------------------------------------
+# The editable files
+
+
+@dataclass(frozen=True)
+class HolidayRange:
+    name: str
+    start: date
+    end: date
+
+
+@dataclass(frozen=True)
+class MakeupDay:
+    day: date
+    name: str
+
+
+@dataclass(frozen=True)
+class HolidayFile:
+    """One validated ``<YYYY>.toml``."""
+
+    path: Path
+    year: int
+    source: str
+    holidays: tuple[HolidayRange, ...]
+    makeups: tuple[MakeupDay, ...]
+
+    def rows(self) -> list[_Row]:
+        """Every day of the year, classified."""
+        named: dict[date, tuple[bool, str, str]] = {}
+        for h in self.holidays:
+            for i in range((h.end - h.start).days + 1):
+                named[h.start + timedelta(days=i)] = (False, HOLIDAY, h.name)
+        for m in self.makeups:
+            named[m.day] = (True, MAKEUP, m.name)
+        rows: list[_Row] = []
+        for day in _days_of(self.year):
+            if day in named:
+                workday, kind, name = named[day]
+                rows.append((day, workday, kind, name, self.path.name))
+            else:
+                weekday = day.weekday() < 5
+                rows.append((day, weekday, WORKDAY if weekday else WEEKEND, None, self.path.name))
+        return rows
+
+
+def holidays_dir() -> Path:
+    """The holidays folder: ``$SGS_HOLIDAYS_DIR`` if set, else ``config/holidays`` of the checkout."""
+    env = os.environ.get(HOLIDAYS_DIR_ENV)
+    return Path(env) if env else DEFAULT_HOLIDAYS_DIR
+
+
+def load_holiday_file(path: Path | str) -> HolidayFile:
+    """Read and strictly check one holidays file ``<YYYY>.toml``; raise :class:`HolidayFileError`
+    listing every problem.
+
+    The format (field names in English, values as in the notice)::
+
+        source = "国务院办公厅关于2026年部分节假日安排的通知"
+
+        [[holiday]]          # one block per holiday (放假); from/to inclusive, weekends included
+        name = "春节"
+        from = 2026-02-15
+        to = 2026-02-23      # may be left out for a one-day holiday
+
+        [[makeup]]           # one block per makeup working day (调休上班)
+        date = 2026-02-14
+        name = "春节"
+
+    Checks: the file name is the year; ``source`` is given; at least one holiday; names are not
+    empty; every date lies in the file's year; ``from`` ≤ ``to`` and a range is at most
+    ``MAX_HOLIDAY_DAYS`` days; holidays do not overlap each other; a makeup day is a Saturday or
+    Sunday, is not inside a holiday and is not listed twice; no unknown keys (a misspelt key would
+    otherwise be silently ignored).  Dates may be TOML dates (``2026-02-15``) or strings
+    (``"2026-02-15"``).
+    """
+    import tomllib
+
+    path = Path(path)
+    match = _YEAR_FILE.match(path.name)
+    if not match:
+        raise HolidayFileError(path, ["文件名应为四位年份加 .toml，例如 2027.toml"])
+    year = int(match.group(1))
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise HolidayFileError(path, ["文件不存在"]) from None
+    except UnicodeDecodeError:
+        raise HolidayFileError(path, ["文件不是 UTF-8 编码，请用 UTF-8 保存"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise HolidayFileError(path, [f"不是有效的 TOML 格式：{exc}"]) from None
+
+    problems: list[str] = []
+    unknown = sorted(set(data) - {"source", "holiday", "makeup"})
+    if unknown:
+        problems.append(
+            f"不认识的项：{'、'.join(unknown)}（只能有 source、[[holiday]]、[[makeup]]）"
+        )
+    source = data.get("source")
+    if not isinstance(source, str) or not source.strip():
+        problems.append('缺少 source（通知的标题和文号），例如 source = "国务院办公厅关于…的通知"')
+        source = ""
+
+    holidays: list[HolidayRange] = []
+    raw_holidays = _table_list(data, "holiday", problems)
+    if not raw_holidays and "holiday" not in data:
+        problems.append("没有 [[holiday]]：至少要填写一个放假安排")
+    for i, entry in enumerate(raw_holidays, start=1):
+        name, where = _entry(entry, f"第 {i} 个 [[holiday]]", {"name", "from", "to"}, problems)
+        if where is None:
+            continue
+        start = _date(entry, "from", where, year, problems, required=True)
+        end = _date(entry, "to", where, year, problems, required=False) if "to" in entry else start
+        if start is None or end is None or not name:
+            continue
+        if end < start:
+            problems.append(f"{where}：结束日期 to = {end} 早于开始日期 from = {start}")
+            continue
+        length = (end - start).days + 1
+        if length > MAX_HOLIDAY_DAYS:
+            problems.append(
+                f"{where}：{start} 至 {end} 共 {length} 天，超过 {MAX_HOLIDAY_DAYS} 天，请核对日期"
+            )
+            continue
+        holidays.append(HolidayRange(name, start, end))
+    ordered = sorted(holidays, key=lambda h: h.start)
+    for a, b in pairwise(ordered):
+        if b.start <= a.end:
+            problems.append(
+                f"放假日期重叠：{a.name}（{a.start} 至 {a.end}）与 {b.name}（{b.start} 至 {b.end}）"
+            )
+
+    makeups: list[MakeupDay] = []
+    seen: dict[date, str] = {}
+    for i, entry in enumerate(_table_list(data, "makeup", problems), start=1):
+        name, where = _entry(entry, f"第 {i} 个 [[makeup]]", {"date", "name"}, problems)
+        if where is None:
+            continue
+        day = _date(entry, "date", where, year, problems, required=True)
+        if day is None or not name:
+            continue
+        if day.weekday() < 5:
+            problems.append(
+                f"{where}：调休上班日 {day} 是{WEEKDAY_NAMES[day.weekday()]}，"
+                "调休上班只能是星期六或星期日（平日本来就上班，不用填写）"
+            )
+            continue
+        inside = [h for h in holidays if h.start <= day <= h.end]
+        if inside:
+            h = inside[0]
+            problems.append(
+                f"{where}：调休上班日 {day} 落在放假期间 {h.name}（{h.start} 至 {h.end}）内"
+            )
+            continue
+        if day in seen:
+            problems.append(f"{where}：调休上班日 {day} 重复填写（已有 {seen[day]}）")
+            continue
+        seen[day] = name
+        makeups.append(MakeupDay(day, name))
+
+    if problems:
+        raise HolidayFileError(path, problems)
+    return HolidayFile(
+        path=path,
+        year=year,
+        source=source.strip(),
+        holidays=tuple(ordered),
+        makeups=tuple(sorted(makeups, key=lambda m: m.day)),
+    )
+
+
+def _table_list(data: dict[str, Any], key: str, problems: list[str]) -> list[Any]:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        problems.append(f"{key} 应写成 [[{key}]] 块（每项一块），不是单个值")
+        return []
+    return value
+
+
+def _unknown_keys(entry: dict[str, Any], known: set[str], where: str, problems: list[str]) -> None:
+    unknown = sorted(set(entry) - known)
+    if unknown:
+        problems.append(
+            f"{where}：不认识的项 {'、'.join(unknown)}（只能有 {'、'.join(sorted(known))}）"
+        )
+
+
+def _entry(
+    entry: object, where: str, keys: set[str], problems: list[str]
+) -> tuple[str | None, str | None]:
+    """The name of one [[holiday]] or [[makeup]] entry and how messages refer to it; ``where``
+    is None when the entry is not a table at all."""
+    if not isinstance(entry, dict):
+        problems.append(f"{where} 格式不对")
+        return None, None
+    name = _name(entry, where, problems)
+    where = f"{where}（{name}）" if name else where
+    _unknown_keys(entry, keys, where, problems)
+    return name, where
+
+
+def _name(entry: dict[str, Any], where: str, problems: list[str]) -> str:
+    name = entry.get("name")
+    if not isinstance(name, str) or not name.strip():
+        problems.append(f'{where}：缺少节日名称 name，例如 name = "春节"')
+        return ""
+    return name.strip()
+
+
+def _date(
+    entry: dict[str, Any],
+    key: str,
+    where: str,
+    year: int,
+    problems: list[str],
+    *,
+    required: bool,
+) -> date | None:
+    value = entry.get(key)
+    if value is None:
+        if required:
+            problems.append(f"{where}：缺少日期 {key}")
+        return None
+    day: date | None = None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        day = value
+    elif isinstance(value, str):
+        try:
+            day = date.fromisoformat(value.strip()) if len(value.strip()) == 10 else None
+        except ValueError:
+            day = None
+    if day is None:
+        problems.append(f"{where}：{key} = {value!r} 不是 YYYY-MM-DD 格式的日期")
+        return None
+    if day.year != year:
+        problems.append(
+            f"{where}：{key} = {day} 不在 {year} 年内（跨年的放假只填写本年内的日期；"
+            "上一年的日期属于上一年的安排）"
+        )
+        return None
+    return day
+
+
+def _year_files(folder: Path) -> dict[int, Path]:
+    if not folder.is_dir():
+        return {}
+    found = {}
+    for path in folder.iterdir():
+        match = _YEAR_FILE.match(path.name)
+        if match and path.is_file():
+            found[int(match.group(1))] = path
+    return found
+
+
+def _days_of(year: int) -> list[date]:
+    first = date(year, 1, 1)
+    return [first + timedelta(days=i) for i in range((date(year + 1, 1, 1) - first).days)]
+
+
+# ---------------------------------------------------------------------------------------------
+# chinesecalendar
+
+
+@cache
+def _library_rows(year: int) -> tuple[_Row, ...] | None:
+    """Every day of ``year`` from chinesecalendar, or None if it does not cover the year."""
+    import chinese_calendar
+
+    rows: list[_Row] = []
+    named = False
+    try:
+        for day in _days_of(year):
+            rest, name = chinese_calendar.get_holiday_detail(day)
+            if name is None:
+                kind = WEEKEND if rest else WORKDAY
+            else:
+                named = True
+                kind = HOLIDAY if rest else MAKEUP
+            label = HOLIDAY_NAMES.get(name, name) if name else None
+            rows.append((day, not rest, kind, label, LIBRARY_SOURCE))
+    except NotImplementedError:
+        return None
+    # A year without a single named holiday is not data but a fallback: never trust it.
+    return tuple(rows) if named else None
+
+
+# ---------------------------------------------------------------------------------------------
+# The calendar
+
+
+@dataclass(frozen=True)
+class _Calendar:
+    frame: pl.DataFrame
+    folder: Path
+    years: frozenset[int]
+    first_ordinal: int  # the ordinal of the first day (2004-01-01)
+    workday_no: list[int]  # by day index
+    workday_index: list[int]  # day index of workday k (1-based) at [k - 1]
+    kind: list[str]
+    holiday: list[str | None]
+    source: list[str]
+    unusable: tuple[tuple[Path, str], ...]
+    stamp: str  # fingerprint of the sources, taken before they were read
+
+    @property
+    def last_year(self) -> int:
+        return max(self.years) if self.years else FIRST_YEAR - 1
+
+    def index(self, day: date) -> int:
+        day = _as_date(day)
+        i = day.toordinal() - self.first_ordinal
+        if not self.years or day.year not in self.years:
+            raise CalendarGap(self.gap_message(day), day.year)
+        return i
+
+    def day(self, index: int) -> date:
+        return date.fromordinal(self.first_ordinal + index)
+
+    def file_for(self, year: int) -> Path:
+        return self.folder / f"{year}.toml"
+
+    def span(self) -> str:
+        if not self.years:
+            return "目前没有任何年份的数据"
+        return f"现有 {min(self.years)}–{max(self.years)} 年"
+
+    def gap_message(self, day: date) -> str:
+        year = day.year
+        if year < FIRST_YEAR:
+            return f"{day} 在 {year} 年：工作日历从 {FIRST_YEAR} 年开始，不计算更早的工作日。"
+        return f"{day} 在 {year} 年，不在工作日历范围内（{self.span()}）。{self.howto(year)}"
+
+    def howto(self, year: int) -> str:
+        first_missing = self.last_year + 1
+        where = f"（格式见 {self.folder / 'README.md'}；目录可用环境变量 {HOLIDAYS_DIR_ENV} 指定）"
+        if year == first_missing:
+            return (
+                f"chinesecalendar 没有 {year} 年的节假日数据，节假日目录中也没有 {year}.toml。"
+                f"请按《国务院办公厅关于{year}年部分节假日安排的通知》填写 "
+                f"{self.file_for(year)}{where}，或升级 chinesecalendar。"
+            )
+        missing = [y for y in range(first_missing, year + 1) if not self.file_for(y).is_file()]
+        files = "、".join(str(self.file_for(y)) for y in missing)
+        return (
+            f"工作日历必须逐年连续，现缺少 {first_missing} 年的节假日安排：请按各年的"
+            f"《国务院办公厅关于××××年部分节假日安排的通知》填写 {files}{where}，"
+            "或升级 chinesecalendar。"
+        )
+
+
+def _as_date(day: date) -> date:
+    if isinstance(day, datetime):
+        return day.date()
+    if not isinstance(day, date):
+        raise TypeError(f"应为 datetime.date，而不是 {type(day).__name__}：{day!r}")
+    return day
+
+
+@lru_cache(maxsize=8)
+def _calendar_for(env: str | None) -> _Calendar:
+    """The calendar for one value of ``$SGS_HOLIDAYS_DIR`` (keyed by the variable, not the
+    resolved folder, so that a scalar call costs no file-system access)."""
+    import polars as pl
+
+    folder = (Path(env) if env else DEFAULT_HOLIDAYS_DIR).resolve()
+    stamp = _sources_stamp(folder)
+    files = _year_files(folder)
+    rows: list[_Row] = []
+    years: list[int] = []
+    year = FIRST_YEAR
+    while True:
+        library = _library_rows(year)
+        if library is not None:
+            rows.extend(library)
+        elif year in files:
+            rows.extend(load_holiday_file(files[year]).rows())
+        else:
+            break
+        years.append(year)
+        year += 1
+    gap = year
+    unusable = tuple(
+        (path, f"缺少 {gap} 年的节假日安排，{path.name} 暂不能使用（工作日历必须逐年连续）")
+        for y, path in sorted(files.items())
+        if y > gap
+    ) + tuple(
+        (path, f"{path.name} 早于工作日历的起始年份 {FIRST_YEAR} 年，不会使用")
+        for y, path in sorted(files.items())
+        if y < FIRST_YEAR
+    )
+    if folder.is_dir():
+        unusable += tuple(
+            (path, f"{path.name}：文件名应为四位年份加 .toml（例如 2027.toml），不会使用")
+            for path in sorted(folder.glob("*.toml"))
+            if not _YEAR_FILE.match(path.name)
+        )
+
+    columns = list(zip(*rows, strict=True)) if rows else [[], [], [], [], []]
+    frame = pl.DataFrame(
+        {
+            "day": pl.Series(columns[0], dtype=pl.Date),
+            "workday": pl.Series(columns[1], dtype=pl.Boolean),
+            "kind": pl.Series(columns[2], dtype=pl.String),
+            "holiday": pl.Series(columns[3], dtype=pl.String),
+            "source": pl.Series(columns[4], dtype=pl.String),
+        }
+    ).with_columns(workday_no=pl.col("workday").cast(pl.Int32).cum_sum().cast(pl.Int32))
+    frame = frame.select("day", "workday", "kind", "holiday", "workday_no", "source")
+    workday_index = (
+        frame.with_row_index("i").filter(pl.col("workday"))["i"].cast(pl.Int64).to_list()
+    )
+    return _Calendar(
+        frame=frame,
+        folder=folder,
+        years=frozenset(years),
+        first_ordinal=date(FIRST_YEAR, 1, 1).toordinal(),
+        workday_no=frame["workday_no"].to_list(),
+        workday_index=workday_index,
+        kind=frame["kind"].to_list(),
+        holiday=frame["holiday"].to_list(),
+        source=frame["source"].to_list(),
+        unusable=unusable,
+        stamp=stamp,
+    )
+
+
+def _calendar() -> _Calendar:
+    return _calendar_for(os.environ.get(HOLIDAYS_DIR_ENV))
+
+
+def _fresh_calendar() -> _Calendar:
+    """The calendar, rebuilt first if its sources changed since it was built."""
+    cal = _calendar()
+    if _sources_stamp(cal.folder) != cal.stamp:
+        _calendar_for.cache_clear()
+        cal = _calendar()
+    return cal
+
+
+def _sources_stamp(folder: Path) -> str:
+    import hashlib
+    from importlib.metadata import version
+
+    library = f"chinesecalendar {version('chinesecalendar')}"
+    digest = hashlib.sha256(f"{CALENDAR_VERSION}\n{library}\n{folder}\n".encode())
+    if folder.is_dir():
+        for path in sorted(folder.glob("*.toml")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return (
+        f"{library}; sgs.reference.calendar {CALENDAR_VERSION}; sources {digest.hexdigest()[:16]}"
+    )
+
+
+def fingerprint() -> str:
+    """A stamp of what the calendar is made of: chinesecalendar's version, this module's
+    ``CALENDAR_VERSION``, the holidays folder and the bytes of every ``*.toml`` in it.
+
+    Equal stamps mean an equal calendar, so a store can skip rewriting its ``calendar`` table.
+    If the files changed since the calendar was built in this process, it is rebuilt first, so a
+    :func:`write_calendar_table` that follows writes what the stamp describes.
+    """
+    return _fresh_calendar().stamp
+
+
+def sources_fingerprint() -> str:
+    """The same stamp as :func:`fingerprint`, read from the sources without building anything.
+
+    Building the calendar asks chinesecalendar about every day since 2004 (about 0.4 s); a
+    reader that only needs to know whether the store's calendar is current skips that.
+    """
+    return _sources_stamp(holidays_dir().resolve())
+
+
+def reset_cache() -> None:
+    """Forget the built calendars, so that edited holidays files are read again (tests, or a
+    long-running process after an edit).  What chinesecalendar said is kept: it cannot change
+    within a process."""
+    _calendar_for.cache_clear()
+
+
+def calendar_frame() -> pl.DataFrame:
+    """The calendar, one row per day of the covered years, sorted by ``day``.
+
+    Columns: ``day`` (Date), ``workday`` (Boolean), ``kind`` (工作日 | 周末 | 法定节假日 |
+    调休上班), ``holiday`` (String, null on ordinary days), ``workday_no`` (Int32, running count of
+    workdays up to and including the day; 0 before the first workday), ``source``
+    (``chinesecalendar`` or the holidays file's name).  Rebuilt first if a holidays file
+    changed: the frame is what gets stored or shadows the store.
+    """
+    return _fresh_calendar().frame.clone()
+
+
+def covered_years() -> frozenset[int]:
+    """The years the calendar covers: contiguous, from 2004 up to the first uncovered year."""
+    return _calendar().years
+
+
+def unusable_files() -> list[tuple[Path, str]]:
+    """Files in the holidays folder that are not used, each with the reason (in Chinese): years
+    after a gap, years before 2004, and ``.toml`` files not named ``<YYYY>.toml``."""
+    return list(_calendar().unusable)
+
+
+# ---------------------------------------------------------------------------------------------
+# Scalar API
+
+
+def is_workday(day: date) -> bool:
+    """Whether ``day`` is a workday; :class:`CalendarGap` outside the covered years."""
+    cal = _calendar()
+    return cal.kind[cal.index(day)] in (WORKDAY, MAKEUP)
+
+
+def describe(day: date) -> dict[str, Any]:
+    """``{"workday": bool, "kind": str, "holiday": str | None, "source": str}`` for ``day``.
+
+    ``holiday`` is the holiday's name on its days off and on its makeup working days (调休上班).
+    """
+    cal = _calendar()
+    i = cal.index(day)
+    return {
+        "workday": cal.kind[i] in (WORKDAY, MAKEUP),
+        "kind": cal.kind[i],
+        "holiday": cal.holiday[i],
+        "source": cal.source[i],
+    }
+
+
+def add_workdays(day: date, n: int) -> date:
+    """The ``n``-th workday strictly after ``day`` (``day`` itself is never counted, whether it is
+    a workday or not); ``n`` must be ≥ 1.
+
+    Example (POLICY.md): ``add_workdays(date(2022, 1, 28), 7) == date(2022, 2, 11)``.
+    :class:`CalendarGap` if ``day`` or the result lies outside the covered years.
+    """
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"n 应为整数：{n!r}")
+    if n < 1:
+        raise ValueError(f"n 应不小于 1（第 n 个工作日，起算日本身不计）：{n}")
+    cal = _calendar()
+    target = cal.workday_no[cal.index(day)] + n
+    if target > len(cal.workday_index):
+        year = cal.last_year + 1
+        raise CalendarGap(
+            f"{day} 之后第 {n} 个工作日超出了工作日历范围（{cal.span()}，"
+            f"截至 {cal.last_year}-12-31），落在 {year} 年或更晚。{cal.howto(year)}",
+            year,
+        )
+    return cal.day(cal.workday_index[target - 1])
+
+
+def workdays_between(a: date, b: date) -> int:
+    """The number of workdays in (a, b]: ``a`` not counted, ``b`` counted.
+
+    Antisymmetric: negative (minus the workdays in (b, a]) when ``b`` is before ``a``; 0 when equal.
+    """
+    cal = _calendar()
+    return cal.workday_no[cal.index(b)] - cal.workday_no[cal.index(a)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Files for years chinesecalendar covers
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """A day on which a holidays file differs from chinesecalendar (which wins)."""
+
+    day: date
+    file: Path
+    library_kind: str
+    library_holiday: str | None
+    file_kind: str
+    file_holiday: str | None
+
+    @property
+    def message(self) -> str:
+        def show(kind: str, name: str | None) -> str:
+            return f"{kind}（{name}）" if name else kind
+
+        return (
+            f"{self.day}：chinesecalendar 为 {show(self.library_kind, self.library_holiday)}，"
+            f"{self.file.name} 为 {show(self.file_kind, self.file_holiday)}；"
+            "以 chinesecalendar 为准，请核对该文件"
+        )
+
+
+def file_disagreements() -> list[Disagreement]:
+    """Where holidays files for years that chinesecalendar covers disagree with it.
+
+    chinesecalendar wins; this is the warning.  A day disagrees when its kind differs, or when
+    both name a holiday and the file's name does not contain the library's (so "清明" and
+    "中秋节、国庆节" are accepted for 清明节 and 中秋节).  A malformed file raises
+    :class:`HolidayFileError`.
+    """
+    found: list[Disagreement] = []
+    for year, path in sorted(_year_files(holidays_dir()).items()):
+        library = _library_rows(year) if year >= FIRST_YEAR else None
+        if library is None:
+            continue
+        for lib, mine in zip(library, load_holiday_file(path).rows(), strict=True):
+            _, _, lib_kind, lib_name, _ = lib
+            day, _, file_kind, file_name, _ = mine
+            same_name = (
+                lib_name is None
+                or file_name is None
+                or lib_name.removesuffix("节") in file_name
+                or file_name.removesuffix("节") in lib_name
+            )
+            if lib_kind != file_kind or not same_name:
+                found.append(Disagreement(day, path, lib_kind, lib_name, file_kind, file_name))
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# DuckDB
+
+
+def write_calendar_table(con: duckdb.DuckDBPyConnection) -> int:
+    """(Re)create table ``calendar`` in ``con`` from :func:`calendar_frame` (rebuilt first if a
+    holidays file changed, see :func:`fingerprint`); return its row count.
+
+    ``calendar(day DATE PRIMARY KEY, workday BOOLEAN, kind VARCHAR, holiday VARCHAR,
+    workday_no INTEGER, source VARCHAR)``.  The content is replaced (DELETE + INSERT) inside the
+    caller's transaction: this function neither begins nor commits.  A table of another shape is
+    replaced.  Do not reference ``calendar(day)`` by a foreign key: the rows are deleted and
+    inserted again.
+
+    The Nth workday strictly after a date is the workday whose ``workday_no`` is the date's plus N,
+    e.g. the 7th workday after each decision date::
+
+        select d.*,
+               (select c2.day from calendar c2
+                 where c2.workday and c2.workday_no = c1.workday_no + 7) as deadline
+          from decisions d
+          join calendar c1 on c1.day = d.decision_date
+
+    A decision date outside the calendar has no ``c1`` row (use a left join to keep it, and treat
+    a null deadline as "calendar does not cover this"); a deadline beyond the last covered year is
+    null too: report such rows, never guess.  The number of workdays in (a, b] is
+    ``cb.workday_no - ca.workday_no``.
+    """
+    frame = _fresh_calendar().frame
+    existing = con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_name = 'calendar' and table_schema = current_schema() "
+        "order by ordinal_position"
+    ).fetchall()
+    if [(name, kind) for name, kind in existing] != list(CALENDAR_COLUMNS.items()):
+        columns = ", ".join(f"{name} {kind}" for name, kind in CALENDAR_COLUMNS.items())
+        con.execute(f"create or replace table calendar ({columns}, primary key (day))")
+    else:
+        con.execute("delete from calendar")
+    view = "_sgs_calendar_frame"
+    con.register(view, frame)
+    try:
+        names = ", ".join(CALENDAR_COLUMNS)
+        con.execute(f"insert into calendar ({names}) select {names} from {view}")
+    finally:
+        con.unregister(view)
+    return frame.height

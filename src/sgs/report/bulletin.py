@@ -1,0 +1,411 @@
+"""The monthly bulletin (月通报): what the credit office circulates about a month — each unit's
+rates, points and rank, the records behind the bad numbers, and the city's trend.
+
+``write_bulletin(period, out=None, root=None, as_of=None)`` writes it: by default to
+``<data root>/curated/bulletins/月通报_<period>.xlsx``; an ``out`` ending in ``.csv`` gets the
+summary sheet alone, as UTF-8 with a BOM (so Excel opens the Chinese correctly).  The workbook:
+
+- **汇总** one row per unit, sorted by group then rank: uploads, the three rates (both kinds
+  together, as the points count them), points items 1–10, total and rank.  Counties, districts
+  and zones (县区) and city departments (市直部门) are ranked separately, as the notice treats
+  them; the rank is :func:`sgs.measure.points.monthly_points`'s.  One sheet with the group shown (not two
+  blocks) keeps one header to freeze and one autofilter to sort with.  A column chart of the
+  three rates by unit sits under the table.
+- **行政许可 / 行政处罚** the rates of each kind per unit, with their numerators and denominators.
+- **迟报明细 / 不合规明细 / 应报未报** the drill-downs of :func:`sgs.measure.rates.details`.
+- **趋势** the city's totals and rates for every month the store has data for, up to the period
+  (uploads by received month, ledgers by their month), with a line chart.
+
+Rules every sheet follows:
+
+- A rate with an empty denominator, and a point item not applicable or not yet due, shows "—"
+  (text, centred), never 0 or 0%.  Charts draw from a data block beside the table where such a
+  value is an empty cell, because Excel plots text as 0 (see :mod:`sgs.report.xlsx`).
+- Natural persons' ID numbers are masked (first 6 and last 4 characters kept): a subject code is
+  shown in full only when it is a valid unified social credit code that does not read as an ID
+  number (legal persons' codes are public; anything else may be a person's), and every text
+  cell is also swept for ID numbers written where they do not belong (a name column, say).
+- Formula-like text (``=``, ``+``, ``-``, ``@`` first) never runs: in XLSX it is a string cell
+  with Excel's quote prefix and its value unchanged; in CSV it gets a leading apostrophe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from sgs.measure.rates import unit_rates
+from sgs.report.xlsx import NOT_APPLICABLE, Chart, Column, Sheet, neutralised, write_workbook
+from sgs.store import database
+from sgs.store.database import curated_dir
+
+RATES = {"timeliness_rate": "及时率", "compliance_rate": "合规率", "completeness_rate": "完整率"}
+
+# An 18-character resident ID inside any text: region, a real-looking birth date, sequence and
+# check.  Not preceded or followed by a letter or digit, so longer codes are left alone.
+_ID_IN_TEXT = (
+    r"(^|[^0-9A-Za-z])([1-9][0-9]{5})((?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])"
+    r"(?:0[1-9]|[12][0-9]|3[01]))([0-9]{3}[0-9Xx])($|[^0-9A-Za-z])"
+)
+
+KIND_ZH = {"permit": "行政许可", "penalty": "行政处罚"}
+SHEET_NAMES = ("汇总", "行政许可", "行政处罚", "迟报明细", "不合规明细", "应报未报", "趋势")
+SUFFIXES = (".xlsx", ".csv")
+
+
+class BulletinError(ValueError):
+    """A bulletin that cannot be written as asked (the message is Chinese)."""
+
+
+@dataclass
+class Bulletin:
+    """Everything one month's bulletin shows, masked and ready to write."""
+
+    period: str
+    as_of: date
+    summary: pl.DataFrame  # one row per unit, by group then rank
+    rates: pl.DataFrame  # per unit and kind, in the summary's unit order
+    late: pl.DataFrame
+    failing: pl.DataFrame
+    missing: pl.DataFrame
+    trend: pl.DataFrame  # the city's totals per month
+
+
+def bulletin_path(period: str, root: Path | None = None) -> Path:
+    """Where the flow and the web page keep a month's bulletin."""
+    return curated_dir(root) / "bulletins" / f"月通报_{period}.xlsx"
+
+
+def output_format(out: Path) -> str:
+    """``xlsx`` or ``csv`` from the file name; anything else is refused before any work."""
+    suffix = Path(out).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise BulletinError(f"月通报只能保存为 .xlsx 或 .csv 文件：{out}")
+    return suffix.lstrip(".")
+
+
+def write_bulletin(
+    period: str,
+    out: Path | None = None,
+    root: Path | None = None,
+    as_of: date | None = None,
+) -> Path:
+    """Compute the month's bulletin from the store and write it (XLSX, or the summary as CSV)."""
+    out = Path(out) if out is not None else bulletin_path(period, root)
+    output_format(out)
+    return write(collect(period, root, as_of), out)
+
+
+def write(bulletin: Bulletin, out: Path, generated: datetime | None = None) -> Path:
+    """Write a collected bulletin; the suffix of ``out`` chooses the format.
+
+    The file is written under a scratch name and then moved into place, so whoever opens
+    ``out`` meanwhile (the office, the web page) sees the previous bulletin, never half a new one.
+    """
+    import secrets
+
+    out = Path(out)
+    fmt = output_format(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    scratch = out.with_name(f".{out.stem}.{secrets.token_hex(6)}{out.suffix}")
+    try:
+        if fmt == "csv":
+            write_summary_csv(bulletin, scratch)
+        else:
+            write_workbook(scratch, _sheets(bulletin), generated)
+        scratch.replace(out)
+    finally:
+        scratch.unlink(missing_ok=True)
+    return out
+
+
+# ----------------------------------------------------------------------------- the numbers
+
+
+def collect(period: str, root: Path | None = None, as_of: date | None = None) -> Bulletin:
+    """Read the month's rates, points, drill-downs and the city's trend from the store."""
+    from sgs.measure.points import monthly_points
+    from sgs.measure.rates import details, period_bounds, rates
+
+    period_bounds(period)  # a malformed period fails here, before the store is opened
+    as_of = as_of or date.today()
+    with database.reader(root) as con:
+        by_kind = rates(con, period)
+        points = monthly_points(con, period, as_of)
+        drill = {which: details(con, period, which) for which in ("late", "failing", "missing")}
+        trend = _trend(con, period)
+    summary = _summary(points, by_kind)
+    order = summary.select("unit_code", pl.int_range(pl.len()).alias("_order"), "group")
+    by_kind = (
+        by_kind.join(order, on="unit_code", how="left")
+        .sort("_order", "kind")
+        .drop("_order")
+        .with_columns(_notes().alias("note"))
+    )
+    units = _unit_names()
+    drill = {which: _drill_down(frame, units) for which, frame in drill.items()}
+    return Bulletin(
+        period=period,
+        as_of=as_of,
+        summary=_mask_text(summary),
+        rates=_mask_text(by_kind),
+        late=_mask_text(drill["late"]),
+        failing=_mask_text(_problems_in_chinese(drill["failing"])),
+        missing=_mask_text(_mask_subject_codes(drill["missing"])),
+        trend=trend,
+    )
+
+
+def _notes() -> pl.Expr:
+    """Remarks a reader needs to trust a row: a zero-increment report, dates the calendar lacks."""
+    note = pl.concat_str(
+        pl.when(pl.col("zero_report")).then(pl.lit("零增量报告")),
+        pl.when(pl.col("calendar_gap")).then(pl.lit("部分日期超出工作日历，相关结果未判定")),
+        separator="；",
+        ignore_nulls=True,
+    )
+    return pl.when(note != "").then(note)
+
+
+def _summary(points: pl.DataFrame, by_kind: pl.DataFrame) -> pl.DataFrame:
+    """Points and ranks per unit (their order: group, then rank) with both kinds' rates."""
+    totals = unit_rates(by_kind).drop("unit_name", "unit_type", "ledger_received", "calendar_gap")
+    return (
+        points.drop("zero_report")
+        .join(totals, on="unit_code", how="left", maintain_order="left")
+        .with_columns(_notes().alias("note"))
+    )
+
+
+def _trend(con: duckdb.DuckDBPyConnection, period: str) -> pl.DataFrame:
+    """The city's totals and rates for every month with uploads or ledgers, up to ``period``."""
+    from sgs.measure.rates import COUNTS, rates, ratios
+
+    months = {
+        m
+        for (m,) in database.run(
+            con,
+            """SELECT strftime(received_date, '%Y-%m') FROM batches WHERE kind <> 'ledger'
+               UNION SELECT period FROM batches WHERE kind = 'ledger' AND period IS NOT NULL""",
+        )
+    }
+    rows = []
+    for month in sorted(m for m in months | {period} if m <= period):
+        sums = rates(con, month).select(pl.col(*COUNTS).sum())
+        rows.append({"month": month, **sums.row(0, named=True)})
+    return pl.DataFrame(rows).with_columns(ratios())
+
+
+def _unit_names() -> pl.DataFrame:
+    from sgs.reference.units import load_units
+
+    return load_units().select(pl.col("code").alias("unit_code"), pl.col("name").alias("unit_name"))
+
+
+def _drill_down(frame: pl.DataFrame, units: pl.DataFrame) -> pl.DataFrame:
+    return frame.join(units, on="unit_code", how="left", maintain_order="left").with_columns(
+        pl.col("unit_name").fill_null(pl.col("unit_code")),
+        pl.col("kind").replace_strict(KIND_ZH).alias("kind_zh"),
+    )
+
+
+def _problems_in_chinese(failing: pl.DataFrame) -> pl.DataFrame:
+    """``XK_JDRQ:date_range; …`` as ``许可决定日期（date_range）；…``: the field a reader knows,
+    and the stable rule code the standard's field table documents."""
+    from sgs.reference.catalogue import KINDS, load_catalogue
+
+    cat = load_catalogue()
+    names = {f.code: f.name for k in KINDS for f in cat.kind(k).fields} | {"BZ": "备注"}
+
+    def chinese(problems: str) -> str:
+        parts = []
+        for problem in problems.split("; "):
+            code, _, rule = problem.partition(":")
+            parts.append(f"{names.get(code, code)}（{rule}）" if rule else names.get(code, code))
+        return "；".join(parts)
+
+    return failing.with_columns(
+        pl.col("problems").map_elements(chinese, return_dtype=pl.String).alias("problems_zh")
+    )
+
+
+def _mask_subject_codes(missing: pl.DataFrame) -> pl.DataFrame:
+    """Ledger subject codes: kept only when a valid USCC that does not read as an ID number."""
+    from sgs.report.masking import mask_id
+    from sgs.validate.identifiers import ID_PATTERN, resident_id_birth_date, uscc_status_series
+
+    code = missing["subject_code"]
+    looks_like_id = pl.select(
+        code.str.contains(ID_PATTERN) & resident_id_birth_date(pl.lit(code)).is_not_null()
+    ).to_series()
+    public = ((uscc_status_series(code) == 0) & ~looks_like_id).fill_null(False)
+    return missing.with_columns(
+        pl.when(pl.lit(public))
+        .then(pl.col("subject_code"))
+        .otherwise(mask_id(pl.col("subject_code")))
+    )
+
+
+def _mask_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every text column swept for resident ID numbers (twice: two IDs one character apart)."""
+    text = [c for c, t in frame.schema.items() if t == pl.String]
+    masked = r"${1}${2}********${4}${5}"
+    return frame.with_columns(
+        pl.col(c).str.replace_all(_ID_IN_TEXT, masked).str.replace_all(_ID_IN_TEXT, masked)
+        for c in text
+    )
+
+
+# ----------------------------------------------------------------------------- the outputs
+
+
+def _title(period: str) -> str:
+    year, month = period.split("-")
+    return f"{year}年{int(month)}月双公示工作月通报"
+
+
+def summary_columns() -> list[Column]:
+    from sgs.measure.points import ITEM_NAMES, ITEMS
+
+    items = [
+        Column(item, f"{i}.{ITEM_NAMES[item]}", 8, "number", NOT_APPLICABLE)
+        for i, item in enumerate(ITEMS, start=1)
+    ]
+    return [
+        Column("group", "分组", 8),
+        Column("rank", "排名", 6, "int"),
+        Column("unit_name", "单位", 24),
+        Column("uploaded", "上报条数", 8, "int"),
+        *(Column(rate, name, 8, "percent") for rate, name in RATES.items()),
+        *items,
+        Column("total", "总分", 8, "number", NOT_APPLICABLE),
+        Column("note", "备注", 10),
+        Column("unit_code", "统一社会信用代码", 20),
+    ]
+
+
+def _rate_chart_data(frame: pl.DataFrame, label: str, source: str) -> pl.DataFrame:
+    """Categories and the three rates for a chart; rows with no applicable rate left out."""
+    rates = list(RATES)
+    return frame.filter(pl.any_horizontal(pl.col(rates).is_not_null())).select(
+        pl.col(source).alias(label), *(pl.col(r).alias(n) for r, n in RATES.items())
+    )
+
+
+def _sheets(b: Bulletin) -> list[Sheet]:
+    title = _title(b.period)
+    na = "比率分母为 0、积分项不适用或未到期时显示“—”"
+    summary = Sheet(
+        "汇总",
+        f"{title}：三率、积分与排名",
+        b.summary,
+        summary_columns(),
+        [f"积分计算截至 {b.as_of}", "县区（含开发区）与市直部门分别排名", na],
+        [Chart("column", f"{b.period} 各单位三率", _rate_chart_data(b.summary, "单位", "unit_name"),
+               below=True)],
+    )  # fmt: skip
+    kind_columns = [
+        Column("group", "分组", 8),
+        Column("unit_name", "单位", 24),
+        Column("uploaded", "上报条数", 8, "int"),
+        Column("timely", "及时条数", 8, "int"),
+        Column("timeliness_undecided", "及时性未判定", 8, "int"),
+        Column("timeliness_rate", "及时率", 8, "percent"),
+        Column("compliant", "合规条数", 8, "int"),
+        Column("compliance_rate", "合规率", 8, "percent"),
+        Column("ledger_entries", "台账条数", 8, "int"),
+        Column("ledger_matched", "台账已上报", 8, "int"),
+        Column("completeness_rate", "完整率", 8, "percent"),
+        Column("note", "备注", 10),
+    ]
+    kinds = [
+        Sheet(zh, f"{title}：{zh}三率", b.rates.filter(pl.col("kind") == kind), kind_columns,
+              ["及时率、合规率按上报月份统计，完整率按台账所属月份统计", na])
+        for kind, zh in KIND_ZH.items()
+    ]  # fmt: skip
+    record = [
+        Column("unit_name", "单位", 24),
+        Column("kind_zh", "类别", 8),
+        Column("file_name", "上报文件", 20),
+        Column("row", "行号", 6, "int"),
+        Column("doc_number", "决定文书号", 20),
+        Column("subject_name", "行政相对人名称", 20),
+        Column("decision_date", "决定日期", 11, "date"),
+        Column("received_date", "上报日期", 11, "date"),
+    ]
+    late = Sheet("迟报明细", f"{title}：迟报记录（超过决定之日起 7 个工作日上报）", b.late,
+                 [*record, Column("deadline", "上报期限", 11, "date"), Column("note", "说明", 12)],
+                 ["行号为上报文件中的行号"])  # fmt: skip
+    failing = Sheet("不合规明细", f"{title}：不合规记录", b.failing,
+                    [*record, Column("errors", "错误数", 6, "int"),
+                     Column("problems_zh", "问题（字段及规则代码）", 30)],
+                    ["规则代码的含义见数据标准字段表；各单位的反馈清单列有完整说明"])  # fmt: skip
+    missing = Sheet("应报未报", f"{title}：台账中应报未报的决定", b.missing, [
+        Column("unit_name", "单位", 24), Column("kind_zh", "类别", 8),
+        Column("doc_number", "决定文书号", 20), Column("subject_name", "行政相对人名称", 20),
+        Column("subject_code", "行政相对人代码", 20), Column("decision_date", "决定日期", 11, "date"),
+        Column("file_name", "台账文件", 20), Column("row", "台账行号", 8, "int"),
+        Column("ledger_received", "台账接收日期", 11, "date"),
+    ], ["自然人身份证号已脱敏（保留前 6 位和后 4 位）"])  # fmt: skip
+    trend = Sheet("趋势", f"{title}：全市三率趋势", b.trend, [
+        Column("month", "月份", 9), Column("uploaded", "上报条数", 8, "int"),
+        Column("timely", "及时条数", 8, "int"), Column("timeliness_rate", "及时率", 8, "percent"),
+        Column("compliant", "合规条数", 8, "int"), Column("compliance_rate", "合规率", 8, "percent"),
+        Column("ledger_entries", "台账条数", 8, "int"),
+        Column("ledger_matched", "台账已上报", 8, "int"),
+        Column("completeness_rate", "完整率", 8, "percent"),
+    ], ["库中有上报记录或台账的月份；上报按接收月份，台账按所属月份", na],
+        [Chart("line", "全市三率趋势", _rate_chart_data(b.trend, "月份", "month"))])  # fmt: skip
+    for sheet in (late, failing, missing):
+        if sheet.frame.height == 0:
+            sheet.notes.append("本月没有此类记录")
+    return [summary, *kinds, late, failing, missing, trend]
+
+
+def write_summary_csv(bulletin: Bulletin, out: Path) -> Path:
+    """The summary sheet as CSV for Excel: UTF-8 with a BOM, Chinese headers, "—" for not
+    applicable, rates as ``66.7%`` (Excel reads them as percentages), formula-like text with a
+    leading apostrophe."""
+    columns = summary_columns()
+    frame = neutralised(bulletin.summary.select([c.source for c in columns]))
+
+    def cell(value: object, kind: str) -> str | None:
+        if value is None:
+            return NOT_APPLICABLE if kind in ("percent", "number") else None
+        if kind == "percent":
+            return f"{value:.1%}"
+        if kind == "number":
+            return f"{value:g}"
+        return str(value)
+
+    table = pl.DataFrame(
+        {c.header: [cell(v, c.kind) for v in frame[c.source].to_list()] for c in columns},
+        schema={c.header: pl.String for c in columns},
+    )
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table.write_csv(out, include_bom=True)
+    return out
+
+
+def ranking_rows(bulletin: Bulletin) -> list[dict]:
+    """The points and ranking as rows for a Prefect table artifact or a web page."""
+    from sgs.measure.points import ITEM_NAMES, ITEMS
+
+    def show(value: float | None) -> str:
+        return NOT_APPLICABLE if value is None else f"{value:g}"
+
+    return [
+        {
+            "分组": r["group"],
+            "排名": r["rank"],
+            "单位": r["unit_name"],
+            **{f"{i}.{ITEM_NAMES[item]}": show(r[item]) for i, item in enumerate(ITEMS, 1)},
+            "总分": show(r["total"]),
+        }
+        for r in bulletin.summary.iter_rows(named=True)
+    ]

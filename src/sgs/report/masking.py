@@ -1,0 +1,52 @@
+"""Masking of natural persons' ID numbers in everything people read.
+
+The raw number stays in the store; reports, feedback lists, summaries and web pages show
+the first 6 and last 4 characters (region and check part), which is enough for a unit to find
+its record and not enough to identify a person.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import polars as pl
+
+from sgs.reference.catalogue import KINDS, load_catalogue
+
+_STARS = "*" * 64
+
+
+@cache
+def personal_id_fields() -> frozenset[str]:
+    """Field codes holding a person's ID number: those the catalogue gives an ID type."""
+    cat = load_catalogue()
+    return frozenset(f.code for k in KINDS for f in cat.kind(k).fields if f.id_type_field)
+
+
+def mask_id(s: pl.Expr) -> pl.Expr:
+    """Keep the first 6 and last 4 characters; short values keep only their first and last."""
+    n = s.str.len_chars()
+    long = pl.concat_str([s.str.head(6), pl.lit(_STARS).str.slice(0, n - 10), s.str.tail(4)])
+    short = pl.concat_str([s.str.head(1), pl.lit(_STARS).str.slice(0, n - 2), s.str.tail(1)])
+    return (
+        pl.when(s.is_null())
+        .then(pl.lit(None, dtype=pl.String))
+        .when(n > 10)
+        .then(long)
+        .when(n > 2)
+        .then(short)
+        .otherwise(pl.lit(_STARS).str.slice(0, n))
+    )
+
+
+def mask_error_values(errors: pl.DataFrame, field_col: str = "field") -> pl.DataFrame:
+    """Mask the ``value`` column of an error table where the field is a personal ID."""
+    personal = pl.col(field_col).is_in(sorted(personal_id_fields()))
+    return errors.with_columns(
+        pl.when(personal).then(mask_id(pl.col("value"))).otherwise(pl.col("value")).alias("value")
+    )
+
+
+def neutralise_formula(s: pl.Expr) -> pl.Expr:
+    """Prefix text that a spreadsheet would run as a formula (=, +, -, @) with an apostrophe."""
+    return pl.when(s.str.contains(r"^[=+\-@]")).then(pl.concat_str([pl.lit("'"), s])).otherwise(s)

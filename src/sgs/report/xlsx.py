@@ -1,0 +1,224 @@
+"""Writing the workbooks people open: one table per sheet, a title, the generation time, a frozen
+header, widths fitted to Chinese text and, where asked, native Excel charts.
+
+Formula-like text — a cell beginning with ``=``, ``+``, ``-`` or ``@`` — must never run in a
+spreadsheet.  The two outputs neutralise it differently, because they can:
+
+- **XLSX**: every text cell is a string cell (never ``write()``, which guesses formulas), and a
+  formula-like one also carries Excel's *quote prefix* (the style flag an apostrophe typed in
+  front of a value sets).  The value stays exactly as the unit wrote it, no apostrophe shows,
+  and Excel, WPS and LibreOffice keep it as text even when someone edits the cell and presses
+  Enter.  Read back with openpyxl: ``data_type == "s"`` and ``quotePrefix`` is true.
+- **CSV** has no cell types, so :func:`neutralised` prefixes an apostrophe (OWASP's advice):
+  a spreadsheet shows it, but does not run the text.
+
+Callers mask personal ID numbers before they get here.
+
+Charts draw from their own small data block beside the table, not from the table itself:
+a table shows "—" for a rate that is not applicable, and Excel plots a text cell as 0 — in the
+block that value is an empty cell, which a chart leaves as a gap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import ClassVar
+
+import polars as pl
+
+from sgs.report.masking import neutralise_formula
+
+FORMULA_START = ("=", "+", "-", "@")
+NOT_APPLICABLE = "—"
+PERCENT_FORMAT = "0.0%"
+
+
+@dataclass
+class Column:
+    source: str
+    header: str
+    width: float = 14
+    kind: str = "text"  # text | int | percent | number | date
+    null: str | None = None  # shown (centred) for a null; percent columns show "—" regardless
+
+
+@dataclass
+class Chart:
+    """A native chart of ``data``: its first column the categories, each other one a series of
+    fractions (shown as percentages); null is a gap, never 0.  ``kind`` is ``column`` (clustered
+    bars) or ``line``.  The chart sits under the table (``below``) or beside its data block."""
+
+    kind: str
+    title: str
+    data: pl.DataFrame
+    below: bool = False
+    y_title: str = ""
+
+
+@dataclass
+class Sheet:
+    name: str
+    title: str
+    frame: pl.DataFrame
+    columns: list[Column]
+    notes: list[str] = field(default_factory=list)
+    charts: list[Chart] = field(default_factory=list)
+
+
+HEADER_ROW = 3  # 0-based: title, generation time and notes, a blank row, then the header
+
+
+def _display_width(text: str) -> float:
+    """Excel column width of a string: CJK characters are about two Latin characters wide."""
+    return sum(2.1 if ord(c) > 0x2E80 else 1.1 for c in text)
+
+
+def neutralised(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text columns with formula-like values prefixed by an apostrophe (for CSV output)."""
+    text = [c for c, t in frame.schema.items() if t == pl.String]
+    return frame.with_columns(neutralise_formula(pl.col(c)).alias(c) for c in text)
+
+
+class _Formats:
+    """The workbook's cell formats, each also in a quote-prefixed variant for formula-like text."""
+
+    PROPS: ClassVar[dict[str, dict]] = {
+        "title": {"bold": True, "font_size": 14},
+        "note": {"font_color": "#555555"},
+        "header": {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
+                   "valign": "top"},
+        "text": {"valign": "top"},
+        "int": {"num_format": "0"},
+        "number": {"num_format": "0.00"},
+        "percent": {"num_format": PERCENT_FORMAT, "align": "right"},
+        "date": {"num_format": "yyyy-mm-dd"},
+        "na": {"align": "center"},
+    }  # fmt: skip
+
+    def __init__(self, book) -> None:
+        self.book = book
+        self._cache: dict[tuple[str, bool], object] = {}
+
+    def __call__(self, name: str, quoted: bool = False):
+        key = (name, quoted)
+        if key not in self._cache:
+            props = dict(self.PROPS[name])
+            if quoted:
+                props["quote_prefix"] = True
+            self._cache[key] = self.book.add_format(props)
+        return self._cache[key]
+
+
+def write_text(ws, i: int, j: int, text: str, fmt: _Formats, style: str = "text") -> None:
+    """A string cell; formula-like text gets the quote prefix (see the module docstring)."""
+    ws.write_string(i, j, text, fmt(style, text.startswith(FORMULA_START)))
+
+
+def write_workbook(
+    path: str | Path, sheets: list[Sheet], generated: datetime | None = None
+) -> Path:
+    """Write ``sheets`` to an XLSX file; the header row of each table is frozen."""
+    import xlsxwriter
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    generated = generated or datetime.now()
+    book = xlsxwriter.Workbook(
+        str(path),
+        {"constant_memory": False, "strings_to_formulas": False, "strings_to_numbers": False},
+    )
+    fmt = _Formats(book)
+    for sheet in sheets:
+        ws = book.add_worksheet(sheet.name[:31])
+        write_text(ws, 0, 0, sheet.title, fmt, "title")
+        stamp = f"生成时间：{generated:%Y-%m-%d %H:%M}"
+        write_text(ws, 1, 0, "；".join([stamp, *sheet.notes]), fmt, "note")
+        frame = sheet.frame.select([c.source for c in sheet.columns])
+        for j, col in enumerate(sheet.columns):
+            write_text(ws, HEADER_ROW, j, col.header, fmt, "header")
+            ws.set_column(j, j, _fitted(col.header, frame[col.source], col.width))
+        for i, row in enumerate(frame.iter_rows(), start=HEADER_ROW + 1):
+            for j, (col, value) in enumerate(zip(sheet.columns, row, strict=True)):
+                _write_cell(ws, i, j, value, col, fmt)
+        ws.freeze_panes(HEADER_ROW + 1, 0)
+        if frame.height:
+            ws.autofilter(HEADER_ROW, 0, HEADER_ROW + frame.height, len(sheet.columns) - 1)
+        _write_charts(book, ws, sheet, fmt)
+    book.close()
+    return path
+
+
+def _fitted(header: str, values: pl.Series, minimum: float) -> float:
+    """A width that shows the header and the widest of the first values, within reason."""
+    sample = values.head(200).cast(pl.String).drop_nulls().to_list()
+    widest = max([_display_width(header), *(_display_width(v) for v in sample)])
+    return min(max(minimum, widest + 1), 60)
+
+
+def _write_cell(ws, i: int, j: int, value: object, col: Column, fmt: _Formats) -> None:
+    if value is None:
+        if col.null is not None or col.kind == "percent":
+            write_text(ws, i, j, col.null or NOT_APPLICABLE, fmt, "na")
+        return
+    if col.kind in ("int", "number", "percent") and isinstance(value, int | float):
+        ws.write_number(i, j, value, fmt(col.kind))
+    elif col.kind == "date" and isinstance(value, date):
+        ws.write_datetime(i, j, datetime(value.year, value.month, value.day), fmt("date"))
+    else:
+        write_text(ws, i, j, str(value), fmt)
+
+
+def _write_charts(book, ws, sheet: Sheet, fmt: _Formats) -> None:
+    """Each chart's data block to the right of the table (a blank column apart), then the chart."""
+    col = len(sheet.columns) + 1
+    for chart in sheet.charts:
+        data = chart.data
+        write_text(ws, HEADER_ROW - 1, col, f"图表数据：{chart.title}（不适用为空白，图中不画）",
+                   fmt, "note")  # fmt: skip
+        for j, name in enumerate(data.columns):
+            write_text(ws, HEADER_ROW, col + j, name, fmt, "header")
+            ws.set_column(col + j, col + j, _fitted(name, data[name], 10))
+        for i, row in enumerate(data.iter_rows(), start=HEADER_ROW + 1):
+            category, *values = row
+            write_text(ws, i, col, str(category), fmt)
+            for j, value in enumerate(values, start=1):
+                if value is not None:
+                    ws.write_number(i, col + j, value, fmt("percent"))
+        if data.height:
+            anchor = (
+                (HEADER_ROW + sheet.frame.height + 2, 0)
+                if chart.below
+                else (HEADER_ROW, col + data.width + 1)
+            )
+            ws.insert_chart(*anchor, _chart(book, ws.get_name(), chart, col))
+        col += data.width + 1
+
+
+def _chart(book, sheet_name: str, spec: Chart, col: int):
+    """The xlsxwriter chart whose series read the data block starting at column ``col``."""
+    chart = book.add_chart({"type": spec.kind})
+    first, last = HEADER_ROW + 1, HEADER_ROW + spec.data.height
+    for j in range(1, spec.data.width):
+        series = {
+            "name": [sheet_name, HEADER_ROW, col + j],
+            "categories": [sheet_name, first, col, last, col],
+            "values": [sheet_name, first, col + j, last, col + j],
+        }
+        if spec.kind == "line":
+            series["marker"] = {"type": "circle", "size": 6}
+        chart.add_series(series)
+    chart.set_title({"name": spec.title, "name_font": {"size": 12}})
+    y_axis = {"min": 0, "max": 1, "num_format": "0%",
+              "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}}  # fmt: skip
+    if spec.y_title:
+        y_axis["name"] = spec.y_title
+    chart.set_y_axis(y_axis)
+    if spec.kind == "column" and spec.data.height > 6:
+        chart.set_x_axis({"num_font": {"rotation": -45}})
+    chart.set_legend({"position": "bottom"})
+    chart.show_blanks_as("gap")
+    width = 640 if spec.kind == "line" else min(max(640, 70 * spec.data.height), 2000)
+    chart.set_size({"width": width, "height": 380})
+    return chart

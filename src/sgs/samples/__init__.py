@@ -1,0 +1,1 @@
+"""The reproducible sample generator and its defect oracle."""

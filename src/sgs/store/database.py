@@ -1,0 +1,330 @@
+"""The DuckDB store at ``<data root>/curated/sgs.duckdb``: schema, connections, the writer lock.
+
+DuckDB lets one process write a database file at a time and refuses other processes while it
+does.  So every writer first takes an exclusive ``flock`` on a lock file next to the database
+(readers take it shared): concurrent ingests queue up instead of failing, and a database held
+open by some other program is retried with back-off before giving up with a clear message.
+Each file is written in one transaction, so a process killed half-way leaves the store as it
+was.
+
+Derivable state is not stored: which version of a record is current, and which version counts
+for the rates, are window functions in the ``*_versions`` views.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from sgs.paths import data_root
+from sgs.reference.catalogue import KINDS, Field, load_catalogue
+
+if TYPE_CHECKING:
+    import polars as pl
+
+DB_FILE = "sgs.duckdb"
+LOCK_TIMEOUT_S = float(os.environ.get("SGS_LOCK_TIMEOUT", "600"))
+RECORD_TABLES = {"permit": "permits", "penalty": "penalties"}
+VERSION_VIEWS = {"permit": "permit_versions", "penalty": "penalty_versions"}
+
+_local_lock = threading.RLock()
+
+
+class StoreBusy(RuntimeError):
+    """The database stayed locked by another program for longer than the timeout."""
+
+
+def curated_dir(root: Path | None = None) -> Path:
+    return (root or data_root()) / "curated"
+
+
+def db_path(root: Path | None = None) -> Path:
+    return curated_dir(root) / DB_FILE
+
+
+def _sql_type(f: Field) -> str:
+    return {"date": "DATE", "amount": "DECIMAL(18, 6)"}.get(f.type, "VARCHAR")
+
+
+def _record_table_ddl(kind: str) -> str:
+    spec = load_catalogue().kind(kind)  # type: ignore[arg-type]
+    fields = ",\n    ".join(f'"{f.code}" {_sql_type(f)}' for f in spec.fields)
+    table = RECORD_TABLES[kind]
+    return f"""
+CREATE TABLE IF NOT EXISTS {table} (
+    record_id BIGINT PRIMARY KEY,
+    batch_id BIGINT NOT NULL,
+    source_row INTEGER NOT NULL,
+    unit_code VARCHAR NOT NULL,
+    received_date DATE NOT NULL,
+    record_key VARCHAR NOT NULL,   -- kind|unit|document key|subject: one decision across uploads
+    doc_key VARCHAR,
+    subject_key VARCHAR,
+    valid BOOLEAN NOT NULL,        -- no error on upload (warnings allowed)
+    errors INTEGER NOT NULL,
+    warnings INTEGER NOT NULL,
+    {fields},
+    original JSON,                 -- cells a typed column could not hold, as written
+    extras JSON                    -- columns the standard does not know, as written
+);
+CREATE OR REPLACE VIEW {VERSION_VIEWS[kind]} AS
+SELECT *,
+    row_number() OVER w AS version,
+    count(*) OVER (PARTITION BY record_key) AS versions,
+    row_number() OVER w = count(*) OVER (PARTITION BY record_key) AS is_current,
+    first_value(record_id) OVER w AS first_record_id
+FROM {table}
+WINDOW w AS (PARTITION BY record_key ORDER BY received_date, batch_id, source_row
+             ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING);
+"""
+
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE IF NOT EXISTS units (
+    code VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, type VARCHAR NOT NULL, parent VARCHAR
+);
+CREATE TABLE IF NOT EXISTS batches (
+    batch_id BIGINT PRIMARY KEY,
+    sha256 VARCHAR NOT NULL,
+    file_name VARCHAR NOT NULL,
+    source_path VARCHAR,
+    unit_code VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,          -- permit | penalty | ledger
+    period VARCHAR,                 -- ledgers: YYYY-MM
+    zero_report BOOLEAN NOT NULL DEFAULT false,
+    layout VARCHAR,
+    format VARCHAR,
+    encoding VARCHAR,
+    sheet VARCHAR,
+    header_row INTEGER,
+    received_date DATE NOT NULL,
+    received_from VARCHAR,          -- option | manifest | folder | file time
+    ingested_at TIMESTAMP NOT NULL,
+    rows_read INTEGER NOT NULL,
+    rows_stored INTEGER NOT NULL,
+    rows_valid INTEGER NOT NULL,
+    rows_failing INTEGER NOT NULL,
+    blank_rows INTEGER NOT NULL,
+    errors INTEGER NOT NULL,
+    warnings INTEGER NOT NULL,
+    unknown_columns VARCHAR[],
+    status VARCHAR NOT NULL         -- stored
+);
+CREATE TABLE IF NOT EXISTS errors (
+    batch_id BIGINT NOT NULL,
+    record_id BIGINT,               -- null for ledger rows
+    "row" INTEGER NOT NULL,         -- the row as the unit's spreadsheet shows it
+    field VARCHAR NOT NULL,
+    rule VARCHAR NOT NULL,
+    severity VARCHAR NOT NULL,
+    message VARCHAR NOT NULL,
+    value VARCHAR
+);
+CREATE TABLE IF NOT EXISTS quarantine (
+    sha256 VARCHAR NOT NULL,
+    file_name VARCHAR NOT NULL,
+    source_path VARCHAR,
+    stored_path VARCHAR NOT NULL,
+    unit_code VARCHAR,
+    kind VARCHAR,
+    received_date DATE,
+    reason_code VARCHAR NOT NULL,
+    message VARCHAR NOT NULL,
+    quarantined_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ledger_entries (
+    entry_id BIGINT PRIMARY KEY,
+    batch_id BIGINT NOT NULL,
+    source_row INTEGER NOT NULL,
+    unit_code VARCHAR NOT NULL,
+    period VARCHAR NOT NULL,
+    kind VARCHAR,                   -- permit | penalty (null when 类别 is unreadable)
+    doc_number VARCHAR,
+    doc_key VARCHAR,
+    subject_name VARCHAR,
+    subject_code VARCHAR,
+    decision_date DATE,
+    valid BOOLEAN NOT NULL
+);
+CREATE OR REPLACE VIEW ledgers AS
+SELECT b.*,
+    row_number() OVER (PARTITION BY unit_code, period ORDER BY received_date DESC, batch_id DESC) = 1
+        AS is_current,
+    min(received_date) OVER (PARTITION BY unit_code, period) AS first_received
+FROM batches b WHERE kind = 'ledger';
+"""
+
+
+def schema_sql() -> str:
+    return SCHEMA + "".join(_record_table_ddl(k) for k in KINDS)
+
+
+def run(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) -> list[tuple]:
+    """Execute and fetch everything: DuckDB refuses further work while a result is pending."""
+    return con.execute(query, params).fetchall()
+
+
+def frame(con: duckdb.DuckDBPyConnection, query: str, params: dict | None = None) -> pl.DataFrame:
+    """A query's result as a polars DataFrame; named ``$params`` the query does not use are dropped
+    (DuckDB refuses unused ones)."""
+    import re
+
+    import polars as pl
+
+    used = set(re.findall(r"\$([a-z_]+)", query))
+    args = {k: v for k, v in (params or {}).items() if k in used}
+    return pl.from_arrow(con.sql(query, params=args).to_arrow_table())  # type: ignore[return-value]
+
+
+def one(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) -> tuple | None:
+    rows = run(con, query, params)
+    return rows[0] if rows else None
+
+
+@contextmanager
+def _file_lock(path: Path, exclusive: bool, timeout: float) -> Iterator[None]:
+    """A cross-process lock (flock) that also serialises threads of this process."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _local_lock, path.open("a+") as fh:
+        mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fh, mode | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise StoreBusy(
+                        f"数据库正被另一个任务使用，等待 {timeout:.0f} 秒后仍未释放：{path}"
+                    ) from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _connect(path: Path, read_only: bool, timeout: float) -> duckdb.DuckDBPyConnection:
+    """Open the database, retrying while another program (not using our lock) holds it."""
+    delay, deadline = 0.05, time.monotonic() + timeout
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise StoreBusy(f"无法打开数据库 {path}：{exc}") from exc
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+
+@contextmanager
+def writer(
+    root: Path | None = None, timeout: float = LOCK_TIMEOUT_S
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The single writer: exclusive lock, schema ensured, reference tables refreshed."""
+    path = db_path(root)
+    with _file_lock(path.with_suffix(".lock"), exclusive=True, timeout=timeout):
+        con = _connect(path, read_only=False, timeout=timeout)
+        try:
+            _ensure_schema(con)
+            _refresh_reference_tables(con)
+            yield con
+        finally:
+            con.close()
+
+
+@contextmanager
+def reader(
+    root: Path | None = None, timeout: float = LOCK_TIMEOUT_S
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection; waits for a running writer.  A missing store is created first."""
+    path = db_path(root)
+    if not path.exists():
+        with writer(root, timeout):
+            pass
+    with _file_lock(path.with_suffix(".lock"), exclusive=False, timeout=timeout):
+        con = _connect(path, read_only=True, timeout=timeout)
+        try:
+            _fresh_calendar_for_reading(con)
+            yield con
+        finally:
+            con.close()
+
+
+def _fresh_calendar_for_reading(con: duckdb.DuckDBPyConnection) -> None:
+    """A holidays file added since the last write must count at once, without writing: shadow
+    the stored calendar with a temporary one built from the current sources."""
+    from sgs.reference import calendar as workdays
+
+    if _meta(con, "calendar") == workdays.sources_fingerprint():
+        return
+    con.register("_fresh_calendar", workdays.calendar_frame())
+    run(con, "CREATE OR REPLACE TEMP TABLE calendar AS SELECT * FROM _fresh_calendar")
+    con.unregister("_fresh_calendar")
+
+
+def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the tables and views once; later opens only compare a stamp (no catalog writes)."""
+    import hashlib
+
+    ddl = schema_sql()
+    stamp = hashlib.sha256(ddl.encode()).hexdigest()[:16]
+    try:
+        if _meta(con, "schema") == stamp:
+            return
+    except duckdb.CatalogException:
+        pass  # a new database: no meta table yet
+    run(con, ddl)
+    _set_meta(con, "schema", stamp)
+
+
+def _refresh_reference_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Keep the units and the workday calendar in the store in step with their sources."""
+    from sgs.reference.units import load_units, units_path
+
+    units = load_units()
+    stamp = f"{units_path()}:{units.hash_rows().sum()}"
+    if _meta(con, "units") != stamp:
+        run(con, "BEGIN")
+        run(con, "DELETE FROM units")
+        con.register("units_frame", units)
+        run(con, "INSERT INTO units SELECT code, name, type, parent FROM units_frame")
+        con.unregister("units_frame")
+        _set_meta(con, "units", stamp)
+        run(con, "COMMIT")
+    refresh_calendar(con)
+
+
+def refresh_calendar(con: duckdb.DuckDBPyConnection) -> None:
+    """Rewrite the calendar table when its sources (library or holiday files) changed."""
+    from sgs.reference import calendar as workdays
+
+    if _meta(con, "calendar") == workdays.sources_fingerprint():
+        return  # cheap: building the calendar takes 0.4 s, only done when it must be written
+    stamp = workdays.fingerprint()
+    run(con, "BEGIN")
+    workdays.write_calendar_table(con)
+    _set_meta(con, "calendar", stamp)
+    run(con, "COMMIT")
+
+
+def _meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    row = one(con, "SELECT value FROM meta WHERE key = ?", [key])
+    return row[0] if row else None
+
+
+def _set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
+    run(
+        con,
+        "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )

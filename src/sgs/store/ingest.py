@@ -1,0 +1,361 @@
+"""Ingest upload files into the store: validate, then write each file in one transaction.
+
+Every row of a file is stored (valid or not, with its errors) or the whole file is quarantined
+with a reason: nothing is dropped.  A file already ingested (same content, unit and kind) is
+skipped, so a re-run gives the same database.  Validation runs before the writer lock is
+taken, so parallel ingests validate side by side and only queue for the short write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from sgs.paths import data_root
+from sgs.reference.catalogue import Kind, load_catalogue
+from sgs.store import database
+from sgs.store.database import one, run
+from sgs.store.landing import Arrival, LandingError, arrival
+from sgs.validate.normalise import ROW
+from sgs.validate.pipeline import Validation, validate_file
+from sgs.validate.readers import FileRefused
+from sgs.validate.rules import DOC_KEY, date_col
+
+
+@dataclass
+class IngestResult:
+    """What happened to one file; ``message`` is the Chinese line shown to people."""
+
+    path: str
+    status: str  # stored | skipped | quarantined
+    message: str
+    unit_code: str | None = None
+    kind: str | None = None
+    received: str | None = None
+    batch_id: int | None = None
+    rows_read: int = 0
+    rows_stored: int = 0
+    rows_valid: int = 0
+    rows_failing: int = 0
+    blank_rows: int = 0
+    errors: int = 0
+    warnings: int = 0
+    reason: str | None = None
+    unknown_columns: list[str] = field(default_factory=list)
+    sha256: str | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fault(point: str) -> None:
+    """Fault injection for the crash tests: ``SGS_FAULT=<point>`` kills this process there."""
+    if os.environ.get("SGS_FAULT") == point:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+# ----------------------------------------------------------------------------- records
+
+
+def subject_key(prefix: str) -> pl.Expr:
+    """Who a record is about: the credit code, else the ID number, else the name."""
+    return pl.coalesce(
+        pl.col(f"{prefix}_XDR_SHXYM"), pl.col(f"{prefix}_XDR_ZJHM"), pl.col(f"{prefix}_XDR_MC")
+    )
+
+
+def _typed_fields(kind: Kind) -> list[pl.Expr]:
+    out = []
+    for f in load_catalogue().kind(kind).fields:
+        if f.type == "date":
+            out.append(pl.col(date_col(f.code)).alias(f.code))
+        elif f.type == "amount":
+            out.append(pl.col(f.code).cast(pl.Decimal(18, 6), strict=False).alias(f.code))
+        else:
+            out.append(pl.col(f.code))
+    return out
+
+
+def _original(kind: Kind, raw: pl.DataFrame) -> pl.Expr:
+    """JSON of the cells whose typed column is empty although the unit wrote something."""
+    typed = [f for f in load_catalogue().kind(kind).fields if f.type in ("date", "amount")]
+    lost = []
+    for f in typed:
+        if f.code not in raw.columns:
+            continue
+        typed_col = date_col(f.code) if f.type == "date" else f"__typed_{f.code}"
+        lost.append((f.code, pl.col(typed_col).is_null() & pl.col(f"__raw_{f.code}").is_not_null()))
+    if not lost:
+        return pl.lit(None, dtype=pl.String)
+    fields = [pl.when(cond).then(pl.col(f"__raw_{code}")).alias(code) for code, cond in lost]
+    return (
+        pl.when(pl.any_horizontal(cond for _, cond in lost))
+        .then(pl.struct(fields).struct.json_encode())
+        .otherwise(None)
+    )
+
+
+def build_records(v: Validation, unit_code: str, batch_id: int, first_id: int) -> pl.DataFrame:
+    """One row per source row: identity, verdict, typed fields, and what typing could not hold."""
+    spec = load_catalogue().kind(v.kind)
+    raw = v.upload.frame
+    verdicts = v.row_verdicts()
+    frame = v.frame.with_columns(
+        verdicts["valid"], verdicts["errors"], verdicts["warnings"],
+        *(raw[f.code].alias(f"__raw_{f.code}") for f in spec.fields if f.code in raw.columns),
+        *(
+            pl.col(f.code).cast(pl.Decimal(18, 6), strict=False).alias(f"__typed_{f.code}")
+            for f in spec.fields
+            if f.type == "amount"
+        ),
+    )  # fmt: skip
+    if v.upload.extras.width:
+        extras = v.upload.extras.select(pl.struct(pl.all()).struct.json_encode().alias("extras"))
+        frame = frame.with_columns(extras.to_series())
+    else:
+        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("extras"))
+    subject = subject_key(spec.prefix)
+    # One decision of one unit across uploads; a row without a 文书号 is a record of its own.
+    parts = [pl.lit(v.kind), pl.lit(unit_code), pl.col(DOC_KEY), subject.fill_null("")]
+    record_key = (
+        pl.when(pl.col(DOC_KEY).is_not_null())
+        .then(pl.concat_str(parts, separator="|"))
+        .otherwise(pl.format("#{}-{}", pl.lit(batch_id), pl.col(ROW)))
+    )
+    return frame.select(
+        (pl.int_range(0, pl.len(), dtype=pl.Int64) + first_id).alias("record_id"),
+        pl.lit(batch_id, dtype=pl.Int64).alias("batch_id"),
+        pl.col(ROW).cast(pl.Int32).alias("source_row"),
+        pl.lit(unit_code).alias("unit_code"),
+        pl.lit(v.received, dtype=pl.Date).alias("received_date"),
+        record_key.alias("record_key"),
+        pl.col(DOC_KEY).alias("doc_key"),
+        subject.alias("subject_key"),
+        "valid",
+        "errors",
+        "warnings",
+        *_typed_fields(v.kind),
+        _original(v.kind, raw).alias("original"),
+        "extras",
+    )
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def _already(con: duckdb.DuckDBPyConnection, sha: str, unit: str, kind: str) -> int | None:
+    row = one(
+        con,
+        "SELECT batch_id FROM batches WHERE sha256 = ? AND unit_code = ? AND kind = ?",
+        [sha, unit, kind],
+    )
+    return row[0] if row else None
+
+
+def _next_id(con: duckdb.DuckDBPyConnection, table: str, column: str) -> int:
+    return one(con, f"SELECT coalesce(max({column}), 0) + 1 FROM {table}")[0]  # type: ignore[index]
+
+
+def _next_record_id(con: duckdb.DuckDBPyConnection) -> int:
+    """Record ids are unique across permits and penalties, so an error's record_id is unambiguous."""
+    tables = " UNION ALL ".join(
+        f"SELECT max(record_id) AS m FROM {t}" for t in database.RECORD_TABLES.values()
+    )
+    return one(con, f"SELECT coalesce(max(m), 0) + 1 FROM ({tables})")[0]  # type: ignore[index]
+
+
+def _write(
+    con: duckdb.DuckDBPyConnection, v: Validation, arr: Arrival, unit_code: str, sha: str
+) -> IngestResult:
+    kind = v.kind
+    table = database.RECORD_TABLES[kind]
+    run(con, "BEGIN TRANSACTION")
+    try:
+        existing = _already(con, sha, unit_code, kind)
+        if existing is not None:
+            run(con, "ROLLBACK")
+            return _skipped(arr, unit_code, kind, existing)
+        batch_id = _next_id(con, "batches", "batch_id")
+        records = build_records(v, unit_code, batch_id, _next_record_id(con))
+        con.register("records_frame", records)
+        run(con, f"INSERT INTO {table} BY NAME SELECT * FROM records_frame")
+        con.unregister("records_frame")
+        _fault("after-records")
+        errors = v.errors.join(
+            records.select(pl.col("source_row").cast(pl.Int64).alias("row"), "record_id"),
+            on="row",
+            how="left",
+        ).with_columns(pl.lit(batch_id, dtype=pl.Int64).alias("batch_id"))
+        con.register("errors_frame", errors)
+        run(con, "INSERT INTO errors BY NAME SELECT * FROM errors_frame")
+        con.unregister("errors_frame")
+        stored = one(con, f"SELECT count(*) FROM {table} WHERE batch_id = ?", [batch_id])[0]  # type: ignore[index]
+        if stored != v.rows:
+            raise RuntimeError(f"accounting mismatch: read {v.rows}, stored {stored}")
+        result = _stored_result(v, arr, unit_code, batch_id)
+        up = v.upload
+        run(con,
+            """INSERT INTO batches (batch_id, sha256, file_name, source_path, unit_code, kind,
+                layout, format, encoding, sheet, header_row, received_date, received_from,
+                ingested_at, rows_read, rows_stored, rows_valid, rows_failing, blank_rows,
+                errors, warnings, unknown_columns, status)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'stored')""",
+            [
+                batch_id, sha, arr.path.name, str(arr.path), unit_code, kind, up.layout,
+                up.format, up.encoding, up.sheet, up.header_row, arr.received,
+                arr.received_from, datetime.now(), v.rows, stored, result.rows_valid,
+                result.rows_failing, up.blank_rows, result.errors, result.warnings,
+                up.unknown_columns,
+            ],
+        )  # fmt: skip
+        _fault("before-commit")
+        run(con, "COMMIT")
+    except BaseException:
+        run(con, "ROLLBACK")
+        raise
+    return result
+
+
+def _stored_result(v: Validation, arr: Arrival, unit_code: str, batch_id: int) -> IngestResult:
+    errors = v.errors.filter(pl.col("severity") == "error").height
+    warnings = v.errors.height - errors
+    failing = v.failing_rows
+    name = load_catalogue().kind(v.kind).name
+    message = (
+        f"已入库{name} {v.rows} 条：合规 {v.rows - failing} 条，不合规 {failing} 条"
+        f"（错误 {errors} 处，警告 {warnings} 处）"
+    )
+    if v.upload.blank_rows:
+        message += f"；跳过空行 {v.upload.blank_rows} 行"
+    if v.upload.unknown_columns:
+        message += f"；未识别的列已保留：{'、'.join(v.upload.unknown_columns)}"
+    return IngestResult(
+        path=str(arr.path), status="stored", message=message, unit_code=unit_code,
+        kind=v.kind, received=arr.received.isoformat(), batch_id=batch_id, rows_read=v.rows,
+        rows_stored=v.rows, rows_valid=v.rows - failing, rows_failing=failing,
+        blank_rows=v.upload.blank_rows, errors=errors, warnings=warnings,
+        unknown_columns=v.upload.unknown_columns,
+    )  # fmt: skip
+
+
+def _skipped(arr: Arrival, unit_code: str, kind: str, batch_id: int) -> IngestResult:
+    return IngestResult(
+        path=str(arr.path), status="skipped", message=f"该文件此前已入库（批次 {batch_id}），未重复入库",
+        unit_code=unit_code, kind=kind, received=arr.received.isoformat(), batch_id=batch_id,
+    )  # fmt: skip
+
+
+def quarantine(
+    arr: Arrival, sha: str, reason: str, message: str, unit_code: str | None, kind: str | None,
+    root: Path | None = None,
+) -> IngestResult:  # fmt: skip
+    """Keep an unusable file out of the store but never lose it: copy it aside with its reason."""
+    folder = (root or data_root()) / "quarantine" / arr.received.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{sha[:12]}_{arr.path.name}"
+    if not target.exists():
+        shutil.copy2(arr.path, target)
+    with database.writer(root) as con:
+        seen = one(
+            con,
+            "SELECT count(*) FROM quarantine WHERE sha256 = ? AND reason_code = ?",
+            [sha, reason],
+        )[0]  # type: ignore[index]
+        if not seen:
+            run(con,
+                "INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [sha, arr.path.name, str(arr.path), str(target), unit_code, kind, arr.received,
+                 reason, message, datetime.now()],
+            )  # fmt: skip
+    return IngestResult(
+        path=str(arr.path), status="quarantined", message=f"已隔离：{message}",
+        unit_code=unit_code, kind=kind, received=arr.received.isoformat(), reason=reason,
+    )  # fmt: skip
+
+
+def _seen_before(
+    sha: str, unit_code: str, kind: str | None, root: Path | None
+) -> tuple[int, str] | None:
+    """A cheap look before validating: was this very file stored for this unit already?"""
+    if not database.db_path(root).exists():
+        return None
+    with database.reader(root) as con:
+        row = one(
+            con,
+            "SELECT batch_id, kind FROM batches WHERE sha256 = ? AND unit_code = ?"
+            " AND (? IS NULL OR kind = ?) AND kind <> 'ledger' ORDER BY batch_id LIMIT 1",
+            [sha, unit_code, kind, kind],
+        )
+    return (row[0], row[1]) if row else None
+
+
+def _ingest_landed_ledger(
+    arr: Arrival, sha: str, unit_code: str, root: Path | None
+) -> IngestResult:
+    from sgs.store.ledger import ingest_ledger
+
+    if arr.period is None:
+        message = "无法确定台账所属月份：请在文件名中写明（如 台账_2026-10.xlsx）或在 manifest.json 中给出 period"
+        return quarantine(arr, sha, "ledger_period", message, unit_code, "ledger", root)
+    try:
+        return ingest_ledger(
+            arr.path, unit=unit_code, period=arr.period, received=arr.received, root=root
+        )
+    except FileRefused as exc:
+        return quarantine(arr, sha, exc.code, exc.message, unit_code, "ledger", root)
+
+
+def ingest_file(
+    path: Path,
+    *,
+    unit: str | None = None,
+    received: date | None = None,
+    kind: Kind | None = None,
+    root: Path | None = None,
+) -> IngestResult:
+    """Ingest one upload; see the module docstring for what can happen to it."""
+    arr = arrival(Path(path), unit, received, kind)
+    if arr.unit is None:
+        raise LandingError(
+            f"无法确定「{arr.path.name}」的上报单位：请放在 raw/<单位代码>/<日期>/ 下，或用 --unit 指定。"
+        )
+    sha = sha256_of(arr.path)
+    result = _ingest(arr, sha, root)
+    result.sha256 = sha
+    return result
+
+
+def _ingest(arr: Arrival, sha: str, root: Path | None) -> IngestResult:
+    from sgs.reference.units import load_units, resolve_unit
+
+    try:
+        unit_code = str(resolve_unit(arr.unit or "", load_units())["code"])
+    except KeyError as exc:
+        return quarantine(arr, sha, "unknown_unit", str(exc.args[0]), None, arr.kind, root)
+    if arr.is_ledger:
+        return _ingest_landed_ledger(arr, sha, unit_code, root)
+    earlier = _seen_before(sha, unit_code, arr.kind, root)
+    if earlier is not None:
+        return _skipped(arr, unit_code, earlier[1], earlier[0])
+    try:
+        v = validate_file(arr.path, arr.kind, arr.received)  # type: ignore[arg-type]
+    except FileRefused as exc:
+        return quarantine(arr, sha, exc.code, exc.message, unit_code, arr.kind, root)
+    with database.writer(root) as con:
+        return _write(con, v, arr, unit_code, sha)

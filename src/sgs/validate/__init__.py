@@ -1,0 +1,1 @@
+"""Stage 1, validate: read an upload, normalise it, prepare shared work, run every rule, report the errors."""

@@ -1,0 +1,168 @@
+"""Validate an upload: read, normalise, run the pandera schema, and build the error table.
+
+The error table is the product's central artefact: one row per (record, field, rule) failure
+with the spreadsheet row, the field code, a stable rule code, severity, a Chinese message and the
+value exactly as the unit wrote it.  Every later output (CLI, feedback lists, the store) is a
+view of it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from sgs.reference.catalogue import Kind, load_catalogue
+from sgs.validate.normalise import ROW, normalise
+from sgs.validate.readers import Upload, read_upload
+from sgs.validate.rules import build_rules, prepare
+
+ERROR_SCHEMA = {
+    "row": pl.Int64,
+    "field": pl.String,
+    "rule": pl.String,
+    "severity": pl.String,
+    "message": pl.String,
+    "value": pl.String,
+}
+
+
+@dataclass
+class Validation:
+    upload: Upload
+    received: date
+    frame: pl.DataFrame  # normalised fields plus the helper columns the rules read
+    errors: pl.DataFrame
+
+    @property
+    def kind(self) -> Kind:
+        return self.upload.kind
+
+    @property
+    def rows(self) -> int:
+        return self.upload.rows
+
+    @property
+    def failing_rows(self) -> int:
+        """Records with at least one error (warnings do not make a record non-compliant)."""
+        return self.errors.filter(pl.col("severity") == "error")["row"].n_unique()
+
+    @property
+    def ok(self) -> bool:
+        return self.failing_rows == 0
+
+    def row_verdicts(self) -> pl.DataFrame:
+        """Per record: ``__row``, ``valid`` (no error), and its numbers of errors and warnings."""
+        counts = self.errors.group_by("row").agg(
+            (pl.col("severity") == "error").sum().cast(pl.Int32).alias("errors"),
+            (pl.col("severity") == "warning").sum().cast(pl.Int32).alias("warnings"),
+        )
+        return (
+            self.frame.select(pl.col(ROW))
+            .join(counts, left_on=ROW, right_on="row", how="left", maintain_order="left")
+            .with_columns(pl.col("errors", "warnings").fill_null(0))
+            .with_columns((pl.col("errors") == 0).alias("valid"))
+        )
+
+
+def preload() -> threading.Thread:
+    """Import pandera in the background while the file is read (it takes about a second)."""
+    loader = threading.Thread(
+        target=importlib.import_module, args=("sgs.validate.pandera_schema",), daemon=True
+    )
+    loader.start()
+    return loader
+
+
+def rule_table(kind: Kind) -> pl.DataFrame:
+    """Label, field, rule, severity, message and sort order of every rule of a kind."""
+    rules = build_rules(kind)
+    spec = load_catalogue().kind(kind)
+    position = {code: i for i, code in enumerate(spec.codes)}
+    return pl.DataFrame(
+        {
+            "label": [r.label for r in rules],
+            "field": [r.field for r in rules],
+            "rule": [r.rule for r in rules],
+            "severity": [r.severity for r in rules],
+            "message": [r.message for r in rules],
+            "_order": [position[r.field] * 100 + i for i, r in enumerate(rules)],
+        }
+    )
+
+
+def build_errors(upload: Upload, failures: pl.DataFrame) -> pl.DataFrame:
+    """Failures ``(index, label)`` -> the error table, with original values and row numbers."""
+    if failures.is_empty():
+        return pl.DataFrame(schema=ERROR_SCHEMA)
+    rules = rule_table(upload.kind)
+    found = failures.join(rules, on="label", how="left")
+    raw = upload.frame
+    parts = []
+    for (code,), part in found.group_by("field", maintain_order=True):
+        if code in raw.columns:
+            values = raw[code]
+        else:
+            values = pl.repeat(None, raw.height, dtype=pl.String, eager=True)
+        parts.append(
+            part.with_columns(
+                raw[ROW].gather(part["index"]).alias("row"),
+                values.gather(part["index"]).alias("value"),
+            )
+        )
+    return pl.concat(parts).sort(["row", "_order"]).select(list(ERROR_SCHEMA)).cast(ERROR_SCHEMA)
+
+
+def validate_upload(upload: Upload, received: date | None = None) -> Validation:
+    """Run every rule on an upload that has been read."""
+    from sgs.validate.pandera_schema import failure_table
+
+    received = received or date.today()
+    spec = load_catalogue().kind(upload.kind)
+    frame = prepare(normalise(upload.frame, spec), spec, received)
+    failures = failure_table(upload.kind, frame)
+    return Validation(upload, received, frame, build_errors(upload, failures))
+
+
+def validate_file(
+    path: str | Path, kind: Kind | None = None, received: date | None = None
+) -> Validation:
+    """Read and validate one file; :class:`sgs.validate.readers.FileRefused` if it cannot be read."""
+    loader = preload()
+    upload = read_upload(path, kind)
+    loader.join()
+    return validate_upload(upload, received)
+
+
+def validate_records(
+    kind: Kind, records: list[dict[str, str | None]], received: date | None = None
+) -> Validation:
+    """Validate records given as dicts of field code -> text, as if read from a plain CSV.
+
+    Row numbers start at 2, as in a CSV whose first line is the header.  Fields missing from
+    every record are absent columns.  This is the entry point for rule tests and for callers
+    that already hold records in memory.
+    """
+    from pathlib import Path as _Path
+
+    codes = load_catalogue().kind(kind).codes
+    present = [c for c in codes if any(c in r for r in records)]
+    frame = pl.DataFrame(
+        {c: pl.Series([r.get(c) for r in records], dtype=pl.String) for c in present}
+    ).with_columns(pl.int_range(2, 2 + pl.len(), dtype=pl.Int64).alias(ROW))
+    upload = Upload(
+        path=_Path("<records>"),
+        kind=kind,
+        layout="current",
+        format="records",
+        frame=frame.select(ROW, *present),
+        extras=pl.DataFrame(),
+        header_row=1,
+    )
+    loader = preload()
+    loader.join()
+    return validate_upload(upload, received)

@@ -1,0 +1,183 @@
+"""What ``sgs validate`` shows: the JSON object, the Chinese summary and the XLSX list."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import polars as pl
+
+from sgs.reference.catalogue import load_catalogue
+from sgs.report.masking import mask_error_values
+from sgs.report.xlsx import Column, Sheet, write_workbook
+from sgs.validate.pipeline import Validation
+from sgs.validate.readers import FileRefused
+
+SEVERITY_ZH = {"error": "错误", "warning": "警告"}
+FORMAT_ZH = {"csv": "CSV", "xlsx": "XLSX", "xls": "XLS"}
+
+
+def _head(file: Path, result: Validation) -> dict:
+    up = result.upload
+    return {
+        "file": str(file),
+        "kind": up.kind,
+        "layout": up.layout,
+        "rows": up.rows,
+    }
+
+
+def print_json(file: Path, result: Validation) -> None:
+    """One JSON object; the error list is serialised by polars, Chinese left unescaped."""
+    up = result.upload
+    head = _head(file, result)
+    tail = {
+        "format": up.format,
+        "encoding": up.encoding,
+        "sheet": up.sheet,
+        "header_row": up.header_row,
+        "blank_rows": up.blank_rows,
+        "unknown_columns": up.unknown_columns,
+        "received": result.received.isoformat(),
+        "summary": summary_counts(result),
+    }
+    out = sys.stdout.buffer
+    out.write(json.dumps(head, ensure_ascii=False)[:-1].encode())
+    out.write(b', "errors": ')
+    if result.errors.is_empty():
+        out.write(b"[]")
+    else:
+        out.write(result.errors.write_json().encode())
+    out.write(b", " + json.dumps(tail, ensure_ascii=False)[1:].encode() + b"\n")
+    out.flush()
+
+
+def print_refusal_json(file: Path, kind: str | None, exc: FileRefused) -> None:
+    obj = {
+        "file": str(file),
+        "kind": kind,
+        "layout": "v1" if exc.code == "layout_v1" else None,
+        "rows": None,
+        "errors": [],
+        "refused": {"code": exc.code, "message": exc.message},
+    }
+    print(json.dumps(obj, ensure_ascii=False))
+
+
+def summary_counts(result: Validation) -> dict:
+    e = result.errors
+    return {
+        "records": result.rows,
+        "failing_records": result.failing_rows,
+        "errors": e.filter(pl.col("severity") == "error").height,
+        "warnings": e.filter(pl.col("severity") == "warning").height,
+    }
+
+
+def _field_names(kind: str) -> dict[str, str]:
+    return {f.code: f.name for f in load_catalogue().kind(kind).fields}
+
+
+def counts_by_rule(result: Validation) -> pl.DataFrame:
+    names = _field_names(result.kind)
+    return (
+        result.errors.group_by("field", "rule", "severity", maintain_order=True)
+        .len("count")
+        .with_columns(pl.col("field").replace_strict(names, default="").alias("name"))
+        .sort("count", descending=True, maintain_order=True)
+    )
+
+
+def print_summary(file: Path, result: Validation, limit: int) -> None:
+    up = result.upload
+    cat = load_catalogue()
+    counts = summary_counts(result)
+    where = f"{FORMAT_ZH[up.format]}"
+    if up.encoding:
+        where += f"，{up.encoding.upper()} 编码"
+    if up.sheet:
+        where += f"，工作表「{up.sheet}」"
+    where += f"，表头在第 {up.header_row} 行"
+    lines = [
+        f"文件：{file}（{where}）",
+        f"类型：{cat.kind(up.kind).name}　格式：{cat.layouts[up.layout].name}",
+        f"记录：{counts['records']} 条，不合规 {counts['failing_records']} 条；"
+        f"错误 {counts['errors']} 处，警告 {counts['warnings']} 处",
+    ]
+    if up.blank_rows:
+        lines.append(f"已跳过空行 {up.blank_rows} 行。")
+    if up.unknown_columns:
+        lines.append(f"未识别的列（保留，不校验）：{'、'.join(up.unknown_columns)}")
+    if up.rows == 0:
+        lines.append("结论：文件中没有数据记录。")
+    elif result.errors.is_empty():
+        lines.append("结论：全部记录符合数据标准。")
+    else:
+        lines.append("")
+        lines.append("按字段和规则统计：")
+        for r in counts_by_rule(result).iter_rows(named=True):
+            sev = SEVERITY_ZH[r["severity"]]
+            lines.append(f"  {r['name']}（{r['field']}）  {r['rule']}  {sev}  {r['count']} 处")
+        lines.append("")
+        shown = mask_error_values(result.errors.head(limit))
+        lines.append(f"前 {shown.height} 处问题：")
+        for r in shown.iter_rows(named=True):
+            value = "（空）" if r["value"] is None else r["value"]
+            sev = SEVERITY_ZH[r["severity"]]
+            lines.append(f"  第 {r['row']} 行 [{sev}] {r['message']}；原值：{value}")
+        if result.errors.height > shown.height:
+            lines.append(
+                f"  …… 其余 {result.errors.height - shown.height} 处请用 --out 导出问题清单。"
+            )
+        verdict = "有记录不符合数据标准" if not result.ok else "全部记录符合数据标准（有警告）"
+        lines.append(f"结论：{verdict}。")
+    print("\n".join(lines))
+
+
+def write_feedback(result: Validation, out: Path) -> Path:
+    """The problem list of one file as XLSX, with personal ID numbers masked."""
+    names = _field_names(result.kind)
+    errors = mask_error_values(result.errors).with_columns(
+        pl.col("field").replace_strict(names, default="").alias("name"),
+        pl.col("severity").replace_strict(SEVERITY_ZH).alias("severity_zh"),
+    )
+    cat = load_catalogue()
+    up = result.upload
+    counts = summary_counts(result)
+    notes = [
+        f"文件：{up.path.name}",
+        f"{cat.kind(up.kind).name}，{counts['records']} 条记录，不合规 {counts['failing_records']} 条",
+    ]
+    detail = Sheet(
+        "问题清单",
+        f"{cat.kind(up.kind).name}数据校验问题清单",
+        errors,
+        [
+            Column("row", "行号", 6, "int"),
+            Column("field", "字段代码", 14),
+            Column("name", "字段名称", 20),
+            Column("rule", "规则", 14),
+            Column("severity_zh", "级别", 6),
+            Column("message", "问题说明", 40),
+            Column("value", "原始值", 24),
+        ],
+        notes,
+    )
+    by_rule = counts_by_rule(result).with_columns(
+        pl.col("severity").replace_strict(SEVERITY_ZH).alias("severity_zh")
+    )
+    summary = Sheet(
+        "按规则统计",
+        "问题统计（按字段和规则）",
+        by_rule,
+        [
+            Column("name", "字段名称", 20),
+            Column("field", "字段代码", 14),
+            Column("rule", "规则", 14),
+            Column("severity_zh", "级别", 6),
+            Column("count", "问题数", 8, "int"),
+        ],
+        notes,
+    )
+    return write_workbook(out, [detail, summary])
