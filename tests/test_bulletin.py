@@ -14,7 +14,7 @@ import openpyxl
 import polars as pl
 import pytest
 
-from sgs.paths import PROJECT_ROOT
+from sgs.config import PROJECT_ROOT
 from sgs.samples.generator import generate, write_upload
 
 ENV = "111404000720078935"  # 长治市生态环境局: no sample files of its own
@@ -309,8 +309,8 @@ def test_summary_as_csv_for_excel(root):
 
 
 def test_default_path_refused_suffix_and_bad_period(root):
-    from sgs.measure.rates import PeriodError
-    from sgs.report.bulletin import BulletinError, bulletin_path, ranking_rows, write_bulletin
+    from sgs.errors import BulletinError, PeriodError
+    from sgs.report.bulletin import bulletin_path, ranking_rows, write_bulletin
 
     with pytest.raises(BulletinError, match=r"xlsx 或 \.csv"):
         write_bulletin("2026-10", root / "out" / "x.pdf", root=root)

@@ -9,7 +9,7 @@ import subprocess
 import openpyxl
 import pytest
 
-from sgs.paths import CATALOGUE_PATH, PROJECT_ROOT
+from sgs.config import PROJECT_ROOT, catalogue_path
 from sgs.reference.catalogue import header_map, load_catalogue, normalise_header
 from sgs.report.standard_docs import standard_markdown, write_template
 from sgs.samples.generator import generate, write_upload
@@ -130,13 +130,17 @@ def test_blank_template_has_the_catalogue_headers_and_reads_back(kind, tmp_path)
 
 def test_a_changed_rule_reaches_validation_and_docs(tmp_path):
     """One line changed in the catalogue changes the validator and the field table."""
-    changed = CATALOGUE_PATH.read_text(encoding="utf-8").replace(
-        'code = "{P}_XDR_MC"\nkinds = ["permit", "penalty"]\nname = "行政相对人名称"\ntype = "text"\n'
-        "max_length = 200",
-        'code = "{P}_XDR_MC"\nkinds = ["permit", "penalty"]\nname = "行政相对人名称"\ntype = "text"\n'
-        "max_length = 4",
+    changed = (
+        catalogue_path()
+        .read_text(encoding="utf-8")
+        .replace(
+            'code = "{P}_XDR_MC"\nkinds = ["permit", "penalty"]\nname = "行政相对人名称"\ntype = "text"\n'
+            "max_length = 200",
+            'code = "{P}_XDR_MC"\nkinds = ["permit", "penalty"]\nname = "行政相对人名称"\ntype = "text"\n'
+            "max_length = 4",
+        )
     )
-    assert changed != CATALOGUE_PATH.read_text(encoding="utf-8")
+    assert changed != catalogue_path().read_text(encoding="utf-8")
     catalogue = tmp_path / "standard.toml"
     catalogue.write_text(changed, encoding="utf-8")
     sample = generate("permit", 3, seed=5)

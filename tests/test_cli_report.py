@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from sgs.paths import PROJECT_ROOT
+from sgs.config import PROJECT_ROOT
 
 SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
 

@@ -12,7 +12,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from sgs.paths import PROJECT_ROOT
+from sgs.config import PROJECT_ROOT
 from sgs.samples.generator import generate, write_upload
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

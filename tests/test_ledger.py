@@ -26,11 +26,11 @@ from rates_builders import (
     write_ledger_xlsx,
 )
 
+from sgs.config import PROJECT_ROOT
+from sgs.errors import FileRefused
 from sgs.measure.rates import rates
-from sgs.paths import PROJECT_ROOT
 from sgs.store import database
 from sgs.store.ledger import ingest_ledger, read_ledger
-from sgs.validate.readers import FileRefused
 
 SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
 NAME_A = "长治市行政审批服务管理局"

@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from sgs.paths import PROJECT_ROOT
+from sgs.config import PROJECT_ROOT
 from sgs.samples.generator import generate, write_upload
 from sgs.validate.pipeline import validate_file
 

@@ -66,8 +66,8 @@ from points_builders import (
 )
 from rates_builders import shared_build
 
+from sgs.config import PROJECT_ROOT
 from sgs.measure.points import ITEMS, late_score, monthly_points, yearly_points
-from sgs.paths import PROJECT_ROOT
 from sgs.reference.settings import Settings, load_settings
 from sgs.store import database
 

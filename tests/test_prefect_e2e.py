@@ -9,8 +9,8 @@ import shutil
 import duckdb
 import pytest
 
+from sgs.config import PROJECT_ROOT
 from sgs.jobs.prefect_stack import stack
-from sgs.paths import PROJECT_ROOT
 
 
 @pytest.fixture

@@ -51,8 +51,9 @@ from rates_builders import (
     write_ledger,
 )
 
-from sgs.measure.rates import PeriodError, details, rates
-from sgs.paths import PROJECT_ROOT
+from sgs.config import PROJECT_ROOT
+from sgs.errors import PeriodError
+from sgs.measure.rates import details, rates
 from sgs.reference import calendar as workdays
 from sgs.reference.units import load_units
 from sgs.store import database

@@ -28,7 +28,8 @@ from upload_files import (
     write_xlsx,
 )
 
-from sgs.validate.readers import FileRefused, read_upload
+from sgs.errors import FileRefused
+from sgs.validate.readers import read_upload
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sgs.paths import PROJECT_ROOT
+from sgs.config import PROJECT_ROOT
 from sgs.reference.catalogue import load_catalogue
 from sgs.reference.units import load_units, resolve_unit
 from sgs.samples import codes as sc

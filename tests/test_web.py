@@ -20,9 +20,9 @@ import pytest
 from click.testing import CliRunner
 from rates_builders import shared_build
 
+from sgs.config import PROJECT_ROOT
 from sgs.measure.points import monthly_points
 from sgs.measure.rates import rates, unit_rates
-from sgs.paths import PROJECT_ROOT
 from sgs.samples.generator import generate, write_upload
 from sgs.store import database
 from sgs.store.ingest import ingest_file

@@ -21,7 +21,7 @@ import openpyxl
 import pytest
 from rates_builders import shared_build
 
-from sgs.paths import PROJECT_ROOT
+from sgs.config import PROJECT_ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

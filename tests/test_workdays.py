@@ -19,16 +19,10 @@ from holidays_2027 import TEST_2027, TEST_2027_HOLIDAYS, TEST_2027_MAKEUPS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sgs.paths import PROJECT_ROOT
+from sgs.config import PROJECT_ROOT
+from sgs.errors import CalendarGap, HolidayFileError
 from sgs.reference import calendar as workdays
-from sgs.reference.calendar import (
-    CalendarGap,
-    HolidayFileError,
-    add_workdays,
-    describe,
-    is_workday,
-    workdays_between,
-)
+from sgs.reference.calendar import add_workdays, describe, is_workday, workdays_between
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 LIBRARY_FIRST, LIBRARY_LAST = date(2004, 1, 1), date(2026, 12, 31)

@@ -51,8 +51,8 @@ def validate(
     退出码：0 全部通过（可有警告）；1 有记录存在错误；2 文件无法校验
     （无法读取、格式版本被拒收、缺少必需列），原因输出到标准错误。
     """
+    from sgs.errors import FileRefused
     from sgs.validate.pipeline import validate_file
-    from sgs.validate.readers import FileRefused
     from sgs.validate.report import print_json, print_refusal_json, print_summary, write_feedback
 
     try:
@@ -194,7 +194,8 @@ def workdays_add(start: date, n: int, as_json: bool) -> None:
     """
     import json
 
-    from sgs.reference.calendar import CalendarGap, HolidayFileError, add_workdays
+    from sgs.errors import CalendarGap, HolidayFileError
+    from sgs.reference.calendar import add_workdays
 
     try:
         result = add_workdays(start, n)
@@ -220,7 +221,8 @@ def workdays_is(day: date, as_json: bool) -> None:
     """
     import json
 
-    from sgs.reference.calendar import CalendarGap, HolidayFileError, describe
+    from sgs.errors import CalendarGap, HolidayFileError
+    from sgs.reference.calendar import describe
 
     try:
         info = describe(day)

@@ -31,9 +31,8 @@ def points(period: str | None, year: int | None, as_of: date | None, as_json: bo
     90% × 月度平均 + 10% × 年终项目（11 配合评估、12 宣传报道、13 年度总结）。
     不适用或未到期的项目显示“—”。选择项见 config/settings.toml。
     """
+    from sgs.errors import EventsError, PeriodError
     from sgs.measure.points import ITEM_NAMES, monthly_points, yearly_points
-    from sgs.measure.rates import PeriodError
-    from sgs.reference.events import EventsError
     from sgs.store import database
 
     if (period is None) == (year is None):

@@ -31,9 +31,9 @@ def report(period: str, out: Path | None, as_of: date | None) -> None:
     以 = + - @ 开头的文本不会被表格软件当作公式执行。
     退出码：0 已生成；2 参数错误（月份格式、文件类型）或事件文件有误（原因输出到标准错误）。
     """
-    from sgs.measure.rates import PeriodError, period_bounds
-    from sgs.reference.events import EventsError
-    from sgs.report.bulletin import BulletinError, output_format, write_bulletin
+    from sgs.errors import BulletinError, EventsError, PeriodError
+    from sgs.measure.rates import period_bounds
+    from sgs.report.bulletin import output_format, write_bulletin
 
     try:
         period_bounds(period)

@@ -38,8 +38,9 @@ def ingest(
     文件整体隔离并记录原因；同一文件重复入库不会产生任何变化。
     退出码：0 全部处理（含不合规记录）；1 有文件被隔离；2 参数错误（如找不到文件、无法确定单位）。
     """
+    from sgs.errors import LandingError
     from sgs.store.ingest import ingest_file
-    from sgs.store.landing import LandingError, expand
+    from sgs.store.landing import expand
 
     try:
         files = expand(list(paths))
@@ -87,9 +88,8 @@ def ledger(
     决定日期；列顺序不限，可有标题行，CSV 或 XLSX。空白模板：sgs template ledger --out 台账.xlsx
     退出码：0 已登记（或此前已登记）；1 台账无法读取；2 参数错误。
     """
-    from sgs.measure.rates import PeriodError
+    from sgs.errors import FileRefused, PeriodError
     from sgs.store.ledger import ingest_ledger
-    from sgs.validate.readers import FileRefused
 
     if zero == (file is not None):
         raise click.UsageError("请指定台账文件，或使用 --zero 登记零增量报告（二者选一）。")
@@ -151,7 +151,7 @@ def rates(
     完整率按台账所属月份统计。分母为 0 时比率为空（显示“—”），不是 0%。
     日历未覆盖的日期使该记录的及时性无法判定：不计入及时率，并标记 calendar_gap。
     """
-    from sgs.measure.rates import PeriodError
+    from sgs.errors import PeriodError
     from sgs.measure.rates import details as detail_rows
     from sgs.measure.rates import rates as rate_rows
     from sgs.reference.units import resolve_unit

@@ -33,7 +33,7 @@ def serve(host: str, port: int) -> None:
     """
     import uvicorn
 
-    from sgs.paths import data_root
+    from sgs.config import data_root
     from sgs.web.app import PASSWORD_ENV, configured_secret, create_app, generated_secret
 
     secret = configured_secret()

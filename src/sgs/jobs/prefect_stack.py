@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sgs.paths import PROJECT_ROOT
+from sgs.config import PROJECT_ROOT
 
 POOL = "sgs-process"
 BIN = Path(sys.executable).parent

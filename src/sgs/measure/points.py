@@ -48,7 +48,7 @@ YEAR_END = {"cooperation": "item_11", "media": "item_12", "summary": "item_13"}
 def late_score(done: date | None, due: date, as_of: date, s: Settings) -> float | None:
     """10 on time, −1 per workday late, 0 beyond the limit; None while not done and not due.
 
-    Raises :class:`sgs.reference.calendar.CalendarGap` when the calendar cannot count the workdays.
+    Raises :class:`sgs.errors.CalendarGap` when the calendar cannot count the workdays.
     """
     from sgs.reference.calendar import workdays_between
 
@@ -96,7 +96,8 @@ def _error_lateness(
     con: duckdb.DuckDBPyConnection, period: str, as_of: date, s: Settings
 ) -> pl.DataFrame:
     """Per unit: errors first reported in the period and their workdays past the deadline."""
-    from sgs.reference.calendar import CalendarGap, add_workdays, workdays_between
+    from sgs.errors import CalendarGap
+    from sgs.reference.calendar import add_workdays, workdays_between
     from sgs.report.feedback import problems_sql
 
     start, end = period_bounds(period)
@@ -137,7 +138,7 @@ def monthly_points(
     con: duckdb.DuckDBPyConnection, period: str, as_of: date | None = None
 ) -> pl.DataFrame:
     """One row per registered unit: items 1–10 (null = not applicable or pending), total, rank."""
-    from sgs.reference.calendar import CalendarGap
+    from sgs.errors import CalendarGap
 
     s = load_settings()
     as_of = as_of or date.today()

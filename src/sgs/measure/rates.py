@@ -24,13 +24,10 @@ from datetime import date
 import duckdb
 import polars as pl
 
+from sgs.errors import PeriodError
 from sgs.store.database import RECORD_TABLES, frame
 
 PERIOD = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")  # ASCII digits only, matched in full
-
-
-class PeriodError(ValueError):
-    pass
 
 
 def _settings_params() -> dict:

@@ -26,7 +26,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from sgs.paths import PROJECT_ROOT
+from sgs.config import PROJECT_ROOT
 from sgs.reference.catalogue import Kind, load_catalogue
 from sgs.store.database import RECORD_TABLES, VERSION_VIEWS, curated_dir, frame, one, run
 from sgs.validate.identifiers import USCC_PATTERN

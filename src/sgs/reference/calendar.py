@@ -30,7 +30,6 @@ The calendar is built once per process and holidays folder; :func:`reset_cache` 
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -39,7 +38,8 @@ from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sgs.paths import PROJECT_ROOT
+from sgs.config import CONFIG_DIR, env, holidays_dir
+from sgs.errors import CalendarGap, HolidayFileError
 
 if TYPE_CHECKING:
     import duckdb
@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 FIRST_YEAR = 2004
 LIBRARY_SOURCE = "chinesecalendar"
 HOLIDAYS_DIR_ENV = "SGS_HOLIDAYS_DIR"
-DEFAULT_HOLIDAYS_DIR = PROJECT_ROOT / "config" / "holidays"
+DEFAULT_HOLIDAYS_DIR = CONFIG_DIR / "holidays"
 
 WORKDAY, WEEKEND, HOLIDAY, MAKEUP = "工作日", "周末", "法定节假日", "调休上班"
 KINDS = (WORKDAY, WEEKEND, HOLIDAY, MAKEUP)
@@ -86,35 +86,6 @@ _YEAR_FILE = re.compile(r"^(\d{4})\.toml$")
 
 # One day of the calendar: (day, workday, kind, holiday, source).
 _Row = tuple[date, bool, str, str | None, str]
-
-
-class CalendarGap(Exception):
-    """A date, or a result, in a year that the workday calendar does not cover.
-
-    ``year`` is the uncovered year; ``str(exc)`` is the Chinese message for the user.
-    """
-
-    def __init__(self, message: str, year: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.year = year
-
-    def __str__(self) -> str:
-        return self.message
-
-
-class HolidayFileError(ValueError):
-    """A holidays file that cannot be used: every problem found, in Chinese, with the file."""
-
-    def __init__(self, path: Path, problems: list[str]) -> None:
-        self.path = path
-        self.problems = problems
-        lines = "\n".join(f"  - {p}" for p in problems)
-        self.message = f"节假日文件 {path} 有误，请按该目录下 README.md 的格式修改：\n{lines}"
-        super().__init__(self.message)
-
-    def __str__(self) -> str:
-        return self.message
 
 
 # ---------------------------------------------------------------------------------------------
@@ -161,12 +132,6 @@ class HolidayFile:
                 weekday = day.weekday() < 5
                 rows.append((day, weekday, WORKDAY if weekday else WEEKEND, None, self.path.name))
         return rows
-
-
-def holidays_dir() -> Path:
-    """The holidays folder: ``$SGS_HOLIDAYS_DIR`` if set, else ``config/holidays`` of the checkout."""
-    env = os.environ.get(HOLIDAYS_DIR_ENV)
-    return Path(env) if env else DEFAULT_HOLIDAYS_DIR
 
 
 def load_holiday_file(path: Path | str) -> HolidayFile:
@@ -476,12 +441,12 @@ def _as_date(day: date) -> date:
 
 
 @lru_cache(maxsize=8)
-def _calendar_for(env: str | None) -> _Calendar:
+def _calendar_for(folder_env: str | None) -> _Calendar:
     """The calendar for one value of ``$SGS_HOLIDAYS_DIR`` (keyed by the variable, not the
     resolved folder, so that a scalar call costs no file-system access)."""
     import polars as pl
 
-    folder = (Path(env) if env else DEFAULT_HOLIDAYS_DIR).resolve()
+    folder = (Path(folder_env) if folder_env else DEFAULT_HOLIDAYS_DIR).resolve()
     stamp = _sources_stamp(folder)
     files = _year_files(folder)
     rows: list[_Row] = []
@@ -544,7 +509,7 @@ def _calendar_for(env: str | None) -> _Calendar:
 
 
 def _calendar() -> _Calendar:
-    return _calendar_for(os.environ.get(HOLIDAYS_DIR_ENV))
+    return _calendar_for(env(HOLIDAYS_DIR_ENV))
 
 
 def _fresh_calendar() -> _Calendar:

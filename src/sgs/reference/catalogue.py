@@ -12,11 +12,9 @@ import tomllib
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
-from pathlib import Path
 from typing import Literal
 
-from sgs.paths import CATALOGUE_PATH
+from sgs.config import cached_on_file, catalogue_path
 
 Kind = Literal["permit", "penalty"]
 KINDS: tuple[Kind, ...] = ("permit", "penalty")
@@ -173,10 +171,10 @@ def _expand(template: str, prefix: str) -> str:
     return template.replace("{P}", prefix)
 
 
-@cache
-def load_catalogue(path: Path = CATALOGUE_PATH) -> Catalogue:
-    """Parse the TOML catalogue once per process."""
-    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+@cached_on_file(catalogue_path, size=4)
+def load_catalogue() -> Catalogue:
+    """The catalogue in force: parsed once per process and version of the file."""
+    raw = tomllib.loads(catalogue_path().read_text(encoding="utf-8"))
     settings = raw["settings"]
     kinds: dict[str, KindSpec] = {}
     for kind in KINDS:
@@ -261,7 +259,7 @@ def header_keys(f: Field) -> set[str]:
     return {normalise_header(k) for k in keys if k}
 
 
-@cache
+@cached_on_file(catalogue_path)
 def header_map(kind: Kind) -> dict[str, str]:
     """Normalised header text -> field code for one kind."""
     cat = load_catalogue()
@@ -274,7 +272,7 @@ def header_map(kind: Kind) -> dict[str, str]:
     return mapping
 
 
-@cache
+@cached_on_file(catalogue_path, size=4)
 def ledger_header_map() -> dict[str, str]:
     """Normalised header text -> ledger field code."""
     mapping: dict[str, str] = {}

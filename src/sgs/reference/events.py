@@ -8,12 +8,12 @@ points at another file.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import polars as pl
 
-from sgs.paths import PROJECT_ROOT
+from sgs.config import events_path
+from sgs.errors import EventsError
 
 EVENT_TYPES = {
     "directory": "目录编制",  # item 1
@@ -26,14 +26,6 @@ EVENT_TYPES = {
     "summary": "年度总结",  # item 13
 }
 COLUMNS = ("unit", "type", "date", "due", "count", "note")
-
-
-class EventsError(ValueError):
-    """A malformed events file; the message (Chinese) names the row and the problem."""
-
-
-def events_path() -> Path:
-    return Path(os.environ.get("SGS_EVENTS_FILE") or PROJECT_ROOT / "config" / "events.csv")
 
 
 def load_events(path: Path | None = None) -> pl.DataFrame:

@@ -6,12 +6,10 @@ whole file replaced with ``$SGS_SETTINGS_FILE``; the type of an override follows
 
 from __future__ import annotations
 
-import os
 import tomllib
 from dataclasses import dataclass, fields
-from pathlib import Path
 
-from sgs.paths import PROJECT_ROOT
+from sgs.config import cached_on_file, setting_override, settings_path
 
 
 @dataclass(frozen=True)
@@ -34,10 +32,6 @@ class Settings:
     match_subject_when_ambiguous: bool
 
 
-def settings_path() -> Path:
-    return Path(os.environ.get("SGS_SETTINGS_FILE") or PROJECT_ROOT / "config" / "settings.toml")
-
-
 def _coerce(value: str, like: object) -> object:
     if isinstance(like, list | tuple):
         return [v.strip() for v in value.split(",") if v.strip()]
@@ -51,12 +45,13 @@ def _coerce(value: str, like: object) -> object:
 
 
 def load_settings() -> Settings:
-    """The settings in force now (read each time: files and environment may change in tests)."""
-    raw = tomllib.loads(settings_path().read_text(encoding="utf-8"))
+    """The settings in force now: the file as it is (parsed once per version), then the
+    environment's overrides, read at every call."""
+    raw = _settings_file()
     values = {}
     for f in fields(Settings):
         value = raw[f.name]
-        env = os.environ.get(f"SGS_{f.name.upper()}")
+        env = setting_override(f.name)
         values[f.name] = _coerce(env, value) if env is not None else value
     if values["monthly_normalisation"] not in ("mean", "sum"):
         raise ValueError("monthly_normalisation 只能是 mean 或 sum")
@@ -64,3 +59,8 @@ def load_settings() -> Settings:
     if unknown:
         raise ValueError(f"received_date_sources 含未知来源：{', '.join(sorted(unknown))}")
     return Settings(**values)
+
+
+@cached_on_file(settings_path, size=8)
+def _settings_file() -> dict:
+    return tomllib.loads(settings_path().read_text(encoding="utf-8"))

@@ -7,27 +7,33 @@ Codes are fixed in the file, never regenerated: they key the landing folders in 
 
 from __future__ import annotations
 
-import os
 import unicodedata
 from pathlib import Path
 
 import polars as pl
 
-from sgs.paths import PROJECT_ROOT
+from sgs.config import cached_on_file, units_path
 
 UNIT_TYPES = ("department", "county", "zone")
 UNITS_COLUMNS = ("code", "name", "type", "parent")
 
 
-def units_path() -> Path:
-    """``$SGS_UNITS_FILE`` if set, else the checkout's ``config/units.csv``."""
-    env = os.environ.get("SGS_UNITS_FILE")
-    return Path(env) if env else PROJECT_ROOT / "config" / "units.csv"
-
-
 def load_units(path: Path | str | None = None) -> pl.DataFrame:
-    """All units as strings (codes are identifiers, never numbers); empty parent is null."""
-    frame = pl.read_csv(path or units_path(), infer_schema=False, encoding="utf8")
+    """All units as strings (codes are identifiers, never numbers); empty parent is null.
+
+    Without ``path``, the registry in force (:func:`sgs.config.units_path`), read once per
+    version of the file.
+    """
+    return _read_units(Path(path)) if path else _registry()
+
+
+@cached_on_file(units_path, size=8)
+def _registry() -> pl.DataFrame:
+    return _read_units(units_path())
+
+
+def _read_units(path: Path) -> pl.DataFrame:
+    frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
     missing = [c for c in UNITS_COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"单位清单缺少列：{', '.join(missing)}")

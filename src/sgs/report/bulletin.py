@@ -38,6 +38,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from sgs.errors import BulletinError
 from sgs.measure.rates import unit_rates
 from sgs.report.xlsx import NOT_APPLICABLE, Chart, Column, Sheet, neutralised, write_workbook
 from sgs.store import database
@@ -55,10 +56,6 @@ _ID_IN_TEXT = (
 KIND_ZH = {"permit": "行政许可", "penalty": "行政处罚"}
 SHEET_NAMES = ("汇总", "行政许可", "行政处罚", "迟报明细", "不合规明细", "应报未报", "趋势")
 SUFFIXES = (".xlsx", ".csv")
-
-
-class BulletinError(ValueError):
-    """A bulletin that cannot be written as asked (the message is Chinese)."""
 
 
 @dataclass

@@ -50,7 +50,8 @@ def problems_sql(kind: str) -> str:
 
 def _deadlines(problems: pl.DataFrame) -> pl.DataFrame:
     """Correction deadline = the Nth workday after the report (errors only; warnings have none)."""
-    from sgs.reference.calendar import CalendarGap, add_workdays
+    from sgs.errors import CalendarGap
+    from sgs.reference.calendar import add_workdays
 
     days = load_settings().correction_workdays
     reported = problems["reported_on"].unique().drop_nulls().to_list()

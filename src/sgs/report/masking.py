@@ -7,16 +7,15 @@ its record and not enough to identify a person.
 
 from __future__ import annotations
 
-from functools import cache
-
 import polars as pl
 
+from sgs.config import cached_on_file, catalogue_path
 from sgs.reference.catalogue import KINDS, load_catalogue
 
 _STARS = "*" * 64
 
 
-@cache
+@cached_on_file(catalogue_path, size=4)
 def personal_id_fields() -> frozenset[str]:
     """Field codes holding a person's ID number: those the catalogue gives an ID type."""
     cat = load_catalogue()

@@ -22,7 +22,8 @@ def previous_month(today: date) -> str:
 
 def ledger_due(period: str) -> date | None:
     """The Nth workday (settings) of the month after ``period``; None if the calendar lacks it."""
-    from sgs.reference.calendar import CalendarGap, add_workdays
+    from sgs.errors import CalendarGap
+    from sgs.reference.calendar import add_workdays
 
     year, month = map(int, period.split("-"))
     first = date(year + month // 12, month % 12 + 1, 1)

@@ -14,7 +14,6 @@ for the rates, are window functions in the ``*_versions`` views.
 from __future__ import annotations
 
 import fcntl
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -24,22 +23,18 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from sgs.paths import data_root
+from sgs.config import data_root, lock_timeout_s
+from sgs.errors import StoreBusy
 from sgs.reference.catalogue import KINDS, Field, load_catalogue
 
 if TYPE_CHECKING:
     import polars as pl
 
 DB_FILE = "sgs.duckdb"
-LOCK_TIMEOUT_S = float(os.environ.get("SGS_LOCK_TIMEOUT", "600"))
 RECORD_TABLES = {"permit": "permits", "penalty": "penalties"}
 VERSION_VIEWS = {"permit": "permit_versions", "penalty": "penalty_versions"}
 
 _local_lock = threading.RLock()
-
-
-class StoreBusy(RuntimeError):
-    """The database stayed locked by another program for longer than the timeout."""
 
 
 def curated_dir(root: Path | None = None) -> Path:
@@ -228,10 +223,14 @@ def _connect(path: Path, read_only: bool, timeout: float) -> duckdb.DuckDBPyConn
 
 @contextmanager
 def writer(
-    root: Path | None = None, timeout: float = LOCK_TIMEOUT_S
+    root: Path | None = None, timeout: float | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The single writer: exclusive lock, schema ensured, reference tables refreshed."""
+    """The single writer: exclusive lock, schema ensured, reference tables refreshed.
+
+    ``timeout`` (seconds) defaults to :func:`sgs.config.lock_timeout_s`.
+    """
     path = db_path(root)
+    timeout = lock_timeout_s() if timeout is None else timeout
     with _file_lock(path.with_suffix(".lock"), exclusive=True, timeout=timeout):
         con = _connect(path, read_only=False, timeout=timeout)
         try:
@@ -244,10 +243,11 @@ def writer(
 
 @contextmanager
 def reader(
-    root: Path | None = None, timeout: float = LOCK_TIMEOUT_S
+    root: Path | None = None, timeout: float | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection; waits for a running writer.  A missing store is created first."""
     path = db_path(root)
+    timeout = lock_timeout_s() if timeout is None else timeout
     if not path.exists():
         with writer(root, timeout):
             pass
@@ -289,7 +289,8 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 def _refresh_reference_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Keep the units and the workday calendar in the store in step with their sources."""
-    from sgs.reference.units import load_units, units_path
+    from sgs.config import units_path
+    from sgs.reference.units import load_units
 
     units = load_units()
     stamp = f"{units_path()}:{units.hash_rows().sum()}"

@@ -19,14 +19,14 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from sgs.paths import data_root
+from sgs.config import data_root, fault_point
+from sgs.errors import FileRefused, LandingError
 from sgs.reference.catalogue import Kind, load_catalogue
 from sgs.store import database
 from sgs.store.database import one, run
-from sgs.store.landing import Arrival, LandingError, arrival
+from sgs.store.landing import Arrival, arrival
 from sgs.validate.normalise import ROW
 from sgs.validate.pipeline import Validation, validate_file
-from sgs.validate.readers import FileRefused
 from sgs.validate.rules import DOC_KEY, date_col
 
 
@@ -66,7 +66,7 @@ def sha256_of(path: Path) -> str:
 
 def _fault(point: str) -> None:
     """Fault injection for the crash tests: ``SGS_FAULT=<point>`` kills this process there."""
-    if os.environ.get("SGS_FAULT") == point:
+    if fault_point() == point:
         os.kill(os.getpid(), signal.SIGKILL)
 
 

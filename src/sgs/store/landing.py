@@ -23,15 +23,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from sgs.paths import data_root
+from sgs.config import data_root
+from sgs.errors import LandingError
 
 MANIFEST = "manifest.json"
 IGNORED_PREFIXES = (".", "~$", "~")  # hidden files and Office lock files
 IGNORED_SUFFIXES = (".md", ".tmp", ".part", ".crdownload")
-
-
-class LandingError(ValueError):
-    """An upload whose unit or date cannot be determined; the message is Chinese."""
 
 
 LEDGER_MARK = "台账"

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
+from sgs.errors import FileRefused
 from sgs.measure.rates import period_bounds
 from sgs.reference.catalogue import LedgerField, ledger_header_map, load_catalogue, normalise_header
 from sgs.store import database
@@ -23,7 +24,7 @@ from sgs.store.database import one, run
 from sgs.store.ingest import IngestResult, sha256_of
 from sgs.store.landing import arrival
 from sgs.validate.normalise import ROW, WHITESPACE, blank_variants, document_key, parse_date
-from sgs.validate.readers import FileRefused, read_table, sniff_format
+from sgs.validate.readers import read_table, sniff_format
 
 KIND_OF = {"行政许可": "permit", "行政处罚": "penalty"}
 

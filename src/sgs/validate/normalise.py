@@ -13,10 +13,10 @@ and keeps sharing memory with the raw frame.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
 
 import polars as pl
 
+from sgs.config import cached_on_file, catalogue_path
 from sgs.reference.catalogue import Field, KindSpec, load_catalogue
 from sgs.validate.parallel import thread_map
 
@@ -63,7 +63,7 @@ def _fullwidth(text: str) -> str:
 BLANK_MAX_BYTES = 16
 
 
-@cache
+@cached_on_file(catalogue_path, size=4)
 def blank_variants() -> list[str]:
     """The configured blank-like values in every case and width a clerk may type them."""
     out: set[str] = set()

@@ -22,7 +22,6 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
 
 import polars as pl
 
@@ -71,6 +70,7 @@ with _unused_hidden():
     # in the background import, rather than after the file has been read.
     pa.DataFrameSchema.register_default_backends(pl.DataFrame)
 
+from sgs.config import cached_on_file, catalogue_path  # noqa: E402
 from sgs.reference.catalogue import Kind, load_catalogue  # noqa: E402
 from sgs.validate.parallel import thread_map  # noqa: E402
 from sgs.validate.rules import Rule, build_rules  # noqa: E402
@@ -85,7 +85,7 @@ def _check(rule: Rule) -> pa.Check:
     return pa.Check(run, error=rule.label)
 
 
-@cache
+@cached_on_file(catalogue_path)
 def schema_for(kind: Kind, part: int = 0, parts: int = 1) -> pa.DataFrameSchema:
     """The pandera schema that enforces every rule of the standard for one kind.
 

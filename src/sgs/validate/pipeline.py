@@ -131,7 +131,7 @@ def validate_upload(upload: Upload, received: date | None = None) -> Validation:
 def validate_file(
     path: str | Path, kind: Kind | None = None, received: date | None = None
 ) -> Validation:
-    """Read and validate one file; :class:`sgs.validate.readers.FileRefused` if it cannot be read."""
+    """Read and validate one file; :class:`sgs.errors.FileRefused` if it cannot be read."""
     loader = preload()
     upload = read_upload(path, kind)
     loader.join()

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import polars as pl
 
+from sgs.errors import FileRefused
 from sgs.reference.catalogue import KINDS, Kind, header_map, load_catalogue, normalise_header
 from sgs.validate.normalise import ROW
 
@@ -29,15 +30,6 @@ SNIFF_BYTES = 1 << 20
 
 XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-
-
-class FileRefused(Exception):
-    """A file that cannot be validated as a whole; ``message`` is shown to the unit."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass

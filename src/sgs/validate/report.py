@@ -8,11 +8,11 @@ from pathlib import Path
 
 import polars as pl
 
+from sgs.errors import FileRefused
 from sgs.reference.catalogue import load_catalogue
 from sgs.report.masking import mask_error_values
 from sgs.report.xlsx import Column, Sheet, write_workbook
 from sgs.validate.pipeline import Validation
-from sgs.validate.readers import FileRefused
 
 SEVERITY_ZH = {"error": "错误", "warning": "警告"}
 FORMAT_ZH = {"csv": "CSV", "xlsx": "XLSX", "xls": "XLS"}

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import os
 import re
 import secrets
 import threading
@@ -64,6 +63,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from sgs.config import web_password
 
 PASSWORD_ENV = "SGS_WEB_PASSWORD"
 COOKIE = "sgs_session"
@@ -191,8 +192,7 @@ class Guard:
 
 def configured_secret() -> str | None:
     """``$SGS_WEB_PASSWORD`` if set and not blank."""
-    value = os.environ.get(PASSWORD_ENV, "").strip()
-    return value or None
+    return web_password()
 
 
 def generated_secret() -> str:
@@ -317,9 +317,9 @@ def available_months(con) -> list[str]:
 
 def month_view(con, period: str, as_of: date) -> dict:
     """What the month page shows: grouped rows, the chart, the bulletin link."""
+    from sgs.errors import EventsError
     from sgs.measure.points import GROUPS, ITEM_NAMES, ITEMS, monthly_points
     from sgs.measure.rates import rates, unit_rates
-    from sgs.reference.events import EventsError
 
     per_unit = unit_rates(rates(con, period))
     note = ""
@@ -456,7 +456,7 @@ def logout(request: Request) -> Response:
 
 def download_bulletin(request: Request) -> Response:
     """The month's bulletin; the month must be one the store has data for."""
-    from sgs.reference.events import EventsError
+    from sgs.errors import EventsError
 
     match = BULLETIN_NAME.fullmatch(request.path_params["name"])
     if match is None:
@@ -533,14 +533,14 @@ async def crash(request: Request, exc: Exception) -> Response:
 
 
 def create_app(root: Path | None = None, password: str | None = None) -> Starlette:
-    """The web app over the data root ``root`` (default :func:`sgs.paths.data_root`).
+    """The web app over the data root ``root`` (default :func:`sgs.config.data_root`).
 
     ``password`` defaults to ``$SGS_WEB_PASSWORD``; with neither the app refuses to start.
     """
     from starlette.middleware import Middleware
 
-    from sgs.paths import data_root
-    from sgs.store.database import StoreBusy
+    from sgs.config import data_root
+    from sgs.errors import StoreBusy
 
     secret = (password or "").strip() or configured_secret()
     if secret is None:

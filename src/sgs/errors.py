@@ -1,0 +1,73 @@
+"""Every exception of the domain, in one place.
+
+Each carries a Chinese message meant for the person who can act on it (a unit, the office);
+the CLI prints it as it is and the web page shows it, so none holds raw parser text.  A base
+class lets a caller that only reports catch them all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class SgsError(Exception):
+    """Base of the domain's errors; ``str(exc)`` is the Chinese message."""
+
+
+class FileRefused(SgsError):
+    """A file that cannot be validated as a whole; ``message`` is shown to the unit, ``code``
+    is a stable reason code (stored with quarantined files)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class LandingError(SgsError, ValueError):
+    """An upload whose unit or date cannot be determined."""
+
+
+class StoreBusy(SgsError, RuntimeError):
+    """The database stayed locked by another program for longer than the timeout."""
+
+
+class PeriodError(SgsError, ValueError):
+    """A month that is not written ``YYYY-MM``."""
+
+
+class CalendarGap(SgsError):
+    """A date, or a result, in a year that the workday calendar does not cover.
+
+    ``year`` is the uncovered year.
+    """
+
+    def __init__(self, message: str, year: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.year = year
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class HolidayFileError(SgsError, ValueError):
+    """A holidays file that cannot be used: every problem found, with the file."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        self.message = f"节假日文件 {path} 有误，请按该目录下 README.md 的格式修改：\n{lines}"
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class EventsError(SgsError, ValueError):
+    """A malformed events file; the message names the row and the problem."""
+
+
+class BulletinError(SgsError, ValueError):
+    """A bulletin that cannot be written as asked."""
