@@ -86,8 +86,9 @@ def feedback(unit: str, since: date | None, out: Path, as_of: date | None) -> No
 
     身份证号已脱敏；警告列出供参考，不设整改期限。
     """
+    from sgs.measure.problems import open_problems
     from sgs.reference.units import resolve_unit
-    from sgs.report.feedback import open_problems, write_feedback
+    from sgs.report.feedback import write_feedback
     from sgs.store import database
 
     try:

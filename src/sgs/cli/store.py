@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from sgs.cli.common import ISO_DATE, KIND_CHOICE, exit_now
+from sgs.labels import kind_name, pct
 
 STATUS_ZH = {"stored": "入库", "skipped": "跳过", "quarantined": "隔离"}
 
@@ -123,11 +124,6 @@ RATE_COLUMNS = [
     ("ledger_matched", "已报"),
     ("completeness_rate", "完整率"),
 ]
-KIND_ZH = {"permit": "许可", "penalty": "处罚"}
-
-
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1%}"
 
 
 @click.command()
@@ -197,9 +193,9 @@ def rates(
             for col, _ in RATE_COLUMNS:
                 value = row[col]
                 if col.endswith("_rate"):
-                    value = _pct(value)
+                    value = pct(value)
                 elif col == "kind":
-                    value = KIND_ZH[value]
+                    value = kind_name(value)
                 cells.append(str(value))
             flag = "  ⚠ 日历未覆盖部分日期" if row["calendar_gap"] else ""
             click.echo("  ".join(cells) + flag)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
+from sgs.labels import STATUS_NAMES, kind_name, pct
 from sgs.store import database
 from sgs.store.database import curated_dir, one
 from sgs.store.ingest import IngestResult, sha256_of
@@ -86,8 +87,9 @@ def write_unit_feedback(
     unit_code: str, today: date | None = None, root: Path | None = None
 ) -> Path:
     """The unit's current feedback list, as ``curated/feedback/<unit>/反馈清单_<date>.xlsx``."""
+    from sgs.measure.problems import open_problems
     from sgs.reference.units import resolve_unit
-    from sgs.report.feedback import feedback_path, open_problems, write_feedback
+    from sgs.report.feedback import feedback_path, write_feedback
 
     today = today or date.today()
     with database.reader(root) as con:
@@ -129,15 +131,13 @@ def files_table(results: list[IngestResult]) -> list[dict]:
     """The day's files as rows for a Prefect table artifact (Chinese column names)."""
     from sgs.reference.units import load_units
 
-    status = {"stored": "已入库", "skipped": "已存在", "quarantined": "已隔离"}
-    kinds = {"permit": "行政许可", "penalty": "行政处罚", "ledger": "台账"}
     names = dict(load_units().select("code", "name").iter_rows())
     return [
         {
             "文件": landing_label(Path(r.path)),
             "单位": names.get(r.unit_code or "", r.unit_code or ""),
-            "类别": kinds.get(r.kind or "", r.kind or ""),
-            "结果": status[r.status],
+            "类别": kind_name(r.kind),
+            "结果": STATUS_NAMES[r.status],
             "入库行数": r.rows_stored,
             "合规行数": r.rows_valid,
             "不合规行数": r.rows_failing,
@@ -150,9 +150,6 @@ def files_table(results: list[IngestResult]) -> list[dict]:
 def rates_rows(table: pl.DataFrame) -> list[dict]:
     """Rates of units with something to show, as artifact rows (rates as percentages)."""
     busy = table.filter((pl.col("uploaded") > 0) | (pl.col("ledger_entries") > 0))
-
-    def pct(v: float | None) -> str:
-        return "—" if v is None else f"{v:.1%}"
 
     return [
         {

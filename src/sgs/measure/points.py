@@ -25,12 +25,13 @@ notice treats them.  A date the workday calendar cannot place makes the item nul
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import duckdb
 import polars as pl
 
-from sgs.measure.rates import period_bounds, rates, unit_rates
+from sgs.measure.rates import rates, unit_rates
+from sgs.periods import ledger_due, period_bounds
 from sgs.reference.events import load_events
 from sgs.reference.settings import Settings, load_settings
 from sgs.store.database import frame
@@ -59,13 +60,6 @@ def late_score(done: date | None, due: date, as_of: date, s: Settings) -> float 
     if late > s.late_workdays_limit:
         return 0.0
     return float(max(0, s.points_per_item - late))
-
-
-def _nth_workday_of_next_month(period: str, n: int) -> date:
-    from sgs.reference.calendar import add_workdays
-
-    _, end = period_bounds(period)  # the first day of the next month
-    return add_workdays(end - timedelta(days=1), n)
 
 
 def _due_in(period: str, month_day: str) -> date | None:
@@ -97,8 +91,8 @@ def _error_lateness(
 ) -> pl.DataFrame:
     """Per unit: errors first reported in the period and their workdays past the deadline."""
     from sgs.errors import CalendarGap
+    from sgs.measure.problems import problems_sql
     from sgs.reference.calendar import add_workdays, workdays_between
-    from sgs.report.feedback import problems_sql
 
     start, end = period_bounds(period)
     parts = [
@@ -151,9 +145,9 @@ def monthly_points(
         pl.col("error_gap").fill_null(False),
     )
     try:
-        ledger_due = _nth_workday_of_next_month(period, s.ledger_due_workday)
+        ledger_due_on = ledger_due(period)
     except CalendarGap:
-        ledger_due = None
+        ledger_due_on = None
     rows = []
     for u in base.iter_rows(named=True):  # one row per unit (a few dozen): plain Python is clearest
         row: dict[str, object] = {k: None for k in ITEMS}
@@ -184,9 +178,9 @@ def monthly_points(
             known = [x for x in scores if x is not None]
             row["item_4"] = sum(known) if known else None
         zero_only = s.zero_report_full_marks and u["zero_report"] and u["uploaded"] == 0
-        if ledger_due is not None:
+        if ledger_due_on is not None:
             try:
-                row["item_5"] = late_score(u["ledger_received"], ledger_due, as_of, s)
+                row["item_5"] = late_score(u["ledger_received"], ledger_due_on, as_of, s)
             except CalendarGap:
                 gap = True
         else:
@@ -209,7 +203,7 @@ def monthly_points(
         rows.append({
             "unit_code": u["unit_code"], "unit_name": u["unit_name"], "unit_type": u["unit_type"],
             "group": GROUPS.get(u["unit_type"], u["unit_type"]), "period": period, **row,
-            "total": round(sum(applicable), 2), "ledger_due": ledger_due,
+            "total": round(sum(applicable), 2), "ledger_due": ledger_due_on,
             "ledger_received": u["ledger_received"], "zero_report": bool(u["zero_report"]),
             "errors_reported": u["errors_reported"], "error_late_workdays": u["error_late_workdays"],
             "calendar_gap": gap,

@@ -18,16 +18,11 @@ calendar says.
 
 from __future__ import annotations
 
-import re
-from datetime import date
-
 import duckdb
 import polars as pl
 
-from sgs.errors import PeriodError
-from sgs.store.database import RECORD_TABLES, frame
-
-PERIOD = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")  # ASCII digits only, matched in full
+from sgs.periods import is_period, period_bounds
+from sgs.store.database import RECORD_TABLES, frame, run
 
 
 def _settings_params() -> dict:
@@ -37,15 +32,14 @@ def _settings_params() -> dict:
     return {"deadline": s.deadline_workdays, "match_subject": s.match_subject_when_ambiguous}
 
 
-def period_bounds(period: str) -> tuple[date, date]:
-    """First day of the month and first day of the next month."""
-    m = PERIOD.fullmatch(period)
-    if not m:
-        raise PeriodError(f"期间应为 YYYY-MM 格式，例如 2026-10：{period!r}")
-    year, month = int(m.group(1)), int(m.group(2))
-    start = date(year, month, 1)
-    end = date(year + month // 12, month % 12 + 1, 1)
-    return start, end
+def months_with_data(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Months with uploads (by received date) or ledgers (by ledger month), oldest first."""
+    found = run(
+        con,
+        """SELECT strftime(received_date, '%Y-%m') FROM batches WHERE kind <> 'ledger'
+           UNION SELECT period FROM batches WHERE kind = 'ledger' AND period IS NOT NULL""",
+    )
+    return sorted({m for (m,) in found if is_period(m)})
 
 
 def _uploads_sql(kind: str) -> str:

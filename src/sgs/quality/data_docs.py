@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from sgs.labels import kind_name
 from sgs.quality.expectations import data_docs_dir
 from sgs.store.database import frame, one
 
@@ -64,14 +65,13 @@ def render(con: duckdb.DuckDBPyConnection, root: Path | None = None) -> Path:
            LEFT JOIN units u ON u.code = b.unit_code
            GROUP BY ALL ORDER BY r.batch_id DESC""",
     )
-    kind_zh = {"permit": "行政许可", "penalty": "行政处罚"}
     rows = []
     for b in summary.iter_rows(named=True):
         ok = b["passed"] == b["checks"]
         rows.append(
             f'<tr><td><a href="batch_{b["batch_id"]}.html">{b["batch_id"]}</a></td>'
             f"<td>{html.escape(b['file_name'])}</td><td>{html.escape(b['unit_name'] or b['unit_code'])}</td>"
-            f"<td>{kind_zh.get(b['kind'], b['kind'])}</td><td>{b['received_date']}</td>"
+            f"<td>{kind_name(b['kind'])}</td><td>{b['received_date']}</td>"
             f'<td class="num">{b["passed"]} / {b["checks"]}</td><td>{_verdict(ok)}</td></tr>'
         )
         _batch_page(con, b, out, stamp)

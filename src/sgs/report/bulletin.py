@@ -39,21 +39,16 @@ import duckdb
 import polars as pl
 
 from sgs.errors import BulletinError
+from sgs.files import write_atomically
+from sgs.labels import NOT_APPLICABLE, RATE_NAMES, field_names, kind_name, kind_names
 from sgs.measure.rates import unit_rates
-from sgs.report.xlsx import NOT_APPLICABLE, Chart, Column, Sheet, neutralised, write_workbook
+from sgs.periods import period_title
+from sgs.reference.catalogue import KINDS
+from sgs.report.masking import mask_ids_in_text, mask_subject_codes
+from sgs.report.xlsx import Chart, Column, Sheet, neutralised, write_workbook
 from sgs.store import database
 from sgs.store.database import curated_dir
 
-RATES = {"timeliness_rate": "及时率", "compliance_rate": "合规率", "completeness_rate": "完整率"}
-
-# An 18-character resident ID inside any text: region, a real-looking birth date, sequence and
-# check.  Not preceded or followed by a letter or digit, so longer codes are left alone.
-_ID_IN_TEXT = (
-    r"(^|[^0-9A-Za-z])([1-9][0-9]{5})((?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])"
-    r"(?:0[1-9]|[12][0-9]|3[01]))([0-9]{3}[0-9Xx])($|[^0-9A-Za-z])"
-)
-
-KIND_ZH = {"permit": "行政许可", "penalty": "行政处罚"}
 SHEET_NAMES = ("汇总", "行政许可", "行政处罚", "迟报明细", "不合规明细", "应报未报", "趋势")
 SUFFIXES = (".xlsx", ".csv")
 
@@ -103,21 +98,11 @@ def write(bulletin: Bulletin, out: Path, generated: datetime | None = None) -> P
     The file is written under a scratch name and then moved into place, so whoever opens
     ``out`` meanwhile (the office, the web page) sees the previous bulletin, never half a new one.
     """
-    import secrets
-
-    out = Path(out)
-    fmt = output_format(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    scratch = out.with_name(f".{out.stem}.{secrets.token_hex(6)}{out.suffix}")
-    try:
-        if fmt == "csv":
-            write_summary_csv(bulletin, scratch)
-        else:
-            write_workbook(scratch, _sheets(bulletin), generated)
-        scratch.replace(out)
-    finally:
-        scratch.unlink(missing_ok=True)
-    return out
+    if output_format(out) == "csv":
+        return write_atomically(out, lambda scratch: write_summary_csv(bulletin, scratch))
+    return write_atomically(
+        out, lambda scratch: write_workbook(scratch, _sheets(bulletin), generated)
+    )
 
 
 # ----------------------------------------------------------------------------- the numbers
@@ -126,7 +111,8 @@ def write(bulletin: Bulletin, out: Path, generated: datetime | None = None) -> P
 def collect(period: str, root: Path | None = None, as_of: date | None = None) -> Bulletin:
     """Read the month's rates, points, drill-downs and the city's trend from the store."""
     from sgs.measure.points import monthly_points
-    from sgs.measure.rates import details, period_bounds, rates
+    from sgs.measure.rates import details, rates
+    from sgs.periods import period_bounds
 
     period_bounds(period)  # a malformed period fails here, before the store is opened
     as_of = as_of or date.today()
@@ -148,11 +134,11 @@ def collect(period: str, root: Path | None = None, as_of: date | None = None) ->
     return Bulletin(
         period=period,
         as_of=as_of,
-        summary=_mask_text(summary),
-        rates=_mask_text(by_kind),
-        late=_mask_text(drill["late"]),
-        failing=_mask_text(_problems_in_chinese(drill["failing"])),
-        missing=_mask_text(_mask_subject_codes(drill["missing"])),
+        summary=mask_ids_in_text(summary),
+        rates=mask_ids_in_text(by_kind),
+        late=mask_ids_in_text(drill["late"]),
+        failing=mask_ids_in_text(_problems_in_chinese(drill["failing"])),
+        missing=mask_ids_in_text(mask_subject_codes(drill["missing"])),
         trend=trend,
     )
 
@@ -180,18 +166,10 @@ def _summary(points: pl.DataFrame, by_kind: pl.DataFrame) -> pl.DataFrame:
 
 def _trend(con: duckdb.DuckDBPyConnection, period: str) -> pl.DataFrame:
     """The city's totals and rates for every month with uploads or ledgers, up to ``period``."""
-    from sgs.measure.rates import COUNTS, rates, ratios
+    from sgs.measure.rates import COUNTS, months_with_data, rates, ratios
 
-    months = {
-        m
-        for (m,) in database.run(
-            con,
-            """SELECT strftime(received_date, '%Y-%m') FROM batches WHERE kind <> 'ledger'
-               UNION SELECT period FROM batches WHERE kind = 'ledger' AND period IS NOT NULL""",
-        )
-    }
     rows = []
-    for month in sorted(m for m in months | {period} if m <= period):
+    for month in sorted(m for m in {*months_with_data(con), period} if m <= period):
         sums = rates(con, month).select(pl.col(*COUNTS).sum())
         rows.append({"month": month, **sums.row(0, named=True)})
     return pl.DataFrame(rows).with_columns(ratios())
@@ -206,17 +184,14 @@ def _unit_names() -> pl.DataFrame:
 def _drill_down(frame: pl.DataFrame, units: pl.DataFrame) -> pl.DataFrame:
     return frame.join(units, on="unit_code", how="left", maintain_order="left").with_columns(
         pl.col("unit_name").fill_null(pl.col("unit_code")),
-        pl.col("kind").replace_strict(KIND_ZH).alias("kind_zh"),
+        pl.col("kind").replace_strict(kind_names()).alias("kind_zh"),
     )
 
 
 def _problems_in_chinese(failing: pl.DataFrame) -> pl.DataFrame:
     """``XK_JDRQ:date_range; …`` as ``许可决定日期（date_range）；…``: the field a reader knows,
     and the stable rule code the standard's field table documents."""
-    from sgs.reference.catalogue import KINDS, load_catalogue
-
-    cat = load_catalogue()
-    names = {f.code: f.name for k in KINDS for f in cat.kind(k).fields} | {"BZ": "备注"}
+    names = field_names()
 
     def chinese(problems: str) -> str:
         parts = []
@@ -230,39 +205,11 @@ def _problems_in_chinese(failing: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _mask_subject_codes(missing: pl.DataFrame) -> pl.DataFrame:
-    """Ledger subject codes: kept only when a valid USCC that does not read as an ID number."""
-    from sgs.report.masking import mask_id
-    from sgs.validate.identifiers import ID_PATTERN, resident_id_birth_date, uscc_status_series
-
-    code = missing["subject_code"]
-    looks_like_id = pl.select(
-        code.str.contains(ID_PATTERN) & resident_id_birth_date(pl.lit(code)).is_not_null()
-    ).to_series()
-    public = ((uscc_status_series(code) == 0) & ~looks_like_id).fill_null(False)
-    return missing.with_columns(
-        pl.when(pl.lit(public))
-        .then(pl.col("subject_code"))
-        .otherwise(mask_id(pl.col("subject_code")))
-    )
-
-
-def _mask_text(frame: pl.DataFrame) -> pl.DataFrame:
-    """Every text column swept for resident ID numbers (twice: two IDs one character apart)."""
-    text = [c for c, t in frame.schema.items() if t == pl.String]
-    masked = r"${1}${2}********${4}${5}"
-    return frame.with_columns(
-        pl.col(c).str.replace_all(_ID_IN_TEXT, masked).str.replace_all(_ID_IN_TEXT, masked)
-        for c in text
-    )
-
-
 # ----------------------------------------------------------------------------- the outputs
 
 
 def _title(period: str) -> str:
-    year, month = period.split("-")
-    return f"{year}年{int(month)}月双公示工作月通报"
+    return f"{period_title(period)}双公示工作月通报"
 
 
 def summary_columns() -> list[Column]:
@@ -277,7 +224,7 @@ def summary_columns() -> list[Column]:
         Column("rank", "排名", 6, "int"),
         Column("unit_name", "单位", 24),
         Column("uploaded", "上报条数", 8, "int"),
-        *(Column(rate, name, 8, "percent") for rate, name in RATES.items()),
+        *(Column(rate, name, 8, "percent") for rate, name in RATE_NAMES.items()),
         *items,
         Column("total", "总分", 8, "number", NOT_APPLICABLE),
         Column("note", "备注", 10),
@@ -287,9 +234,9 @@ def summary_columns() -> list[Column]:
 
 def _rate_chart_data(frame: pl.DataFrame, label: str, source: str) -> pl.DataFrame:
     """Categories and the three rates for a chart; rows with no applicable rate left out."""
-    rates = list(RATES)
+    rates = list(RATE_NAMES)
     return frame.filter(pl.any_horizontal(pl.col(rates).is_not_null())).select(
-        pl.col(source).alias(label), *(pl.col(r).alias(n) for r, n in RATES.items())
+        pl.col(source).alias(label), *(pl.col(r).alias(n) for r, n in RATE_NAMES.items())
     )
 
 
@@ -322,7 +269,7 @@ def _sheets(b: Bulletin) -> list[Sheet]:
     kinds = [
         Sheet(zh, f"{title}：{zh}三率", b.rates.filter(pl.col("kind") == kind), kind_columns,
               ["及时率、合规率按上报月份统计，完整率按台账所属月份统计", na])
-        for kind, zh in KIND_ZH.items()
+        for kind, zh in ((k, kind_name(k)) for k in KINDS)
     ]  # fmt: skip
     record = [
         Column("unit_name", "单位", 24),

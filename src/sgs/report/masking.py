@@ -11,8 +11,15 @@ import polars as pl
 
 from sgs.config import cached_on_file, catalogue_path
 from sgs.reference.catalogue import KINDS, load_catalogue
+from sgs.validate.identifiers import ID_PATTERN, resident_id_birth_date, uscc_status_series
 
 _STARS = "*" * 64
+# An 18-character resident ID inside any text: region, a real-looking birth date, sequence and
+# check.  Not preceded or followed by a letter or digit, so longer codes are left alone.
+_ID_IN_TEXT = (
+    r"(^|[^0-9A-Za-z])([1-9][0-9]{5})((?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])"
+    r"(?:0[1-9]|[12][0-9]|3[01]))([0-9]{3}[0-9Xx])($|[^0-9A-Za-z])"
+)
 
 
 @cached_on_file(catalogue_path, size=4)
@@ -49,3 +56,30 @@ def mask_error_values(errors: pl.DataFrame, field_col: str = "field") -> pl.Data
 def neutralise_formula(s: pl.Expr) -> pl.Expr:
     """Prefix text that a spreadsheet would run as a formula (=, +, -, @) with an apostrophe."""
     return pl.when(s.str.contains(r"^[=+\-@]")).then(pl.concat_str([pl.lit("'"), s])).otherwise(s)
+
+
+def mask_ids_in_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every text column swept for resident ID numbers typed into it (names, notes, facts).
+
+    Swept twice: two IDs one character apart share the separator the pattern consumes.  The
+    mask is :func:`mask_id`'s for an 18-character number: first 6 and last 4 kept.
+    """
+    text = [c for c, t in frame.schema.items() if t == pl.String]
+    masked = r"${1}${2}********${4}${5}"
+    return frame.with_columns(
+        pl.col(c).str.replace_all(_ID_IN_TEXT, masked).str.replace_all(_ID_IN_TEXT, masked)
+        for c in text
+    )
+
+
+def mask_subject_codes(frame: pl.DataFrame, column: str = "subject_code") -> pl.DataFrame:
+    """A subject code of unknown type (ledgers do not say): kept only when it is a valid USCC
+    that does not read as an ID number; anything else is masked like an ID."""
+    code = frame[column]
+    looks_like_id = pl.select(
+        code.str.contains(ID_PATTERN) & resident_id_birth_date(pl.lit(code)).is_not_null()
+    ).to_series()
+    public = ((uscc_status_series(code) == 0) & ~looks_like_id).fill_null(False)
+    return frame.with_columns(
+        pl.when(pl.lit(public)).then(pl.col(column)).otherwise(mask_id(pl.col(column)))
+    )

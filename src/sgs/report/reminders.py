@@ -8,30 +8,20 @@ from pathlib import Path
 
 import polars as pl
 
+from sgs.errors import CalendarGap
+from sgs.labels import RATE_NAMES, kind_names
+from sgs.measure.problems import open_problems
+from sgs.periods import ledger_due, previous_month
 from sgs.reference.settings import load_settings
-from sgs.report.feedback import open_problems
 from sgs.report.xlsx import Column, Sheet, write_workbook
 from sgs.store import database
 from sgs.store.database import curated_dir, frame
 
 
-def previous_month(today: date) -> str:
-    year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
-    return f"{year}-{month:02d}"
-
-
-def ledger_due(period: str) -> date | None:
-    """The Nth workday (settings) of the month after ``period``; None if the calendar lacks it."""
-    from sgs.errors import CalendarGap
-    from sgs.reference.calendar import add_workdays
-
-    year, month = map(int, period.split("-"))
-    first = date(year + month // 12, month % 12 + 1, 1)
+def _ledger_due_or_none(period: str) -> date | None:
+    """The ledger's due day, or None where the calendar does not cover it yet (no reminder)."""
     try:
-        # the Nth workday of a month is the Nth workday strictly after the day before the 1st
-        from datetime import timedelta
-
-        return add_workdays(first - timedelta(days=1), load_settings().ledger_due_workday)
+        return ledger_due(period)
     except CalendarGap:
         return None
 
@@ -72,7 +62,7 @@ def build_reminder(today: date | None = None, root: Path | None = None) -> Remin
         .join(units, on="unit_code", how="left")
         .sort("overdue_errors", descending=True)
     )
-    due = ledger_due(period)
+    due = _ledger_due_or_none(period)
     missing = units.filter(~pl.col("unit_code").is_in(ledgers["unit_code"].implode()))
     missing = missing.with_columns(pl.lit(period).alias("period"), pl.lit(due).alias("due"))
     if due is None or today <= due:
@@ -90,16 +80,11 @@ def build_reminder(today: date | None = None, root: Path | None = None) -> Remin
     return Reminder(today, period, overdue, missing, low)
 
 
-RATE_ZH = {"timeliness_rate": "及时率", "compliance_rate": "合规率", "completeness_rate": "完整率"}
-
-
 def write_reminder(reminder: Reminder, root: Path | None = None) -> Path:
     path = curated_dir(root) / "reminders" / f"周提醒_{reminder.today.isoformat()}.xlsx"
     low = reminder.low_rates.with_columns(
-        pl.col("rate").replace_strict(RATE_ZH).alias("rate_zh"),
-        pl.col("kind")
-        .replace_strict({"permit": "行政许可", "penalty": "行政处罚"})
-        .alias("kind_zh"),
+        pl.col("rate").replace_strict(RATE_NAMES).alias("rate_zh"),
+        pl.col("kind").replace_strict(kind_names()).alias("kind_zh"),
     )
     threshold = load_settings().reminder_rate_threshold
     sheets = [

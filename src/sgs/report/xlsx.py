@@ -28,10 +28,10 @@ from typing import ClassVar
 
 import polars as pl
 
+from sgs.labels import NOT_APPLICABLE
 from sgs.report.masking import neutralise_formula
 
 FORMULA_START = ("=", "+", "-", "@")
-NOT_APPLICABLE = "—"
 PERCENT_FORMAT = "0.0%"
 
 

@@ -17,7 +17,8 @@ from pathlib import Path
 import polars as pl
 
 from sgs.errors import FileRefused
-from sgs.measure.rates import period_bounds
+from sgs.labels import kind_of_name
+from sgs.periods import period_bounds
 from sgs.reference.catalogue import LedgerField, ledger_header_map, load_catalogue, normalise_header
 from sgs.store import database
 from sgs.store.database import one, run
@@ -25,8 +26,6 @@ from sgs.store.ingest import IngestResult, sha256_of
 from sgs.store.landing import arrival
 from sgs.validate.normalise import ROW, WHITESPACE, blank_variants, document_key, parse_date
 from sgs.validate.readers import read_table, sniff_format
-
-KIND_OF = {"行政许可": "permit", "行政处罚": "penalty"}
 
 
 def _score(cells: list[object]) -> int:
@@ -89,7 +88,7 @@ def read_ledger(path: Path, period: str) -> LedgerRead:
         raw["WSH"].str.strip_chars(WHITESPACE).alias("__doc_number"),  # shown as the unit wrote it
         parse_date(pl.col("JDRQ")).alias("__date"),
         document_key(norm["WSH"]).alias("__doc_key"),
-        pl.col("LB").replace_strict(KIND_OF, default=None).alias("__kind"),
+        pl.col("LB").replace_strict(kind_of_name(), default=None).alias("__kind"),
     )
     return LedgerRead(norm, raw, _check(norm, raw, period), body.height - kept.height)
 

@@ -477,8 +477,9 @@ def download_bulletin(request: Request) -> Response:
 
 def download_feedback(request: Request) -> Response:
     """A unit's feedback list of all its open problems (ID numbers masked by the writer)."""
+    from sgs.measure.problems import open_problems
     from sgs.reference.units import load_units
-    from sgs.report.feedback import open_problems, write_feedback
+    from sgs.report.feedback import write_feedback
 
     match = FEEDBACK_NAME.fullmatch(request.path_params["name"])
     if match is None:

@@ -1,0 +1,63 @@
+"""Chinese labels and formatters for everything people read.
+
+Codes stay English in code and storage (``permit``, ``timeliness_rate``, ``XK_WSH``); these
+are the words a clerk sees in workbooks, pages, artifacts and the CLI.  Kind and field names
+come from the catalogue, so renaming a field there renames it everywhere.  A figure that does
+not apply (an empty denominator, an item not yet due) is shown as :data:`NOT_APPLICABLE`,
+never as 0.
+"""
+
+from __future__ import annotations
+
+from sgs.config import cached_on_file, catalogue_path
+from sgs.reference.catalogue import KINDS, load_catalogue
+
+NOT_APPLICABLE = "—"
+LEDGER_NAME = "台账"
+SEVERITY_NAMES = {"error": "错误", "warning": "警告"}
+RATE_NAMES = {
+    "timeliness_rate": "及时率",
+    "compliance_rate": "合规率",
+    "completeness_rate": "完整率",
+}
+# What happened to a file (ingest results); the CLI and the daily artifact say the same.
+STATUS_NAMES = {"stored": "已入库", "skipped": "已存在", "quarantined": "已隔离"}
+
+
+@cached_on_file(catalogue_path, size=4)
+def kind_names() -> dict[str, str]:
+    """``permit`` → 行政许可, ``penalty`` → 行政处罚, ``ledger`` → 台账."""
+    cat = load_catalogue()
+    return {k: cat.kind(k).name for k in KINDS} | {"ledger": LEDGER_NAME}
+
+
+def kind_name(kind: str | None) -> str:
+    """The Chinese name of a kind; an unknown or missing kind is shown as it is."""
+    return kind_names().get(kind or "", kind or "")
+
+
+@cached_on_file(catalogue_path, size=4)
+def kind_of_name() -> dict[str, str]:
+    """行政许可 → ``permit``, 行政处罚 → ``penalty``: how a ledger's 类别 column names a kind."""
+    return {name: kind for kind, name in kind_names().items() if kind in KINDS}
+
+
+@cached_on_file(catalogue_path, size=4)
+def field_names(kind: str | None = None) -> dict[str, str]:
+    """Field code → Chinese name, for one kind (``ledger`` too) or for all of them."""
+    cat = load_catalogue()
+    if kind == "ledger":
+        return {f.code: f.name for f in cat.ledger_fields}
+    kinds = KINDS if kind is None else (kind,)
+    names = {f.code: f.name for k in kinds for f in cat.kind(k).fields}
+    return names | ({f.code: f.name for f in cat.ledger_fields} if kind is None else {})
+
+
+def pct(value: float | None) -> str:
+    """A rate as people read it (66.7%); an empty denominator is "—", never 0% by accident."""
+    return NOT_APPLICABLE if value is None else f"{value:.1%}"
+
+
+def num(value: float | None) -> str:
+    """Points as people read them (9.5, 10); not applicable is "—"."""
+    return NOT_APPLICABLE if value is None else f"{value:g}"
