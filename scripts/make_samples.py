@@ -19,7 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
-from sgs.paths import PROJECT_ROOT
+from sgs.config import PROJECT_ROOT
 from sgs.samples.generator import generate, write_upload
 
 

@@ -13,8 +13,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from sgs.config import PROJECT_ROOT
 from sgs.jobs.prefect_stack import stack
-from sgs.paths import PROJECT_ROOT
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
