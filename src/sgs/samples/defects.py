@@ -23,7 +23,8 @@ import polars as pl
 
 from sgs.reference.catalogue import load_catalogue
 from sgs.samples import codes as sc
-from sgs.samples.generator import EPOCH, INDIVIDUAL, LEGAL, NATURAL, RowFacts, format_dates, vocab
+from sgs.samples import vocab
+from sgs.samples.facts import INDIVIDUAL, LEGAL, NATURAL, RowFacts, format_dates, to_days
 
 DEFECT_SCHEMA = {
     "row_index": pl.Int64,
@@ -328,7 +329,7 @@ def _after_upload(rows: Rows, idx: Index, facts: RowFacts, rng: Rng) -> dict[str
     p = facts.prefix
     out = {f"{p}_JDRQ": _dates(late, facts, idx)}
     if facts.kind == "penalty":
-        long_term = (load_catalogue().long_term_date - EPOCH).days
+        long_term = to_days(load_catalogue().long_term_date)
         out["CF_YXQ"] = _dates(np.full(len(idx), long_term), facts, idx)
         out["CF_GSJZQ"] = pl.Series([None] * len(idx), dtype=pl.String)
     return out

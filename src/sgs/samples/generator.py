@@ -29,15 +29,18 @@ from sgs.reference.catalogue import Kind, load_catalogue
 from sgs.reference.units import load_units, resolve_unit
 from sgs.samples import codes as sc
 from sgs.samples import vocab
+from sgs.samples.defects import inject
+from sgs.samples.facts import (
+    DATE_STYLE_WEIGHTS,
+    DATE_STYLES,
+    RowFacts,
+    format_dates,
+    to_days,
+)
 
 Rng = np.random.Generator
-EPOCH = date(1970, 1, 1)
-# How clerks write dates: the standard's notation mostly, ISO or Chinese now and then.
-DATE_STYLES = ("%Y/%m/%d", "%Y-%m-%d", "%Y年%-m月%-d日")
-DATE_STYLE_WEIGHTS = (0.8, 0.12, 0.08)
 # Subject mix (legal, individual, natural) before a permit type or violation restricts it.
 SUBJECT_WEIGHTS = {"L": 0.55, "I": 0.25, "N": 0.2}
-LEGAL, INDIVIDUAL, NATURAL = 0, 1, 2
 SUBJECT_LETTERS = "LIN"
 # Subject fields without the kind prefix, in template order.
 # fmt: off
@@ -65,20 +68,6 @@ class Sample:
     received: date
 
 
-@dataclass(frozen=True)
-class RowFacts:
-    """What the generator knows about each clean row beyond its text, for defect injection."""
-
-    kind: str
-    prefix: str
-    subject: np.ndarray  # LEGAL / INDIVIDUAL / NATURAL
-    style: np.ndarray  # index into DATE_STYLES
-    decision: np.ndarray  # days since 1970-01-01
-    valid_from: np.ndarray | None  # permits: 有效期自
-    fine_yuan: np.ndarray | None  # penalties: fine in 元, 0 when there is none
-    received: int  # days since 1970-01-01
-
-
 def generate(
     kind: str,
     n: int,
@@ -101,8 +90,6 @@ def generate(
     ``serial_start`` per unit and year, so consecutive files of one unit can continue the
     numbering instead of reusing it (which would read as re-submissions).
     """
-    from sgs.samples.defects import inject  # it imports RowFacts from here
-
     cat = load_catalogue()
     spec = cat.kind(kind)
     if n < 0:
@@ -121,7 +108,7 @@ def generate(
     rng = np.random.default_rng(seed)
     units = _units(unit)
     columns, facts = _build(
-        kind, n, rng, units, _days(start), _days(last), _days(received), serial_start
+        kind, n, rng, units, to_days(start), to_days(last), to_days(received), serial_start
     )
     frame = pl.DataFrame(columns).select(spec.codes)
     frame, defects = inject(frame, facts, defect_rate, rng)
@@ -129,10 +116,6 @@ def generate(
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def _days(d: date) -> int:
-    return (d - EPOCH).days
 
 
 def _choice(rng: Rng, k: int, rows: int, weights: Sequence[float] | None = None) -> np.ndarray:
@@ -153,24 +136,6 @@ def _where(mask: np.ndarray, values: pl.Series) -> pl.Series:
 def _concat(*parts: pl.Series | str, name: str = "") -> pl.Series:
     exprs = [pl.lit(p) for p in parts]
     return pl.select(pl.concat_str(exprs).alias(name)).to_series()
-
-
-def format_dates(days: np.ndarray, style: np.ndarray, mask: np.ndarray | None = None) -> pl.Series:
-    """Days since 1970-01-01 written in each row's style; null where ``mask`` is false."""
-    frame = pl.DataFrame(
-        {"d": pl.Series(days.astype(np.int32)).cast(pl.Date), "s": style.astype(np.int8)}
-    )
-    d, s = pl.col("d"), pl.col("s")
-    text = (
-        pl.when(s == 0)
-        .then(d.dt.strftime(DATE_STYLES[0]))
-        .when(s == 1)
-        .then(d.dt.strftime(DATE_STYLES[1]))
-        .otherwise(d.dt.strftime(DATE_STYLES[2]))
-    )
-    if mask is not None:
-        text = pl.when(pl.Series(mask)).then(text)
-    return frame.select(text).to_series()
 
 
 def _add_months(days: np.ndarray, months: np.ndarray) -> np.ndarray:
@@ -293,8 +258,8 @@ def _person_names(rng: Rng, m: int) -> pl.Series:
 
 def _birth_days(rng: Rng, m: int, latest: int) -> np.ndarray:
     """Birth dates in 1950–2004, and at least 18 years before the earliest decision."""
-    hi = min(_days(date(2004, 12, 31)), latest)
-    lo = min(_days(date(1950, 1, 1)), hi - 365)
+    hi = min(to_days(date(2004, 12, 31)), latest)
+    lo = min(to_days(date(1950, 1, 1)), hi - 365)
     return rng.integers(lo, hi + 1, m)
 
 
@@ -574,7 +539,7 @@ def _permit_columns(b: _Base) -> tuple[dict[str, pl.Series], RowFacts]:
     valid_to = np.where(
         months > 0,
         _add_months(valid_from, np.maximum(months, 1)),
-        _days(load_catalogue().long_term_date),
+        to_days(load_catalogue().long_term_date),
     )
     number_prefix = _take([t.number[0] if t.number else None for t in spec], type_idx)
     widths = np.asarray([t.number[1] if t.number else 1 for t in spec])[type_idx]
@@ -699,7 +664,7 @@ def _penalty_columns(b: _Base) -> tuple[dict[str, pl.Series], RowFacts]:
     ).to_series()
 
     period = np.asarray([3, 12, 36, 0])[_choice(rng, 4, n, (0.3, 0.4, 0.2, 0.1))]
-    long_term = _days(load_catalogue().long_term_date)
+    long_term = to_days(load_catalogue().long_term_date)
     valid_to = np.where(period > 0, _add_months(decision, np.maximum(period, 1)), long_term)
     publish_to = np.where(period > 0, valid_to, _add_months(decision, np.full(n, 36)))
     abbr = _take([vocab.PROFILES[pi].penalty_abbr for pi, _ in violations], viol_idx)
