@@ -21,8 +21,9 @@ from sgs.reference.catalogue import load_catalogue
 from sgs.reference.units import load_units, resolve_unit
 from sgs.samples import codes as sc
 from sgs.samples import vocab
+from sgs.samples.command import main_sample
 from sgs.samples.defects import injectable_rules
-from sgs.samples.generator import Sample, generate, main_sample
+from sgs.samples.generator import Sample, generate
 from sgs.samples.writers import write_upload
 from sgs.validate import identifiers as ids
 

@@ -18,12 +18,11 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-from sgs.reference.catalogue import Kind, load_catalogue
+from sgs.reference.catalogue import load_catalogue
 from sgs.reference.units import load_units, resolve_unit
 from sgs.samples import codes as sc
 from sgs.samples import vocab
@@ -35,7 +34,6 @@ from sgs.samples.facts import (
     format_dates,
     to_days,
 )
-from sgs.samples.writers import write_upload
 
 Rng = np.random.Generator
 # Subject mix (legal, individual, natural) before a permit type or violation restricts it.
@@ -685,44 +683,3 @@ def _penalty_columns(b: _Base) -> tuple[dict[str, pl.Series], RowFacts]:
     cols |= _unit_columns(b, "CF_CFJG", "CF_CFJGDM", "CF_SJLY", "CF_SJLYDM")
     facts = RowFacts("penalty", "CF", subject, style, decision, None, fine_yuan, b.received)
     return {k: v.alias(k) for k, v in cols.items()}, facts
-
-
-# ----------------------------------------------------------------------------- CLI helper
-
-
-def main_sample(
-    kind: Kind,
-    n: int,
-    out: str | Path,
-    seed: int = 0,
-    defect_rate: float = 0.0,
-    unit: str | None = None,
-    headers: str = "chinese",
-    encoding: str = "utf-8",
-    title: str | None = None,
-    *,
-    start: date = date(2026, 1, 1),
-    end: date = date(2026, 10, 31),
-    received: date | None = None,
-    defects_out: str | Path | None = None,
-) -> Sample:
-    """Generate and write one sample upload: the body of ``sgs sample``.
-
-    ``defects_out`` (CSV) saves the expected findings; it is not written next to ``out`` by
-    default because ``out`` may be in a landing folder, where any file is taken as an upload.
-    """
-    sample = generate(
-        kind,
-        n,
-        seed=seed,
-        defect_rate=defect_rate,
-        unit=unit,
-        start=start,
-        end=end,
-        received=received,
-    )
-    write_upload(sample.frame, out, headers=headers, encoding=encoding, title=title)
-    if defects_out is not None:
-        Path(defects_out).parent.mkdir(parents=True, exist_ok=True)
-        sample.defects.write_csv(defects_out)
-    return sample
