@@ -46,7 +46,8 @@ def land_year(codes: list[str], rows: int, raw: Path) -> int:
     """Write one upload per unit, kind and month, and one ledger per unit and month."""
     import polars as pl
 
-    from sgs.samples.generator import generate, write_upload
+    from sgs.samples.generator import generate
+    from sgs.samples.writers import write_upload
     from sgs.validate.normalise import parse_date
 
     per_unit_kind = rows // (len(codes) * 2)

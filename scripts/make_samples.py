@@ -20,7 +20,8 @@ from pathlib import Path
 import polars as pl
 
 from sgs.config import PROJECT_ROOT
-from sgs.samples.generator import generate, write_upload
+from sgs.samples.generator import generate
+from sgs.samples.writers import write_upload
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,8 @@ from rates_builders import shared_build
 
 from sgs.quality.expectations import SUITES_DIR, ExpectationOutcome, run_batch
 from sgs.reference.catalogue import load_catalogue
-from sgs.samples.generator import generate, write_upload
+from sgs.samples.generator import generate
+from sgs.samples.writers import write_upload
 from sgs.store import database
 from sgs.store.ingest import ingest_file
 

@@ -21,7 +21,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from sgs.samples.generator import generate, write_upload
+from sgs.samples.generator import generate
+from sgs.samples.writers import write_upload
 from sgs.store import database
 from sgs.validate.identifiers import org_check_char, uscc_check_char
 

@@ -15,7 +15,8 @@ import polars as pl
 import pytest
 
 from sgs.config import PROJECT_ROOT
-from sgs.samples.generator import generate, write_upload
+from sgs.samples.generator import generate
+from sgs.samples.writers import write_upload
 
 ENV = "111404000720078935"  # 长治市生态环境局: no sample files of its own
 AS_OF = date(2026, 11, 20)

@@ -12,7 +12,8 @@ import pytest
 from sgs.config import PROJECT_ROOT, catalogue_path
 from sgs.reference.catalogue import header_map, load_catalogue, normalise_header
 from sgs.report.standard_docs import standard_markdown, write_template
-from sgs.samples.generator import generate, write_upload
+from sgs.samples.generator import generate
+from sgs.samples.writers import write_upload
 from sgs.validate.readers import read_upload
 
 SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")

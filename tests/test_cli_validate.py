@@ -32,6 +32,9 @@ from upload_files import (
     write_xlsx,
 )
 
+from sgs.samples.generator import generate
+from sgs.samples.writers import write_upload
+
 SGS = Path(sys.executable).with_name("sgs")
 if not SGS.exists():  # pragma: no cover - running outside the project's venv
     SGS = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "sgs"
@@ -149,9 +152,8 @@ def test_valid_file_plain_summary_exits_0(tmp_path):
     ],
 )
 def test_generated_valid_sample_exits_0(tmp_path, kind, name, encoding, title):
-    samples = pytest.importorskip("sgs.samples.generator")
-    sample = samples.generate(kind, 30, seed=11, defect_rate=0.0)
-    path = samples.write_upload(sample.frame, tmp_path / name, encoding=encoding, title=title)
+    sample = generate(kind, 30, seed=11, defect_rate=0.0)
+    path = write_upload(sample.frame, tmp_path / name, encoding=encoding, title=title)
     proc = sgs(tmp_path, path.name, "--json", "--received", sample.received.isoformat())
     assert proc.returncode == 0, proc.stdout.decode()[:3000]
     obj = json.loads(proc.stdout)

@@ -13,7 +13,8 @@ import polars as pl
 import pytest
 
 from sgs.config import PROJECT_ROOT
-from sgs.samples.generator import generate, write_upload
+from sgs.samples.generator import generate
+from sgs.samples.writers import write_upload
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")

@@ -9,7 +9,8 @@ import polars as pl
 import pytest
 
 from sgs.jobs.daily import affected_periods
-from sgs.samples.generator import generate, write_upload
+from sgs.samples.generator import generate
+from sgs.samples.writers import write_upload
 from sgs.store.ingest import ingest_file
 from sgs.store.ledger import ingest_ledger
 

@@ -15,7 +15,8 @@ import polars as pl
 import pytest
 
 from sgs.config import PROJECT_ROOT
-from sgs.samples.generator import generate, write_upload
+from sgs.samples.generator import generate
+from sgs.samples.writers import write_upload
 from sgs.validate.pipeline import validate_file
 
 SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")

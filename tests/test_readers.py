@@ -28,8 +28,9 @@ from upload_files import (
     write_xlsx,
 )
 
-from sgs.errors import FileRefused
-from sgs.validate.readers import read_upload
+from sgs.samples.generator import generate
+from sgs.samples.writers import write_upload
+from sgs.validate.readers import FileRefused, read_upload
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -725,10 +726,9 @@ def test_header_only_file_has_no_rows(tmp_path):
 
 @pytest.mark.parametrize("kind", ["permit", "penalty"])
 def test_generated_sample_round_trips(tmp_path, kind):
-    samples = pytest.importorskip("sgs.samples.generator")
-    sample = samples.generate(kind, 30, seed=5, defect_rate=0.0)
+    sample = generate(kind, 30, seed=5, defect_rate=0.0)
     for name, encoding in (("s.csv", "gbk"), ("s.xlsx", "utf-8"), ("s.xls", "utf-8")):
-        path = samples.write_upload(sample.frame, tmp_path / name, encoding=encoding)
+        path = write_upload(sample.frame, tmp_path / name, encoding=encoding)
         up = read_upload(path)
         assert up.kind == kind
         got = up.frame.drop("__row").select(sample.frame.columns)

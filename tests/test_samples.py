@@ -20,8 +20,11 @@ from sgs.config import PROJECT_ROOT
 from sgs.reference.catalogue import load_catalogue
 from sgs.reference.units import load_units, resolve_unit
 from sgs.samples import codes as sc
+from sgs.samples import vocab
+from sgs.samples.command import main_sample
 from sgs.samples.defects import injectable_rules
-from sgs.samples.generator import Sample, generate, main_sample, vocab, write_upload
+from sgs.samples.generator import Sample, generate
+from sgs.samples.writers import write_upload
 from sgs.validate import identifiers as ids
 
 KINDS = ("permit", "penalty")

@@ -15,7 +15,8 @@ import pytest
 from holidays_2027 import TEST_2027
 
 from sgs.config import PROJECT_ROOT
-from sgs.samples.generator import generate, write_upload
+from sgs.samples.generator import generate
+from sgs.samples.writers import write_upload
 from sgs.store import database
 from sgs.store.ingest import ingest_file
 

@@ -23,7 +23,8 @@ from rates_builders import shared_build
 from sgs.config import PROJECT_ROOT
 from sgs.measure.points import monthly_points
 from sgs.measure.rates import rates, unit_rates
-from sgs.samples.generator import generate, write_upload
+from sgs.samples.generator import generate
+from sgs.samples.writers import write_upload
 from sgs.store import database
 from sgs.store.ingest import ingest_file
 from sgs.store.landing import expand

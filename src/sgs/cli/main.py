@@ -119,7 +119,7 @@ def sample(
     defects_out: Path | None,
 ) -> None:
     """生成 N 条逼真的样例记录（校验码正确、长治市单位），可按比例注入缺陷。"""
-    from sgs.samples.generator import main_sample
+    from sgs.samples.command import main_sample
 
     result = main_sample(
         kind,  # type: ignore[arg-type]

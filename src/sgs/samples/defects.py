@@ -23,7 +23,8 @@ import polars as pl
 
 from sgs.reference.catalogue import load_catalogue
 from sgs.samples import codes as sc
-from sgs.samples.generator import EPOCH, INDIVIDUAL, LEGAL, NATURAL, RowFacts, format_dates, vocab
+from sgs.samples import vocab
+from sgs.samples.facts import INDIVIDUAL, LEGAL, NATURAL, RowFacts, format_dates, to_days
 
 DEFECT_SCHEMA = {
     "row_index": pl.Int64,
@@ -159,9 +160,6 @@ def _other_char(rng: Rng, current: np.ndarray, alphabet: np.ndarray) -> np.ndarr
     return alphabet[(index + shift) % len(alphabet)]
 
 
-_ORG_CHECK_ALPHABET = np.frombuffer(b"0123456789X", dtype=np.uint8)
-
-
 # -- subject codes ---------------------------------------------------------------------
 
 
@@ -200,7 +198,7 @@ def _uscc_bad_check(field: str) -> Make:
 def _uscc_bad_embedded(rows: Rows, idx: Index, facts: RowFacts, rng: Rng) -> pl.Series:
     """Change the organisation code's check (char 17), then make char 18 right again."""
     m = sc.to_matrix(_col(rows, "{P}_XDR_SHXYM", facts), 18)
-    m[:, 16] = _other_char(rng, m[:, 16], _ORG_CHECK_ALPHABET)
+    m[:, 16] = _other_char(rng, m[:, 16], sc.ORG_CHECKS)
     m[:, 17] = sc.uscc_check(m[:, :17])
     return sc.to_series(m)
 
@@ -252,7 +250,7 @@ def _org_bad_format(rows: Rows, idx: Index, facts: RowFacts, rng: Rng) -> pl.Ser
 
 def _org_bad_check(rows: Rows, idx: Index, facts: RowFacts, rng: Rng) -> pl.Series:
     m = sc.to_matrix(_embedded_org(rows, facts), 9)
-    m[:, 8] = _other_char(rng, m[:, 8], _ORG_CHECK_ALPHABET)
+    m[:, 8] = _other_char(rng, m[:, 8], sc.ORG_CHECKS)
     org = sc.to_series(m)
     hyphen = pl.concat_str([org.str.slice(0, 8), pl.lit("-"), org.str.slice(8, 1)])
     return pl.select(
@@ -281,7 +279,7 @@ def _id_bad_format(field: str) -> Make:
 def _id_bad_check(field: str) -> Make:
     def make(rows: Rows, idx: Index, facts: RowFacts, rng: Rng) -> pl.Series:
         m = sc.to_matrix(_col(rows, field, facts), 18)
-        m[:, 17] = _other_char(rng, m[:, 17], _ORG_CHECK_ALPHABET)  # digits and X
+        m[:, 17] = _other_char(rng, m[:, 17], sc.ORG_CHECKS)  # digits and X, sorted
         return sc.to_series(m)
 
     return make
@@ -328,7 +326,7 @@ def _after_upload(rows: Rows, idx: Index, facts: RowFacts, rng: Rng) -> dict[str
     p = facts.prefix
     out = {f"{p}_JDRQ": _dates(late, facts, idx)}
     if facts.kind == "penalty":
-        long_term = (load_catalogue().long_term_date - EPOCH).days
+        long_term = to_days(load_catalogue().long_term_date)
         out["CF_YXQ"] = _dates(np.full(len(idx), long_term), facts, idx)
         out["CF_GSJZQ"] = pl.Series([None] * len(idx), dtype=pl.String)
     return out

@@ -4,51 +4,39 @@ of the benchmark.
 :func:`generate` builds a frame of one record kind exactly as a clerk would type it (every cell
 text, dates mostly ``YYYY/MM/DD``, blanks as null) and, when asked, injects defects whose
 expected validator errors are listed in :attr:`Sample.defects` (see :mod:`sgs.samples.defects`).
-:func:`write_upload` writes a frame the way units upload it (CSV in UTF-8/GBK, XLSX, XLS, with or
-without a title row).
+:mod:`sgs.samples.writers` writes a frame the way units upload it.
 
 Why it is built from arrays: the benchmark needs a million rows in seconds.  Every column is
 drawn from small vocabularies (:mod:`sgs.samples.vocab`) or computed by numpy/polars over whole
 arrays (identifiers in :mod:`sgs.samples.codes`); Python loops run over vocabulary entries and
-units (tens), never over rows.  The only per-row Python is in the XLSX/XLS writers, whose
-libraries have no bulk API and whose formats cap a sheet at about a million (XLS: 65 536) rows.
+units (tens), never over rows.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from pathlib import Path
+from datetime import date
 
 import numpy as np
 import polars as pl
 
-from sgs.reference.catalogue import Kind, load_catalogue
+from sgs.reference.catalogue import load_catalogue
 from sgs.reference.units import load_units, resolve_unit
 from sgs.samples import codes as sc
 from sgs.samples import vocab
+from sgs.samples.columns import choose, concat_text, null_unless, take
+from sgs.samples.defects import inject
+from sgs.samples.facts import (
+    DATE_STYLE_WEIGHTS,
+    DATE_STYLES,
+    RowFacts,
+    format_dates,
+    to_days,
+)
+from sgs.samples.subjects import subject_classes, subject_columns
 
 Rng = np.random.Generator
-EPOCH = date(1970, 1, 1)
-# How clerks write dates: the standard's notation mostly, ISO or Chinese now and then.
-DATE_STYLES = ("%Y/%m/%d", "%Y-%m-%d", "%Y年%-m月%-d日")
-DATE_STYLE_WEIGHTS = (0.8, 0.12, 0.08)
-# Subject mix (legal, individual, natural) before a permit type or violation restricts it.
-SUBJECT_WEIGHTS = {"L": 0.55, "I": 0.25, "N": 0.2}
-LEGAL, INDIVIDUAL, NATURAL = 0, 1, 2
-SUBJECT_LETTERS = "LIN"
-# Subject fields without the kind prefix, in template order.
-# fmt: off
-SUBJECT_FIELDS = (
-    "XDR_MC", "XDR_LB", "XDR_SHXYM", "XDR_GSZC", "XDR_ZZJG", "XDR_SWDJ", "XDR_SYDW", "XDR_SHZZ",
-    "FRDB", "FR_ZJLX", "FR_ZJHM", "XDR_ZJLX", "XDR_ZJHM",
-)
-# fmt: on
-ID_CARD = "身份证"
-# Average number of records per subject: companies come back for several permits.
-RECORDS_PER_SUBJECT = 3
 
 
 @dataclass(frozen=True)
@@ -63,20 +51,6 @@ class Sample:
     frame: pl.DataFrame
     defects: pl.DataFrame
     received: date
-
-
-@dataclass(frozen=True)
-class RowFacts:
-    """What the generator knows about each clean row beyond its text, for defect injection."""
-
-    kind: str
-    prefix: str
-    subject: np.ndarray  # LEGAL / INDIVIDUAL / NATURAL
-    style: np.ndarray  # index into DATE_STYLES
-    decision: np.ndarray  # days since 1970-01-01
-    valid_from: np.ndarray | None  # permits: 有效期自
-    fine_yuan: np.ndarray | None  # penalties: fine in 元, 0 when there is none
-    received: int  # days since 1970-01-01
 
 
 def generate(
@@ -101,8 +75,6 @@ def generate(
     ``serial_start`` per unit and year, so consecutive files of one unit can continue the
     numbering instead of reusing it (which would read as re-submissions).
     """
-    from sgs.samples.defects import inject  # it imports RowFacts from here
-
     cat = load_catalogue()
     spec = cat.kind(kind)
     if n < 0:
@@ -121,56 +93,14 @@ def generate(
     rng = np.random.default_rng(seed)
     units = _units(unit)
     columns, facts = _build(
-        kind, n, rng, units, _days(start), _days(last), _days(received), serial_start
+        kind, n, rng, units, to_days(start), to_days(last), to_days(received), serial_start
     )
     frame = pl.DataFrame(columns).select(spec.codes)
     frame, defects = inject(frame, facts, defect_rate, rng)
     return Sample(kind, frame, defects, received)
 
 
-# ----------------------------------------------------------------------------- helpers
-
-
-def _days(d: date) -> int:
-    return (d - EPOCH).days
-
-
-def _choice(rng: Rng, k: int, rows: int, weights: Sequence[float] | None = None) -> np.ndarray:
-    p = None if weights is None else np.asarray(weights, dtype=float) / np.sum(weights)
-    return rng.choice(k, size=rows, p=p)
-
-
-def _take(values: Sequence[str | None], index: np.ndarray, name: str = "") -> pl.Series:
-    """``values[index]`` as a String column (vocabulary lookup, vectorised)."""
-    return pl.Series(name, list(values), dtype=pl.String).gather(index)
-
-
-def _where(mask: np.ndarray, values: pl.Series) -> pl.Series:
-    """``values`` where ``mask`` is true, null elsewhere."""
-    return pl.select(pl.when(pl.Series(mask)).then(values)).to_series().alias(values.name)
-
-
-def _concat(*parts: pl.Series | str, name: str = "") -> pl.Series:
-    exprs = [pl.lit(p) for p in parts]
-    return pl.select(pl.concat_str(exprs).alias(name)).to_series()
-
-
-def format_dates(days: np.ndarray, style: np.ndarray, mask: np.ndarray | None = None) -> pl.Series:
-    """Days since 1970-01-01 written in each row's style; null where ``mask`` is false."""
-    frame = pl.DataFrame(
-        {"d": pl.Series(days.astype(np.int32)).cast(pl.Date), "s": style.astype(np.int8)}
-    )
-    d, s = pl.col("d"), pl.col("s")
-    text = (
-        pl.when(s == 0)
-        .then(d.dt.strftime(DATE_STYLES[0]))
-        .when(s == 1)
-        .then(d.dt.strftime(DATE_STYLES[1]))
-        .otherwise(d.dt.strftime(DATE_STYLES[2]))
-    )
-    if mask is not None:
-        text = pl.when(pl.Series(mask)).then(text)
-    return frame.select(text).to_series()
+# ----------------------------------------------------------------------------- dates and amounts
 
 
 def _add_months(days: np.ndarray, months: np.ndarray) -> np.ndarray:
@@ -256,7 +186,7 @@ def _unit_weight(u: _Unit, kind: str) -> float:
 
 def _assign_units(rng: Rng, n: int, units: list[_Unit], kind: str) -> tuple[np.ndarray, np.ndarray]:
     """(unit index, profile index) per row."""
-    unit_idx = _choice(rng, len(units), n, [_unit_weight(u, kind) for u in units])
+    unit_idx = choose(rng, len(units), n, [_unit_weight(u, kind) for u in units])
     profile_idx = np.empty(n, dtype=np.int64)
     for i, u in enumerate(units):
         rows = np.flatnonzero(unit_idx == i)
@@ -265,211 +195,8 @@ def _assign_units(rng: Rng, n: int, units: list[_Unit], kind: str) -> tuple[np.n
             continue
         ps = [vocab.PROFILES[p] for p in u.profiles]
         w = [p.permit_weight if kind == "permit" else p.penalty_weight for p in ps]
-        profile_idx[rows] = np.asarray(u.profiles)[_choice(rng, len(ps), len(rows), w)]
+        profile_idx[rows] = np.asarray(u.profiles)[choose(rng, len(ps), len(rows), w)]
     return unit_idx, profile_idx
-
-
-def _subjects_for(rng: Rng, flags: np.ndarray, flag_values: Sequence[str]) -> np.ndarray:
-    """A subject class per row, among the letters its permit type / violation allows."""
-    subject = np.empty(len(flags), dtype=np.int8)
-    for f, letters in enumerate(flag_values):
-        rows = np.flatnonzero(flags == f)
-        classes = [SUBJECT_LETTERS.index(c) for c in letters]
-        w = [SUBJECT_WEIGHTS[c] for c in letters]
-        subject[rows] = np.asarray(classes)[_choice(rng, len(classes), len(rows), w)]
-    return subject
-
-
-# ----------------------------------------------------------------------------- subjects
-
-
-def _person_names(rng: Rng, m: int) -> pl.Series:
-    surname = _take(list(vocab.SURNAMES), rng.integers(0, len(vocab.SURNAMES), m))
-    chars = list(vocab.GIVEN_CHARS)
-    first = _take(chars, rng.integers(0, len(chars), m))
-    second = _where(rng.random(m) < 0.7, _take(chars, rng.integers(0, len(chars), m)))
-    return pl.select(pl.concat_str([surname, first, second], ignore_nulls=True)).to_series()
-
-
-def _birth_days(rng: Rng, m: int, latest: int) -> np.ndarray:
-    """Birth dates in 1950–2004, and at least 18 years before the earliest decision."""
-    hi = min(_days(date(2004, 12, 31)), latest)
-    lo = min(_days(date(1950, 1, 1)), hi - 365)
-    return rng.integers(lo, hi + 1, m)
-
-
-def _region_matrix(codes: Sequence[str], index: np.ndarray) -> sc.Matrix:
-    return sc.to_matrix(list(codes), 6)[index]
-
-
-def _county_regions(rng: Rng, county: np.ndarray) -> sc.Matrix:
-    """One of each county's division codes (old or new)."""
-    flat = [c for _, codes in vocab.COUNTIES for c in codes]
-    offsets = np.cumsum([0] + [len(codes) for _, codes in vocab.COUNTIES])[:-1]
-    counts = np.asarray([len(codes) for _, codes in vocab.COUNTIES])
-    pick = offsets[county] + rng.integers(0, 1 << 30, len(county)) % counts[county]
-    return _region_matrix(flat, pick)
-
-
-def _legal_pool(rng: Rng, m: int, birth_latest: int) -> pl.DataFrame:
-    """法人及非法人组织: companies (91), cooperatives (93), public institutions (12), NGOs (52)."""
-    sub = _choice(rng, 4, m, (0.8, 0.07, 0.06, 0.07))
-    heads = sc.to_matrix(["91", "93", "12", "52"], 2)[sub]
-    place = _choice(rng, 3, m, (0.55, 0.15, 0.30))  # city / province / county
-    place[sub == 1] = 2  # cooperatives are village businesses
-    county = rng.integers(0, len(vocab.COUNTIES), m)
-    region = _county_regions(rng, county)
-    city_level = (place == 0) & (rng.random(m) < 0.5)
-    region[city_level | (place == 1)] = sc.to_matrix([vocab.CITY_REGION], 6)[0]
-    region[(place == 1) & (rng.random(m) < 0.5)] = sc.to_matrix([vocab.PROVINCE_REGION], 6)[0]
-    org = sc.org_codes(rng, m)
-    uscc = sc.to_series(sc.usccs(heads, region, org))
-
-    county_name = _take([c for c, _ in vocab.COUNTIES], county)
-    city_prefix = _take(vocab.COMPANY_PREFIXES, rng.integers(0, len(vocab.COMPANY_PREFIXES), m))
-    prefix = pl.select(
-        pl.when(pl.Series(place == 2))
-        .then(county_name)
-        .when(pl.Series(place == 1))
-        .then(pl.lit("山西"))
-        .otherwise(city_prefix)
-    ).to_series()
-    trade = _take(vocab.TRADE_NAMES, rng.integers(0, len(vocab.TRADE_NAMES), m))
-
-    def draw(values: Sequence[str]) -> pl.Series:
-        return _take(values, rng.integers(0, len(values), m))
-
-    company = _concat(prefix, trade, draw(vocab.INDUSTRIES), draw(vocab.COMPANY_FORMS))
-    coop = _concat(county_name, trade, draw(vocab.COOP_KINDS))
-    owner = pl.select(
-        pl.when(pl.Series(rng.random(m) < 0.4)).then(pl.lit("长治市")).otherwise(county_name)
-    ).to_series()
-    institution = _concat(owner, draw(vocab.PUBLIC_INSTITUTIONS))
-    social = _concat(owner, trade, draw(vocab.SOCIAL_ORGS))
-    s = pl.Series(sub)
-    name = pl.select(
-        pl.when(s == 0)
-        .then(company)
-        .when(s == 1)
-        .then(coop)
-        .when(s == 2)
-        .then(institution)
-        .otherwise(social)
-    ).to_series()
-
-    org_text = sc.to_series(org)
-    hyphen = _concat(org_text.str.slice(0, 8), "-", org_text.str.slice(8, 1))
-    zzjg = pl.select(pl.when(pl.Series(rng.random(m) < 1 / 3)).then(hyphen).otherwise(org_text))
-    legacy_tax = _concat(sc.to_series(region), org_text)
-    swdj = pl.select(pl.when(pl.Series(rng.random(m) < 0.5)).then(uscc).otherwise(legacy_tax))
-    sydw = _concat(sc.to_series(region), sc.to_series(sc.random_chars(rng, sc.DIGITS, m, 6)))
-    shzz = _concat("晋长民证字第", sc.to_series(sc.random_chars(rng, sc.DIGITS, m, 4)), "号")
-    gszc = sc.to_series(sc.registration_numbers(rng, region))
-    return _subject_frame(
-        rng,
-        m,
-        birth_latest,
-        XDR_MC=name,
-        XDR_LB=vocab_constant(load_catalogue().subject_types["legal"], m),
-        XDR_SHXYM=uscc,
-        XDR_GSZC=_where(np.isin(sub, (0, 1)) & (rng.random(m) < 0.2), gszc),
-        XDR_ZZJG=_where(rng.random(m) < 0.15, zzjg.to_series()),
-        XDR_SWDJ=_where(rng.random(m) < 0.05, swdj.to_series()),
-        XDR_SYDW=_where((sub == 2) & (rng.random(m) < 0.3), sydw),
-        XDR_SHZZ=_where((sub == 3) & (rng.random(m) < 0.3), shzz),
-        FRDB=_person_names(rng, m),
-        fr_share=0.3,
-    )
-
-
-def _individual_pool(rng: Rng, m: int, birth_latest: int) -> pl.DataFrame:
-    """个体工商户: shops with a 92 credit code; 法定代表人 holds the operator."""
-    county = rng.integers(0, len(vocab.COUNTIES), m)
-    region = _county_regions(rng, county)
-    org = sc.org_codes(rng, m)
-    uscc = sc.to_series(sc.usccs(sc.constant("92", m), region, org))
-    operator = _person_names(rng, m)
-    surname = operator.str.slice(0, 1)
-    trade = _take(vocab.TRADE_NAMES, rng.integers(0, len(vocab.TRADE_NAMES), m))
-    style = pl.Series(_choice(rng, 3, m, (0.6, 0.2, 0.2)))
-    shop_name = pl.select(
-        pl.when(style == 0)
-        .then(trade)
-        .when(style == 1)
-        .then(pl.concat_str([surname, pl.lit("记")]))
-        .otherwise(pl.concat_str([pl.lit("老"), surname]))
-    ).to_series()
-    shop = _take(vocab.SHOP_KINDS, rng.integers(0, len(vocab.SHOP_KINDS), m))
-    name = _concat(_take([c for c, _ in vocab.COUNTIES], county), shop_name, shop)
-    gszc = sc.to_series(sc.registration_numbers(rng, region))
-    return _subject_frame(
-        rng,
-        m,
-        birth_latest,
-        XDR_MC=name,
-        XDR_LB=vocab_constant(load_catalogue().subject_types["individual"], m),
-        XDR_SHXYM=uscc,
-        XDR_GSZC=_where(rng.random(m) < 0.1, gszc),
-        FRDB=operator,
-        fr_share=0.2,
-    )
-
-
-def _natural_pool(rng: Rng, m: int, birth_latest: int) -> pl.DataFrame:
-    """自然人: a name and a resident ID born in 长治; no codes, no 法定代表人."""
-    regions = _region_matrix(vocab.PERSON_REGIONS, rng.integers(0, len(vocab.PERSON_REGIONS), m))
-    ids = sc.to_series(sc.resident_ids(rng, regions, _birth_days(rng, m, birth_latest)))
-    return _subject_frame(
-        rng,
-        m,
-        birth_latest,
-        XDR_MC=_person_names(rng, m),
-        XDR_LB=vocab_constant(load_catalogue().natural_type, m),
-        XDR_ZJLX=vocab_constant(ID_CARD, m),
-        XDR_ZJHM=ids,
-        fr_share=0.0,
-    )
-
-
-def vocab_constant(value: str, m: int) -> pl.Series:
-    return pl.Series([value], dtype=pl.String).gather(np.zeros(m, dtype=np.int64))
-
-
-def _subject_frame(
-    rng: Rng, m: int, birth_latest: int, fr_share: float, **columns: pl.Series
-) -> pl.DataFrame:
-    """All subject fields (nulls where a pool has none), with the legal representative's ID."""
-    if fr_share:
-        has_id = rng.random(m) < fr_share
-        regions = _region_matrix(
-            vocab.PERSON_REGIONS, rng.integers(0, len(vocab.PERSON_REGIONS), m)
-        )
-        ids = sc.to_series(sc.resident_ids(rng, regions, _birth_days(rng, m, birth_latest)))
-        columns["FR_ZJLX"] = _where(has_id, vocab_constant(ID_CARD, m))
-        columns["FR_ZJHM"] = _where(has_id, ids)
-    null = pl.Series([None] * m, dtype=pl.String)
-    return pl.DataFrame({f: columns.get(f, null).alias(f) for f in SUBJECT_FIELDS})
-
-
-def _subjects(rng: Rng, subject: np.ndarray, birth_latest: int) -> pl.DataFrame:
-    """Subject fields per row, drawn with repetition from a pool per subject class."""
-    makers = (_legal_pool, _individual_pool, _natural_pool)
-    pools, offsets, sizes = [], [], []
-    total = 0
-    for cls, make in enumerate(makers):
-        rows = int((subject == cls).sum())
-        m = math.ceil(rows / RECORDS_PER_SUBJECT)
-        offsets.append(total)
-        sizes.append(max(m, 1))
-        if m:
-            pools.append(make(rng, m, birth_latest))
-            total += m
-    if not pools:
-        return pl.DataFrame({f: pl.Series([], dtype=pl.String) for f in SUBJECT_FIELDS})
-    pool = pl.concat(pools)
-    offsets_a, sizes_a = np.asarray(offsets), np.asarray(sizes)
-    pick = offsets_a[subject] + rng.integers(0, 1 << 40, len(subject)) % sizes_a[subject]
-    return pool[pick]
 
 
 # ----------------------------------------------------------------------------- record kinds
@@ -501,7 +228,7 @@ def _build(
     serial_start: int,
 ) -> tuple[dict[str, pl.Series], RowFacts]:
     unit_idx, profile_idx = _assign_units(rng, n, units, kind)
-    style = _choice(rng, len(DATE_STYLES), n, DATE_STYLE_WEIGHTS).astype(np.int8)
+    style = choose(rng, len(DATE_STYLES), n, DATE_STYLE_WEIGHTS).astype(np.int8)
     decision = _decision_days(rng, n, first, last)
     base = _Base(rng, n, units, unit_idx, profile_idx, style, decision, first - 18 * 366, received)
     build = _permit_columns if kind == "permit" else _penalty_columns
@@ -519,7 +246,7 @@ def _document_numbers(
     year = pl.Series(decision.astype(np.int32)).cast(pl.Date).dt.year()
     frame = pl.DataFrame({"u": unit_idx, "y": year, "d": decision, "abbr": abbr})
     serial = pl.col("d").rank("ordinal").over("u", "y") + (first - 1)
-    prefix = _take([u.prefix for u in units], unit_idx)
+    prefix = take([u.prefix for u in units], unit_idx)
     return frame.select(
         pl.concat_str(
             [
@@ -536,15 +263,15 @@ def _document_numbers(
 
 
 def _remarks(rng: Rng, n: int, choices: Sequence[str]) -> pl.Series:
-    return _where(rng.random(n) < 0.12, _take(choices, rng.integers(0, len(choices), n)))
+    return null_unless(rng.random(n) < 0.12, take(choices, rng.integers(0, len(choices), n)))
 
 
 def _unit_columns(
     b: _Base, name_col: str, code_col: str, src_col: str, src_code_col: str
 ) -> dict[str, pl.Series]:
     """The deciding authority is also the data source: units report their own decisions."""
-    names = _take([u.name for u in b.units], b.unit_idx)
-    codes = _take([u.code for u in b.units], b.unit_idx)
+    names = take([u.name for u in b.units], b.unit_idx)
+    codes = take([u.code for u in b.units], b.unit_idx)
     return {name_col: names, code_col: codes, src_col: names, src_code_col: codes}
 
 
@@ -556,12 +283,12 @@ def _permit_columns(b: _Base) -> tuple[dict[str, pl.Series], RowFacts]:
         rows = np.flatnonzero(b.profile_idx == pi)
         ids = [i for i, (q, _) in enumerate(types) if q == pi]
         w = [types[i][1].weight for i in ids]
-        type_idx[rows] = np.asarray(ids)[_choice(rng, len(ids), len(rows), w)]
+        type_idx[rows] = np.asarray(ids)[choose(rng, len(ids), len(rows), w)]
     spec = [t for _, t in types]
     flag_values = sorted({t.subjects for t in spec})
     flags = np.asarray([flag_values.index(t.subjects) for t in spec])[type_idx]
-    subject = _subjects_for(rng, flags, flag_values)
-    cols = _prefixed("XK", _subjects(rng, subject, b.birth_latest))
+    subject = subject_classes(rng, flags, flag_values)
+    cols = _prefixed("XK", subject_columns(rng, subject, b.birth_latest))
 
     # Contents: one of the type's variants.
     contents = [c for t in spec for c in t.contents]
@@ -574,9 +301,9 @@ def _permit_columns(b: _Base) -> tuple[dict[str, pl.Series], RowFacts]:
     valid_to = np.where(
         months > 0,
         _add_months(valid_from, np.maximum(months, 1)),
-        _days(load_catalogue().long_term_date),
+        to_days(load_catalogue().long_term_date),
     )
-    number_prefix = _take([t.number[0] if t.number else None for t in spec], type_idx)
+    number_prefix = take([t.number[0] if t.number else None for t in spec], type_idx)
     widths = np.asarray([t.number[1] if t.number else 1 for t in spec])[type_idx]
     serial = (rng.random(n) * 10.0**widths).astype(np.int64)
     number = pl.select(
@@ -587,18 +314,18 @@ def _permit_columns(b: _Base) -> tuple[dict[str, pl.Series], RowFacts]:
             ]
         )
     ).to_series()
-    abbr = _concat(
-        _take([vocab.PROFILES[pi].abbr for pi, _ in types], type_idx),
-        _take([t.sub for t in spec], type_idx),
+    abbr = concat_text(
+        take([vocab.PROFILES[pi].abbr for pi, _ in types], type_idx),
+        take([t.sub for t in spec], type_idx),
     )
-    status = _take(("有效", "1", "无效", "2"), _choice(rng, 4, n, (0.55, 0.38, 0.04, 0.03)))
+    status = take(("有效", "1", "无效", "2"), choose(rng, 4, n, (0.55, 0.38, 0.04, 0.03)))
     cols |= {
-        "XK_XKWS": _take([t.title for t in spec], type_idx),
+        "XK_XKWS": take([t.title for t in spec], type_idx),
         "__abbr": abbr,
-        "XK_XKLB": _take([t.category for t in spec], type_idx),
-        "XK_XKZS": _take([t.certificate for t in spec], type_idx),
+        "XK_XKLB": take([t.category for t in spec], type_idx),
+        "XK_XKZS": take([t.certificate for t in spec], type_idx),
         "XK_XKBH": number,
-        "XK_NR": _take(contents, content_idx),
+        "XK_NR": take(contents, content_idx),
         "XK_JDRQ": format_dates(decision, style),
         "XK_YXQZ": format_dates(valid_from, style),
         "XK_YXQZI": format_dates(valid_to, style),
@@ -648,8 +375,8 @@ def _penalty_columns(b: _Base) -> tuple[dict[str, pl.Series], RowFacts]:
 
     flag_values = sorted({v.subjects for v in spec})
     flags = np.asarray([flag_values.index(v.subjects) for v in spec])[viol_idx]
-    subject = _subjects_for(rng, flags, flag_values)
-    cols = _prefixed("CF", _subjects(rng, subject, b.birth_latest))
+    subject = subject_classes(rng, flags, flag_values)
+    cols = _prefixed("CF", subject_columns(rng, subject, b.birth_latest))
 
     has = {
         "fine": np.asarray(["罚款" in o for _, o in options])[opt_idx],
@@ -671,15 +398,15 @@ def _penalty_columns(b: _Base) -> tuple[dict[str, pl.Series], RowFacts]:
     f_cnt = np.asarray([len(v.facts) for v in spec])
     fact_idx = f_off[viol_idx] + rng.integers(0, 1 << 30, n) % f_cnt[viol_idx]
 
-    category = _take([";".join(o) for _, o in options], opt_idx)
+    category = take([";".join(o) for _, o in options], opt_idx)
     full_width = rng.random(n) < 0.1
     category = pl.select(
         pl.when(pl.Series(full_width)).then(category.str.replace_all(";", "；")).otherwise(category)
     ).to_series()
-    template = _take(["，".join(PENALTY_TEXT.get(c, c) for c in o) for _, o in options], opt_idx)
-    licence_name = _take([v.licence[0] if v.licence else "许可证" for v in spec], viol_idx)
-    licence_no = _concat(
-        _take([v.licence[1] if v.licence else "" for v in spec], viol_idx),
+    template = take(["，".join(PENALTY_TEXT.get(c, c) for c in o) for _, o in options], opt_idx)
+    licence_name = take([v.licence[0] if v.licence else "许可证" for v in spec], viol_idx)
+    licence_no = concat_text(
+        take([v.licence[1] if v.licence else "" for v in spec], viol_idx),
         sc.to_series(sc.random_chars(rng, sc.DIGITS, n, 8)),
     )
     amounts = pl.DataFrame({"f": fine_yuan, "c": conf_cents, "d": days_held})
@@ -698,21 +425,23 @@ def _penalty_columns(b: _Base) -> tuple[dict[str, pl.Series], RowFacts]:
         .str.replace("{D}", pl.lit(money["days"]), literal=True)
     ).to_series()
 
-    period = np.asarray([3, 12, 36, 0])[_choice(rng, 4, n, (0.3, 0.4, 0.2, 0.1))]
-    long_term = _days(load_catalogue().long_term_date)
+    period = np.asarray([3, 12, 36, 0])[choose(rng, 4, n, (0.3, 0.4, 0.2, 0.1))]
+    long_term = to_days(load_catalogue().long_term_date)
     valid_to = np.where(period > 0, _add_months(decision, np.maximum(period, 1)), long_term)
     publish_to = np.where(period > 0, valid_to, _add_months(decision, np.full(n, 36)))
-    abbr = _take([vocab.PROFILES[pi].penalty_abbr for pi, _ in violations], viol_idx)
+    abbr = take([vocab.PROFILES[pi].penalty_abbr for pi, _ in violations], viol_idx)
     cols |= {
         "__abbr": abbr,
-        "CF_WFXW": _take([v.name for v in spec], viol_idx),
-        "CF_SY": _concat("经查，当事人", cols["CF_XDR_MC"], _take(facts_list, fact_idx)),
-        "CF_YJ": _take([v.basis for v in spec], viol_idx),
+        "CF_WFXW": take([v.name for v in spec], viol_idx),
+        "CF_SY": concat_text("经查，当事人", cols["CF_XDR_MC"], take(facts_list, fact_idx)),
+        "CF_YJ": take([v.basis for v in spec], viol_idx),
         "CF_CFLB": category,
         "CF_NR": content,
-        "CF_NR_FK": _where(has["fine"], money["fine_wan"]),
-        "CF_NR_WFFF": _where(has["conf"], money["conf_wan"]),
-        "CF_NR_ZKDX": _where(has["licence"], _concat(licence_name, "（编号：", licence_no, "）")),
+        "CF_NR_FK": null_unless(has["fine"], money["fine_wan"]),
+        "CF_NR_WFFF": null_unless(has["conf"], money["conf_wan"]),
+        "CF_NR_ZKDX": null_unless(
+            has["licence"], concat_text(licence_name, "（编号：", licence_no, "）")
+        ),
         "CF_JDRQ": format_dates(decision, style),
         "CF_YXQ": format_dates(valid_to, style),
         "CF_GSJZQ": format_dates(publish_to, style, rng.random(n) < 0.6),
@@ -721,156 +450,3 @@ def _penalty_columns(b: _Base) -> tuple[dict[str, pl.Series], RowFacts]:
     cols |= _unit_columns(b, "CF_CFJG", "CF_CFJGDM", "CF_SJLY", "CF_SJLYDM")
     facts = RowFacts("penalty", "CF", subject, style, decision, None, fine_yuan, b.received)
     return {k: v.alias(k) for k, v in cols.items()}, facts
-
-
-# ----------------------------------------------------------------------------- writing
-
-
-def write_upload(
-    frame: pl.DataFrame,
-    path: str | Path,
-    *,
-    headers: str = "chinese",
-    fmt: str | None = None,
-    encoding: str = "utf-8",
-    title: str | None = None,
-) -> Path:
-    """Write ``frame`` (columns named by field code) as a unit's upload file.
-
-    ``headers`` "chinese" uses the catalogue's names (unknown columns keep their own), "code"
-    the field codes.  ``fmt`` defaults to the suffix (.csv/.xlsx/.xls).  ``encoding`` applies to
-    CSV only.  ``title`` adds a title row above the header, as many units' templates have.
-    Every cell is written as text, as a clerk's template column formatted as 文本 keeps it.
-    """
-    path = Path(path)
-    fmt = (fmt or path.suffix.lstrip(".")).lower()
-    if headers not in ("chinese", "code"):
-        raise ValueError("headers must be 'chinese' or 'code'")
-    names = _header_names(frame.columns) if headers == "chinese" else list(frame.columns)
-    frame = frame.select(pl.col(c).cast(pl.String) for c in frame.columns)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "csv":
-        _write_csv(frame, names, path, encoding, title)
-    elif fmt == "xlsx":
-        _write_xlsx(frame, names, path, title)
-    elif fmt == "xls":
-        _write_xls(frame, names, path, title)
-    else:
-        raise ValueError(f"unsupported format {fmt!r}: use csv, xlsx or xls")
-    return path
-
-
-def _header_names(codes: Sequence[str]) -> list[str]:
-    cat = load_catalogue()
-    names = {f.code: f.name for k in cat.kinds.values() for f in k.fields}
-    return [names.get(c, c) for c in codes]
-
-
-def _write_csv(
-    frame: pl.DataFrame, names: list[str], path: Path, encoding: str, title: str | None
-) -> None:
-    if encoding not in ("utf-8", "utf-8-sig", "gbk", "gb18030"):
-        raise ValueError(f"unsupported CSV encoding {encoding!r}")
-    body = frame.rename(dict(zip(frame.columns, names, strict=True))).write_csv()
-    if title is not None:
-        # A title cell followed by empty cells, as Excel saves a merged title row.
-        title_row = pl.DataFrame({"t": [title]}).write_csv(include_header=False).rstrip("\n")
-        body = title_row + "," * (len(names) - 1) + "\n" + body
-    path.write_bytes(body.encode(encoding))
-
-
-def _write_xlsx(frame: pl.DataFrame, names: list[str], path: Path, title: str | None) -> None:
-    import xlsxwriter
-
-    book = xlsxwriter.Workbook(
-        str(path),
-        {
-            "constant_memory": True,
-            "strings_to_numbers": False,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-        },
-    )
-    # Fixed metadata so the same frame gives the same bytes (committed samples stay stable).
-    book.set_properties({"created": datetime(2026, 1, 1), "author": "sgs"})
-    sheet = book.add_worksheet("Sheet1")
-    text = book.add_format({"num_format": "@"})
-    bold = book.add_format({"bold": True, "num_format": "@"})
-    sheet.set_column(0, len(names) - 1, 16, text)
-    row = 0
-    if title is not None:
-        sheet.merge_range(0, 0, 0, max(len(names) - 1, 1), title, bold)
-        row = 1
-    sheet.write_row(row, 0, names, bold)
-    # Per-row Python is unavoidable here: xlsxwriter writes cell by cell.
-    for values in frame.iter_rows():
-        row += 1
-        for col, value in enumerate(values):
-            if value is not None:
-                sheet.write_string(row, col, value, text)
-    book.close()
-
-
-XLS_MAX_ROWS = 65_536
-
-
-def _write_xls(frame: pl.DataFrame, names: list[str], path: Path, title: str | None) -> None:
-    import xlwt
-
-    offset = 2 if title is not None else 1
-    if frame.height + offset > XLS_MAX_ROWS:
-        raise ValueError(f"XLS holds at most {XLS_MAX_ROWS} rows; use xlsx or csv")
-    book = xlwt.Workbook(encoding="utf-8")
-    sheet = book.add_sheet("Sheet1")
-    text = xlwt.easyxf(num_format_str="@")
-    bold = xlwt.easyxf("font: bold on", num_format_str="@")
-    if title is not None:
-        sheet.write_merge(0, 0, 0, max(len(names) - 1, 1), title, bold)
-    for col, name in enumerate(names):
-        sheet.write(offset - 1, col, name, bold)
-    for i, values in enumerate(frame.iter_rows(), start=offset):
-        for col, value in enumerate(values):
-            if value is not None:
-                sheet.write(i, col, value, text)
-    book.save(str(path))
-
-
-# ----------------------------------------------------------------------------- CLI helper
-
-
-def main_sample(
-    kind: Kind,
-    n: int,
-    out: str | Path,
-    seed: int = 0,
-    defect_rate: float = 0.0,
-    unit: str | None = None,
-    headers: str = "chinese",
-    encoding: str = "utf-8",
-    title: str | None = None,
-    *,
-    start: date = date(2026, 1, 1),
-    end: date = date(2026, 10, 31),
-    received: date | None = None,
-    defects_out: str | Path | None = None,
-) -> Sample:
-    """Generate and write one sample upload: the body of ``sgs sample``.
-
-    ``defects_out`` (CSV) saves the expected findings; it is not written next to ``out`` by
-    default because ``out`` may be in a landing folder, where any file is taken as an upload.
-    """
-    sample = generate(
-        kind,
-        n,
-        seed=seed,
-        defect_rate=defect_rate,
-        unit=unit,
-        start=start,
-        end=end,
-        received=received,
-    )
-    write_upload(sample.frame, out, headers=headers, encoding=encoding, title=title)
-    if defects_out is not None:
-        Path(defects_out).parent.mkdir(parents=True, exist_ok=True)
-        sample.defects.write_csv(defects_out)
-    return sample
