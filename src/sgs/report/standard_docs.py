@@ -14,7 +14,7 @@ and :func:`write_standard_doc` in the file.  Run it after changing the catalogue
 
     sgs standard --update-docs
 
-(``sgs standard --markdown`` still prints all the tables on stdout).  A test regenerates the
+(``sgs standard --markdown`` prints the field, ledger and rule tables on stdout).  A test regenerates the
 file and compares it with the committed one, so a stale document fails the suite; the prose
 around the blocks is never touched, so an edit there stays.
 """
