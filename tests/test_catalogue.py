@@ -11,7 +11,7 @@ import pytest
 
 from sgs.config import PROJECT_ROOT, catalogue_path
 from sgs.reference.catalogue import header_map, load_catalogue, normalise_header
-from sgs.report.standard_docs import standard_markdown, write_template
+from sgs.report.standard_docs import write_template
 from sgs.samples.generator import generate
 from sgs.samples.writers import write_upload
 from sgs.validate.readers import read_upload
@@ -110,13 +110,6 @@ def test_field_lists_follow_the_standard():
 )
 def test_header_aliases(header, kind, code):
     assert header_map(kind)[normalise_header(header)] == code
-
-
-def test_docs_field_table_is_generated_from_the_catalogue():
-    committed = (PROJECT_ROOT / "docs" / "standard-fields.md").read_text(encoding="utf-8")
-    assert committed == standard_markdown(), (
-        "run: sgs standard --markdown > docs/standard-fields.md"
-    )
 
 
 @pytest.mark.parametrize("kind", ["permit", "penalty"])

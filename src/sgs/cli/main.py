@@ -143,14 +143,30 @@ def sample(
 
 @main.command()
 @click.option(
-    "--markdown", is_flag=True, help="输出 Markdown 字段表（docs/standard-fields.md 即由此生成）。"
+    "--markdown",
+    is_flag=True,
+    help="输出 Markdown 字段表与规则表（docs/standard.md 的生成段落来自同一目录）。",
 )
 @click.option("--kind", type=KIND_CHOICE, help="只列出一类记录。")
-def standard(markdown: bool, kind: str | None) -> None:
+@click.option(
+    "--update-docs",
+    is_flag=True,
+    help="按 schemas/standard.toml 重写 docs/standard.md 中的生成段落（其余文字不变）。",
+)
+def standard(markdown: bool, kind: str | None, update_docs: bool) -> None:
     """列出数据标准的全部字段、必填要求与校验规则。"""
     from sgs.reference.catalogue import KINDS
-    from sgs.report.standard_docs import markdown_table, standard_markdown
+    from sgs.report.standard_docs import (
+        STANDARD_DOC,
+        markdown_table,
+        standard_markdown,
+        write_standard_doc,
+    )
 
+    if update_docs:
+        changed = write_standard_doc()
+        click.echo(f"{'已更新' if changed else '无需更新'}：{STANDARD_DOC}")
+        return
     if markdown and kind is None:
         click.echo(standard_markdown(), nl=False)
         return

@@ -1,4 +1,4 @@
-"""The monthly points (月度积分) of POLICY.md, items 1–10, and the year total with items 11–13.
+"""The monthly points (月度积分) of docs/policy.md, items 1–10, and the year total with items 11–13.
 
 Items by month P (numbers as in the city notice):
 

@@ -1,4 +1,4 @@
-"""The three rates of POLICY.md, per unit, kind and month, as SQL over the store.
+"""The three rates of docs/policy.md, per unit, kind and month, as SQL over the store.
 
 - 及时率 timeliness and 合规率 compliance belong to the month of **upload**: the records whose
   first version was received in the period.  A later re-submission (a correction) does not

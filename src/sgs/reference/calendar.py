@@ -24,7 +24,7 @@ over days, in Python (:func:`add_workdays`, :func:`workdays_between`) as in SQL
 (:func:`write_calendar_table`).
 
 Every date, and every result, outside the covered years raises :class:`CalendarGap`, whose Chinese
-message names the year and the file to add: never a silent guess (POLICY.md, "Workdays").
+message names the year and the file to add: never a silent guess (docs/policy.md, "Workdays").
 The calendar is built once per process and holidays folder; :func:`reset_cache` forgets it.
 """
 
@@ -614,7 +614,7 @@ def add_workdays(day: date, n: int) -> date:
     """The ``n``-th workday strictly after ``day`` (``day`` itself is never counted, whether it is
     a workday or not); ``n`` must be ≥ 1.
 
-    Example (POLICY.md): ``add_workdays(date(2022, 1, 28), 7) == date(2022, 2, 11)``.
+    Example (docs/policy.md): ``add_workdays(date(2022, 1, 28), 7) == date(2022, 2, 11)``.
     :class:`CalendarGap` if ``day`` or the result lies outside the covered years.
     """
     if isinstance(n, bool) or not isinstance(n, int):

@@ -1,4 +1,4 @@
-"""Settings: the choices POLICY.md marks, with defaults in ``config/settings.toml``.
+"""Settings: the policy choices of docs/policy.md, with defaults in ``config/settings.toml``.
 
 Each value can be overridden by an environment variable ``SGS_<NAME>`` (upper case), and the
 whole file replaced with ``$SGS_SETTINGS_FILE``; the type of an override follows the default's.

@@ -1,14 +1,33 @@
-"""Human-readable views of the catalogue: the field table in the docs and blank upload templates.
+"""Human-readable views of the catalogue: the tables in docs/standard.md and blank upload templates.
 
 Both are generated, never written by hand, so a rule changed in schemas/standard.toml shows up
-everywhere at once (a test compares docs/standard-fields.md with a fresh rendering).
+everywhere at once.  ``docs/standard.md`` is hand-written prose with generated blocks between
+HTML comment markers::
+
+    <!-- generated: permit-fields -->
+    (the table, rewritten from the catalogue)
+    <!-- end generated -->
+
+:func:`generated_blocks` names the blocks (permit-fields, penalty-fields, ledger-fields, rules,
+catalogue-settings, layouts) and renders each; :func:`update_generated` rewrites them in a text
+and :func:`write_standard_doc` in the file.  Run it after changing the catalogue with::
+
+    sgs standard --update-docs
+
+(``sgs standard --markdown`` prints the field, ledger and rule tables on stdout).  A test regenerates the
+file and compares it with the committed one, so a stale document fails the suite; the prose
+around the blocks is never touched, so an edit there stays.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+from sgs.config import PROJECT_ROOT
 from sgs.reference.catalogue import KINDS, Field, Kind, load_catalogue
+
+STANDARD_DOC = PROJECT_ROOT / "docs" / "standard.md"
 
 REQUIRED_ZH = {
     "always": "必填",
@@ -81,14 +100,10 @@ def rules_text(f: Field) -> str:
     return "；".join(parts)
 
 
-def markdown_table(kind: Kind) -> str:
+def fields_table(kind: Kind) -> str:
+    """The field table of one record kind (Chinese, as a clerk reads it), without a heading."""
     spec = load_catalogue().kind(kind)
-    lines = [
-        f"## {spec.name}（{spec.prefix}，{len(spec.fields)} 个字段）",
-        "",
-        "| # | 字段 | 代码 | 类型 | 是否必填 | 规则 |",
-        "|---|---|---|---|---|---|",
-    ]
+    lines = ["| # | 字段 | 代码 | 类型 | 是否必填 | 规则 |", "|---|---|---|---|---|---|"]
     for f in spec.fields:
         note = f" （待核实：{f.unverified}）" if f.unverified else ""
         lines.append(
@@ -98,29 +113,80 @@ def markdown_table(kind: Kind) -> str:
     return "\n".join(lines)
 
 
-def rules_markdown() -> str:
+def markdown_table(kind: Kind) -> str:
+    spec = load_catalogue().kind(kind)
+    heading = f"## {spec.name}（{spec.prefix}，{len(spec.fields)} 个字段）"
+    return f"{heading}\n\n{fields_table(kind)}"
+
+
+def rules_table() -> str:
+    """Every rule code with its severity and message: the standard's rules, then the ledger's."""
     cat = load_catalogue()
-    lines = ["## 规则代码", "", "| 规则 | 级别 | 提示 |", "|---|---|---|"]
+    lines = ["| 规则 | 级别 | 提示 |", "|---|---|---|"]
     for code, rule in {**cat.rules, **cat.ledger_rules}.items():
         level = "错误" if rule.severity == "error" else "警告"
         lines.append(f"| `{code}` | {level} | {rule.message} |")
     return "\n".join(lines)
 
 
-def ledger_markdown() -> str:
-    lines = [
-        f"## 月度台账（{load_catalogue().ledger_name}，不属于国家标准）",
-        "",
-        "| # | 列 | 代码 | 是否必填 | 规则 |",
-        "|---|---|---|---|---|",
-    ]
+def rules_markdown() -> str:
+    return f"## 规则代码\n\n{rules_table()}"
+
+
+def ledger_table() -> str:
+    """The ledger's columns, without a heading."""
+    lines = ["| # | 列 | 代码 | 是否必填 | 规则 |", "|---|---|---|---|---|"]
     lines += [
         f"| {p} | {n} | `{c}` | {req} | {rules} |" for p, n, c, req, rules, _ in _ledger_rows()
     ]
     return "\n".join(lines)
 
 
+def ledger_markdown() -> str:
+    heading = f"## 月度台账（{load_catalogue().ledger_name}，不属于国家标准）"
+    return f"{heading}\n\n{ledger_table()}"
+
+
+def catalogue_settings_table() -> str:
+    """The ``[settings]`` of the catalogue: values the rules read, each one line to change."""
+    cat = load_catalogue()
+    blanks = "、".join(f"`{v}`" if v else "空字符串" for v in cat.blank_values)
+    rows = [
+        ("blank_values", blanks, "视为空白的值（去空格、全角转半角后比较，不区分大小写）"),
+        ("founding_date", cat.founding_date.isoformat(), "决定日期不得早于此日"),
+        (
+            "long_term_date",
+            cat.long_term_date.isoformat(),
+            "表示「长期」的日期（是普通的有效日期）",
+        ),
+        (
+            "amount_looks_like_yuan",
+            f"{cat.amount_looks_like_yuan:g}",
+            "金额（万元）达到此值疑似按元填报",
+        ),
+        ("max_amount_decimals", str(cat.max_amount_decimals), "金额最多小数位数"),
+        (
+            "require_legal_rep_id_for_legal",
+            str(cat.require_legal_rep_id_for_legal).lower(),
+            "为 true 时法定代表人证件号码对法人及非法人组织、个体工商户必填",
+        ),
+    ]
+    lines = ["| 设置 | 值 | 含义 |", "|---|---|---|"]
+    lines += [f"| `{key}` | {value} | {meaning} |" for key, value, meaning in rows]
+    return "\n".join(lines)
+
+
+def layouts_table() -> str:
+    """The layouts the reader recognises and the columns that mark each."""
+    lines = ["| 格式 | 名称 | 识别依据（表头） |", "|---|---|---|"]
+    for key, layout in load_catalogue().layouts.items():
+        markers = "、".join(f"`{m}`" for m in layout.markers) or "（其余文件）"
+        lines.append(f"| `{key}` | {layout.name} | {markers} |")
+    return "\n".join(lines)
+
+
 def standard_markdown() -> str:
+    """All the tables as one Markdown page (``sgs standard --markdown``)."""
     head = (
         "# 数据标准字段表\n\n"
         "本页由 `sgs standard --markdown` 根据 `schemas/standard.toml` 生成，请勿手工修改。"
@@ -128,6 +194,57 @@ def standard_markdown() -> str:
     )
     body = "\n\n".join([*(markdown_table(k) for k in KINDS), ledger_markdown(), rules_markdown()])
     return f"{head}\n{body}\n"
+
+
+def generated_blocks() -> dict[str, str]:
+    """Name -> content of every block docs/standard.md takes from the catalogue."""
+    return {
+        "permit-fields": fields_table("permit"),
+        "penalty-fields": fields_table("penalty"),
+        "ledger-fields": ledger_table(),
+        "rules": rules_table(),
+        "catalogue-settings": catalogue_settings_table(),
+        "layouts": layouts_table(),
+    }
+
+
+_BLOCK = re.compile(
+    r"(?P<start><!-- generated: (?P<name>[a-z0-9-]+) -->\n).*?(?P<end><!-- end generated -->)",
+    re.DOTALL,
+)
+
+
+def update_generated(text: str) -> str:
+    """``text`` with every generated block rewritten from the catalogue; the prose is kept.
+
+    An unknown, repeated or missing block name is an error: a typo in a marker must not leave
+    a table silently stale, and every table must appear once.
+    """
+    blocks = generated_blocks()
+    seen: list[str] = []
+
+    def fill(m: re.Match[str]) -> str:
+        name = m["name"]
+        if name not in blocks:
+            raise ValueError(f"unknown generated block {name!r}; known: {', '.join(blocks)}")
+        seen.append(name)
+        return f"{m['start']}\n{blocks[name]}\n\n{m['end']}"
+
+    out = _BLOCK.sub(fill, text)
+    repeated = sorted({n for n in seen if seen.count(n) > 1})
+    missing = [n for n in blocks if n not in seen]
+    if repeated or missing:
+        raise ValueError(f"generated blocks repeated: {repeated}, missing: {missing}")
+    return out
+
+
+def write_standard_doc(path: Path = STANDARD_DOC) -> bool:
+    """Rewrite the generated blocks of docs/standard.md in place; True if the file changed."""
+    text = path.read_text(encoding="utf-8")
+    updated = update_generated(text)
+    if updated != text:
+        path.write_text(updated, encoding="utf-8")
+    return updated != text
 
 
 def _ledger_rows() -> list[tuple[str, str, str, str, bool]]:

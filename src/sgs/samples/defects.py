@@ -1,6 +1,6 @@
 """Defect injection: the oracle the validator's tests compare against.
 
-Each defective row carries exactly one defect, chosen so that under STANDARD.md it produces
+Each defective row carries exactly one defect, chosen so that under docs/standard.md it produces
 exactly one finding — one ``(field, rule)`` — and nothing else on that row.  That rules out
 injections with side effects: a wrong decision date is moved *after* the upload date (not
 before 1949, which would also make a natural person's ID "born after the decision"); a USCC is

@@ -6,7 +6,7 @@ hold a ``manifest.json`` that overrides them per file::
     {"files": {"行政许可_10月.xlsx": {"received": "2026-11-04", "kind": "permit"},
                "台账.xlsx": {"kind": "ledger", "period": "2026-10"}}}
 
-Precedence of the received date (POLICY.md choice, the ``received_date_sources`` setting): the
+Precedence of the received date (a choice of docs/policy.md, the ``received_date_sources`` setting): the
 ``--received`` option, then the manifest, then the landing folder's date, then the file's
 modification time.
 

@@ -2,8 +2,8 @@
 
 A rule is ``(field, rule code, severity, ok)`` where ``ok`` is a Boolean expression over the
 normalised frame (see :mod:`sgs.validate.normalise`): true passes, false fails, null means "does not
-apply" and passes.  Cross-field rules sit on the field that must change (STANDARD.md,
-"Which field a cross-field failure is reported on").  The pandera schema, the benchmark's
+apply" and passes.  Cross-field rules sit on the field that must change (docs/standard.md,
+"Rule codes and severities").  The pandera schema, the benchmark's
 single-``select`` baseline and the rule documentation are all built from this one list.
 """
 
