@@ -17,7 +17,8 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact, cr
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from sgs.jobs import daily as monitor
-from sgs.store.ingest import IngestResult, ingest_file
+from sgs.store.batches import IngestResult
+from sgs.store.ingest import ingest_file
 
 
 class FileQuarantined(Exception):

@@ -80,7 +80,7 @@ def test_normalise_takes_the_per_value_path_for_repetitive_columns_only():
             "XK_XDR_MC": distinct,
         }
     )
-    out = normalise(raw, spec)
+    out = normalise(raw, spec.fields)
     assert out["XK_XDR_MC"].to_list()[:2] == ["名称0", "名称1"]
     for f in (spec.field("XK_XDR_LB"),):
         expected = normalise_column(raw[f.code], f, _survey(raw, [f]))

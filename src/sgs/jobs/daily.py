@@ -15,8 +15,8 @@ import polars as pl
 
 from sgs.labels import STATUS_NAMES, kind_name, pct
 from sgs.store import database
+from sgs.store.batches import IngestResult, sha256_of
 from sgs.store.database import curated_dir, one
-from sgs.store.ingest import IngestResult, sha256_of
 from sgs.store.landing import expand, raw_dir
 
 

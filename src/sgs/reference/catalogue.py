@@ -96,12 +96,20 @@ class KindSpec:
 
 @dataclass(frozen=True)
 class LedgerField:
+    """One column of the unit's monthly ledger; typed like upload fields, so that the same
+    normaliser treats both (``code``: a credit code or an ID number, the ledger does not say)."""
+
     code: str
     name: str
+    type: str = "text"
     required: str = "optional"
     aliases: tuple[str, ...] = ()
     values: tuple[str, ...] = ()
     max_length: int | None = None
+
+    @property
+    def is_code(self) -> bool:
+        return self.type == "code"
 
 
 @dataclass(frozen=True)
@@ -233,6 +241,7 @@ def load_catalogue() -> Catalogue:
             LedgerField(
                 code=spec["code"],
                 name=spec["name"],
+                type=spec.get("type", "text"),
                 required=spec.get("required", "optional"),
                 aliases=tuple(spec.get("aliases", ())),
                 values=tuple(spec.get("values", ())),

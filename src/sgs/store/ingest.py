@@ -8,60 +8,25 @@ taken, so parallel ingests validate side by side and only queue for the short wr
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
 import signal
-from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from sgs.config import data_root, fault_point
+from sgs.config import fault_point
 from sgs.errors import FileRefused, LandingError
 from sgs.reference.catalogue import Kind, load_catalogue
 from sgs.store import database
+from sgs.store.batches import IngestResult, quarantine, sha256_of, skipped
 from sgs.store.database import one, run
 from sgs.store.landing import Arrival, arrival
+from sgs.store.ledger import store_ledger
 from sgs.validate.normalise import ROW
 from sgs.validate.pipeline import Validation, validate_file
 from sgs.validate.rules import DOC_KEY, date_col
-
-
-@dataclass
-class IngestResult:
-    """What happened to one file; ``message`` is the Chinese line shown to people."""
-
-    path: str
-    status: str  # stored | skipped | quarantined
-    message: str
-    unit_code: str | None = None
-    kind: str | None = None
-    received: str | None = None
-    batch_id: int | None = None
-    rows_read: int = 0
-    rows_stored: int = 0
-    rows_valid: int = 0
-    rows_failing: int = 0
-    blank_rows: int = 0
-    errors: int = 0
-    warnings: int = 0
-    reason: str | None = None
-    unknown_columns: list[str] = field(default_factory=list)
-    sha256: str | None = None
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _fault(point: str) -> None:
@@ -190,7 +155,7 @@ def _write(
         existing = _already(con, sha, unit_code, kind)
         if existing is not None:
             run(con, "ROLLBACK")
-            return _skipped(arr, unit_code, kind, existing)
+            return skipped(arr, unit_code, kind, existing)
         batch_id = _next_id(con, "batches", "batch_id")
         records = build_records(v, unit_code, batch_id, _next_record_id(con))
         con.register("records_frame", records)
@@ -254,41 +219,6 @@ def _stored_result(v: Validation, arr: Arrival, unit_code: str, batch_id: int) -
     )  # fmt: skip
 
 
-def _skipped(arr: Arrival, unit_code: str, kind: str, batch_id: int) -> IngestResult:
-    return IngestResult(
-        path=str(arr.path), status="skipped", message=f"该文件此前已入库（批次 {batch_id}），未重复入库",
-        unit_code=unit_code, kind=kind, received=arr.received.isoformat(), batch_id=batch_id,
-    )  # fmt: skip
-
-
-def quarantine(
-    arr: Arrival, sha: str, reason: str, message: str, unit_code: str | None, kind: str | None,
-    root: Path | None = None,
-) -> IngestResult:  # fmt: skip
-    """Keep an unusable file out of the store but never lose it: copy it aside with its reason."""
-    folder = (root or data_root()) / "quarantine" / arr.received.isoformat()
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{sha[:12]}_{arr.path.name}"
-    if not target.exists():
-        shutil.copy2(arr.path, target)
-    with database.writer(root) as con:
-        seen = one(
-            con,
-            "SELECT count(*) FROM quarantine WHERE sha256 = ? AND reason_code = ?",
-            [sha, reason],
-        )[0]  # type: ignore[index]
-        if not seen:
-            run(con,
-                "INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [sha, arr.path.name, str(arr.path), str(target), unit_code, kind, arr.received,
-                 reason, message, datetime.now()],
-            )  # fmt: skip
-    return IngestResult(
-        path=str(arr.path), status="quarantined", message=f"已隔离：{message}",
-        unit_code=unit_code, kind=kind, received=arr.received.isoformat(), reason=reason,
-    )  # fmt: skip
-
-
 def _seen_before(
     sha: str, unit_code: str, kind: str | None, root: Path | None
 ) -> tuple[int, str] | None:
@@ -308,15 +238,11 @@ def _seen_before(
 def _ingest_landed_ledger(
     arr: Arrival, sha: str, unit_code: str, root: Path | None
 ) -> IngestResult:
-    from sgs.store.ledger import ingest_ledger
-
     if arr.period is None:
         message = "无法确定台账所属月份：请在文件名中写明（如 台账_2026-10.xlsx）或在 manifest.json 中给出 period"
         return quarantine(arr, sha, "ledger_period", message, unit_code, "ledger", root)
     try:
-        return ingest_ledger(
-            arr.path, unit=unit_code, period=arr.period, received=arr.received, root=root
-        )
+        return store_ledger(arr, sha, unit_code, arr.period, root)
     except FileRefused as exc:
         return quarantine(arr, sha, exc.code, exc.message, unit_code, "ledger", root)
 
@@ -352,7 +278,7 @@ def _ingest(arr: Arrival, sha: str, root: Path | None) -> IngestResult:
         return _ingest_landed_ledger(arr, sha, unit_code, root)
     earlier = _seen_before(sha, unit_code, arr.kind, root)
     if earlier is not None:
-        return _skipped(arr, unit_code, earlier[1], earlier[0])
+        return skipped(arr, unit_code, earlier[1], earlier[0])
     try:
         v = validate_file(arr.path, arr.kind, arr.received)  # type: ignore[arg-type]
     except FileRefused as exc:

@@ -12,12 +12,12 @@ and keeps sharing memory with the raw frame.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import polars as pl
 
 from sgs.config import cached_on_file, catalogue_path
-from sgs.reference.catalogue import Field, KindSpec, load_catalogue
+from sgs.reference.catalogue import Field, LedgerField, load_catalogue
 from sgs.validate.parallel import thread_map
 
 # Unicode White_Space plus the zero-width characters that survive copy-paste from web pages.
@@ -46,6 +46,8 @@ DOC_BRACKETS = {
 DOC_NEEDS_FIX = r"[\s\[\]()【】〖〗a-z\u3000\uff01-\uff5e]"
 
 ROW = "__row"
+# Upload fields and ledger fields are normalised alike, by their type.
+AnyField = Field | LedgerField
 
 # How many non-null values are looked at to judge a column's repetitiveness; the share of
 # distinct values in them up to which a column is normalised per distinct value, and above
@@ -73,7 +75,7 @@ def blank_variants() -> list[str]:
     return sorted(out)
 
 
-def is_nfkc_field(f: Field) -> bool:
+def is_nfkc_field(f: AnyField) -> bool:
     return f.type in NFKC_TYPES or f.is_code
 
 
@@ -113,7 +115,7 @@ def changed_only(s: pl.Series, fix: pl.Expr, needs: pl.Expr) -> pl.Series:
     return replace_values(s, distinct.filter(changed), fixed.filter(changed))
 
 
-def _survey(raw: pl.DataFrame, fields: list[Field]) -> dict[str, object]:
+def _survey(raw: pl.DataFrame, fields: list[AnyField]) -> dict[str, object]:
     """One parallel pass of cheap per-column facts that decide which fixes a column needs.
 
     Nothing full-size is kept: whether trimming would remove anything is learnt from byte
@@ -131,10 +133,12 @@ def _survey(raw: pl.DataFrame, fields: list[Field]) -> dict[str, object]:
             exprs.append((col.str.len_bytes() != col.str.len_chars()).any().alias(f"{f.code}|nfkc"))
         if f.is_code:
             exprs.append(col.str.contains("[a-z]").any().alias(f"{f.code}|upper"))
+    if not exprs:
+        return {}
     return raw.lazy().select(exprs).collect().row(0, named=True)
 
 
-def normalise_column(s: pl.Series, f: Field, facts: dict[str, object]) -> pl.Series:
+def normalise_column(s: pl.Series, f: AnyField, facts: dict[str, object]) -> pl.Series:
     """Trim; NFKC and upper-case code-like fields; blank-like values become null.
 
     Each step runs only if the survey says it can change something, and then only on the
@@ -174,7 +178,7 @@ def is_repetitive(s: pl.Series) -> bool:
     return distinct_share(s) <= REPETITIVE
 
 
-def normalise_expr(f: Field, v: pl.Expr) -> pl.Expr:
+def normalise_expr(f: AnyField, v: pl.Expr) -> pl.Expr:
     """The steps of :func:`normalise_column` as one expression applied to every value, with
     the same result.  For a handful of values (the distinct values of a repetitive column, the
     odd values of a code column) there is nothing to gain from finding out first which steps
@@ -190,7 +194,7 @@ def normalise_expr(f: Field, v: pl.Expr) -> pl.Expr:
     return pl.when(out.is_in(blank_variants()) | (out == "")).then(None).otherwise(out)
 
 
-def normalise_values(values: pl.Series, f: Field) -> pl.Series:
+def normalise_values(values: pl.Series, f: AnyField) -> pl.Series:
     """:func:`normalise_expr` over a Series."""
     return pl.DataFrame({"v": values}).select(normalise_expr(f, pl.col("v"))).to_series()
 
@@ -201,13 +205,13 @@ def normalise_values(values: pl.Series, f: Field) -> pl.Series:
 CODE_NEEDS_FIX = "[^0-9A-Z]"
 
 
-def normalise_code(s: pl.Series, f: Field) -> pl.Series:
+def normalise_code(s: pl.Series, f: AnyField) -> pl.Series:
     """:func:`normalise_column` for a code field: one scan, then only the odd values."""
     v = pl.col("v")
     return changed_only(s, normalise_expr(f, v), v.str.contains(CODE_NEEDS_FIX) | (v == ""))
 
 
-def normalise_repetitive(s: pl.Series, f: Field) -> pl.Series:
+def normalise_repetitive(s: pl.Series, f: AnyField) -> pl.Series:
     """:func:`normalise_column` for a column of few distinct values: each is normalised once,
     and the column is only rewritten where a value changes."""
     distinct = s.unique().drop_nulls()
@@ -218,19 +222,20 @@ def normalise_repetitive(s: pl.Series, f: Field) -> pl.Series:
     return replace_values(s, distinct.filter(changed), fixed.filter(changed)).alias(f.code)
 
 
-def normalise(raw: pl.DataFrame, spec: KindSpec) -> pl.DataFrame:
-    """``__row`` plus every field of the kind, normalised; absent fields are null columns.
+def normalise(raw: pl.DataFrame, fields: Sequence[AnyField]) -> pl.DataFrame:
+    """``__row`` plus every field (of a kind, or of the ledger), normalised; absent fields are
+    null columns.
 
     ``raw`` holds text columns named by field code and the spreadsheet row number in ``__row``.
     Repetitive columns are normalised per distinct value, code columns by their odd values,
     the others after a survey.
     """
-    present = [f for f in spec.fields if f.code in raw.columns]
+    present = [f for f in fields if f.code in raw.columns]
     repetitive = {f.code for f in present if is_repetitive(raw[f.code])}
     surveyed = [f for f in present if f.code not in repetitive and not f.is_code]
     facts = _survey(raw, surveyed)
 
-    def one(f: Field) -> pl.Series:
+    def one(f: AnyField) -> pl.Series:
         if f.code in repetitive:
             return normalise_repetitive(raw[f.code], f)
         if f.is_code:
@@ -239,7 +244,7 @@ def normalise(raw: pl.DataFrame, spec: KindSpec) -> pl.DataFrame:
 
     done = dict(zip([f.code for f in present], thread_map(one, present), strict=True))
     columns = [raw[ROW]]
-    for f in spec.fields:
+    for f in fields:
         if f.code in done:
             columns.append(done[f.code])
         else:

@@ -95,13 +95,16 @@ def rule_table(kind: Kind) -> pl.DataFrame:
     )
 
 
-def build_errors(upload: Upload, failures: pl.DataFrame) -> pl.DataFrame:
-    """Failures ``(index, label)`` -> the error table, with original values and row numbers."""
+def build_errors(raw: pl.DataFrame, failures: pl.DataFrame, rules: pl.DataFrame) -> pl.DataFrame:
+    """Failures ``(index, label)`` -> the error table, with original values and row numbers.
+
+    ``raw`` holds the cells as written with ``__row``; ``index`` is a position in it; ``rules``
+    gives each label its field, rule, severity, message and sort order (:func:`rule_table`).
+    Uploads and ledgers both report through here, so their errors have one shape.
+    """
     if failures.is_empty():
         return pl.DataFrame(schema=ERROR_SCHEMA)
-    rules = rule_table(upload.kind)
     found = failures.join(rules, on="label", how="left")
-    raw = upload.frame
     parts = []
     for (code,), part in found.group_by("field", maintain_order=True):
         if code in raw.columns:
@@ -123,9 +126,10 @@ def validate_upload(upload: Upload, received: date | None = None) -> Validation:
 
     received = received or date.today()
     spec = load_catalogue().kind(upload.kind)
-    frame = prepare(normalise(upload.frame, spec), spec, received)
+    frame = prepare(normalise(upload.frame, spec.fields), spec, received)
     failures = failure_table(upload.kind, frame)
-    return Validation(upload, received, frame, build_errors(upload, failures))
+    errors = build_errors(upload.frame, failures, rule_table(upload.kind))
+    return Validation(upload, received, frame, errors)
 
 
 def validate_file(

@@ -1,0 +1,129 @@
+"""Reading and checking a unit's monthly ledger (台账) — validation like an upload's.
+
+A ledger lists every permit and penalty decision a unit made in a month; completeness compares
+it with what reached the platform.  Its columns are defined in ``schemas/standard.toml``
+(``[ledger]``) and may come in any order, below title rows, as CSV or XLSX.  Cells go through
+the same normaliser as uploads (so a name keeps its full-width punctuation: prose is only
+trimmed) and problems come out in the same error table, with the same messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from sgs.errors import FileRefused
+from sgs.labels import kind_of_name
+from sgs.periods import period_bounds
+from sgs.reference.catalogue import ledger_header_map, load_catalogue, normalise_header
+from sgs.validate.normalise import ROW, document_key, normalise, parse_date
+from sgs.validate.pipeline import build_errors
+from sgs.validate.readers import read_table, sniff_format
+
+# Helper columns the checks and the store read (never shown): the 文书号 as the unit wrote it
+# (trimmed), the parsed decision date, the matching key of the 文书号 and the record kind.
+DOC_NUMBER, DATE, DOC_KEY, KIND = "__doc_number", "__date", "__doc_key", "__kind"
+
+
+@dataclass
+class LedgerRead:
+    frame: pl.DataFrame  # __row + ledger field codes, normalised, + the helper columns
+    raw: pl.DataFrame  # __row + ledger field codes, as written
+    errors: pl.DataFrame  # the error table: row, field, rule, severity, message, value
+    blank_rows: int
+
+
+def _score(cells: list[object]) -> int:
+    keys = {normalise_header(c) for c in cells if c not in (None, "")}
+    return len(keys & ledger_header_map().keys())
+
+
+def read_ledger(path: Path, period: str) -> LedgerRead:
+    """Read and check a ledger file; :class:`FileRefused` when it cannot be a ledger."""
+    period_bounds(period)  # a malformed period fails before the file is read
+    table = read_table(path, sniff_format(path), _score)
+    mapping = ledger_header_map()
+    rename = {}
+    for i, text in enumerate(table.header):
+        code = mapping.get(normalise_header(text))
+        if code and code not in rename.values():
+            rename[f"c{i}"] = code
+    fields = load_catalogue().ledger_fields
+    missing = [f for f in fields if f.required == "always" and f.code not in rename.values()]
+    if missing:
+        names = "、".join(f.name for f in missing)
+        raise FileRefused("missing_columns", f"台账「{path.name}」缺少必需的列：{names}。")
+    first = table.first_data_row
+    body = table.body.with_columns(pl.int_range(first, first + pl.len(), dtype=pl.Int64).alias(ROW))
+    cols = list(rename)
+    filled = pl.any_horizontal(
+        pl.col(c).is_not_null() & (pl.col(c).str.strip_chars() != "") for c in cols
+    )
+    kept = body.filter(filled)
+    raw = kept.select(pl.col(ROW), *(pl.col(src).alias(dst) for src, dst in rename.items()))
+    raw = raw.with_columns(
+        pl.lit(None, dtype=pl.String).alias(f.code) for f in fields if f.code not in raw.columns
+    )
+    norm = normalise(raw, fields).with_columns(
+        pl.col("XDR_MC").str.normalize("NFKC"),  # as before; the next commit stops this
+        pl.col("WSH").alias(DOC_NUMBER),  # shown as the unit wrote it, trimmed
+        parse_date(pl.col("JDRQ")).alias(DATE),
+        pl.col("LB").replace_strict(kind_of_name(), default=None).alias(KIND),
+    )
+    norm = norm.with_columns(document_key(norm["WSH"]).alias(DOC_KEY))
+    return LedgerRead(norm, raw, check_ledger(norm, raw, period), body.height - kept.height)
+
+
+def check_ledger(norm: pl.DataFrame, raw: pl.DataFrame, period: str) -> pl.DataFrame:
+    """Every problem of every ledger row, as vectorised rules, in the upload error table."""
+    cat = load_catalogue()
+    start, end = period_bounds(period)
+    checks: list[tuple[str, str, pl.Expr, dict]] = []
+    for f in cat.ledger_fields:
+        col = pl.col(f.code)
+        if f.required == "always":
+            checks.append((f.code, "required", col.is_not_null(), {}))
+        if f.values:
+            checks.append((f.code, "allowed_values", col.is_null() | col.is_in(f.values),
+                           {"allowed": "、".join(f.values)}))  # fmt: skip
+        if f.max_length:
+            checks.append((f.code, "max_length", col.is_null() | (col.str.len_chars() <= f.max_length),
+                           {"max": f.max_length}))  # fmt: skip
+    d = pl.col(DATE)
+    checks.append(("JDRQ", "date_format", pl.col("JDRQ").is_null() | d.is_not_null(), {}))
+    checks.append(("JDRQ", "ledger_period", d.is_null() | ((d >= start) & (d < end)), {}))
+    # One 文书号 may cover several subjects (joint decisions): an entry repeats an earlier one
+    # only when the subject is the same too, by name or by code.
+    by_name = pl.struct(KIND, DOC_KEY, "XDR_MC").is_first_distinct()
+    by_code = pl.struct(KIND, DOC_KEY, "XDR_DM").is_first_distinct()
+    first = pl.col(DOC_KEY).is_null() | (by_name & (by_code | pl.col("XDR_DM").is_null()))
+    checks.append(("WSH", "ledger_duplicate", first, {}))
+
+    names = {f.code: f.name for f in cat.ledger_fields}
+    position = {f.code: i for i, f in enumerate(cat.ledger_fields)}
+    labels = [f"{code}|{rule}" for code, rule, _, _ in checks]
+    rules = pl.DataFrame(
+        {
+            "label": labels,
+            "field": [code for code, _, _, _ in checks],
+            "rule": [rule for _, rule, _, _ in checks],
+            "severity": [cat.rule(rule).severity for _, rule, _, _ in checks],
+            "message": [
+                cat.rule(rule).message.format(name=names[code], **fmt)
+                for code, rule, _, fmt in checks
+            ],
+            "_order": [position[code] * 100 + i for i, (code, _, _, _) in enumerate(checks)],
+        }
+    )
+    flags = norm.select(
+        ok.alias(label) for label, (_, _, ok, _) in zip(labels, checks, strict=True)
+    )
+    failures = (
+        flags.with_row_index("index")
+        .unpivot(index="index", variable_name="label", value_name="ok")
+        .filter(~pl.col("ok"))
+        .select(pl.col("index").cast(pl.Int64), "label")
+    )
+    return build_errors(raw, failures, rules)
