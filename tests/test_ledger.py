@@ -233,6 +233,33 @@ def test_duplicate_is_per_kind(root, tmp_path):
     assert read_ledger(path, "2022-01").errors.height == 0
 
 
+def test_names_keep_their_full_width_punctuation(root, tmp_path):
+    """A name is prose: trimmed only, never NFKC-normalised (as in uploads), so the ledger
+    stores it as published; codes and dates are still width-normalised."""
+    name = "（长治）某某商贸有限公司（分店）：第一店"
+    path = write_ledger(
+        tmp_path / "台账.csv",
+        [
+            [
+                "1",
+                PERMIT,
+                "  长审批〔２０２２〕1号 ",
+                f"  {name}\u3000",
+                "９１１４０４００ｍａ０ｋｔｅｓｔ１",
+                "２０２２－０１－０５",
+            ]
+        ],
+    )
+    read = read_ledger(path, "2022-01")
+    row = read.frame.row(0, named=True)
+    assert row["XDR_MC"] == name
+    assert row["XDR_DM"] == "91140400MA0KTEST1"
+    assert row["__date"] == date(2022, 1, 5)
+    ingest_ledger(path, unit=UNIT_A, period="2022-01", root=root)
+    stored = query(root, "SELECT subject_name, doc_key FROM ledger_entries")
+    assert stored == [(name, "长审批〔2022〕1号")]
+
+
 MANDATORY = ["类别", "决定文书号", "行政相对人名称", "决定日期"]
 
 

@@ -67,7 +67,6 @@ def read_ledger(path: Path, period: str) -> LedgerRead:
         pl.lit(None, dtype=pl.String).alias(f.code) for f in fields if f.code not in raw.columns
     )
     norm = normalise(raw, fields).with_columns(
-        pl.col("XDR_MC").str.normalize("NFKC"),  # as before; the next commit stops this
         pl.col("WSH").alias(DOC_NUMBER),  # shown as the unit wrote it, trimmed
         parse_date(pl.col("JDRQ")).alias(DATE),
         pl.col("LB").replace_strict(kind_of_name(), default=None).alias(KIND),
