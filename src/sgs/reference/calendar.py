@@ -115,24 +115,6 @@ class HolidayFile:
     holidays: tuple[HolidayRange, ...]
     makeups: tuple[MakeupDay, ...]
 
-    def rows(self) -> list[_Row]:
-        """Every day of the year, classified."""
-        named: dict[date, tuple[bool, str, str]] = {}
-        for h in self.holidays:
-            for i in range((h.end - h.start).days + 1):
-                named[h.start + timedelta(days=i)] = (False, HOLIDAY, h.name)
-        for m in self.makeups:
-            named[m.day] = (True, MAKEUP, m.name)
-        rows: list[_Row] = []
-        for day in _days_of(self.year):
-            if day in named:
-                workday, kind, name = named[day]
-                rows.append((day, workday, kind, name, self.path.name))
-            else:
-                weekday = day.weekday() < 5
-                rows.append((day, weekday, WORKDAY if weekday else WEEKEND, None, self.path.name))
-        return rows
-
 
 def load_holiday_file(path: Path | str) -> HolidayFile:
     """Read and strictly check one holidays file ``<YYYY>.toml``; raise :class:`HolidayFileError`
@@ -341,6 +323,25 @@ def _days_of(year: int) -> list[date]:
     return [first + timedelta(days=i) for i in range((date(year + 1, 1, 1) - first).days)]
 
 
+def _file_rows(parsed: HolidayFile) -> list[_Row]:
+    """Every day of a holidays file's year, classified."""
+    named: dict[date, tuple[bool, str, str]] = {}
+    for h in parsed.holidays:
+        for i in range((h.end - h.start).days + 1):
+            named[h.start + timedelta(days=i)] = (False, HOLIDAY, h.name)
+    for m in parsed.makeups:
+        named[m.day] = (True, MAKEUP, m.name)
+    rows: list[_Row] = []
+    for day in _days_of(parsed.year):
+        if day in named:
+            workday, kind, name = named[day]
+            rows.append((day, workday, kind, name, parsed.path.name))
+        else:
+            weekday = day.weekday() < 5
+            rows.append((day, weekday, WORKDAY if weekday else WEEKEND, None, parsed.path.name))
+    return rows
+
+
 # ---------------------------------------------------------------------------------------------
 # chinesecalendar
 
@@ -457,7 +458,7 @@ def _calendar_for(folder_env: str | None) -> _Calendar:
         if library is not None:
             rows.extend(library)
         elif year in files:
-            rows.extend(load_holiday_file(files[year]).rows())
+            rows.extend(_file_rows(load_holiday_file(files[year])))
         else:
             break
         years.append(year)
@@ -682,7 +683,7 @@ def file_disagreements() -> list[Disagreement]:
         library = _library_rows(year) if year >= FIRST_YEAR else None
         if library is None:
             continue
-        for lib, mine in zip(library, load_holiday_file(path).rows(), strict=True):
+        for lib, mine in zip(library, _file_rows(load_holiday_file(path)), strict=True):
             _, _, lib_kind, lib_name, _ = lib
             day, _, file_kind, file_name, _ = mine
             same_name = (
