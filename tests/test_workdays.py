@@ -23,6 +23,7 @@ from sgs.config import PROJECT_ROOT
 from sgs.errors import CalendarGap, HolidayFileError
 from sgs.reference import calendar as workdays
 from sgs.reference.calendar import add_workdays, describe, is_workday, workdays_between
+from sgs.reference.holidays import load_holiday_file
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 LIBRARY_FIRST, LIBRARY_LAST = date(2004, 1, 1), date(2026, 12, 31)
@@ -422,7 +423,7 @@ def test_the_default_folder(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (workdays.holidays_dir() / "README.md").is_file()
     # Every shipped file is valid (there is none for 2027: its notice is not published).
     for path in workdays.holidays_dir().glob("[0-9][0-9][0-9][0-9].toml"):
-        workdays.load_holiday_file(path)
+        load_holiday_file(path)
 
 
 def readme_example() -> str:
@@ -434,7 +435,7 @@ def readme_example() -> str:
 
 def test_readme_example_is_the_2026_notice(holidays_dir: Path) -> None:
     (holidays_dir / "2026.toml").write_text(readme_example(), encoding="utf-8")
-    parsed = workdays.load_holiday_file(holidays_dir / "2026.toml")
+    parsed = load_holiday_file(holidays_dir / "2026.toml")
     assert parsed.year == 2026
     assert len(parsed.holidays) == 7
     assert workdays.file_disagreements() == []
@@ -503,7 +504,7 @@ def test_malformed_file(holidays_dir: Path, case: str) -> None:
     path = holidays_dir / "2027.toml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(HolidayFileError) as info:
-        workdays.load_holiday_file(path)
+        load_holiday_file(path)
     message = str(info.value)
     assert str(path) in message
     assert CJK.search(message)
@@ -522,7 +523,7 @@ def test_every_problem_is_listed(holidays_dir: Path) -> None:
     path = holidays_dir / "2027.toml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(HolidayFileError) as info:
-        workdays.load_holiday_file(path)
+        load_holiday_file(path)
     assert len(info.value.problems) == 2
 
 

@@ -8,7 +8,8 @@ Sources, year by year from 2004 upward:
   holiday in that year, so a library that fell back to Monday–Friday would not be trusted);
 * otherwise an editable file ``<YYYY>.toml`` in the holidays folder (``$SGS_HOLIDAYS_DIR``, else
   ``config/holidays`` of the checkout), filled in from the notice 国务院办公厅关于YYYY年部分节假日
-  安排的通知; its format is in ``config/holidays/README.md`` and :func:`load_holiday_file`.
+  安排的通知; its format and strict parser are in :mod:`sgs.reference.holidays` (for its editors:
+  ``config/holidays/README.md``).  This module only builds days from what that parser returns.
 
 The covered years are contiguous: the first year that neither source covers ends the calendar, and
 files for later years are reported by :func:`unusable_files` until the gap is filled.  When both
@@ -30,16 +31,15 @@ The calendar is built once per process and holidays folder; :func:`reset_cache` 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache, lru_cache
-from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sgs.config import CONFIG_DIR, env, holidays_dir
-from sgs.errors import CalendarGap, HolidayFileError
+from sgs.errors import CalendarGap
+from sgs.reference.holidays import YEAR_FILE_NAME, HolidayFile, load_holiday_file, year_files
 
 if TYPE_CHECKING:
     import duckdb
@@ -53,9 +53,6 @@ DEFAULT_HOLIDAYS_DIR = CONFIG_DIR / "holidays"
 WORKDAY, WEEKEND, HOLIDAY, MAKEUP = "工作日", "周末", "法定节假日", "调休上班"
 KINDS = (WORKDAY, WEEKEND, HOLIDAY, MAKEUP)
 
-#: A holiday range longer than this is refused as a typo (the longest in a notice so far: 9 days).
-MAX_HOLIDAY_DAYS = 10
-
 #: chinesecalendar's (English) holiday names, in the words of the State Council notices.
 HOLIDAY_NAMES = {
     "New Year's Day": "元旦",
@@ -67,8 +64,6 @@ HOLIDAY_NAMES = {
     "National Day": "国庆节",
     "Anti-Fascist 70th Day": "中国人民抗日战争暨世界反法西斯战争胜利70周年纪念日",
 }
-
-WEEKDAY_NAMES = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
 
 CALENDAR_COLUMNS = {
     "day": "DATE",
@@ -82,263 +77,36 @@ CALENDAR_COLUMNS = {
 #: Bumped when the calendar built from the same sources would change (names, kinds, columns).
 CALENDAR_VERSION = 1
 
-_YEAR_FILE = re.compile(r"^(\d{4})\.toml$")
-
 # One day of the calendar: (day, workday, kind, holiday, source).
 _Row = tuple[date, bool, str, str | None, str]
 
 
 # ---------------------------------------------------------------------------------------------
-# The editable files
-
-
-@dataclass(frozen=True)
-class HolidayRange:
-    name: str
-    start: date
-    end: date
-
-
-@dataclass(frozen=True)
-class MakeupDay:
-    day: date
-    name: str
-
-
-@dataclass(frozen=True)
-class HolidayFile:
-    """One validated ``<YYYY>.toml``."""
-
-    path: Path
-    year: int
-    source: str
-    holidays: tuple[HolidayRange, ...]
-    makeups: tuple[MakeupDay, ...]
-
-    def rows(self) -> list[_Row]:
-        """Every day of the year, classified."""
-        named: dict[date, tuple[bool, str, str]] = {}
-        for h in self.holidays:
-            for i in range((h.end - h.start).days + 1):
-                named[h.start + timedelta(days=i)] = (False, HOLIDAY, h.name)
-        for m in self.makeups:
-            named[m.day] = (True, MAKEUP, m.name)
-        rows: list[_Row] = []
-        for day in _days_of(self.year):
-            if day in named:
-                workday, kind, name = named[day]
-                rows.append((day, workday, kind, name, self.path.name))
-            else:
-                weekday = day.weekday() < 5
-                rows.append((day, weekday, WORKDAY if weekday else WEEKEND, None, self.path.name))
-        return rows
-
-
-def load_holiday_file(path: Path | str) -> HolidayFile:
-    """Read and strictly check one holidays file ``<YYYY>.toml``; raise :class:`HolidayFileError`
-    listing every problem.
-
-    The format (field names in English, values as in the notice)::
-
-        source = "国务院办公厅关于2026年部分节假日安排的通知"
-
-        [[holiday]]          # one block per holiday (放假); from/to inclusive, weekends included
-        name = "春节"
-        from = 2026-02-15
-        to = 2026-02-23      # may be left out for a one-day holiday
-
-        [[makeup]]           # one block per makeup working day (调休上班)
-        date = 2026-02-14
-        name = "春节"
-
-    Checks: the file name is the year; ``source`` is given; at least one holiday; names are not
-    empty; every date lies in the file's year; ``from`` ≤ ``to`` and a range is at most
-    ``MAX_HOLIDAY_DAYS`` days; holidays do not overlap each other; a makeup day is a Saturday or
-    Sunday, is not inside a holiday and is not listed twice; no unknown keys (a misspelt key would
-    otherwise be silently ignored).  Dates may be TOML dates (``2026-02-15``) or strings
-    (``"2026-02-15"``).
-    """
-    import tomllib
-
-    path = Path(path)
-    match = _YEAR_FILE.match(path.name)
-    if not match:
-        raise HolidayFileError(path, ["文件名应为四位年份加 .toml，例如 2027.toml"])
-    year = int(match.group(1))
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise HolidayFileError(path, ["文件不存在"]) from None
-    except UnicodeDecodeError:
-        raise HolidayFileError(path, ["文件不是 UTF-8 编码，请用 UTF-8 保存"]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise HolidayFileError(path, [f"不是有效的 TOML 格式：{exc}"]) from None
-
-    problems: list[str] = []
-    unknown = sorted(set(data) - {"source", "holiday", "makeup"})
-    if unknown:
-        problems.append(
-            f"不认识的项：{'、'.join(unknown)}（只能有 source、[[holiday]]、[[makeup]]）"
-        )
-    source = data.get("source")
-    if not isinstance(source, str) or not source.strip():
-        problems.append('缺少 source（通知的标题和文号），例如 source = "国务院办公厅关于…的通知"')
-        source = ""
-
-    holidays: list[HolidayRange] = []
-    raw_holidays = _table_list(data, "holiday", problems)
-    if not raw_holidays and "holiday" not in data:
-        problems.append("没有 [[holiday]]：至少要填写一个放假安排")
-    for i, entry in enumerate(raw_holidays, start=1):
-        name, where = _entry(entry, f"第 {i} 个 [[holiday]]", {"name", "from", "to"}, problems)
-        if where is None:
-            continue
-        start = _date(entry, "from", where, year, problems, required=True)
-        end = _date(entry, "to", where, year, problems, required=False) if "to" in entry else start
-        if start is None or end is None or not name:
-            continue
-        if end < start:
-            problems.append(f"{where}：结束日期 to = {end} 早于开始日期 from = {start}")
-            continue
-        length = (end - start).days + 1
-        if length > MAX_HOLIDAY_DAYS:
-            problems.append(
-                f"{where}：{start} 至 {end} 共 {length} 天，超过 {MAX_HOLIDAY_DAYS} 天，请核对日期"
-            )
-            continue
-        holidays.append(HolidayRange(name, start, end))
-    ordered = sorted(holidays, key=lambda h: h.start)
-    for a, b in pairwise(ordered):
-        if b.start <= a.end:
-            problems.append(
-                f"放假日期重叠：{a.name}（{a.start} 至 {a.end}）与 {b.name}（{b.start} 至 {b.end}）"
-            )
-
-    makeups: list[MakeupDay] = []
-    seen: dict[date, str] = {}
-    for i, entry in enumerate(_table_list(data, "makeup", problems), start=1):
-        name, where = _entry(entry, f"第 {i} 个 [[makeup]]", {"date", "name"}, problems)
-        if where is None:
-            continue
-        day = _date(entry, "date", where, year, problems, required=True)
-        if day is None or not name:
-            continue
-        if day.weekday() < 5:
-            problems.append(
-                f"{where}：调休上班日 {day} 是{WEEKDAY_NAMES[day.weekday()]}，"
-                "调休上班只能是星期六或星期日（平日本来就上班，不用填写）"
-            )
-            continue
-        inside = [h for h in holidays if h.start <= day <= h.end]
-        if inside:
-            h = inside[0]
-            problems.append(
-                f"{where}：调休上班日 {day} 落在放假期间 {h.name}（{h.start} 至 {h.end}）内"
-            )
-            continue
-        if day in seen:
-            problems.append(f"{where}：调休上班日 {day} 重复填写（已有 {seen[day]}）")
-            continue
-        seen[day] = name
-        makeups.append(MakeupDay(day, name))
-
-    if problems:
-        raise HolidayFileError(path, problems)
-    return HolidayFile(
-        path=path,
-        year=year,
-        source=source.strip(),
-        holidays=tuple(ordered),
-        makeups=tuple(sorted(makeups, key=lambda m: m.day)),
-    )
-
-
-def _table_list(data: dict[str, Any], key: str, problems: list[str]) -> list[Any]:
-    value = data.get(key, [])
-    if not isinstance(value, list):
-        problems.append(f"{key} 应写成 [[{key}]] 块（每项一块），不是单个值")
-        return []
-    return value
-
-
-def _unknown_keys(entry: dict[str, Any], known: set[str], where: str, problems: list[str]) -> None:
-    unknown = sorted(set(entry) - known)
-    if unknown:
-        problems.append(
-            f"{where}：不认识的项 {'、'.join(unknown)}（只能有 {'、'.join(sorted(known))}）"
-        )
-
-
-def _entry(
-    entry: object, where: str, keys: set[str], problems: list[str]
-) -> tuple[str | None, str | None]:
-    """The name of one [[holiday]] or [[makeup]] entry and how messages refer to it; ``where``
-    is None when the entry is not a table at all."""
-    if not isinstance(entry, dict):
-        problems.append(f"{where} 格式不对")
-        return None, None
-    name = _name(entry, where, problems)
-    where = f"{where}（{name}）" if name else where
-    _unknown_keys(entry, keys, where, problems)
-    return name, where
-
-
-def _name(entry: dict[str, Any], where: str, problems: list[str]) -> str:
-    name = entry.get("name")
-    if not isinstance(name, str) or not name.strip():
-        problems.append(f'{where}：缺少节日名称 name，例如 name = "春节"')
-        return ""
-    return name.strip()
-
-
-def _date(
-    entry: dict[str, Any],
-    key: str,
-    where: str,
-    year: int,
-    problems: list[str],
-    *,
-    required: bool,
-) -> date | None:
-    value = entry.get(key)
-    if value is None:
-        if required:
-            problems.append(f"{where}：缺少日期 {key}")
-        return None
-    day: date | None = None
-    if isinstance(value, date) and not isinstance(value, datetime):
-        day = value
-    elif isinstance(value, str):
-        try:
-            day = date.fromisoformat(value.strip()) if len(value.strip()) == 10 else None
-        except ValueError:
-            day = None
-    if day is None:
-        problems.append(f"{where}：{key} = {value!r} 不是 YYYY-MM-DD 格式的日期")
-        return None
-    if day.year != year:
-        problems.append(
-            f"{where}：{key} = {day} 不在 {year} 年内（跨年的放假只填写本年内的日期；"
-            "上一年的日期属于上一年的安排）"
-        )
-        return None
-    return day
-
-
-def _year_files(folder: Path) -> dict[int, Path]:
-    if not folder.is_dir():
-        return {}
-    found = {}
-    for path in folder.iterdir():
-        match = _YEAR_FILE.match(path.name)
-        if match and path.is_file():
-            found[int(match.group(1))] = path
-    return found
+# The editable files (parsed by sgs.reference.holidays)
 
 
 def _days_of(year: int) -> list[date]:
     first = date(year, 1, 1)
     return [first + timedelta(days=i) for i in range((date(year + 1, 1, 1) - first).days)]
+
+
+def _file_rows(parsed: HolidayFile) -> list[_Row]:
+    """Every day of a holidays file's year, classified."""
+    named: dict[date, tuple[bool, str, str]] = {}
+    for h in parsed.holidays:
+        for i in range((h.end - h.start).days + 1):
+            named[h.start + timedelta(days=i)] = (False, HOLIDAY, h.name)
+    for m in parsed.makeups:
+        named[m.day] = (True, MAKEUP, m.name)
+    rows: list[_Row] = []
+    for day in _days_of(parsed.year):
+        if day in named:
+            workday, kind, name = named[day]
+            rows.append((day, workday, kind, name, parsed.path.name))
+        else:
+            weekday = day.weekday() < 5
+            rows.append((day, weekday, WORKDAY if weekday else WEEKEND, None, parsed.path.name))
+    return rows
 
 
 # ---------------------------------------------------------------------------------------------
@@ -448,7 +216,7 @@ def _calendar_for(folder_env: str | None) -> _Calendar:
 
     folder = (Path(folder_env) if folder_env else DEFAULT_HOLIDAYS_DIR).resolve()
     stamp = _sources_stamp(folder)
-    files = _year_files(folder)
+    files = year_files(folder)
     rows: list[_Row] = []
     years: list[int] = []
     year = FIRST_YEAR
@@ -457,7 +225,7 @@ def _calendar_for(folder_env: str | None) -> _Calendar:
         if library is not None:
             rows.extend(library)
         elif year in files:
-            rows.extend(load_holiday_file(files[year]).rows())
+            rows.extend(_file_rows(load_holiday_file(files[year])))
         else:
             break
         years.append(year)
@@ -476,7 +244,7 @@ def _calendar_for(folder_env: str | None) -> _Calendar:
         unusable += tuple(
             (path, f"{path.name}：文件名应为四位年份加 .toml（例如 2027.toml），不会使用")
             for path in sorted(folder.glob("*.toml"))
-            if not _YEAR_FILE.match(path.name)
+            if not YEAR_FILE_NAME.match(path.name)
         )
 
     columns = list(zip(*rows, strict=True)) if rows else [[], [], [], [], []]
@@ -675,14 +443,14 @@ def file_disagreements() -> list[Disagreement]:
     chinesecalendar wins; this is the warning.  A day disagrees when its kind differs, or when
     both name a holiday and the file's name does not contain the library's (so "清明" and
     "中秋节、国庆节" are accepted for 清明节 and 中秋节).  A malformed file raises
-    :class:`HolidayFileError`.
+    :class:`~sgs.errors.HolidayFileError`.
     """
     found: list[Disagreement] = []
-    for year, path in sorted(_year_files(holidays_dir()).items()):
+    for year, path in sorted(year_files(holidays_dir()).items()):
         library = _library_rows(year) if year >= FIRST_YEAR else None
         if library is None:
             continue
-        for lib, mine in zip(library, load_holiday_file(path).rows(), strict=True):
+        for lib, mine in zip(library, _file_rows(load_holiday_file(path)), strict=True):
             _, _, lib_kind, lib_name, _ = lib
             day, _, file_kind, file_name, _ = mine
             same_name = (
