@@ -52,8 +52,13 @@ def validate(
     （无法读取、格式版本被拒收、缺少必需列），原因输出到标准错误。
     """
     from sgs.errors import FileRefused
+    from sgs.report.validation import (
+        print_json,
+        print_refusal_json,
+        print_summary,
+        write_problem_list,
+    )
     from sgs.validate.pipeline import validate_file
-    from sgs.validate.report import print_json, print_refusal_json, print_summary, write_feedback
 
     try:
         result = validate_file(file, kind, received)  # type: ignore[arg-type]
@@ -63,7 +68,7 @@ def validate(
             print_refusal_json(file, kind, exc)
         sys.exit(EXIT_REFUSED)
     if out is not None:
-        write_feedback(result, out)
+        write_problem_list(result, out)
     if as_json:
         print_json(file, result)
     else:

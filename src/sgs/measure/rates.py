@@ -22,6 +22,7 @@ import duckdb
 import polars as pl
 
 from sgs.periods import is_period, period_bounds
+from sgs.reference.catalogue import load_catalogue
 from sgs.store.database import RECORD_TABLES, frame, run
 
 
@@ -49,7 +50,7 @@ def _uploads_sql(kind: str) -> str:
     after the period cannot be first, so they are left out before grouping.
     """
     table = RECORD_TABLES[kind]
-    decided = "XK_JDRQ" if kind == "permit" else "CF_JDRQ"
+    decided = load_catalogue().kind(kind).decision_date
     return f"""
     WITH firsts AS (
         SELECT arg_min(record_id, (received_date, batch_id, source_row)) AS record_id

@@ -71,14 +71,12 @@ def build_suite(kind: Kind) -> dict:
            column_A="received_date", column_B=_decided(kind), or_equal=True,
            ignore_row_if="either_value_is_missing"),
     ]  # fmt: skip
-    if kind == "permit":
-        items.append(_e("expect_column_pair_values_a_to_be_greater_than_b", "有效期至不早于有效期自",
-                        column_A="XK_YXQZI", column_B="XK_YXQZ", or_equal=True,
-                        ignore_row_if="either_value_is_missing"))  # fmt: skip
-    else:
-        items.append(_e("expect_column_pair_values_a_to_be_greater_than_b", "处罚有效期不早于处罚决定日期",
-                        column_A="CF_YXQ", column_B="CF_JDRQ", or_equal=True,
-                        ignore_row_if="either_value_is_missing"))  # fmt: skip
+    for f in spec.fields:  # date windows: a date not before another (有效期至 ≥ 有效期自 …)
+        if f.on_or_after:
+            other = spec.field(f.on_or_after)
+            items.append(_e("expect_column_pair_values_a_to_be_greater_than_b",
+                            f"{f.name}不早于{other.name}", column_A=f.code, column_B=other.code,
+                            or_equal=True, ignore_row_if="either_value_is_missing"))  # fmt: skip
     for f in spec.fields:
         if f.required == "always":
             items.append(_e("expect_column_values_to_not_be_null", f"{f.name}必填", column=f.code))

@@ -26,7 +26,7 @@ from sgs.store.landing import Arrival, arrival
 from sgs.store.ledger import store_ledger
 from sgs.validate.normalise import ROW
 from sgs.validate.pipeline import Validation, validate_file
-from sgs.validate.rules import DOC_KEY, date_col
+from sgs.validate.rules import DOC_KEY, date_col, subject_key
 
 
 def _fault(point: str) -> None:
@@ -36,13 +36,6 @@ def _fault(point: str) -> None:
 
 
 # ----------------------------------------------------------------------------- records
-
-
-def subject_key(prefix: str) -> pl.Expr:
-    """Who a record is about: the credit code, else the ID number, else the name."""
-    return pl.coalesce(
-        pl.col(f"{prefix}_XDR_SHXYM"), pl.col(f"{prefix}_XDR_ZJHM"), pl.col(f"{prefix}_XDR_MC")
-    )
 
 
 def _typed_fields(kind: Kind) -> list[pl.Expr]:

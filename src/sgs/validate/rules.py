@@ -249,15 +249,23 @@ def build_rules(kind: Kind) -> list[Rule]:
 STATUS_OF_TYPE = {"uscc": ids.uscc_status_series, "org_code": ids.org_code_status_series}
 
 
+def subject_key(prefix: str) -> pl.Expr:
+    """Who a record is about: the credit code, else the ID number, else the name.
+
+    Duplicates within a file are found on (文书号, subject); the store keeps it per record.
+    """
+    return pl.coalesce(
+        pl.col(f"{prefix}_XDR_SHXYM"), pl.col(f"{prefix}_XDR_ZJHM"), pl.col(f"{prefix}_XDR_MC")
+    )
+
+
 def _first_of_key(norm: pl.DataFrame, doc_key: pl.Series, spec: KindSpec) -> pl.Series:
     """True on the first row of each (文书号, subject) key.
 
     Found by hashing the key; the few rows whose hash was seen before are then decided on the
     keys themselves, so a hash collision can never invent a duplicate.
     """
-    p = spec.prefix
-    subject = pl.coalesce(pl.col(f"{p}_XDR_SHXYM"), pl.col(f"{p}_XDR_ZJHM"), pl.col(f"{p}_XDR_MC"))
-    keys = norm.select(doc_key.alias(DOC_KEY), subject.alias("subject"))
+    keys = norm.select(doc_key.alias(DOC_KEY), subject_key(spec.prefix).alias("subject"))
     hashes = keys.hash_rows()
     first = hashes.is_first_distinct()
     if not first.all():

@@ -9,12 +9,12 @@ from pathlib import Path
 import polars as pl
 
 from sgs.errors import FileRefused
+from sgs.labels import SEVERITY_NAMES, field_names
 from sgs.reference.catalogue import load_catalogue
 from sgs.report.masking import mask_error_values
 from sgs.report.xlsx import Column, Sheet, write_workbook
 from sgs.validate.pipeline import Validation
 
-SEVERITY_ZH = {"error": "错误", "warning": "警告"}
 FORMAT_ZH = {"csv": "CSV", "xlsx": "XLSX", "xls": "XLS"}
 
 
@@ -75,12 +75,8 @@ def summary_counts(result: Validation) -> dict:
     }
 
 
-def _field_names(kind: str) -> dict[str, str]:
-    return {f.code: f.name for f in load_catalogue().kind(kind).fields}
-
-
 def counts_by_rule(result: Validation) -> pl.DataFrame:
-    names = _field_names(result.kind)
+    names = field_names(result.kind)
     return (
         result.errors.group_by("field", "rule", "severity", maintain_order=True)
         .len("count")
@@ -117,14 +113,14 @@ def print_summary(file: Path, result: Validation, limit: int) -> None:
         lines.append("")
         lines.append("按字段和规则统计：")
         for r in counts_by_rule(result).iter_rows(named=True):
-            sev = SEVERITY_ZH[r["severity"]]
+            sev = SEVERITY_NAMES[r["severity"]]
             lines.append(f"  {r['name']}（{r['field']}）  {r['rule']}  {sev}  {r['count']} 处")
         lines.append("")
         shown = mask_error_values(result.errors.head(limit))
         lines.append(f"前 {shown.height} 处问题：")
         for r in shown.iter_rows(named=True):
             value = "（空）" if r["value"] is None else r["value"]
-            sev = SEVERITY_ZH[r["severity"]]
+            sev = SEVERITY_NAMES[r["severity"]]
             lines.append(f"  第 {r['row']} 行 [{sev}] {r['message']}；原值：{value}")
         if result.errors.height > shown.height:
             lines.append(
@@ -135,12 +131,12 @@ def print_summary(file: Path, result: Validation, limit: int) -> None:
     print("\n".join(lines))
 
 
-def write_feedback(result: Validation, out: Path) -> Path:
+def write_problem_list(result: Validation, out: Path) -> Path:
     """The problem list of one file as XLSX, with personal ID numbers masked."""
-    names = _field_names(result.kind)
+    names = field_names(result.kind)
     errors = mask_error_values(result.errors).with_columns(
         pl.col("field").replace_strict(names, default="").alias("name"),
-        pl.col("severity").replace_strict(SEVERITY_ZH).alias("severity_zh"),
+        pl.col("severity").replace_strict(SEVERITY_NAMES).alias("severity_zh"),
     )
     cat = load_catalogue()
     up = result.upload
@@ -165,7 +161,7 @@ def write_feedback(result: Validation, out: Path) -> Path:
         notes,
     )
     by_rule = counts_by_rule(result).with_columns(
-        pl.col("severity").replace_strict(SEVERITY_ZH).alias("severity_zh")
+        pl.col("severity").replace_strict(SEVERITY_NAMES).alias("severity_zh")
     )
     summary = Sheet(
         "按规则统计",
