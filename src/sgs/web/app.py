@@ -47,7 +47,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -65,6 +65,9 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sgs.config import web_password
+from sgs.files import write_atomically
+from sgs.labels import RATE_NAMES, num, pct
+from sgs.periods import PERIOD, is_period
 
 PASSWORD_ENV = "SGS_WEB_PASSWORD"
 COOKIE = "sgs_session"
@@ -72,10 +75,9 @@ SESSION_SECONDS = 8 * 3600
 FAILED_LOGIN_DELAY_S = 0.3
 READ_TIMEOUT_S = 20.0  # a page should not hang for the store's default ten minutes
 
-PERIOD = re.compile(r"[0-9]{4}-(?:0[1-9]|1[0-2])")  # ASCII digits only, used with fullmatch
-BULLETIN_NAME = re.compile(r"([0-9]{4}-(?:0[1-9]|1[0-2]))\.xlsx")
+BULLETIN_NAME = re.compile(rf"({PERIOD.pattern})\.xlsx")
 FEEDBACK_NAME = re.compile(r"([0-9A-Z]{18})\.xlsx")
-NEXT_PAGE = re.compile(r"/(?:\?period=[0-9]{4}-[0-9]{2})?")
+NEXT_PAGE = re.compile(rf"/(?:\?period=(?:{PERIOD.pattern}))?")  # the month page
 PUBLIC_PATHS = frozenset({"/login", "/logout"})
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -87,11 +89,13 @@ SECURITY_HEADERS = {
     "x-frame-options": "DENY",
     "cache-control": "no-store",
 }
-RATE_SERIES = (
-    ("timeliness_rate", "及时率", "#2563eb"),
-    ("compliance_rate", "合规率", "#16a34a"),
-    ("completeness_rate", "完整率", "#ea580c"),
-)
+# One colour per rate of :data:`sgs.labels.RATE_NAMES`; the chart's series in that order.
+RATE_COLOURS = {
+    "timeliness_rate": "#2563eb",
+    "compliance_rate": "#16a34a",
+    "completeness_rate": "#ea580c",
+}
+RATE_SERIES = tuple((key, label, RATE_COLOURS[key]) for key, label in RATE_NAMES.items())
 
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).with_name("templates")),
@@ -227,15 +231,6 @@ def error_page(request: Request, status: int, title: str, message: str) -> HTMLR
     return render(request, "error.html", status, title=title, message=message)
 
 
-def pct(value: float | None) -> str:
-    """A rate as people read it; an empty denominator is "—", never 0% by accident."""
-    return "—" if value is None else f"{value * 100:.1f}%"
-
-
-def num(value: float | None) -> str:
-    return "—" if value is None else f"{value:g}"
-
-
 def rates_chart(rows: list[dict]) -> Markup:
     """Three horizontal bars per unit as inline SVG: readable without scripts or images.
 
@@ -250,7 +245,7 @@ def rates_chart(rows: list[dict]) -> Markup:
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="chart-title">',
-        '<title id="chart-title">各单位及时率、合规率、完整率</title>',
+        f'<title id="chart-title">各单位{"、".join(RATE_NAMES.values())}</title>',
     ]
     for i, (_, label, colour) in enumerate(RATE_SERIES):
         x = label_w + i * 110
@@ -302,17 +297,11 @@ def reading(root: Path) -> Iterator[object | None]:
 
 
 def available_months(con) -> list[str]:
-    """Months with uploads (received date) or ledgers (ledger month), newest first."""
-    from sgs.store.database import run
+    """Months with uploads (received date) or ledgers (ledger month), newest first; none
+    without a store."""
+    from sgs.measure.rates import months_with_data
 
-    if con is None:
-        return []
-    found = run(
-        con,
-        """SELECT strftime(received_date, '%Y-%m') FROM batches WHERE kind <> 'ledger'
-           UNION SELECT period FROM batches WHERE kind = 'ledger' AND period IS NOT NULL""",
-    )
-    return sorted({m for (m,) in found if isinstance(m, str) and PERIOD.fullmatch(m)}, reverse=True)
+    return [] if con is None else months_with_data(con)[::-1]
 
 
 def month_view(con, period: str, as_of: date) -> dict:
@@ -365,27 +354,13 @@ def _row(r: dict, items: tuple[str, ...]) -> dict:
     } | {f"{k}_text": pct(r[k]) for k, _, _ in RATE_SERIES}  # fmt: skip
 
 
-def write_then_read(final: Path, write: Callable[[Path], object]) -> bytes:
-    """Write a file under a fresh name, read it, then move it over ``final``: a reader of
-    ``final`` (another server, a person) never sees half a workbook, and two writers never
-    write into the same file."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    scratch = final.with_name(f".{final.stem}.{secrets.token_hex(6)}{final.suffix}")
-    try:
-        write(scratch)
-        data = scratch.read_bytes()
-        scratch.replace(final)
-    finally:
-        scratch.unlink(missing_ok=True)
-    return data
-
-
 def bulletin_bytes(period: str, root: Path) -> bytes:
     """The month's bulletin workbook (:func:`sgs.report.bulletin.write_bulletin`) in the app's folder."""
     from sgs.report.bulletin import write_bulletin
 
     final = web_dir(root) / f"月通报_{period}.xlsx"
-    return write_then_read(final, lambda out: write_bulletin(period, out=out, root=root))
+    write_atomically(final, lambda out: write_bulletin(period, out=out, root=root))
+    return final.read_bytes()
 
 
 def web_dir(root: Path) -> Path:
@@ -407,7 +382,7 @@ def index(request: Request) -> Response:
     """The month page: ``?period=YYYY-MM`` (default the latest month with data)."""
     state = request.app.state
     asked = request.query_params.get("period", "").strip() or None
-    if asked is not None and not PERIOD.fullmatch(asked):
+    if asked is not None and not is_period(asked):
         with state.lock, reading(state.root) as con:
             months = available_months(con)
         message = f"月份格式不正确：「{asked[:20]}」。请按 YYYY-MM 填写，例如 2026-10。"
@@ -496,7 +471,8 @@ def download_feedback(request: Request) -> Response:
                 raise HTTPException(404, "暂无数据：尚未入库任何上报文件。")
             problems = open_problems(con, unit["code"])
         final = web_dir(state.root) / f"反馈清单_{unit['code']}.xlsx"
-        data = write_then_read(final, lambda out: write_feedback(out, unit, problems, today))
+        write_atomically(final, lambda out: write_feedback(out, unit, problems, today))
+        data = final.read_bytes()
     name = f"反馈清单_{unit['name']}_{today.isoformat()}.xlsx"
     return attachment(data, name, f"feedback-{unit['code']}-{today.isoformat()}.xlsx")
 
