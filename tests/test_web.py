@@ -29,6 +29,7 @@ from sgs.store import database
 from sgs.store.ingest import ingest_file
 from sgs.store.landing import expand
 from sgs.web import app as web
+from sgs.web import auth, views
 
 with warnings.catch_warnings():  # starlette asks for httpx2, which the lock file does not have
     warnings.filterwarnings("ignore", message=".*httpx2")
@@ -249,7 +250,7 @@ def test_an_expired_session_is_401(root, monkeypatch):
     app = web.create_app(root, SECRET)
     value = app.state.auth.issue()
     assert app.state.auth.session_ok(value)
-    monkeypatch.setattr(web.time, "time", lambda: time.time_ns() / 1e9 + web.SESSION_SECONDS + 5)
+    monkeypatch.setattr(auth.time, "time", lambda: time.time_ns() / 1e9 + web.SESSION_SECONDS + 5)
     assert not app.state.auth.session_ok(value)
 
 
@@ -369,7 +370,7 @@ def test_a_broken_events_file_still_shows_the_rates(client, tmp_path, monkeypatc
 def test_a_store_held_by_a_writer_is_503(root, tmp_path, monkeypatch):
     copy = tmp_path / "data"
     shutil.copytree(root / "curated", copy / "curated", ignore=shutil.ignore_patterns("web"))
-    monkeypatch.setattr(web, "READ_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(views, "READ_TIMEOUT_S", 0.2)
     c = TestClient(web.create_app(copy, SECRET))
     with database.db_path(copy).with_suffix(".lock").open("a+") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)

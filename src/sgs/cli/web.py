@@ -34,7 +34,8 @@ def serve(host: str, port: int) -> None:
     import uvicorn
 
     from sgs.config import data_root
-    from sgs.web.app import PASSWORD_ENV, configured_secret, create_app, generated_secret
+    from sgs.web.app import create_app
+    from sgs.web.auth import PASSWORD_ENV, configured_secret, generated_secret
 
     secret = configured_secret()
     if secret is None:

@@ -1,0 +1,106 @@
+"""The download page's two files: a month's bulletin and a unit's feedback list.
+
+Decisions:
+
+- **Only two kinds of download.**  ``/download/bulletin/<YYYY-MM>.xlsx`` and
+  ``/download/feedback/<unit code>.xlsx``.  The name must match a strict ASCII pattern, and
+  then the value used is the store's own month string or the registry's own unit code — never
+  the request's text — so no request value reaches a file path.  Months without uploads or
+  ledgers, unknown units and anything else under ``/download`` are 404; traversal attempts
+  never match a route or a pattern.
+- **Written, then sent.**  The app writes the file into its own folder
+  ``<data root>/curated/web/`` under a name it builds, with
+  :func:`sgs.files.write_atomically` (so nobody reads half a workbook), and sends it with a
+  Chinese file name (RFC 5987 ``filename*``).  The app's lock is held while the store is read
+  and the file written, so a burst of downloads queues instead of competing.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from urllib.parse import quote
+
+import polars as pl
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from sgs.files import write_atomically
+from sgs.periods import PERIOD
+from sgs.web.views import available_months, reading
+
+BULLETIN_NAME = re.compile(rf"({PERIOD.pattern})\.xlsx")
+FEEDBACK_NAME = re.compile(r"([0-9A-Z]{18})\.xlsx")
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def web_dir(root: Path) -> Path:
+    """The app's own folder for the files it sends."""
+    from sgs.store.database import curated_dir
+
+    return curated_dir(root) / "web"
+
+
+def attachment(data: bytes, name: str, fallback: str) -> Response:
+    """An XLSX download with its Chinese name (RFC 5987) and an ASCII name for old clients."""
+    disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+    return Response(data, media_type=XLSX_TYPE, headers={"content-disposition": disposition})
+
+
+def bulletin_bytes(period: str, root: Path) -> bytes:
+    """The month's bulletin workbook (:func:`sgs.report.bulletin.write_bulletin`) in the app's folder."""
+    from sgs.report.bulletin import write_bulletin
+
+    final = web_dir(root) / f"月通报_{period}.xlsx"
+    write_atomically(final, lambda out: write_bulletin(period, out=out, root=root))
+    return final.read_bytes()
+
+
+def download_bulletin(request: Request) -> Response:
+    """The month's bulletin; the month must be one the store has data for."""
+    from sgs.errors import EventsError
+
+    match = BULLETIN_NAME.fullmatch(request.path_params["name"])
+    if match is None:
+        raise HTTPException(404)
+    state = request.app.state
+    with state.lock:
+        with reading(state.root) as con:
+            months = available_months(con)
+        period = next((m for m in months if m == match.group(1)), None)  # the store's string
+        if period is None:
+            raise HTTPException(404, f"{match.group(1)} 没有上报文件或台账数据，无法生成月通报。")
+        try:
+            data = bulletin_bytes(period, state.root)
+        except EventsError as exc:  # the office's events file, not the request, is at fault
+            raise HTTPException(500, f"月通报无法生成（事件文件有误）：{exc}") from exc
+    return attachment(data, f"月通报_{period}.xlsx", f"bulletin-{period}.xlsx")
+
+
+def download_feedback(request: Request) -> Response:
+    """A unit's feedback list of all its open problems (ID numbers masked by the writer)."""
+    from sgs.measure.problems import open_problems
+    from sgs.reference.units import load_units
+    from sgs.report.feedback import write_feedback
+
+    match = FEEDBACK_NAME.fullmatch(request.path_params["name"])
+    if match is None:
+        raise HTTPException(404)
+    units = load_units()
+    hit = units.filter(pl.col("code") == match.group(1))
+    if hit.height == 0:
+        raise HTTPException(404, "单位清单中没有这个统一社会信用代码。")
+    unit = hit.row(0, named=True)  # from here on the registry's values, not the request's
+    state, today = request.app.state, date.today()
+    with state.lock:
+        with reading(state.root) as con:
+            if con is None:
+                raise HTTPException(404, "暂无数据：尚未入库任何上报文件。")
+            problems = open_problems(con, unit["code"])
+        final = web_dir(state.root) / f"反馈清单_{unit['code']}.xlsx"
+        write_atomically(final, lambda out: write_feedback(out, unit, problems, today))
+        data = final.read_bytes()
+    name = f"反馈清单_{unit['name']}_{today.isoformat()}.xlsx"
+    return attachment(data, name, f"feedback-{unit['code']}-{today.isoformat()}.xlsx")

@@ -1,0 +1,153 @@
+"""What the download page shows: its templates, the login and error pages, and the month view
+read from the store.
+
+Decisions:
+
+- **Offline, no scripts.**  Jinja2 templates in ``sgs/web/templates`` with inline CSS; the
+  chart is inline SVG (:mod:`sgs.web.charts`); system CJK fonts.  No CDN, no JavaScript.
+- **Months** offered are those with uploads (received date) or ledgers (ledger month) in the
+  store (:func:`sgs.measure.rates.months_with_data`), newest first; the page opens on the
+  latest.  The table has one row per unit with both record kinds together — the same sums the
+  points use for items 6–8 — grouped 县区 / 市直部门 and ranked within the group as
+  :func:`sgs.measure.points.monthly_points` ranks them.
+- **Reading the store.**  No store yet is a "no data" page (the page does not create the
+  store); a store held by a long write makes :func:`reading` give up after
+  :data:`READ_TIMEOUT_S` (the app answers 503); a broken events file still shows the rates,
+  with the reason in place of the points.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from sgs.labels import RATE_NAMES, num, pct
+from sgs.periods import PERIOD
+from sgs.web.charts import rates_chart
+
+READ_TIMEOUT_S = 20.0  # a page should not hang for the store's default ten minutes
+
+# The pages a login may return to: the month page, with or without a month.
+NEXT_PAGE = re.compile(rf"/(?:\?period=(?:{PERIOD.pattern}))?")
+
+TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).with_name("templates")),
+    autoescape=True,
+    undefined=StrictUndefined,
+)
+
+
+# --- pages --------------------------------------------------------------------------------
+
+
+def render(request: Request, template: str, status: int = 200, **context: object) -> HTMLResponse:
+    """A page from a template; ``authed`` decides whether the logout link shows."""
+    authed = context.pop("authed", True)
+    html = TEMPLATES.get_template(template).render(authed=authed, **context)
+    return HTMLResponse(html, status_code=status)
+
+
+def return_to(wanted: object) -> str:
+    """Where to go after logging in: ``wanted`` if it is a month page, else the start page
+    (never a URL of someone else's choosing)."""
+    return wanted if isinstance(wanted, str) and NEXT_PAGE.fullmatch(wanted) else "/"
+
+
+def login_page(request: Request, status: int = 200, message: str = "", failed: bool = False):
+    """The login form; as the 401 page it remembers the month page that was asked for."""
+    wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    response = render(
+        request, "login.html", status, title="登录", message=message, failed=failed,
+        next=return_to(wanted), authed=False,
+    )  # fmt: skip
+    if status == 401:
+        response.headers["www-authenticate"] = 'Bearer realm="sgs"'
+    return response
+
+
+def error_page(request: Request, status: int, title: str, message: str) -> HTMLResponse:
+    return render(request, "error.html", status, title=title, message=message)
+
+
+# --- the store ----------------------------------------------------------------------------
+
+
+@contextmanager
+def reading(root: Path) -> Iterator[object | None]:
+    """A read-only store connection, or None when there is no store yet (a GET creates
+    nothing); waits only ``READ_TIMEOUT_S`` for a running write."""
+    from sgs.store import database
+
+    if not database.db_path(root).exists():
+        yield None
+        return
+    with database.reader(root, timeout=READ_TIMEOUT_S) as con:
+        yield con
+
+
+def available_months(con) -> list[str]:
+    """Months with uploads or ledgers, newest first; none without a store."""
+    from sgs.measure.rates import months_with_data
+
+    return [] if con is None else months_with_data(con)[::-1]
+
+
+# --- the month page -----------------------------------------------------------------------
+
+
+def month_view(con, period: str, as_of: date) -> dict:
+    """What the month page shows: grouped rows, the chart, the bulletin link."""
+    from sgs.errors import EventsError
+    from sgs.measure.points import GROUPS, ITEM_NAMES, ITEMS, monthly_points
+    from sgs.measure.rates import rates, unit_rates
+
+    per_unit = unit_rates(rates(con, period))
+    note = ""
+    try:
+        points = monthly_points(con, period, as_of)
+    except EventsError as exc:
+        note = f"积分无法计算（事件文件有误）：{exc}"
+        points = None
+    if points is not None:
+        rates_only = per_unit.drop("unit_name", "unit_type", "calendar_gap")
+        table = points.join(rates_only, on="unit_code", how="left", maintain_order="left")
+    else:
+        table = per_unit.with_columns(
+            pl.col("unit_type").replace_strict(GROUPS, default=pl.col("unit_type")).alias("group"),
+            *[pl.lit(None, dtype=pl.Float64).alias(c) for c in (*ITEMS, "total")],
+            pl.lit(None, dtype=pl.Int32).alias("rank"),
+        ).sort(pl.col("group").replace_strict({"县区": 0, "市直部门": 1}, default=2), "unit_code")
+    rows = [_row(r, ITEMS) for r in table.iter_rows(named=True)]
+    groups = [
+        (g, [r for r in rows if r["group"] == g]) for g in dict.fromkeys(r["group"] for r in rows)
+    ]
+    return {
+        "groups": groups,
+        "chart": rates_chart(rows),
+        "item_names": [ITEM_NAMES[i] for i in ITEMS],
+        "bulletin_url": f"/download/bulletin/{period}.xlsx",
+        "points_note": note,
+        "gap": any(r["gap"] for r in rows),
+    }
+
+
+def _row(r: dict, items: tuple[str, ...]) -> dict:
+    """One unit's cells, formatted ("—" for not applicable)."""
+    return {
+        "code": r["unit_code"], "name": r["unit_name"], "group": r["group"],
+        "rank": "—" if r["rank"] is None else r["rank"],
+        "permits": r["uploaded_permit"] or 0, "penalties": r["uploaded_penalty"] or 0,
+        "timeliness_rate": r["timeliness_rate"], "compliance_rate": r["compliance_rate"],
+        "completeness_rate": r["completeness_rate"],
+        "items": [num(r[i]) for i in items], "total": num(r["total"]),
+        "feedback_url": f"/download/feedback/{r['unit_code']}.xlsx",
+        "gap": bool(r.get("calendar_gap")),
+    } | {f"{k}_text": pct(r[k]) for k in RATE_NAMES}  # fmt: skip
