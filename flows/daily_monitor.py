@@ -16,7 +16,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from sgs.jobs import daily as monitor
+from sgs.jobs import artifacts, daily
 from sgs.store.batches import IngestResult
 from sgs.store.ingest import ingest_file
 
@@ -60,19 +60,19 @@ def _batch_key(context, parameters) -> str:
 
 @task(task_run_name="expectations batch {batch_id}", retries=1, cache_key_fn=_batch_key,
       cache_expiration=None)  # fmt: skip
-def check(batch_id: int, sha256: str, data_root: str | None, today: date) -> monitor.BatchCheck:
-    return monitor.check_batch(batch_id, today, _root(data_root))
+def check(batch_id: int, sha256: str, data_root: str | None, today: date) -> daily.BatchCheck:
+    return daily.check_batch(batch_id, today, _root(data_root))
 
 
 @task(task_run_name="rates {period}", retries=2, retry_delay_seconds=3)
 def rates(period: str, data_root: str | None) -> tuple[list[dict], str]:
-    table, path = monitor.rates_snapshot(period, _root(data_root))
-    return monitor.rates_rows(table), str(path)
+    table, path = daily.rates_snapshot(period, _root(data_root))
+    return artifacts.rates_rows(table), str(path)
 
 
 @task(task_run_name="feedback {unit_code}", retries=2, retry_delay_seconds=3)
 def feedback(unit_code: str, today: date, data_root: str | None) -> str:
-    return str(monitor.write_unit_feedback(unit_code, today, _root(data_root)))
+    return str(daily.write_unit_feedback(unit_code, today, _root(data_root)))
 
 
 @task(task_run_name="data docs")
@@ -93,9 +93,9 @@ def daily_monitor(data_root: str | None = None, today: date | None = None) -> di
     """日监测：入库新到文件，逐批检查，重算受影响月份的三率，生成各单位反馈清单。"""
     log = get_run_logger()
     today = today or date.today()
-    arrivals = monitor.new_arrivals(_root(data_root))
+    arrivals = daily.new_arrivals(_root(data_root))
     log.info("新到文件 %d 个", len(arrivals))
-    futures = [ingest.submit(str(p), monitor.landing_label(p), data_root) for p in arrivals]
+    futures = [ingest.submit(str(p), artifacts.landing_label(p), data_root) for p in arrivals]
     results: list[IngestResult] = []
     for future in futures:
         future.wait()
@@ -108,18 +108,16 @@ def daily_monitor(data_root: str | None = None, today: date | None = None) -> di
             log.error("文件处理失败：%s", outcome)
     stored = [r for r in results if r.status == "stored" and r.kind in ("permit", "penalty")]
     checks = [check.submit(r.batch_id, r.sha256, data_root, today) for r in stored]
-    periods = monitor.affected_periods(results, _root(data_root))
+    periods = daily.affected_periods(results, _root(data_root))
     rate_futures = [rates.submit(p, data_root) for p in periods]
-    feedback_futures = [
-        feedback.submit(u, today, data_root) for u in monitor.affected_units(results)
-    ]
+    feedback_futures = [feedback.submit(u, today, data_root) for u in daily.affected_units(results)]
     batch_checks = [f.result() for f in checks]
     rate_rows = [row for f in rate_futures for row in f.result()[0]]
     feedback_files = [f.result() for f in feedback_futures]
     docs = data_docs(data_root)
 
     create_table_artifact(
-        key="daily-files", table=monitor.files_table(results),
+        key="daily-files", table=artifacts.files_table(results),
         description=f"{today} 新到文件 {len(results)} 个：入库、不合规与隔离情况",
     )  # fmt: skip
     create_table_artifact(

@@ -14,9 +14,9 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_table_artifact
 
-from sgs.jobs.daily import rates_rows
+from sgs.jobs.artifacts import rates_rows
+from sgs.periods import previous_month
 from sgs.report.bulletin import bulletin_path, collect, ranking_rows, write
-from sgs.report.reminders import previous_month
 
 
 @task(retries=2, retry_delay_seconds=3)

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from upload_files import (
+from support.upload_files import (
     RECEIVED,
     broken_check,
     codes,

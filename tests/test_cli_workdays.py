@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from holidays_2027 import TEST_2027
+from support.holidays_2027 import TEST_2027
 
 SGS = Path(sys.executable).with_name("sgs")
 if not SGS.exists():  # pragma: no cover - running outside the project's venv

@@ -136,11 +136,6 @@ def test_path_finder_sees_links_and_backticked_paths():
     assert "schemas/standard.toml" in named
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="README.md still links docs/standard-fields.md, now folded into docs/standard.md; "
-    "remove this marker once README.md is updated",
-)
 def test_paths_named_in_readme_exist():
     assert _missing(README) == []
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from expectation_builders import (
+from support.expectation_builders import (
     KIND_OF_SUITE,
     RECEIVED,
     TODAY,

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
-from rates_builders import (
+from support.rates_builders import (
     PENALTY,
     PERMIT,
     UNIT_A,

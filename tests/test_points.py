@@ -48,7 +48,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from points_builders import (
+from support.points_builders import (
     COUNTY_X,
     COUNTY_Y,
     DEPARTMENTS,
@@ -64,7 +64,7 @@ from points_builders import (
     write_events,
     write_units,
 )
-from rates_builders import shared_build
+from support.rates_builders import shared_build
 
 from sgs.config import PROJECT_ROOT
 from sgs.measure.points import ITEMS, late_score, monthly_points, yearly_points

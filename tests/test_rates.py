@@ -34,8 +34,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from holidays_2027 import TEST_2027
-from rates_builders import (
+from support.holidays_2027 import TEST_2027
+from support.rates_builders import (
     NAME_A,
     PENALTY,
     PERMIT,

@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 import polars as pl
 import pytest
-from upload_files import (
+from support.upload_files import (
     broken_check,
     codes,
     csv_bytes,

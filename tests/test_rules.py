@@ -26,7 +26,7 @@ import pytest
 import stdnum.cn.ric
 import stdnum.cn.uscc
 import stdnum.iso7064.mod_11_10
-from records import (
+from support.records import (
     AUTHORITY_USCC,
     INDIVIDUAL,
     KINDS,

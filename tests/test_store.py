@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from holidays_2027 import TEST_2027
+from support.holidays_2027 import TEST_2027
 
 from sgs.config import PROJECT_ROOT
 from sgs.samples.generator import generate

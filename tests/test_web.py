@@ -18,7 +18,7 @@ import openpyxl
 import polars as pl
 import pytest
 from click.testing import CliRunner
-from rates_builders import shared_build
+from support.rates_builders import shared_build
 
 from sgs.config import PROJECT_ROOT
 from sgs.measure.points import monthly_points

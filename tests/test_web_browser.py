@@ -19,7 +19,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from rates_builders import shared_build
+from support.rates_builders import shared_build
 
 from sgs.config import PROJECT_ROOT
 

@@ -15,9 +15,9 @@ import chinese_calendar as cc
 import duckdb
 import polars as pl
 import pytest
-from holidays_2027 import TEST_2027, TEST_2027_HOLIDAYS, TEST_2027_MAKEUPS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.holidays_2027 import TEST_2027, TEST_2027_HOLIDAYS, TEST_2027_MAKEUPS
 
 from sgs.config import PROJECT_ROOT
 from sgs.errors import CalendarGap, HolidayFileError

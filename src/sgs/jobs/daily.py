@@ -13,7 +13,6 @@ from pathlib import Path
 
 import polars as pl
 
-from sgs.labels import STATUS_NAMES, kind_name, pct
 from sgs.store import database
 from sgs.store.batches import IngestResult, sha256_of
 from sgs.store.database import curated_dir, one
@@ -33,12 +32,6 @@ def new_arrivals(root: Path | None = None) -> list[Path]:
             ).fetchall()
         }
     return [f for f in files if sha256_of(f) not in known]
-
-
-def landing_label(path: Path) -> str:
-    """``<unit>/<date>/<file>`` for task names and tables."""
-    parts = path.parts
-    return "/".join(parts[-3:]) if len(parts) >= 3 else path.name
 
 
 def affected_periods(results: list[IngestResult], root: Path | None = None) -> list[str]:
@@ -125,42 +118,3 @@ def check_batch(batch_id: int, today: date | None = None, root: Path | None = No
         failed=len(failures),
         failures=failures,
     )
-
-
-def files_table(results: list[IngestResult]) -> list[dict]:
-    """The day's files as rows for a Prefect table artifact (Chinese column names)."""
-    from sgs.reference.units import load_units
-
-    names = dict(load_units().select("code", "name").iter_rows())
-    return [
-        {
-            "文件": landing_label(Path(r.path)),
-            "单位": names.get(r.unit_code or "", r.unit_code or ""),
-            "类别": kind_name(r.kind),
-            "结果": STATUS_NAMES[r.status],
-            "入库行数": r.rows_stored,
-            "合规行数": r.rows_valid,
-            "不合规行数": r.rows_failing,
-            "隔离原因": r.message if r.status == "quarantined" else "",
-        }
-        for r in results
-    ]
-
-
-def rates_rows(table: pl.DataFrame) -> list[dict]:
-    """Rates of units with something to show, as artifact rows (rates as percentages)."""
-    busy = table.filter((pl.col("uploaded") > 0) | (pl.col("ledger_entries") > 0))
-
-    return [
-        {
-            "月份": r["period"],
-            "单位": r["unit_name"],
-            "类别": "许可" if r["kind"] == "permit" else "处罚",
-            "上报": r["uploaded"],
-            "及时率": pct(r["timeliness_rate"]),
-            "合规率": pct(r["compliance_rate"]),
-            "完整率": pct(r["completeness_rate"]),
-            "日历缺口": "是" if r["calendar_gap"] else "",
-        }
-        for r in busy.iter_rows(named=True)
-    ]

@@ -28,7 +28,8 @@ import polars as pl
 
 from sgs.config import PROJECT_ROOT
 from sgs.reference.catalogue import Kind, load_catalogue
-from sgs.store.database import RECORD_TABLES, VERSION_VIEWS, curated_dir, frame, one, run
+from sgs.store.database import curated_dir, frame, one, run
+from sgs.store.tables import RECORD_TABLES, VERSION_VIEWS
 from sgs.validate.identifiers import USCC_PATTERN
 
 SUITES_DIR = PROJECT_ROOT / "expectations" / "suites"

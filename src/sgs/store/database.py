@@ -25,14 +25,12 @@ import duckdb
 
 from sgs.config import data_root, lock_timeout_s
 from sgs.errors import StoreBusy
-from sgs.reference.catalogue import KINDS, Field, load_catalogue
+from sgs.store.tables import tables_ddl
 
 if TYPE_CHECKING:
     import polars as pl
 
 DB_FILE = "sgs.duckdb"
-RECORD_TABLES = {"permit": "permits", "penalty": "penalties"}
-VERSION_VIEWS = {"permit": "permit_versions", "penalty": "penalty_versions"}
 
 _local_lock = threading.RLock()
 
@@ -43,124 +41,6 @@ def curated_dir(root: Path | None = None) -> Path:
 
 def db_path(root: Path | None = None) -> Path:
     return curated_dir(root) / DB_FILE
-
-
-def _sql_type(f: Field) -> str:
-    return {"date": "DATE", "amount": "DECIMAL(18, 6)"}.get(f.type, "VARCHAR")
-
-
-def _record_table_ddl(kind: str) -> str:
-    spec = load_catalogue().kind(kind)  # type: ignore[arg-type]
-    fields = ",\n    ".join(f'"{f.code}" {_sql_type(f)}' for f in spec.fields)
-    table = RECORD_TABLES[kind]
-    return f"""
-CREATE TABLE IF NOT EXISTS {table} (
-    record_id BIGINT PRIMARY KEY,
-    batch_id BIGINT NOT NULL,
-    source_row INTEGER NOT NULL,
-    unit_code VARCHAR NOT NULL,
-    received_date DATE NOT NULL,
-    record_key VARCHAR NOT NULL,   -- kind|unit|document key|subject: one decision across uploads
-    doc_key VARCHAR,
-    subject_key VARCHAR,
-    valid BOOLEAN NOT NULL,        -- no error on upload (warnings allowed)
-    errors INTEGER NOT NULL,
-    warnings INTEGER NOT NULL,
-    {fields},
-    original JSON,                 -- cells a typed column could not hold, as written
-    extras JSON                    -- columns the standard does not know, as written
-);
-CREATE OR REPLACE VIEW {VERSION_VIEWS[kind]} AS
-SELECT *,
-    row_number() OVER w AS version,
-    count(*) OVER (PARTITION BY record_key) AS versions,
-    row_number() OVER w = count(*) OVER (PARTITION BY record_key) AS is_current,
-    first_value(record_id) OVER w AS first_record_id
-FROM {table}
-WINDOW w AS (PARTITION BY record_key ORDER BY received_date, batch_id, source_row
-             ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING);
-"""
-
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
-CREATE TABLE IF NOT EXISTS units (
-    code VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, type VARCHAR NOT NULL, parent VARCHAR
-);
-CREATE TABLE IF NOT EXISTS batches (
-    batch_id BIGINT PRIMARY KEY,
-    sha256 VARCHAR NOT NULL,
-    file_name VARCHAR NOT NULL,
-    source_path VARCHAR,
-    unit_code VARCHAR NOT NULL,
-    kind VARCHAR NOT NULL,          -- permit | penalty | ledger
-    period VARCHAR,                 -- ledgers: YYYY-MM
-    zero_report BOOLEAN NOT NULL DEFAULT false,
-    layout VARCHAR,
-    format VARCHAR,
-    encoding VARCHAR,
-    sheet VARCHAR,
-    header_row INTEGER,
-    received_date DATE NOT NULL,
-    received_from VARCHAR,          -- option | manifest | folder | file time
-    ingested_at TIMESTAMP NOT NULL,
-    rows_read INTEGER NOT NULL,
-    rows_stored INTEGER NOT NULL,
-    rows_valid INTEGER NOT NULL,
-    rows_failing INTEGER NOT NULL,
-    blank_rows INTEGER NOT NULL,
-    errors INTEGER NOT NULL,
-    warnings INTEGER NOT NULL,
-    unknown_columns VARCHAR[],
-    status VARCHAR NOT NULL         -- stored
-);
-CREATE TABLE IF NOT EXISTS errors (
-    batch_id BIGINT NOT NULL,
-    record_id BIGINT,               -- null for ledger rows
-    "row" INTEGER NOT NULL,         -- the row as the unit's spreadsheet shows it
-    field VARCHAR NOT NULL,
-    rule VARCHAR NOT NULL,
-    severity VARCHAR NOT NULL,
-    message VARCHAR NOT NULL,
-    value VARCHAR
-);
-CREATE TABLE IF NOT EXISTS quarantine (
-    sha256 VARCHAR NOT NULL,
-    file_name VARCHAR NOT NULL,
-    source_path VARCHAR,
-    stored_path VARCHAR NOT NULL,
-    unit_code VARCHAR,
-    kind VARCHAR,
-    received_date DATE,
-    reason_code VARCHAR NOT NULL,
-    message VARCHAR NOT NULL,
-    quarantined_at TIMESTAMP NOT NULL
-);
-CREATE TABLE IF NOT EXISTS ledger_entries (
-    entry_id BIGINT PRIMARY KEY,
-    batch_id BIGINT NOT NULL,
-    source_row INTEGER NOT NULL,
-    unit_code VARCHAR NOT NULL,
-    period VARCHAR NOT NULL,
-    kind VARCHAR,                   -- permit | penalty (null when 类别 is unreadable)
-    doc_number VARCHAR,
-    doc_key VARCHAR,
-    subject_name VARCHAR,
-    subject_code VARCHAR,
-    decision_date DATE,
-    valid BOOLEAN NOT NULL
-);
-CREATE OR REPLACE VIEW ledgers AS
-SELECT b.*,
-    row_number() OVER (PARTITION BY unit_code, period ORDER BY received_date DESC, batch_id DESC) = 1
-        AS is_current,
-    min(received_date) OVER (PARTITION BY unit_code, period) AS first_received
-FROM batches b WHERE kind = 'ledger';
-"""
-
-
-def schema_sql() -> str:
-    return SCHEMA + "".join(_record_table_ddl(k) for k in KINDS)
 
 
 def run(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) -> list[tuple]:
@@ -276,7 +156,7 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the tables and views once; later opens only compare a stamp (no catalog writes)."""
     import hashlib
 
-    ddl = schema_sql()
+    ddl = tables_ddl()
     stamp = hashlib.sha256(ddl.encode()).hexdigest()[:16]
     try:
         if _meta(con, "schema") == stamp:

@@ -24,6 +24,7 @@ from sgs.store.batches import IngestResult, quarantine, sha256_of, skipped
 from sgs.store.database import one, run
 from sgs.store.landing import Arrival, arrival
 from sgs.store.ledger import store_ledger
+from sgs.store.tables import RECORD_TABLES
 from sgs.validate.normalise import ROW
 from sgs.validate.pipeline import Validation, validate_file
 from sgs.validate.rules import DOC_KEY, date_col, subject_key
@@ -133,7 +134,7 @@ def _next_id(con: duckdb.DuckDBPyConnection, table: str, column: str) -> int:
 def _next_record_id(con: duckdb.DuckDBPyConnection) -> int:
     """Record ids are unique across permits and penalties, so an error's record_id is unambiguous."""
     tables = " UNION ALL ".join(
-        f"SELECT max(record_id) AS m FROM {t}" for t in database.RECORD_TABLES.values()
+        f"SELECT max(record_id) AS m FROM {t}" for t in RECORD_TABLES.values()
     )
     return one(con, f"SELECT coalesce(max(m), 0) + 1 FROM ({tables})")[0]  # type: ignore[index]
 
@@ -142,7 +143,7 @@ def _write(
     con: duckdb.DuckDBPyConnection, v: Validation, arr: Arrival, unit_code: str, sha: str
 ) -> IngestResult:
     kind = v.kind
-    table = database.RECORD_TABLES[kind]
+    table = RECORD_TABLES[kind]
     run(con, "BEGIN TRANSACTION")
     try:
         existing = _already(con, sha, unit_code, kind)

@@ -37,7 +37,7 @@ SUBJECT_TYPES = (LEGAL, INDIVIDUAL, NATURAL)
 #: The upload (received) date every test validates against.
 RECEIVED = date(2024, 6, 30)
 
-CATALOGUE_PATH = Path(__file__).resolve().parents[1] / "schemas" / "standard.toml"
+CATALOGUE_PATH = Path(__file__).resolve().parents[2] / "schemas" / "standard.toml"
 
 # ----------------------------------------------------------------------------- identifiers
 

@@ -34,7 +34,6 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-from rates_builders import shared_build
 
 from sgs.quality.expectations import SUITES_DIR, ExpectationOutcome, run_batch
 from sgs.reference.catalogue import load_catalogue
@@ -42,6 +41,8 @@ from sgs.samples.generator import generate
 from sgs.samples.writers import write_upload
 from sgs.store import database
 from sgs.store.ingest import ingest_file
+from sgs.store.tables import RECORD_TABLES
+from support.rates_builders import shared_build
 
 UNIT = "111404000448224608"  # 长治市行政审批服务管理局 in config/units.csv
 RECEIVED = date(2026, 10, 31)
@@ -286,7 +287,7 @@ def tamper(root: Path, kind: str, batch_id: int) -> None:
     """What ingest can never produce, written straight into the DuckDB file with a plain
     read-write connection: a lost row (``rows_read`` one more than the rows stored) and a record
     without a received date (the column is NOT NULL, so the constraint is dropped first)."""
-    table = database.RECORD_TABLES[kind]
+    table = RECORD_TABLES[kind]
     with duckdb.connect(str(database.db_path(root))) as con:
         con.execute("UPDATE batches SET rows_read = rows_read + 1 WHERE batch_id = ?", [batch_id])
         con.execute(f"ALTER TABLE {table} ALTER COLUMN received_date DROP NOT NULL")
@@ -354,7 +355,7 @@ def validate_all(root: Path, batches: dict[str, Batch]) -> None:
     with database.reader(root) as con:
         for b in batches.values():
             b.outcomes = run_batch(con, b.batch_id, today=b.today)
-            table = database.RECORD_TABLES[b.kind]
+            table = RECORD_TABLES[b.kind]
             b.records = database.frame(
                 con, f"SELECT * FROM {table} WHERE batch_id = $b", {"b": b.batch_id}
             )

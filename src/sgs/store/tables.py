@@ -1,0 +1,133 @@
+"""The store's tables and views, as DDL: what every batch, record, error and ledger becomes.
+
+Record tables are generated from the catalogue (one typed column per field code), so a new
+field in ``schemas/standard.toml`` is a new column; the rest is written out here.  (The
+catalogue is the standard's schema, :mod:`sgs.validate.pandera_schema` the validation schema;
+this module is only the database's.)
+"""
+
+from __future__ import annotations
+
+from sgs.reference.catalogue import KINDS, Field, load_catalogue
+
+RECORD_TABLES = {"permit": "permits", "penalty": "penalties"}
+VERSION_VIEWS = {"permit": "permit_versions", "penalty": "penalty_versions"}
+
+
+def _sql_type(f: Field) -> str:
+    return {"date": "DATE", "amount": "DECIMAL(18, 6)"}.get(f.type, "VARCHAR")
+
+
+def _record_table_ddl(kind: str) -> str:
+    spec = load_catalogue().kind(kind)  # type: ignore[arg-type]
+    fields = ",\n    ".join(f'"{f.code}" {_sql_type(f)}' for f in spec.fields)
+    table = RECORD_TABLES[kind]
+    return f"""
+CREATE TABLE IF NOT EXISTS {table} (
+    record_id BIGINT PRIMARY KEY,
+    batch_id BIGINT NOT NULL,
+    source_row INTEGER NOT NULL,
+    unit_code VARCHAR NOT NULL,
+    received_date DATE NOT NULL,
+    record_key VARCHAR NOT NULL,   -- kind|unit|document key|subject: one decision across uploads
+    doc_key VARCHAR,
+    subject_key VARCHAR,
+    valid BOOLEAN NOT NULL,        -- no error on upload (warnings allowed)
+    errors INTEGER NOT NULL,
+    warnings INTEGER NOT NULL,
+    {fields},
+    original JSON,                 -- cells a typed column could not hold, as written
+    extras JSON                    -- columns the standard does not know, as written
+);
+CREATE OR REPLACE VIEW {VERSION_VIEWS[kind]} AS
+SELECT *,
+    row_number() OVER w AS version,
+    count(*) OVER (PARTITION BY record_key) AS versions,
+    row_number() OVER w = count(*) OVER (PARTITION BY record_key) AS is_current,
+    first_value(record_id) OVER w AS first_record_id
+FROM {table}
+WINDOW w AS (PARTITION BY record_key ORDER BY received_date, batch_id, source_row
+             ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING);
+"""
+
+
+TABLES = """
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE IF NOT EXISTS units (
+    code VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, type VARCHAR NOT NULL, parent VARCHAR
+);
+CREATE TABLE IF NOT EXISTS batches (
+    batch_id BIGINT PRIMARY KEY,
+    sha256 VARCHAR NOT NULL,
+    file_name VARCHAR NOT NULL,
+    source_path VARCHAR,
+    unit_code VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,          -- permit | penalty | ledger
+    period VARCHAR,                 -- ledgers: YYYY-MM
+    zero_report BOOLEAN NOT NULL DEFAULT false,
+    layout VARCHAR,
+    format VARCHAR,
+    encoding VARCHAR,
+    sheet VARCHAR,
+    header_row INTEGER,
+    received_date DATE NOT NULL,
+    received_from VARCHAR,          -- option | manifest | folder | file time
+    ingested_at TIMESTAMP NOT NULL,
+    rows_read INTEGER NOT NULL,
+    rows_stored INTEGER NOT NULL,
+    rows_valid INTEGER NOT NULL,
+    rows_failing INTEGER NOT NULL,
+    blank_rows INTEGER NOT NULL,
+    errors INTEGER NOT NULL,
+    warnings INTEGER NOT NULL,
+    unknown_columns VARCHAR[],
+    status VARCHAR NOT NULL         -- stored
+);
+CREATE TABLE IF NOT EXISTS errors (
+    batch_id BIGINT NOT NULL,
+    record_id BIGINT,               -- null for ledger rows
+    "row" INTEGER NOT NULL,         -- the row as the unit's spreadsheet shows it
+    field VARCHAR NOT NULL,
+    rule VARCHAR NOT NULL,
+    severity VARCHAR NOT NULL,
+    message VARCHAR NOT NULL,
+    value VARCHAR
+);
+CREATE TABLE IF NOT EXISTS quarantine (
+    sha256 VARCHAR NOT NULL,
+    file_name VARCHAR NOT NULL,
+    source_path VARCHAR,
+    stored_path VARCHAR NOT NULL,
+    unit_code VARCHAR,
+    kind VARCHAR,
+    received_date DATE,
+    reason_code VARCHAR NOT NULL,
+    message VARCHAR NOT NULL,
+    quarantined_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ledger_entries (
+    entry_id BIGINT PRIMARY KEY,
+    batch_id BIGINT NOT NULL,
+    source_row INTEGER NOT NULL,
+    unit_code VARCHAR NOT NULL,
+    period VARCHAR NOT NULL,
+    kind VARCHAR,                   -- permit | penalty (null when 类别 is unreadable)
+    doc_number VARCHAR,
+    doc_key VARCHAR,
+    subject_name VARCHAR,
+    subject_code VARCHAR,
+    decision_date DATE,
+    valid BOOLEAN NOT NULL
+);
+CREATE OR REPLACE VIEW ledgers AS
+SELECT b.*,
+    row_number() OVER (PARTITION BY unit_code, period ORDER BY received_date DESC, batch_id DESC) = 1
+        AS is_current,
+    min(received_date) OVER (PARTITION BY unit_code, period) AS first_received
+FROM batches b WHERE kind = 'ledger';
+"""
+
+
+def tables_ddl() -> str:
+    """The whole DDL, run (idempotently) whenever a writer opens the store."""
+    return TABLES + "".join(_record_table_ddl(k) for k in KINDS)
