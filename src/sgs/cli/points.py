@@ -9,10 +9,7 @@ from pathlib import Path
 import click
 
 from sgs.cli.common import ISO_DATE, exit_now
-
-
-def _fmt(value: float | None) -> str:
-    return "—" if value is None else f"{value:g}"
+from sgs.labels import num
 
 
 @click.command()
@@ -59,7 +56,7 @@ def points(period: str | None, year: int | None, as_of: date | None, as_json: bo
         for group in table["group"].unique(maintain_order=True):
             click.echo(f"【{group}】")
             for r in table.filter(table["group"] == group).iter_rows(named=True):
-                cells = "  ".join(_fmt(r[i]) for i in items)
+                cells = "  ".join(num(r[i]) for i in items)
                 click.echo(f"{r['rank']:>3}  {r['unit_name']}  {cells}  {r['total']:g}")
     else:
         click.echo(f"{year} 年度积分（截至 {as_of or date.today()}）")

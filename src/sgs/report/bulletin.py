@@ -40,7 +40,7 @@ import polars as pl
 
 from sgs.errors import BulletinError
 from sgs.files import write_atomically
-from sgs.labels import NOT_APPLICABLE, RATE_NAMES, field_names, kind_name, kind_names
+from sgs.labels import NOT_APPLICABLE, RATE_NAMES, field_names, kind_name, kind_names, num
 from sgs.measure.rates import unit_rates
 from sgs.periods import period_title
 from sgs.reference.catalogue import KINDS
@@ -340,16 +340,13 @@ def ranking_rows(bulletin: Bulletin) -> list[dict]:
     """The points and ranking as rows for a Prefect table artifact or a web page."""
     from sgs.measure.points import ITEM_NAMES, ITEMS
 
-    def show(value: float | None) -> str:
-        return NOT_APPLICABLE if value is None else f"{value:g}"
-
     return [
         {
             "分组": r["group"],
             "排名": r["rank"],
             "单位": r["unit_name"],
-            **{f"{i}.{ITEM_NAMES[item]}": show(r[item]) for i, item in enumerate(ITEMS, 1)},
-            "总分": show(r["total"]),
+            **{f"{i}.{ITEM_NAMES[item]}": num(r[item]) for i, item in enumerate(ITEMS, 1)},
+            "总分": num(r["total"]),
         }
         for r in bulletin.summary.iter_rows(named=True)
     ]
