@@ -166,7 +166,9 @@ def build_world(root: Path) -> None:
         Row("长市监许〔2022〕2号", "2022/04/28", subject=21),    # Q3 late (deadline 05-11)
     ])  # fmt: skip
     b2 = land(root, UNIT_B, "2022-05-13", "许可.csv", "permit", [
-        # Same 文书号 as Q1, another subject: another record (not a re-submission).
+        # Q1 sent again (a version of Q1: same 文书号 and code) beside a second subject of the
+        # same 文书号: another record (a joint decision), not a correction of Q1.
+        Row("长市监许〔2022〕1号", "2022/04/29", subject=21),    # Q1 again: not counted again
         Row("长市监许〔2022〕1号", "2022/04/29", subject=22),    # Q2 late (deadline 05-12)
     ])  # fmt: skip
     # ---- unit B, penalties uploaded in 2023-10 (2023 Mid-Autumn + National Day) ------------

@@ -45,12 +45,17 @@ def company(i: int) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class Row:
-    """One upload row: 文书号, decision date as written, subject, and whether to break it."""
+    """One upload row: 文书号, decision date as written, subject, and whether to break it.
+
+    ``name`` / ``code`` replace the subject's name / credit code as written (corrections).
+    """
 
     wsh: str
     decided: str | None
     subject: int = 1
     broken: bool = False
+    name: str | None = None
+    code: str | None = None
 
 
 _TEMPLATES: dict[tuple[str, str], dict] = {}
@@ -76,8 +81,8 @@ def upload_frame(kind: str, unit: str, rows: list[Row]) -> pl.DataFrame:
     for r in rows:
         rec = dict(base)
         name, code = company(r.subject)
-        rec |= {f"{p}_WSH": r.wsh, f"{p}_JDRQ": r.decided, f"{p}_XDR_MC": name}
-        rec[f"{p}_XDR_SHXYM"] = code
+        rec |= {f"{p}_WSH": r.wsh, f"{p}_JDRQ": r.decided, f"{p}_XDR_MC": r.name or name}
+        rec[f"{p}_XDR_SHXYM"] = r.code or code
         if kind == "permit":
             # 有效期 is not compared with the decision date; keep it plausible and ordered.
             rec |= {"XK_YXQZ": "2022/01/03", "XK_YXQZI": "2099/12/31"}

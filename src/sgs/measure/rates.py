@@ -82,6 +82,7 @@ def _uploads_sql(kind: str) -> str:
 def _ledger_sql(kind: str) -> str:
     """Entries of the current ledgers of a period with whether a stored record matches them."""
     table = RECORD_TABLES[kind]
+    p = load_catalogue().kind(kind).prefix  # type: ignore[arg-type]
     return f"""
     WITH entries AS (
         SELECT e.* FROM ledger_entries e
@@ -89,15 +90,18 @@ def _ledger_sql(kind: str) -> str:
         WHERE e.period = $period AND e.kind = '{kind}'
     ),
     stored AS (
-        SELECT unit_code, doc_key, list(DISTINCT subject_key) AS subjects
+        SELECT unit_code, doc_key, count(DISTINCT record_key) AS records,
+               list(DISTINCT upper(coalesce("{p}_XDR_SHXYM", "{p}_XDR_ZJHM"))) AS codes,
+               list(DISTINCT "{p}_XDR_MC") AS names
         FROM {table}
         WHERE doc_key IN (SELECT doc_key FROM entries)
         GROUP BY ALL
     )
     SELECT e.*,
            s.doc_key IS NOT NULL
-           AND (NOT $match_subject OR len(s.subjects) = 1 OR e.subject_code IS NULL
-                OR list_contains(s.subjects, e.subject_code)) AS matched
+           AND (NOT $match_subject OR s.records = 1 OR e.subject_code IS NULL
+                OR list_contains(s.codes, upper(e.subject_code))
+                OR list_contains(s.names, e.subject_name)) AS matched
     FROM entries e
     LEFT JOIN stored s ON s.unit_code = e.unit_code AND s.doc_key = e.doc_key
     """

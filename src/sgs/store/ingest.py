@@ -22,6 +22,7 @@ from sgs.reference.catalogue import Kind, load_catalogue
 from sgs.store import database
 from sgs.store.batches import IngestResult, quarantine, sha256_of, skipped
 from sgs.store.database import one, run
+from sgs.store.identity import assign_record_keys
 from sgs.store.landing import Arrival, arrival
 from sgs.store.ledger import store_ledger
 from sgs.store.tables import RECORD_TABLES
@@ -71,7 +72,11 @@ def _original(kind: Kind, raw: pl.DataFrame) -> pl.Expr:
 
 
 def build_records(v: Validation, unit_code: str, batch_id: int, first_id: int) -> pl.DataFrame:
-    """One row per source row: identity, verdict, typed fields, and what typing could not hold."""
+    """One row per source row: verdict, typed fields, and what typing could not hold.
+
+    ``record_key`` is left empty: which record a row continues depends on what is stored
+    (:func:`sgs.store.identity.assign_record_keys`, inside the write transaction).
+    """
     spec = load_catalogue().kind(v.kind)
     raw = v.upload.frame
     verdicts = v.row_verdicts()
@@ -90,20 +95,13 @@ def build_records(v: Validation, unit_code: str, batch_id: int, first_id: int) -
     else:
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("extras"))
     subject = subject_key(spec.prefix)
-    # One decision of one unit across uploads; a row without a 文书号 is a record of its own.
-    parts = [pl.lit(v.kind), pl.lit(unit_code), pl.col(DOC_KEY), subject.fill_null("")]
-    record_key = (
-        pl.when(pl.col(DOC_KEY).is_not_null())
-        .then(pl.concat_str(parts, separator="|"))
-        .otherwise(pl.format("#{}-{}", pl.lit(batch_id), pl.col(ROW)))
-    )
     return frame.select(
         (pl.int_range(0, pl.len(), dtype=pl.Int64) + first_id).alias("record_id"),
         pl.lit(batch_id, dtype=pl.Int64).alias("batch_id"),
         pl.col(ROW).cast(pl.Int32).alias("source_row"),
         pl.lit(unit_code).alias("unit_code"),
         pl.lit(v.received, dtype=pl.Date).alias("received_date"),
-        record_key.alias("record_key"),
+        pl.lit(None, dtype=pl.String).alias("record_key"),  # see store/identity.py
         pl.col(DOC_KEY).alias("doc_key"),
         subject.alias("subject_key"),
         "valid",
@@ -152,6 +150,9 @@ def _write(
             return skipped(arr, unit_code, kind, existing)
         batch_id = _next_id(con, "batches", "batch_id")
         records = build_records(v, unit_code, batch_id, _next_record_id(con))
+        records = records.with_columns(
+            assign_record_keys(con, records, kind, unit_code, batch_id).alias("record_key")
+        )
         con.register("records_frame", records)
         run(con, f"INSERT INTO {table} BY NAME SELECT * FROM records_frame")
         con.unregister("records_frame")

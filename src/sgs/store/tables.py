@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS {table} (
     source_row INTEGER NOT NULL,
     unit_code VARCHAR NOT NULL,
     received_date DATE NOT NULL,
-    record_key VARCHAR NOT NULL,   -- kind|unit|document key|subject: one decision across uploads
+    record_key VARCHAR NOT NULL,   -- one decision across uploads (store/identity.py)
     doc_key VARCHAR,
     subject_key VARCHAR,
     valid BOOLEAN NOT NULL,        -- no error on upload (warnings allowed)

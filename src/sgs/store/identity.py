@@ -1,0 +1,140 @@
+"""Which stored record a new row continues: record identity across uploads.
+
+A record is one decision of one unit: unit + kind + normalised 文书号.  The subject (行政相对人)
+is not part of that identity — a unit correcting a wrong credit code or name sends a new
+*version* of the same record — and serves only to tell apart the several subjects one 文书号
+may cover (a joint decision).  The rules, stated in docs/policy.md section 5:
+
+- Within one file, rows with the same 文书号 and the same subject (credit code, else ID number,
+  else name) are one record; different subjects are different records.
+- Such a row group continues a stored record of the unit with the same 文书号 whose versions
+  carry the same subject code (best), or the same subject name; failing both, when the file
+  has a single subject for that 文书号 and the store a single record, it continues that record
+  whatever changed.  Each stored record is continued by at most one group of a file, and each
+  group continues at most one record: conflicts go to the better match, then to the earlier row.
+- Anything else is a new record.  A row without a readable 文书号 is always a record of its own.
+
+Identity depends on what is stored, so it is decided inside the writer's transaction.  Every
+step is a join over the file's distinct (文书号, subject) groups, so a million-row file costs a
+few vectorised passes; the loop below runs once per round of conflicts, not per row.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from sgs.reference.catalogue import Kind, load_catalogue
+from sgs.store.database import frame
+from sgs.store.tables import RECORD_TABLES
+
+GROUP = ["doc_key", "__skey"]
+
+
+def _subject_columns(kind: Kind) -> tuple[pl.Expr, pl.Expr]:
+    p = load_catalogue().kind(kind).prefix
+    code = pl.coalesce(pl.col(f"{p}_XDR_SHXYM"), pl.col(f"{p}_XDR_ZJHM")).str.to_uppercase()
+    return code, pl.col(f"{p}_XDR_MC")
+
+
+def _stored(
+    con: duckdb.DuckDBPyConnection, kind: Kind, unit: str, docs: pl.DataFrame
+) -> pl.DataFrame:
+    """The unit's stored records with these 文书号: every code and name any version carried."""
+    p = load_catalogue().kind(kind).prefix
+    con.register("docs_frame", docs)
+    try:
+        found = frame(
+            con,
+            f"""SELECT record_key, doc_key, min(record_id) AS first_id,
+                       list(DISTINCT upper(coalesce("{p}_XDR_SHXYM", "{p}_XDR_ZJHM")))
+                           FILTER (WHERE coalesce("{p}_XDR_SHXYM", "{p}_XDR_ZJHM") IS NOT NULL)
+                           AS codes,
+                       list(DISTINCT "{p}_XDR_MC") FILTER (WHERE "{p}_XDR_MC" IS NOT NULL) AS names
+                FROM {RECORD_TABLES[kind]}
+                WHERE unit_code = $unit AND doc_key IN (SELECT doc_key FROM docs_frame)
+                GROUP BY record_key, doc_key""",
+            {"unit": unit},
+        )
+    finally:
+        con.unregister("docs_frame")
+    return found
+
+
+def _match(groups: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
+    """One stored record per group at most, and one group per record, best matches first."""
+    per_doc = stored.group_by("doc_key").agg(pl.len().alias("n_stored"))
+    pairs = (
+        groups.join(stored, on="doc_key")
+        .join(per_doc, on="doc_key")
+        .with_columns(
+            pl.when(pl.col("code").is_not_null() & pl.col("codes").list.contains(pl.col("code")))
+            .then(3)
+            .when(pl.col("name").is_not_null() & pl.col("names").list.contains(pl.col("name")))
+            .then(2)
+            .when((pl.col("n_file") == 1) & (pl.col("n_stored") == 1))
+            .then(1)
+            .otherwise(0)
+            .alias("score")
+        )
+        .filter(pl.col("score") > 0)
+        .sort(["score", "first_row", "first_id"], descending=[True, False, False])
+        .select(*GROUP, "record_key", "score", "first_row", "first_id")
+    )
+    won: list[pl.DataFrame] = []
+    while pairs.height:
+        best = pairs.group_by(GROUP, maintain_order=True).first()
+        best = best.sort(["score", "first_row"], descending=[True, False])
+        winners = best.group_by("record_key", maintain_order=True).first()
+        won.append(winners.select(*GROUP, "record_key"))
+        pairs = pairs.join(winners.select(GROUP), on=GROUP, how="anti").join(
+            winners.select("record_key"), on="record_key", how="anti"
+        )
+    if not won:
+        return pl.DataFrame(
+            schema={"doc_key": pl.String, "__skey": pl.String, "record_key": pl.String}
+        )
+    return pl.concat(won)
+
+
+def assign_record_keys(
+    con: duckdb.DuckDBPyConnection, records: pl.DataFrame, kind: Kind, unit: str, batch_id: int
+) -> pl.Series:
+    """The ``record_key`` of every row of ``records`` (a batch about to be stored)."""
+    code, name = _subject_columns(kind)
+    rows = records.select(
+        "doc_key",
+        pl.col("subject_key").fill_null("").alias("__skey"),
+        code.alias("code"),
+        name.alias("name"),
+        pl.col("source_row"),
+    )
+    groups = (
+        rows.filter(pl.col("doc_key").is_not_null())
+        .group_by(GROUP, maintain_order=True)
+        .agg(
+            pl.col("code").first(),
+            pl.col("name").first(),
+            pl.col("source_row").min().alias("first_row"),
+        )
+        .with_columns(pl.len().over("doc_key").alias("n_file"))
+    )
+    stored = _stored(con, kind, unit, groups.select(pl.col("doc_key").unique()))
+    matched = _match(groups, stored) if stored.height else None
+    base = pl.concat_str(
+        [pl.lit(kind), pl.lit(unit), pl.col("doc_key"), pl.col("__skey")], separator="|"
+    )
+    keyed = groups.select(*GROUP, "first_row", base.alias("new_key"))
+    if matched is not None:
+        keyed = keyed.join(matched, on=GROUP, how="left")
+        # A new record never takes a key a stored record of another subject already has.
+        taken = pl.col("new_key").is_in(stored["record_key"].implode())
+        fresh = pl.when(taken).then(
+            pl.format("{}|#{}-{}", "new_key", pl.lit(batch_id), "first_row")
+        )
+        keyed = keyed.with_columns(pl.coalesce("record_key", fresh.otherwise("new_key")))
+    else:
+        keyed = keyed.with_columns(pl.col("new_key").alias("record_key"))
+    out = rows.join(keyed.select(*GROUP, "record_key"), on=GROUP, how="left", maintain_order="left")
+    alone = pl.format("#{}-{}", pl.lit(batch_id), pl.col("source_row"))
+    return out.select(pl.coalesce("record_key", alone).alias("record_key")).to_series()
