@@ -213,11 +213,13 @@ def test_every_row_stored_with_its_problems(root, tmp_path):
         (8, "penalty", "长审批罚〔2022〕5号", date(2022, 2, 3), True),  # a warning only
         (9, "permit", "长审批许〔2022〕1号", date(2022, 1, 5), False),
     ]
-    # Completeness counts the entries of each kind (row 5 has no readable kind): permits rows
-    # 3, 4, 9 → 3 entries; penalties rows 7, 8 → 2; nothing uploaded → 0 matched, rate 0.
+    # Completeness counts the entries of each kind: permits rows 3, 4 (row 9 repeats row 3 and
+    # counts once) → 2 entries; penalties rows 7, 8 → 2; row 5 has no readable kind: in neither
+    # kind, but counted for the unit as unclassified; nothing uploaded → 0 matched, rate 0.
     permit, penalty = rate_row("2022-01", "permit"), rate_row("2022-01", "penalty")
-    assert (permit["ledger_entries"], permit["ledger_matched"]) == (3, 0)
+    assert (permit["ledger_entries"], permit["ledger_matched"]) == (2, 0)
     assert (penalty["ledger_entries"], penalty["ledger_matched"]) == (2, 0)
+    assert permit["ledger_unclassified"] == penalty["ledger_unclassified"] == 1
     assert permit["completeness_rate"] == 0.0
 
 

@@ -714,8 +714,9 @@ def test_cli_details_mask_person_id(cli_root):
     assert missing[0]["subject_code"] == "140402********1234"
     assert set(missing[0]) == {
         "unit_code", "kind", "file_name", "row", "doc_number", "subject_name", "subject_code",
-        "decision_date", "ledger_received",
+        "decision_date", "ledger_received", "reason",
     }  # fmt: skip
+    assert missing[0]["reason"] == "未上报"
     assert PERSON_ID not in json.dumps(missing)
     done = sgs("rates", "--period", "2022-01", "--details", "missing", "--csv", root=cli_root)
     assert done.returncode == 0

@@ -87,7 +87,7 @@ def _ledger_sql(kind: str) -> str:
     WITH entries AS (
         SELECT e.* FROM ledger_entries e
         JOIN ledgers l ON l.batch_id = e.batch_id AND l.is_current
-        WHERE e.period = $period AND e.kind = '{kind}'
+        WHERE e.period = $period AND e.kind = '{kind}' AND NOT e.duplicate
     ),
     stored AS (
         SELECT unit_code, doc_key, count(DISTINCT record_key) AS records,
@@ -135,6 +135,11 @@ def rates(
                count(*) FILTER (WHERE matched) AS ledger_matched
         FROM led GROUP BY ALL
     ),
+    unclassified AS (
+        SELECT e.unit_code, count(*) AS n FROM ledger_entries e
+        JOIN ledgers l ON l.batch_id = e.batch_id AND l.is_current
+        WHERE e.period = $period AND e.kind IS NULL AND NOT e.duplicate GROUP BY ALL
+    ),
     ledger_state AS (
         SELECT unit_code, bool_or(zero_report) AS zero_report, min(first_received) AS ledger_received
         FROM ledgers WHERE period = $period AND is_current GROUP BY ALL
@@ -155,11 +160,13 @@ def rates(
            coalesce(l.ledger_matched, 0) AS ledger_matched,
            CASE WHEN coalesce(l.ledger_entries, 0) > 0
                 THEN l.ledger_matched / l.ledger_entries END AS completeness_rate,
+           coalesce(uc.n, 0) AS ledger_unclassified,
            coalesce(a.undecided, 0) > 0 AS calendar_gap
     FROM grid g
     LEFT JOIN up_agg a USING (unit_code, kind)
     LEFT JOIN led_agg l USING (unit_code, kind)
     LEFT JOIN ledger_state ls USING (unit_code)
+    LEFT JOIN unclassified uc USING (unit_code)
     WHERE $unit IS NULL OR g.unit_code = $unit
     ORDER BY g.unit_type, g.unit_code, g.kind
     """
@@ -202,15 +209,35 @@ def details(
         elif which == "missing":
             parts.append(f"""
             SELECT e.unit_code, e.kind, b.file_name, e.source_row AS "row", e.doc_number,
-                   e.subject_name, e.subject_code, e.decision_date, b.received_date AS ledger_received
+                   e.subject_name, e.subject_code, e.decision_date, b.received_date AS ledger_received,
+                   CASE WHEN e.doc_key IS NULL THEN '{MISSING_REASONS["no_doc_number"]}'
+                        ELSE '{MISSING_REASONS["not_uploaded"]}' END AS reason
             FROM ({_ledger_sql(k)}) e JOIN batches b USING (batch_id)
             WHERE NOT e.matched AND ($unit IS NULL OR e.unit_code = $unit)
             """)
         else:
             raise ValueError(f"unknown drill-down {which!r}")
+    if which == "missing" and kind is None:
+        parts.append(f"""
+        SELECT e.unit_code, e.kind, b.file_name, e.source_row AS "row", e.doc_number,
+               e.subject_name, e.subject_code, e.decision_date, b.received_date AS ledger_received,
+               '{MISSING_REASONS["unclassified"]}' AS reason
+        FROM ledger_entries e
+        JOIN ledgers l ON l.batch_id = e.batch_id AND l.is_current
+        JOIN batches b ON b.batch_id = e.batch_id
+        WHERE e.period = $period AND e.kind IS NULL AND NOT e.duplicate
+          AND ($unit IS NULL OR e.unit_code = $unit)
+        """)
     query = " UNION ALL ".join(parts) + ' ORDER BY unit_code, kind, file_name, "row"'
     return frame(con, query, params)
 
+
+#: Why a ledger entry is in the 应报未报 list (``details(..., "missing")["reason"]``).
+MISSING_REASONS = {
+    "not_uploaded": "未上报",
+    "no_doc_number": "台账文书号无法识别",
+    "unclassified": "台账类别无法识别（应为行政许可或行政处罚）",
+}
 
 COUNTS = ("uploaded", "timely", "timeliness_undecided", "compliant", "ledger_entries",
           "ledger_matched")  # fmt: skip
@@ -234,7 +261,8 @@ def ratios() -> list[pl.Expr]:
 def unit_rates(per_kind: pl.DataFrame) -> pl.DataFrame:
     """Both kinds together per unit (what points items 6–8 and the summaries use): the counts are
     added and the rates recomputed from them; the uploads of each kind stay visible as
-    ``uploaded_permit`` / ``uploaded_penalty``."""
+    ``uploaded_permit`` / ``uploaded_penalty``.  The ledger entries whose 类别 cannot be read
+    (``ledger_unclassified``, the same on each kind's row) join the unit's entries, unmatched."""
     per_type = [
         pl.col("uploaded").filter(pl.col("kind") == k).sum().alias(f"uploaded_{k}")
         for k in ("permit", "penalty")
@@ -242,8 +270,11 @@ def unit_rates(per_kind: pl.DataFrame) -> pl.DataFrame:
     out = per_kind.group_by("unit_code", "unit_name", "unit_type", maintain_order=True).agg(
         *[pl.col(c).sum() for c in COUNTS],
         *per_type,
+        pl.col("ledger_unclassified").first(),
         pl.col("zero_report").any(),
         pl.col("ledger_received").first(),
         pl.col("calendar_gap").any(),
     )
+    # Entries whose 类别 cannot be read belong to no kind, but to the unit's ledger: unmatched.
+    out = out.with_columns(pl.col("ledger_entries") + pl.col("ledger_unclassified"))
     return out.with_columns(ratios())

@@ -170,7 +170,7 @@ def _trend(con: duckdb.DuckDBPyConnection, period: str) -> pl.DataFrame:
 
     rows = []
     for month in sorted(m for m in {*months_with_data(con), period} if m <= period):
-        sums = rates(con, month).select(pl.col(*COUNTS).sum())
+        sums = unit_rates(rates(con, month)).select(pl.col(*COUNTS).sum())
         rows.append({"month": month, **sums.row(0, named=True)})
     return pl.DataFrame(rows).with_columns(ratios())
 
@@ -184,7 +184,10 @@ def _unit_names() -> pl.DataFrame:
 def _drill_down(frame: pl.DataFrame, units: pl.DataFrame) -> pl.DataFrame:
     return frame.join(units, on="unit_code", how="left", maintain_order="left").with_columns(
         pl.col("unit_name").fill_null(pl.col("unit_code")),
-        pl.col("kind").replace_strict(kind_names()).alias("kind_zh"),
+        pl.col("kind")
+        .replace_strict(kind_names(), default=None)
+        .fill_null("未识别")
+        .alias("kind_zh"),
     )
 
 
@@ -293,8 +296,9 @@ def _sheets(b: Bulletin) -> list[Sheet]:
         Column("doc_number", "决定文书号", 20), Column("subject_name", "行政相对人名称", 20),
         Column("subject_code", "行政相对人代码", 20), Column("decision_date", "决定日期", 11, "date"),
         Column("file_name", "台账文件", 20), Column("row", "台账行号", 8, "int"),
-        Column("ledger_received", "台账接收日期", 11, "date"),
-    ], ["自然人身份证号已脱敏（保留前 6 位和后 4 位）"])  # fmt: skip
+        Column("ledger_received", "台账接收日期", 11, "date"), Column("reason", "原因", 16),
+    ], ["自然人身份证号已脱敏（保留前 6 位和后 4 位）",
+        "类别无法识别的台账条目计入单位的完整率（两类合计），不计入分类别的完整率"])  # fmt: skip
     trend = Sheet("趋势", f"{title}：全市三率趋势", b.trend, [
         Column("month", "月份", 9), Column("uploaded", "上报条数", 8, "int"),
         Column("timely", "及时条数", 8, "int"), Column("timeliness_rate", "及时率", 8, "percent"),

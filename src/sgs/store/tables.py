@@ -117,8 +117,10 @@ CREATE TABLE IF NOT EXISTS ledger_entries (
     subject_name VARCHAR,
     subject_code VARCHAR,
     decision_date DATE,
-    valid BOOLEAN NOT NULL
+    valid BOOLEAN NOT NULL,
+    duplicate BOOLEAN NOT NULL DEFAULT false  -- repeats an earlier entry: counted once
 );
+ALTER TABLE ledger_entries ADD COLUMN IF NOT EXISTS duplicate BOOLEAN DEFAULT false;
 CREATE OR REPLACE VIEW ledgers AS
 SELECT b.*,
     row_number() OVER (PARTITION BY unit_code, period ORDER BY received_date DESC, batch_id DESC) = 1

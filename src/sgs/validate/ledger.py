@@ -75,6 +75,17 @@ def read_ledger(path: Path, period: str) -> LedgerRead:
     return LedgerRead(norm, raw, check_ledger(norm, raw, period), body.height - kept.height)
 
 
+def first_entry() -> pl.Expr:
+    """False on an entry that repeats an earlier one of the same ledger (counted once).
+
+    One 文书号 may cover several subjects (joint decisions): an entry repeats an earlier one only
+    when the kind, the 文书号 and the subject are the same too, by name or by code.
+    """
+    by_name = pl.struct(KIND, DOC_KEY, "XDR_MC").is_first_distinct()
+    by_code = pl.struct(KIND, DOC_KEY, "XDR_DM").is_first_distinct()
+    return pl.col(DOC_KEY).is_null() | (by_name & (by_code | pl.col("XDR_DM").is_null()))
+
+
 def check_ledger(norm: pl.DataFrame, raw: pl.DataFrame, period: str) -> pl.DataFrame:
     """Every problem of every ledger row, as vectorised rules, in the upload error table."""
     cat = load_catalogue()
@@ -93,12 +104,7 @@ def check_ledger(norm: pl.DataFrame, raw: pl.DataFrame, period: str) -> pl.DataF
     d = pl.col(DATE)
     checks.append(("JDRQ", "date_format", pl.col("JDRQ").is_null() | d.is_not_null(), {}))
     checks.append(("JDRQ", "ledger_period", d.is_null() | ((d >= start) & (d < end)), {}))
-    # One 文书号 may cover several subjects (joint decisions): an entry repeats an earlier one
-    # only when the subject is the same too, by name or by code.
-    by_name = pl.struct(KIND, DOC_KEY, "XDR_MC").is_first_distinct()
-    by_code = pl.struct(KIND, DOC_KEY, "XDR_DM").is_first_distinct()
-    first = pl.col(DOC_KEY).is_null() | (by_name & (by_code | pl.col("XDR_DM").is_null()))
-    checks.append(("WSH", "ledger_duplicate", first, {}))
+    checks.append(("WSH", "ledger_duplicate", first_entry(), {}))
 
     names = {f.code: f.name for f in cat.ledger_fields}
     position = {f.code: i for i, f in enumerate(cat.ledger_fields)}
