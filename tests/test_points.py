@@ -681,6 +681,15 @@ def test_yearly_points():
     assert frame["group"].to_list() == ["县区"] * 3 + ["市直部门"] * 4
 
 
+def test_year_end_items_count_for_the_year_they_are_for():
+    # C's summary dated 2023-01-20 is due 2022-12-31: it is 2022's (item 13 = 10 there, 0 in
+    # 2023, table above); B's summary dated 2022-12-20 (no due date) is 2022's by its date.
+    frame = year(2022, date(2023, 2, 28))
+    items = dict(zip(frame["unit_code"], frame["item_13"], strict=True))
+    assert items[DEPT_C] == 10.0 and items[DEPT_B] == 10.0
+    assert items[DEPT_A] == 0.0
+
+
 def test_yearly_monthly_sum_is_the_sum_of_the_months():
     frame = year(2023, date(2023, 2, 28))
     jan, feb = month(*JAN23), month(*FEB23)

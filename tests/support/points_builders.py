@@ -116,6 +116,7 @@ EVENTS: list[tuple[str, str, str, str, str, str]] = [
     (DEPT_A, "summary", "2023-02-24", "", "", ""),
     (DEPT_B, "media", "2023-02-17", "", "2", ""),
     (DEPT_B, "年度总结", "2022-12-20", "", "", "a 2022 event"),
+    (DEPT_C, "summary", "2023-01-20", "2022-12-31", "", "2022's summary, handed in in 2023"),
     (DEPT_D, "cooperation", "2023-02-01", "", "", ""),
     (DEPT_D, "summary", "2023-02-02", "", "", ""),
     (DEPT_D, "media", "2023-02-03", "", "50", ""),

@@ -239,7 +239,11 @@ def yearly_points(
         pl.len().alias("months"),
     )
     normalised = "monthly_mean" if s.monthly_normalisation == "mean" else "monthly_sum"
-    events = load_events().filter(pl.col("date").dt.year() == year)
+    # A year-end item belongs to the year it is for: its due date's year when given (a January
+    # summary of last year is due last year), else the year of its date.
+    events = load_events().filter(
+        pl.col("date").is_not_null() & (pl.coalesce("due", "date").dt.year() == year)
+    )
     ends = (
         events.filter(pl.col("type").is_in(list(YEAR_END)))
         .with_columns(

@@ -1,8 +1,9 @@
 """Dated events the data cannot show: the credit office records them in ``config/events.csv``.
 
 Columns ``unit,type,date,due,count,note``: the unit (code or exact name); the type (English key
-or Chinese name, below); the date it happened (empty while not done); the due date (tasks of
-item 4 only); a count (credit repairs, media reports; default 1); a free note.  ``$SGS_EVENTS_FILE``
+or Chinese name, below); the date it happened (empty while not done); the due date (required
+for tasks of item 4; for items 1–3 and the year-end items 11–13 it names the year the event is
+for, e.g. a January summary of last year is due last year); a count (credit repairs, media reports; default 1); a free note.  ``$SGS_EVENTS_FILE``
 points at another file.
 """
 
