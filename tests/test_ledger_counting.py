@@ -73,7 +73,9 @@ def test_the_units_completeness_counts_them_unmatched(root):
 
 def test_they_are_listed_as_missing_with_the_reason(root):
     run = sgs(root, "rates", "--period", "2026-10", "--details", "missing", "--json")
-    missing = sorted((r["row"], r["kind"], r["doc_number"], r["reason"]) for r in json.loads(run.stdout))
+    missing = sorted(
+        (r["row"], r["kind"], r["doc_number"], r["reason"]) for r in json.loads(run.stdout)
+    )
     assert missing == [
         (4, "penalty", P1, "未上报"),
         (5, None, D2, "台账类别无法识别（应为行政许可或行政处罚）"),
