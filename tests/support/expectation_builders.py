@@ -325,7 +325,8 @@ def build_batches(root: Path) -> dict[str, Batch]:
         )
         to_tamper.append((kind, tampered))
 
-    # The store suite: same unit, same kind, one 文书号 for two different subjects.
+    # The store suite: same unit, same kind, one 文书号 for two different subjects — the second
+    # file names both (a lone other subject would be a correction of the first, one record).
     first = _sample("permit", 4, 400, 5001)
     other = _sample("permit", 4, 401, 6001)
     subject = ("XK_XDR_SHXYM", "XK_XDR_ZJHM", "XK_XDR_MC")
@@ -334,7 +335,9 @@ def build_batches(root: Path) -> dict[str, Batch]:
         r[c] for r in other_rows[:1] for c in subject if r[c]
     )
     conflict = dict(other_rows[0], XK_WSH=first_rows[0]["XK_WSH"])
-    second = pl.DataFrame([conflict, first_rows[1], other_rows[1]], schema=first.schema)
+    second = pl.DataFrame(
+        [conflict, first_rows[0], first_rows[1], other_rows[1]], schema=first.schema
+    )
     resubmitted = pl.DataFrame(first_rows[2:], schema=first.schema)
     store_key = key_of("store_unique", load_suites()["store_unique"]["expectations"][0])
     for name, frame, expected_store in (

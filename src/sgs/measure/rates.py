@@ -24,7 +24,7 @@ import polars as pl
 from sgs.periods import is_period, period_bounds
 from sgs.reference.catalogue import load_catalogue
 from sgs.store.database import frame, run
-from sgs.store.tables import RECORD_TABLES
+from sgs.store.tables import RECORD_TABLES, VERSION_ORDER
 
 
 def _settings_params() -> dict:
@@ -47,16 +47,16 @@ def months_with_data(con: duckdb.DuckDBPyConnection) -> list[str]:
 def _uploads_sql(kind: str) -> str:
     """First versions of one kind received in [$start, $end), with their timeliness verdict.
 
-    A record's first version is its earliest (received date, batch, row); versions received
+    A record's first version is its earliest in ``VERSION_ORDER``; versions received
     after the period cannot be first, so they are left out before grouping.
     """
     table = RECORD_TABLES[kind]
     decided = load_catalogue().kind(kind).decision_date
     return f"""
     WITH firsts AS (
-        SELECT arg_min(record_id, (received_date, batch_id, source_row)) AS record_id
-        FROM {table} WHERE received_date < $end
-        GROUP BY record_key HAVING min(received_date) >= $start
+        SELECT arg_min(r.record_id, ({VERSION_ORDER})) AS record_id
+        FROM {table} r JOIN batches b USING (batch_id) WHERE r.received_date < $end
+        GROUP BY r.record_key HAVING min(r.received_date) >= $start
     )
     SELECT r.record_id, r.unit_code, '{kind}' AS kind, r.batch_id, r.source_row,
            r.received_date, r."{decided}" AS decision_date, r.valid,

@@ -11,6 +11,10 @@ from __future__ import annotations
 from sgs.reference.catalogue import KINDS, Field, load_catalogue
 
 RECORD_TABLES = {"permit": "permits", "penalty": "penalties"}
+#: The order of a record's versions, over ``{table} r JOIN batches b``: by received date, then
+#: file name and content, then row — never by the order files were ingested, so ingesting the
+#: same files in another order gives the same first and current versions.
+VERSION_ORDER = "r.received_date, b.file_name, b.sha256, r.source_row"
 VERSION_VIEWS = {"permit": "permit_versions", "penalty": "penalty_versions"}
 
 
@@ -40,13 +44,13 @@ CREATE TABLE IF NOT EXISTS {table} (
     extras JSON                    -- columns the standard does not know, as written
 );
 CREATE OR REPLACE VIEW {VERSION_VIEWS[kind]} AS
-SELECT *,
+SELECT r.*,
     row_number() OVER w AS version,
     count(*) OVER (PARTITION BY record_key) AS versions,
     row_number() OVER w = count(*) OVER (PARTITION BY record_key) AS is_current,
     first_value(record_id) OVER w AS first_record_id
-FROM {table}
-WINDOW w AS (PARTITION BY record_key ORDER BY received_date, batch_id, source_row
+FROM {table} r JOIN batches b USING (batch_id)
+WINDOW w AS (PARTITION BY record_key ORDER BY {VERSION_ORDER}
              ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING);
 """
 
@@ -123,7 +127,8 @@ CREATE TABLE IF NOT EXISTS ledger_entries (
 ALTER TABLE ledger_entries ADD COLUMN IF NOT EXISTS duplicate BOOLEAN DEFAULT false;
 CREATE OR REPLACE VIEW ledgers AS
 SELECT b.*,
-    row_number() OVER (PARTITION BY unit_code, period ORDER BY received_date DESC, batch_id DESC) = 1
+    row_number() OVER (PARTITION BY unit_code, period
+                       ORDER BY received_date DESC, file_name DESC, sha256 DESC, batch_id DESC) = 1
         AS is_current,
     min(received_date) OVER (PARTITION BY unit_code, period) AS first_received
 FROM batches b WHERE kind = 'ledger';
