@@ -94,13 +94,14 @@ def _store(
     with database.writer(root) as con:
         run(con, "BEGIN TRANSACTION")
         try:
-            # The same file again changes nothing while it is the current ledger; sent again
-            # after another version, it becomes the current one again.
+            # The same file again changes nothing while it is the current ledger, nor when it
+            # is the same sending (the same received date: a re-run); sent again on another
+            # day after another version, it becomes the current one again.
             seen = one(
                 con,
-                "SELECT batch_id FROM ledgers WHERE is_current AND sha256 = ? AND unit_code = ?"
-                " AND period = ?",
-                [sha, unit_code, period],
+                "SELECT batch_id FROM ledgers WHERE sha256 = ? AND unit_code = ? AND period = ?"
+                " AND (is_current OR received_date = ?) ORDER BY is_current DESC LIMIT 1",
+                [sha, unit_code, period, when],
             )
             if seen:
                 run(con, "ROLLBACK")
