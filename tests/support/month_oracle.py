@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import chinese_calendar
+
 from support.month_scenario import AS_OF, AUTHORITY, PERIOD, PREFIX, Landed, Line, Scenario
 from support.rates_builders import PENALTY, PERMIT
 from support.records import document_key
@@ -198,7 +199,7 @@ def ledger_counts(sc: Scenario, records: list[Record]) -> tuple[dict, dict]:
 
 def late_score(done: date | None, due: date) -> float | None:
     end = done or AS_OF
-    if done is None and AS_OF <= due:
+    if done is None and due >= AS_OF:
         return None
     late = workdays_in(due, end) if end > due else 0
     return 0.0 if late > LATE_LIMIT else float(10 - late)
@@ -206,7 +207,9 @@ def late_score(done: date | None, due: date) -> float | None:
 
 def expected(sc: Scenario, files: list[Landed]) -> Expected:
     records = records_of(files)
-    rates: dict[tuple[str, str, str], dict] = defaultdict(lambda: dict(uploaded=0, timely=0, compliant=0))
+    rates: dict[tuple[str, str, str], dict] = defaultdict(
+        lambda: dict(uploaded=0, timely=0, compliant=0)
+    )
     for r in records:
         first = r.ordered()[0]
         row = rates[(r.unit, r.kind, month_of(first.received))]

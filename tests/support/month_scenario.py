@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+from sgs.samples.writers import write_upload
 from support.rates_builders import (
     PENALTY,
     PERMIT,
@@ -33,8 +34,6 @@ from support.rates_builders import (
     upload_frame,
     write_ledger,
 )
-
-from sgs.samples.writers import write_upload
 
 PERIOD = "2026-11"
 AS_OF = date(2026, 12, 15)
@@ -91,7 +90,7 @@ def wrong_check(code: str) -> str:
 
 def _line(doc: str, decided: date, subject: int, rng: random.Random, broken_p: float) -> Line:
     name, code = company(subject)
-    bad = rng.random() < 0.15
+    bad = rng.random() < 0.25
     return Line(doc, decided, subject, name, wrong_check(code) if bad else code,
                 broken=rng.random() < broken_p, bad_code=bad)  # fmt: skip
 
@@ -150,15 +149,21 @@ def generate(seed: int) -> Scenario:
     return sc
 
 
-def _ledgers(unit: str, decisions: list[tuple[str, Line, bool]], rng: random.Random) -> list[Ledger]:
+def _ledgers(
+    unit: str, decisions: list[tuple[str, Line, bool]], rng: random.Random
+) -> list[Ledger]:
     entries = []
     for kind, line, _ in decisions:
         if line.decided.strftime("%Y-%m") == PERIOD:
             name, code = company(line.subject)
-            entries.append((PERMIT if kind == "permit" else PENALTY, line.doc, name, code, line.decided))
+            entries.append(
+                (PERMIT if kind == "permit" else PENALTY, line.doc, name, code, line.decided)
+            )
     n = len(entries)
     extra_name, extra_code = company(900 + n)
-    entries.append((PENALTY, f"长{ABBR[unit]}罚〔2026〕99号", extra_name, extra_code, date(2026, 11, 20)))
+    entries.append(
+        (PENALTY, f"长{ABBR[unit]}罚〔2026〕99号", extra_name, extra_code, date(2026, 11, 20))
+    )
     if entries[:-1]:
         entries.append(rng.choice(entries[:-1]))  # a repeated entry counts once
     entries.append(("许可", f"长{ABBR[unit]}许〔2026〕98号", *company(950 + n), date(2026, 11, 21)))

@@ -216,18 +216,42 @@ def _stored_result(v: Validation, arr: Arrival, unit_code: str, batch_id: int) -
 
 def _seen_before(
     sha: str, unit_code: str, kind: str | None, root: Path | None
-) -> tuple[int, str] | None:
+) -> tuple[int, str, date] | None:
     """A cheap look before validating: was this very file stored for this unit already?"""
     if not database.db_path(root).exists():
         return None
     with database.reader(root) as con:
         row = one(
             con,
-            "SELECT batch_id, kind FROM batches WHERE sha256 = ? AND unit_code = ?"
+            "SELECT batch_id, kind, received_date FROM batches WHERE sha256 = ? AND unit_code = ?"
             " AND (? IS NULL OR kind = ?) AND kind <> 'ledger' ORDER BY batch_id LIMIT 1",
             [sha, unit_code, kind, kind],
         )
-    return (row[0], row[1]) if row else None
+    return (row[0], row[1], row[2]) if row else None
+
+
+def _received_earlier(arr: Arrival, batch_id: int, kind: str, root: Path | None) -> None:
+    """A stored file arriving again with an earlier received date was received then: its batch
+    and records take that date (and that copy's name), so the order in which copies of a file
+    are ingested never changes a received date (docs/policy.md section 4)."""
+    with database.writer(root) as con:
+        run(con, "BEGIN TRANSACTION")
+        try:
+            run(con,
+                "UPDATE batches SET received_date = ?, received_from = ?, file_name = ?,"
+                " source_path = ? WHERE batch_id = ? AND received_date > ?",
+                [arr.received, arr.received_from, arr.path.name, str(arr.path), batch_id,
+                 arr.received],
+            )  # fmt: skip
+            run(con,
+                f"UPDATE {RECORD_TABLES[kind]} SET received_date = ?"
+                " WHERE batch_id = ? AND received_date > ?",
+                [arr.received, batch_id, arr.received],
+            )  # fmt: skip
+            run(con, "COMMIT")
+        except BaseException:
+            run(con, "ROLLBACK")
+            raise
 
 
 def _ingest_landed_ledger(
@@ -273,7 +297,10 @@ def _ingest(arr: Arrival, sha: str, root: Path | None) -> IngestResult:
         return _ingest_landed_ledger(arr, sha, unit_code, root)
     earlier = _seen_before(sha, unit_code, arr.kind, root)
     if earlier is not None:
-        return skipped(arr, unit_code, earlier[1], earlier[0])
+        batch_id, kind, received = earlier
+        if arr.received < received:
+            _received_earlier(arr, batch_id, kind, root)
+        return skipped(arr, unit_code, kind, batch_id)
     try:
         v = validate_file(arr.path, arr.kind, arr.received)  # type: ignore[arg-type]
     except FileRefused as exc:
