@@ -116,6 +116,7 @@ def test_the_daily_flow_runs_on_the_office_s_date(tmp_path) -> None:
     env = _env(
         root, SGS_OFFICE_TIMEZONE=zone, PREFECT_HOME=str(tmp_path / "prefect"),
         PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1",
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="180",
     )  # fmt: skip
     run = subprocess.run(
         [sys.executable, str(PROJECT_ROOT / "flows" / "daily_monitor.py")], env=env,
