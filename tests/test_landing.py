@@ -102,10 +102,13 @@ def test_a_malformed_manifest_quarantines_its_files_and_the_run_goes_on(root, ca
         "c.csv": ("stored", None),
     }
     rows = query(
-        root, "SELECT file_name, reason_code, message, stored_path, received_date FROM quarantine"
+        root,
+        "SELECT file_name, reason_code, message, stored_path, received_date, unit_code"
+        " FROM quarantine",
     )
     assert {r[0] for r in rows} == ({"a.csv", "b.csv"} if whole_folder else {"a.csv"})
-    for _, code, message, stored, received in rows:
+    for _, code, message, stored, received, unit in rows:
+        assert unit == UNIT  # whose file it is, from its folder
         assert code == reason and "清单" in message
         assert received is None  # never guessed
         assert Path(stored).parent == root / "quarantine" / "undated" and Path(stored).is_file()

@@ -262,9 +262,15 @@ def ingest_file(
     except ArrivalProblem as exc:
         if exc.code in ("no_unit", "no_received_date") and not in_landing_zone(path, root):
             raise
+        from sgs.reference.units import load_units, resolve_unit
+
+        try:  # the unit, when the folder names a known one, so the office sees whose file it is
+            unit_code = str(resolve_unit(exc.unit, load_units())["code"]) if exc.unit else None
+        except KeyError:
+            unit_code = None
         sha = sha256_of(path.resolve())
         return quarantine_file(
-            path.resolve(), exc.received, sha, exc.code, exc.message, None, exc.kind, root
+            path.resolve(), exc.received, sha, exc.code, exc.message, unit_code, exc.kind, root
         )
     sha = sha256_of(arr.path)
     result = _ingest(arr, sha, root)

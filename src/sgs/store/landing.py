@@ -274,12 +274,12 @@ def arrival(
     """Who sent ``path`` and when, from the options, the manifest and the landing folders;
     :class:`ArrivalProblem` when the manifest is wrong or no unit or date can be found."""
     path = path.resolve()
+    folder_unit, day_folder = _place(path, root)
     try:
         entry = _manifest_entry(path)
     except ArrivalProblem as exc:
-        exc.received, exc.unit, exc.kind = received, unit, kind
+        exc.received, exc.unit, exc.kind = received, unit or folder_unit, kind
         raise
-    folder_unit, day_folder = _place(path, root)
     when, source = _received(path, received, entry, day_folder)
     sender = unit or entry.get("unit") or folder_unit
     kind = kind or entry.get("kind")
