@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sgs.clock import office_now
 from sgs.config import data_root
+from sgs.files import write_atomically
 from sgs.store import database
 from sgs.store.database import one, run
 from sgs.store.landing import UNDATED, Arrival
@@ -98,8 +99,8 @@ def quarantine_file(
     folder = (root or data_root()) / "quarantine" / (received.isoformat() if received else UNDATED)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{sha[:12]}_{path.name}"
-    if not target.exists():
-        shutil.copy2(path, target)
+    if not target.exists():  # a copy cut short by a kill must not pass for the file later
+        write_atomically(target, lambda scratch: shutil.copy2(path, scratch))
     with database.writer(root) as con:
         seen = one(
             con,
