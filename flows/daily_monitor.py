@@ -8,14 +8,15 @@ what happened as Prefect artifacts.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from sgs.clock import office_today
 from sgs.jobs import artifacts, daily
 from sgs.store.batches import IngestResult
 from sgs.store.ingest import ingest_file
@@ -41,7 +42,7 @@ def _retry_io_only(task, task_run, state) -> bool:
 
 
 @task(task_run_name="ingest {label}", retries=2, retry_delay_seconds=3,
-      retry_condition_fn=_retry_io_only)  # fmt: skip
+      retry_condition_fn=_retry_io_only, cache_policy=NO_CACHE)  # fmt: skip
 def ingest(path: str, label: str, data_root: str | None) -> IngestResult:
     result = ingest_file(Path(path), root=_root(data_root))
     if result.status == "quarantined":
@@ -49,33 +50,27 @@ def ingest(path: str, label: str, data_root: str | None) -> IngestResult:
     return result
 
 
-# Checking a batch again gives the same answer: cache by database, batch and content.
-def _batch_key(context, parameters) -> str:
-    from sgs.store import database
-
-    path = database.db_path(_root(parameters["data_root"]))
-    key = f"{path}:{parameters['batch_id']}:{parameters['sha256']}"
-    return hashlib.sha256(key.encode()).hexdigest()  # Prefect stores results under this name
-
-
-@task(task_run_name="expectations batch {batch_id}", retries=1, cache_key_fn=_batch_key,
-      cache_expiration=None)  # fmt: skip
+# Tasks that write to the store are never cached: a cached result would stand in for a write
+# that a rebuilt store (same path, same batch ids, same files) has not had.  Prefect's default
+# policy would reuse results within a run and across retries of a run; NO_CACHE runs them.
+@task(task_run_name="expectations batch {batch_id}", retries=1, cache_policy=NO_CACHE)
 def check(batch_id: int, sha256: str, data_root: str | None, today: date) -> daily.BatchCheck:
     return daily.check_batch(batch_id, today, _root(data_root))
 
 
-@task(task_run_name="rates {period}", retries=2, retry_delay_seconds=3)
+@task(task_run_name="rates {period}", retries=2, retry_delay_seconds=3, cache_policy=NO_CACHE)
 def rates(period: str, data_root: str | None) -> tuple[list[dict], str]:
     table, path = daily.rates_snapshot(period, _root(data_root))
     return artifacts.rates_rows(table), str(path)
 
 
-@task(task_run_name="feedback {unit_code}", retries=2, retry_delay_seconds=3)
+@task(task_run_name="feedback {unit_code}", retries=2, retry_delay_seconds=3,
+      cache_policy=NO_CACHE)  # fmt: skip
 def feedback(unit_code: str, today: date, data_root: str | None) -> str:
     return str(daily.write_unit_feedback(unit_code, today, _root(data_root)))
 
 
-@task(task_run_name="data docs")
+@task(task_run_name="data docs", cache_policy=NO_CACHE)
 def data_docs(data_root: str | None) -> str:
     from sgs.quality.data_docs import render
     from sgs.store import database
@@ -92,9 +87,10 @@ def _root(data_root: str | None) -> Path | None:
 def daily_monitor(data_root: str | None = None, today: date | None = None) -> dict:
     """日监测：入库新到文件，逐批检查，重算受影响月份的三率，生成各单位反馈清单。"""
     log = get_run_logger()
-    today = today or date.today()
+    today = today or office_today()
     arrivals = daily.new_arrivals(_root(data_root))
-    log.info("新到文件 %d 个", len(arrivals))
+    ignored = daily.ignored_by_name(_root(data_root))
+    log.info("新到文件 %d 个；按文件名忽略 %d 个", len(arrivals), len(ignored))
     futures = [ingest.submit(str(p), artifacts.landing_label(p), data_root) for p in arrivals]
     results: list[IngestResult] = []
     for future in futures:
@@ -117,8 +113,9 @@ def daily_monitor(data_root: str | None = None, today: date | None = None) -> di
     docs = data_docs(data_root)
 
     create_table_artifact(
-        key="daily-files", table=artifacts.files_table(results),
-        description=f"{today} 新到文件 {len(results)} 个：入库、不合规与隔离情况",
+        key="daily-files", table=artifacts.files_table(results, ignored) or [{"说明": "没有新到文件"}],
+        description=f"{today} 新到文件 {len(results)} 个：入库、不合规与隔离情况"
+        + (f"；按文件名忽略 {len(ignored)} 个" if ignored else ""),
     )  # fmt: skip
     create_table_artifact(
         key="daily-rates", table=rate_rows or [{"说明": "没有受影响的月份"}],
@@ -146,6 +143,12 @@ def daily_monitor(data_root: str | None = None, today: date | None = None) -> di
         "files": len(results),
         "stored": sum(r.status == "stored" for r in results),
         "quarantined": sum(r.status == "quarantined" for r in results),
+        "quarantined_files": [
+            {"path": r.path, "reason": r.reason, "message": r.message}
+            for r in results
+            if r.status == "quarantined"
+        ],
+        "ignored": [str(p) for p in ignored],
         "periods": periods,
         "feedback": feedback_files,
         "data_docs": docs,
@@ -158,6 +161,10 @@ if __name__ == "__main__":
     done = daily_monitor()
     print(f"日监测完成：新到文件 {done['files']} 个，入库 {done['stored']} 个，隔离 {done['quarantined']} 个；"
           f"重算月份：{'、'.join(done['periods']) or '无'}")  # fmt: skip
+    for q in done["quarantined_files"]:
+        print(f"  隔离：{q['path']}（{q['reason']}）")
+    for path in done["ignored"]:
+        print(f"  按文件名忽略：{path}")
     for path in done["feedback"]:
         print(f"  反馈清单：{path}")
     print(f"  数据质量报告：{done['data_docs']}")

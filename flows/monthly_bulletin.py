@@ -8,12 +8,12 @@ a link to the workbook, so the office sees the ranking without opening the file.
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_table_artifact
 
+from sgs.clock import office_today
 from sgs.jobs.artifacts import rates_rows
 from sgs.periods import previous_month
 from sgs.report.bulletin import bulletin_path, collect, ranking_rows, write
@@ -30,7 +30,7 @@ def bulletin(period: str, data_root: str | None) -> tuple[str, list[dict], list[
 @flow(name="monthly_bulletin")
 def monthly_bulletin(data_root: str | None = None, period: str | None = None) -> dict:
     """月通报：上月各单位三率、积分与排名（县区、市直部门分别排名）。"""
-    period = period or previous_month(date.today())
+    period = period or previous_month(office_today())
     path, rates, ranking = bulletin(period, data_root)
     empty = [{"说明": f"{period} 没有数据"}]
     create_table_artifact(key="monthly-rates", table=rates or empty,

@@ -13,6 +13,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
+from sgs.clock import office_today
 from sgs.report.reminders import Reminder, build_reminder, reminder_markdown, write_reminder
 
 
@@ -33,7 +34,7 @@ def save(reminder: Reminder, data_root: str | None) -> str:
 @flow(name="weekly_reminder")
 def weekly_reminder(data_root: str | None = None, today: date | None = None) -> dict:
     """周提醒：逾期未整改、台账未报、三率偏低的单位。"""
-    today = today or date.today()
+    today = today or office_today()
     reminder = gather(today, data_root)
     path = save(reminder, data_root)
     create_markdown_artifact(key="weekly-reminder", markdown=reminder_markdown(reminder),

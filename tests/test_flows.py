@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -170,3 +171,85 @@ def test_flows_are_importable_as_prefect_entrypoints():
     for entry in ("flows/daily_monitor.py:daily_monitor", "flows/weekly_reminder.py:weekly_reminder",
                   "flows/monthly_bulletin.py:monthly_bulletin"):  # fmt: skip
         assert load(entry).name in entry
+
+
+def test_daily_monitor_deduplicates_per_unit_and_retries_configuration(
+    harness, tmp_path, monkeypatch
+):
+    """Item 11: the same bytes sent later by another unit are stored for it; a file quarantined
+    for configuration (unknown unit, manifest) is tried by every run until it goes in; one
+    quarantined for its content is not tried again."""
+    root = tmp_path / "data"
+    units = tmp_path / "units.csv"
+    shutil.copy(PROJECT_ROOT / "config" / "units.csv", units)
+    monkeypatch.setenv("SGS_UNITS_FILE", str(units))
+    daily = load("flows/daily_monitor.py:daily_monitor")
+    frame = generate("permit", 5, seed=80, unit=UNIT, start=date(2026, 10, 20),
+                     end=date(2026, 11, 4)).frame  # fmt: skip
+    first = write_upload(frame, root / "raw" / UNIT / "2026-11-05" / "许可.csv")
+    newcomer = "91140400MA0TEST01X"
+    write_upload(frame.head(3), root / "raw" / newcomer / "2026-11-05" / "许可.csv")
+    mislabelled = write_upload(frame.tail(2), root / "raw" / UNIT / "2026-11-06" / "补报.csv")
+    manifest = mislabelled.parent / "manifest.json"
+    manifest.write_text(json.dumps({"files": {"补报.csv": {"kind": "许可"}}}), encoding="utf-8")
+    (first.parent / "损坏.xlsx").write_bytes(b"PK\x03\x04 not a workbook")
+
+    one = daily(data_root=str(root), today=TODAY)
+    assert (one["files"], one["stored"], one["quarantined"]) == (4, 1, 3)
+    reasons = {q["reason"] for q in one["quarantined_files"]}
+    assert reasons == {"unknown_unit", "manifest_entry", "unreadable"}
+
+    # the same bytes arrive from another unit: new for that unit
+    copy = root / "raw" / MARKET / "2026-11-07" / "许可.csv"
+    copy.parent.mkdir(parents=True)
+    shutil.copy(first, copy)
+    two = daily(data_root=str(root), today=TODAY)
+    assert (two["files"], two["stored"], two["quarantined"]) == (3, 1, 2)
+    assert {q["reason"] for q in two["quarantined_files"]} == {"unknown_unit", "manifest_entry"}
+    assert query(root, "SELECT unit_code, rows_stored FROM batches ORDER BY unit_code") == [
+        (MARKET, 5), (UNIT, 5),
+    ]  # fmt: skip
+
+    # the office fixes the registry and the manifest: both go in; the corrupt file stays out
+    with units.open("a", encoding="utf-8") as fh:
+        fh.write(f"{newcomer},长治市测试新增局,department,\n")
+    manifest.write_text(json.dumps({"files": {"补报.csv": {"kind": "permit"}}}), encoding="utf-8")
+    three = daily(data_root=str(root), today=TODAY)
+    assert (three["files"], three["stored"], three["quarantined"]) == (2, 2, 0)
+    four = daily(data_root=str(root), today=TODAY)
+    assert (four["files"], four["stored"], four["quarantined"]) == (0, 0, 0)
+    assert query(root, "SELECT count(*) FROM batches") == [(4,)]
+    assert query(root, "SELECT count(*) FROM quarantine") == [(3,)]
+
+
+def test_a_rebuilt_store_gets_its_expectation_results_again(harness, landing):
+    """Item 12: the office re-ingests into a new store at the same path; the expectations run
+    again and are stored (no cached result stands in for the write), and Data Docs show them."""
+    daily = load("flows/daily_monitor.py:daily_monitor")
+    daily(data_root=str(landing), today=TODAY)
+    batches = "SELECT DISTINCT batch_id FROM expectation_results ORDER BY 1"
+    before = query(landing, batches)
+    assert len(before) == 2
+    shutil.rmtree(landing / "curated")
+    summary = daily(data_root=str(landing), today=TODAY)
+    assert summary["stored"] == 3
+    assert query(landing, batches) == before
+    assert Path(summary["data_docs"]).read_text(encoding="utf-8").count("batch_") >= 2
+
+
+def test_daily_monitor_lists_files_left_by_name(harness, landing):
+    """Item 10: lock files and partial downloads are not ingested, and the run says so."""
+    day = landing / "raw" / UNIT / "2026-11-05"
+    shutil.copy(day / "许可_干净.csv", day / "~$许可_干净.csv")
+    (day / "上传中.xlsx.part").write_bytes(b"partial")
+    daily = load("flows/daily_monitor.py:daily_monitor")
+    state = daily(data_root=str(landing), today=TODAY, return_state=True)
+    summary = state.result()
+    assert summary["files"] == 4
+    assert sorted(Path(p).name for p in summary["ignored"]) == [
+        "~$许可_干净.csv",
+        "上传中.xlsx.part",
+    ]
+    files = json.loads(artifacts_of(state)["daily-files"].data)
+    assert [r["结果"] for r in files if r["文件"].endswith(".part")] == ["已忽略"]
+    assert query(landing, "SELECT count(*) FROM quarantine") == [(1,)]

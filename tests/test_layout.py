@@ -25,6 +25,7 @@ RANKS: dict[str, int] = {
     "labels": 2,
     "files": 0,
     "reference": 1,
+    "clock": 1,
     "periods": 2,
     "validate": 3,
     "samples": 4,

@@ -17,6 +17,11 @@ from sgs.jobs.prefect_stack import stack
 def data_root(tmp_path):
     root = tmp_path / "data"
     shutil.copytree(PROJECT_ROOT / "data" / "raw", root / "raw")
+    # the same bytes sent by a second unit (issue 10, item 11): stored for each unit
+    shared = root / "raw" / "111404000448224608" / "2026-10-09" / "行政许可_2026年9月.csv"
+    copy = root / "raw" / "11140400041270234C" / "2026-10-09" / shared.name
+    copy.parent.mkdir(parents=True)
+    shutil.copy(shared, copy)
     return root
 
 
@@ -27,7 +32,7 @@ def test_daily_deployment_runs_through_a_real_worker(tmp_path, data_root):
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     extra = {"SGS_DATA_DIR": str(data_root), "PREFECT_WORKER_QUERY_SECONDS": "1",
-             "PREFECT_WORKER_PREFETCH_SECONDS": "5"}  # fmt: skip
+             "PREFECT_WORKER_PREFETCH_SECONDS": "5", "TZ": "UTC"}  # fmt: skip
     with stack(home=tmp_path / "prefect", extra_env=extra) as s:
         with temporary_settings({PREFECT_API_URL: s.api}):
             run = run_deployment("daily_monitor/daily", timeout=300)
@@ -57,6 +62,12 @@ def test_daily_deployment_runs_through_a_real_worker(tmp_path, data_root):
         processes = list(s.processes)
     # the flow ran in the checkout (pull step) and wrote the temporary data root
     with duckdb.connect(str(data_root / "curated" / "sgs.duckdb"), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM batches").fetchone()[0] == 10
+        assert con.execute("SELECT count(*) FROM batches").fetchone()[0] == 11
+        shared = con.execute(
+            "SELECT unit_code FROM batches WHERE file_name = '行政许可_2026年9月.csv' ORDER BY 1"
+        ).fetchall()
+        assert shared == [("11140400041270234C",), ("111404000448224608",)]
+        checked = "SELECT count(DISTINCT batch_id) FROM expectation_results"
+        assert con.execute(checked).fetchone()[0] == 8  # every upload batch, not the ledgers
     # everything the stack started has stopped
     assert all(p.poll() is not None for p in processes)

@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 from support.rates_builders import shared_build
 
+from sgs.clock import office_today
 from sgs.config import PROJECT_ROOT
 from sgs.measure.points import monthly_points
 from sgs.measure.rates import rates, unit_rates
@@ -431,7 +432,7 @@ def test_bulletin_of_a_month_without_data_is_404(client):
 def test_feedback_download_masks_id_numbers(client, root):
     r = client.get(f"/download/feedback/{UNIT_A}.xlsx")
     assert r.status_code == 200
-    assert _filename(r) == f"反馈清单_长治市行政审批服务管理局_{date.today().isoformat()}.xlsx"
+    assert _filename(r) == f"反馈清单_长治市行政审批服务管理局_{office_today().isoformat()}.xlsx"
     text = [str(c) for row in _cells(r.content) for c in row if c is not None]
     assert any("长治市行政审批服务管理局" in t for t in text)
     assert MASKED_ID in text

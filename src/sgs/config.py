@@ -32,6 +32,7 @@ VARIABLES: dict[str, str] = {
     "SGS_UNITS_FILE": "the units registry; default config/units.csv",
     "SGS_EVENTS_FILE": "the events file of points items 1–4 and 10–13; default config/events.csv",
     "SGS_SETTINGS_FILE": "the settings file; default config/settings.toml",
+    "SGS_OFFICE_TIMEZONE": "the office's time zone (setting office_timezone); default Asia/Shanghai",
     "SGS_HOLIDAYS_DIR": "the folder of holiday files; default config/holidays",
     "SGS_LOCK_TIMEOUT": "seconds to wait for the store's writer lock; default 600",
     "SGS_WEB_PASSWORD": "the download page's password or token; default: generated at start",

@@ -28,6 +28,10 @@ class LandingError(SgsError, ValueError):
     """An upload whose unit or date cannot be determined."""
 
 
+class SettingsError(SgsError, ValueError):
+    """A setting with a value sgs cannot use (config/settings.toml or its SGS_<NAME> override)."""
+
+
 class StoreBusy(SgsError, RuntimeError):
     """The database stayed locked by another program for longer than the timeout."""
 

@@ -21,7 +21,12 @@ RATE_NAMES = {
     "completeness_rate": "完整率",
 }
 # What happened to a file (ingest results); the CLI and the daily artifact say the same.
-STATUS_NAMES = {"stored": "已入库", "skipped": "已存在", "quarantined": "已隔离"}
+STATUS_NAMES = {
+    "stored": "已入库",
+    "skipped": "已存在",
+    "quarantined": "已隔离",
+    "ignored": "已忽略",
+}
 
 
 @cached_on_file(catalogue_path, size=4)

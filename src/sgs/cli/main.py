@@ -18,7 +18,21 @@ from sgs.cli.common import exit_now as _exit_now
 EXIT_OK, EXIT_ERRORS, EXIT_REFUSED = 0, 1, 2
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class SgsGroup(click.Group):
+    """A setting sgs cannot use (a misspelt time zone, an unknown source) stops any command with
+    its Chinese message and exit status 2, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        from sgs.errors import SettingsError
+
+        try:
+            return super().invoke(ctx)
+        except SettingsError as exc:
+            click.echo(f"设置有误：{exc}", err=True)
+            _exit_now(EXIT_REFUSED)
+
+
+@click.group(cls=SgsGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="sgs")
 def main() -> None:
     """双公示质检：行政许可、行政处罚数据的校验、入库、考核与通报。"""

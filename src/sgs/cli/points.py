@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from sgs.cli.common import ISO_DATE, exit_now
+from sgs.clock import office_today
 from sgs.labels import num
 
 
@@ -47,7 +48,7 @@ def points(period: str | None, year: int | None, as_of: date | None, as_json: bo
         exit_now(0)
     if period:
         items = [f"item_{i}" for i in range(1, 11)]
-        click.echo(f"{period} 月度积分（截至 {as_of or date.today()}）")
+        click.echo(f"{period} 月度积分（截至 {as_of or office_today()}）")
         click.echo(
             "排名  单位  "
             + "  ".join(f"{i}{ITEM_NAMES[f'item_{i}']}" for i in range(1, 11))
@@ -59,7 +60,7 @@ def points(period: str | None, year: int | None, as_of: date | None, as_json: bo
                 cells = "  ".join(num(r[i]) for i in items)
                 click.echo(f"{r['rank']:>3}  {r['unit_name']}  {cells}  {r['total']:g}")
     else:
-        click.echo(f"{year} 年度积分（截至 {as_of or date.today()}）")
+        click.echo(f"{year} 年度积分（截至 {as_of or office_today()}）")
         click.echo("排名  单位  月度合计  月度平均  年终项目  年度总成绩")
         for group in table["group"].unique(maintain_order=True):
             click.echo(f"【{group}】")
@@ -95,7 +96,7 @@ def feedback(unit: str, since: date | None, out: Path, as_of: date | None) -> No
         exit_now(2)
     with database.reader() as con:
         problems = open_problems(con, str(target["code"]), since)
-    write_feedback(out, target, problems, as_of or date.today())
+    write_feedback(out, target, problems, as_of or office_today())
     errors = int((problems["severity"] == "error").sum())
     click.echo(
         f"已生成 {target['name']} 的反馈清单：待整改问题 {errors} 处，提示 {problems.height - errors} 处：{out}"

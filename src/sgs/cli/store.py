@@ -12,7 +12,16 @@ import click
 from sgs.cli.common import ISO_DATE, KIND_CHOICE, exit_now
 from sgs.labels import kind_name, pct
 
-STATUS_ZH = {"stored": "入库", "skipped": "跳过", "quarantined": "隔离"}
+STATUS_ZH = {
+    "stored": "入库",
+    "skipped": "跳过",
+    "quarantined": "隔离",
+    "ignored": "忽略",
+    "error": "错误",
+}
+IGNORED_MESSAGE = (
+    "按文件名忽略（隐藏文件、Office 临时文件、未下载完的文件或说明文件），未读取、未记录"
+)
 
 
 @click.command()
@@ -35,39 +44,77 @@ def ingest(
     """校验并入库上报文件（文件或文件夹）。
 
     \b
-    每个文件一个事务：合规与不合规的记录都入库（不合规记录附问题清单），无法读取或被拒收的
-    文件整体隔离并记录原因；同一文件重复入库不会产生任何变化。
-    退出码：0 全部处理（含不合规记录）；1 有文件被隔离；2 参数错误（如找不到文件、无法确定单位）。
+    每个文件一个事务：合规与不合规的记录都入库（不合规记录附问题清单），无法读取、被拒收或
+    清单 manifest.json 有误的文件整体隔离并记录原因；一个文件出问题不影响其他文件；同一文件
+    重复入库不会产生任何变化。隐藏文件、~$ 临时文件、.tmp/.part 等按文件名忽略，并在汇总中列出。
+    退出码：0 全部处理（含不合规记录）；1 有文件被隔离；2 有文件无法处理（如找不到文件、
+    无法确定单位、数据库被占用），其余文件照常处理。
     """
-    from sgs.errors import LandingError
+    from sgs.errors import LandingError, SgsError
+    from sgs.store.batches import IngestResult
     from sgs.store.ingest import ingest_file
-    from sgs.store.landing import expand
+    from sgs.store.landing import survey
 
-    try:
-        files = expand(list(paths))
-    except LandingError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(2)
-    quarantined = 0
-    totals = {"stored": 0, "skipped": 0, "quarantined": 0}
-    for path in files:
+    found = survey(list(paths))
+    results: list[IngestResult] = []
+
+    def report(result: IngestResult) -> None:
+        results.append(result)
+        if as_json:
+            click.echo(json.dumps(result.as_dict(), ensure_ascii=False))
+        elif result.status == "error":
+            click.echo(f"[错误] {result.path}：{result.message}", err=True)
+        else:
+            click.echo(f"[{STATUS_ZH[result.status]}] {result.path}：{result.message}")
+
+    for path in found.missing:
+        report(IngestResult(str(path), "error", f"找不到文件或文件夹：{path}", reason="not_found"))
+    for path in found.files:
         try:
             result = ingest_file(path, unit=unit, received=received, kind=kind)  # type: ignore[arg-type]
         except LandingError as exc:
-            click.echo(f"[错误] {path}：{exc}", err=True)
-            exit_now(2)
-        totals[result.status] += 1
-        quarantined += result.status == "quarantined"
-        if as_json:
-            click.echo(json.dumps(result.as_dict(), ensure_ascii=False))
-        else:
-            click.echo(f"[{STATUS_ZH[result.status]}] {path}：{result.message}")
+            result = IngestResult(
+                str(path), "error", str(exc), reason=getattr(exc, "code", "usage")
+            )
+        except SgsError as exc:  # the store busy past the timeout, a settings file wrong, …
+            result = IngestResult(str(path), "error", str(exc), reason=type(exc).__name__)
+        except Exception as exc:  # one file's failure must not stop the others
+            message = (
+                f"处理时发生意外错误（{type(exc).__name__}: {exc}），文件未入库，请联系维护人员"
+            )
+            result = IngestResult(str(path), "error", message, reason="internal")
+        report(result)
+    for path in found.ignored:
+        report(IngestResult(str(path), "ignored", IGNORED_MESSAGE, reason="ignored_name"))
     if not as_json:
-        click.echo(
-            f"共 {len(files)} 个文件：入库 {totals['stored']}，跳过 {totals['skipped']}，"
-            f"隔离 {totals['quarantined']}。"
-        )
-    exit_now(1 if quarantined else 0)
+        _summary(results)
+    statuses = {r.status for r in results}
+    exit_now(2 if "error" in statuses else 1 if "quarantined" in statuses else 0)
+
+
+def _summary(results: list) -> None:
+    """The run in a few lines: counts, then what was quarantined and what was left by name."""
+    count = {s: sum(r.status == s for r in results) for s in STATUS_ZH}
+    line = (
+        f"共 {count['stored'] + count['skipped'] + count['quarantined'] + count['error']} 个文件："
+        f"入库 {count['stored']}，跳过 {count['skipped']}，隔离 {count['quarantined']}"
+    )
+    if count["error"]:
+        line += f"，无法处理 {count['error']}"
+    click.echo(line + f"；按文件名忽略 {count['ignored']} 个。")
+    from sgs.store.batches import is_configuration
+
+    quarantined = [r for r in results if r.status == "quarantined"]
+    if quarantined:
+        click.echo("隔离的文件（配置问题改正后会重新处理；内容问题需单位重新上报）：")
+        for r in quarantined:
+            what = "配置问题" if is_configuration(r.reason) else "内容问题"
+            click.echo(f"  {r.path}（{what}，{r.reason}）")
+    ignored = [r for r in results if r.status == "ignored"]
+    if ignored:
+        click.echo("按文件名忽略的文件：")
+        for r in ignored:
+            click.echo(f"  {r.path}")
 
 
 @click.command()
@@ -89,7 +136,7 @@ def ledger(
     决定日期；列顺序不限，可有标题行，CSV 或 XLSX。空白模板：sgs template ledger --out 台账.xlsx
     退出码：0 已登记（或此前已登记）；1 台账无法读取；2 参数错误。
     """
-    from sgs.errors import FileRefused, PeriodError
+    from sgs.errors import FileRefused, LandingError, PeriodError
     from sgs.store.ledger import ingest_ledger
 
     if zero == (file is not None):
@@ -104,6 +151,9 @@ def ledger(
         exit_now(2)
     except FileRefused as exc:
         click.echo(f"无法登记：{exc.message}", err=True)
+        exit_now(1)
+    except LandingError as exc:  # e.g. a broken manifest.json next to the file
+        click.echo(f"无法登记：{exc}", err=True)
         exit_now(1)
     if as_json:
         click.echo(json.dumps(result.as_dict(), ensure_ascii=False))

@@ -19,12 +19,13 @@ def landing_label(path: Path) -> str:
     return "/".join(parts[-3:]) if len(parts) >= 3 else path.name
 
 
-def files_table(results: list[IngestResult]) -> list[dict]:
-    """The day's files as rows for a Prefect table artifact (Chinese column names)."""
+def files_table(results: list[IngestResult], ignored: list[Path] | None = None) -> list[dict]:
+    """The day's files as rows for a Prefect table artifact (Chinese column names); files left
+    by their name come last, so the office sees that they were there."""
     from sgs.reference.units import load_units
 
     names = dict(load_units().select("code", "name").iter_rows())
-    return [
+    rows = [
         {
             "文件": landing_label(Path(r.path)),
             "单位": names.get(r.unit_code or "", r.unit_code or ""),
@@ -37,6 +38,12 @@ def files_table(results: list[IngestResult]) -> list[dict]:
         }
         for r in results
     ]
+    for path in ignored or []:
+        rows.append(
+            {"文件": landing_label(path), "单位": "", "类别": "", "结果": STATUS_NAMES["ignored"],
+             "入库行数": 0, "合规行数": 0, "不合规行数": 0, "隔离原因": "按文件名忽略（临时、隐藏或说明文件）"}
+        )  # fmt: skip
+    return rows
 
 
 def rates_rows(table: pl.DataFrame) -> list[dict]:

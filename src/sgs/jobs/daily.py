@@ -11,27 +11,71 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
+from sgs.clock import office_today
 from sgs.store import database
-from sgs.store.batches import IngestResult, sha256_of
+from sgs.store.batches import CONFIGURATION_REASONS, IngestResult, sha256_of
 from sgs.store.database import curated_dir, one
-from sgs.store.landing import expand, raw_dir
+from sgs.store.landing import ArrivalProblem, arrival, raw_dir, survey
 
 
 def new_arrivals(root: Path | None = None) -> list[Path]:
-    """Uploads and ledgers in the landing zone whose content was never stored nor quarantined."""
-    files = expand([raw_dir(root)]) if raw_dir(root).exists() else []
+    """Uploads and ledgers of the landing zone that still need an ingest.
+
+    A file is done when its bytes were stored *for the unit and kind it arrives as*, or were
+    quarantined for that unit, as that declared kind, for a reason of content (the same bytes
+    get the same verdict).  So the same file sent by another unit is new, and a file
+    quarantined for a reason of configuration (unknown unit, manifest, no period…) is tried by
+    every run until it is stored — once the office has fixed the registry or the manifest.
+    """
+    files = survey([raw_dir(root)]).files if raw_dir(root).exists() else []
     if not files or not database.db_path(root).exists():
         return files
+    from sgs.reference.units import load_units, resolve_unit
+
+    units = load_units()
+    out = []
     with database.reader(root) as con:
-        known = {
-            row[0]
-            for row in con.execute(
-                "SELECT sha256 FROM batches UNION SELECT sha256 FROM quarantine"
-            ).fetchall()
-        }
-    return [f for f in files if sha256_of(f) not in known]
+        for f in files:
+            try:
+                arr = arrival(f, root=root)
+                unit_code = str(resolve_unit(arr.unit or "", units)["code"])
+            except (ArrivalProblem, KeyError):
+                out.append(f)  # a problem of configuration: try again
+                continue
+            if not _done(con, sha256_of(f), unit_code, arr.kind, arr.period):
+                out.append(f)
+    return out
+
+
+def ignored_by_name(root: Path | None = None) -> list[Path]:
+    """Files of the landing zone left alone by their name (temporary, hidden, notes)."""
+    return survey([raw_dir(root)]).ignored if raw_dir(root).exists() else []
+
+
+def _done(
+    con: duckdb.DuckDBPyConnection, sha: str, unit: str, kind: str | None, period: str | None
+) -> bool:
+    """Stored for this unit (as this kind, and for a declared ledger this month), or
+    quarantined for this unit and declared kind for a reason of its content."""
+    stored = one(
+        con,
+        "SELECT count(*) FROM batches WHERE sha256 = $sha AND unit_code = $unit"
+        " AND ($kind IS NULL OR kind = $kind)"
+        " AND ($kind IS DISTINCT FROM 'ledger' OR $period IS NULL OR period = $period)",
+        {"sha": sha, "unit": unit, "kind": kind, "period": period},  # type: ignore[arg-type]
+    )
+    if stored and stored[0]:
+        return True
+    refused = one(
+        con,
+        "SELECT count(*) FROM quarantine WHERE sha256 = $sha AND unit_code = $unit"
+        " AND kind IS NOT DISTINCT FROM $kind AND NOT list_contains($config, reason_code)",
+        {"sha": sha, "unit": unit, "kind": kind, "config": list(CONFIGURATION_REASONS)},  # type: ignore[arg-type]
+    )
+    return bool(refused and refused[0])
 
 
 def affected_periods(results: list[IngestResult], root: Path | None = None) -> list[str]:
@@ -84,7 +128,7 @@ def write_unit_feedback(
     from sgs.reference.units import resolve_unit
     from sgs.report.feedback import feedback_path, write_feedback
 
-    today = today or date.today()
+    today = today or office_today()
     with database.reader(root) as con:
         problems = open_problems(con, unit_code)
     return write_feedback(

@@ -30,6 +30,7 @@ from datetime import date
 import duckdb
 import polars as pl
 
+from sgs.clock import office_today
 from sgs.measure.rates import rates, unit_rates
 from sgs.periods import ledger_due, period_bounds
 from sgs.reference.events import load_events
@@ -135,7 +136,7 @@ def monthly_points(
     from sgs.errors import CalendarGap
 
     s = load_settings()
-    as_of = as_of or date.today()
+    as_of = as_of or office_today()
     start, end = period_bounds(period)
     base = _unit_rates(con, period)
     events = load_events()
@@ -228,7 +229,7 @@ def yearly_points(
 ) -> pl.DataFrame:
     """Per unit: the months' totals, their sum (the ranking), year-end items 11–13, year total."""
     s = load_settings()
-    as_of = as_of or date.today()
+    as_of = as_of or office_today()
     months = [f"{year}-{m:02d}" for m in range(1, 13) if date(year, m, 1) <= as_of]
     monthly = pl.concat([monthly_points(con, p, as_of).select("unit_code", "unit_name", "unit_type",
                                                                "group", "period", "total")

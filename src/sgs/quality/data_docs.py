@@ -8,11 +8,11 @@ open from the file system or behind the office's firewall exactly as they are.
 from __future__ import annotations
 
 import html
-from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
+from sgs.clock import office_now
 from sgs.labels import kind_name
 from sgs.quality.expectations import data_docs_dir
 from sgs.store.database import frame, one
@@ -49,7 +49,7 @@ def render(con: duckdb.DuckDBPyConnection, root: Path | None = None) -> Path:
     has_results = one(
         con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'expectation_results'"
     )[0]  # type: ignore[index]
-    stamp = f"生成时间：{datetime.now():%Y-%m-%d %H:%M}"
+    stamp = f"生成时间：{office_now():%Y-%m-%d %H:%M}"
     if not has_results:
         index = out / "index.html"
         index.write_text(

@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from sgs.clock import office_now, office_today
 from sgs.config import PROJECT_ROOT
 from sgs.reference.catalogue import Kind, load_catalogue
 from sgs.store.database import curated_dir, frame, one, run
@@ -220,7 +221,7 @@ def run_batch(
     kind, records, current, rows_read = batch_frames(con, batch_id)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False}  # type: ignore[assignment]
-    today = today or date.today()
+    today = today or office_today()
     params = {"rows_read": rows_read, "today": datetime(today.year, today.month, today.day)}
     outcomes = []
     for suite_dict, data in (
@@ -252,7 +253,7 @@ def store_outcomes(con: duckdb.DuckDBPyConnection, outcomes: list[ExpectationOut
         return
     run(con, RESULTS_DDL)
     rows = pl.DataFrame([o.__dict__ for o in outcomes]).rename({"column": "column_name"})
-    rows = rows.with_columns(pl.lit(datetime.now()).alias("run_at"))
+    rows = rows.with_columns(pl.lit(office_now()).alias("run_at"))
     con.register("outcomes_frame", rows)
     run(con, "BEGIN TRANSACTION")
     run(con, "DELETE FROM expectation_results WHERE batch_id = ?", [outcomes[0].batch_id])

@@ -10,6 +10,7 @@ import tomllib
 from dataclasses import dataclass, fields
 
 from sgs.config import cached_on_file, setting_override, settings_path
+from sgs.errors import SettingsError
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Settings:
     monthly_normalisation: str
     received_date_sources: list[str]
     match_subject_when_ambiguous: bool
+    office_timezone: str
 
 
 def _coerce(value: str, like: object) -> object:
@@ -54,11 +56,24 @@ def load_settings() -> Settings:
         env = setting_override(f.name)
         values[f.name] = _coerce(env, value) if env is not None else value
     if values["monthly_normalisation"] not in ("mean", "sum"):
-        raise ValueError("monthly_normalisation 只能是 mean 或 sum")
+        raise SettingsError("monthly_normalisation 只能是 mean 或 sum")
     unknown = set(values["received_date_sources"]) - {"manifest", "folder", "file_time"}
     if unknown:
-        raise ValueError(f"received_date_sources 含未知来源：{', '.join(sorted(unknown))}")
+        raise SettingsError(f"received_date_sources 含未知来源：{', '.join(sorted(unknown))}")
+    _check_zone(values["office_timezone"])
     return Settings(**values)
+
+
+def _check_zone(name: str) -> None:
+    """Refuse a zone the machine does not know, rather than fall back to its own zone."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        ZoneInfo(name)
+    except (ValueError, KeyError) as exc:
+        raise SettingsError(
+            f"office_timezone「{name}」不是可识别的时区名称（应如 Asia/Shanghai）"
+        ) from exc
 
 
 @cached_on_file(settings_path, size=8)

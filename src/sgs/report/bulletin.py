@@ -38,6 +38,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from sgs.clock import office_today
 from sgs.errors import BulletinError
 from sgs.files import write_atomically
 from sgs.labels import NOT_APPLICABLE, RATE_NAMES, field_names, kind_name, kind_names, num
@@ -115,7 +116,7 @@ def collect(period: str, root: Path | None = None, as_of: date | None = None) ->
     from sgs.periods import period_bounds
 
     period_bounds(period)  # a malformed period fails here, before the store is opened
-    as_of = as_of or date.today()
+    as_of = as_of or office_today()
     with database.reader(root) as con:
         by_kind = rates(con, period)
         points = monthly_points(con, period, as_of)

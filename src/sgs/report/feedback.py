@@ -6,11 +6,12 @@ Which problems are open, when they were reported and when they are due comes fro
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import polars as pl
 
+from sgs.clock import office_now, office_today
 from sgs.labels import SEVERITY_NAMES, field_names, kind_names
 from sgs.reference.settings import load_settings
 from sgs.report.masking import mask_error_values
@@ -20,7 +21,7 @@ from sgs.store.database import curated_dir
 
 def feedback_frame(problems: pl.DataFrame, today: date | None = None) -> pl.DataFrame:
     """The list as people read it: Chinese names, masked ID numbers, overdue flags."""
-    today = today or date.today()
+    today = today or office_today()
     masked = mask_error_values(problems)
     return masked.with_columns(
         pl.col("kind").replace_strict(kind_names()).alias("kind_zh"),
@@ -63,7 +64,7 @@ def write_feedback(
         ],
         notes,
     )
-    return write_workbook(path, [sheet], generated=datetime.now())
+    return write_workbook(path, [sheet], generated=office_now())
 
 
 def feedback_path(unit_code: str, day: date, root: Path | None = None) -> Path:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
+from sgs.clock import office_today
 from sgs.errors import CalendarGap
 from sgs.labels import RATE_NAMES, kind_names
 from sgs.measure.problems import open_problems
@@ -43,7 +44,7 @@ class Reminder:
 def build_reminder(today: date | None = None, root: Path | None = None) -> Reminder:
     from sgs.measure.rates import rates
 
-    today = today or date.today()
+    today = today or office_today()
     period = previous_month(today)
     threshold = load_settings().reminder_rate_threshold
     with database.reader(root) as con:

@@ -28,6 +28,7 @@ from typing import ClassVar
 
 import polars as pl
 
+from sgs.clock import office_now
 from sgs.labels import NOT_APPLICABLE
 from sgs.report.masking import neutralise_formula
 
@@ -124,7 +125,7 @@ def write_workbook(
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    generated = generated or datetime.now()
+    generated = generated or office_now()
     book = xlsxwriter.Workbook(
         str(path),
         {"constant_memory": False, "strings_to_formulas": False, "strings_to_numbers": False},

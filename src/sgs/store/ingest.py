@@ -10,20 +10,21 @@ from __future__ import annotations
 
 import os
 import signal
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
+from sgs.clock import office_now
 from sgs.config import fault_point
-from sgs.errors import FileRefused, LandingError
+from sgs.errors import FileRefused
 from sgs.reference.catalogue import Kind, load_catalogue
 from sgs.store import database
-from sgs.store.batches import IngestResult, quarantine, sha256_of, skipped
+from sgs.store.batches import IngestResult, quarantine, quarantine_file, sha256_of, skipped
 from sgs.store.database import one, run
 from sgs.store.identity import assign_record_keys
-from sgs.store.landing import Arrival, arrival
+from sgs.store.landing import Arrival, ArrivalProblem, arrival, in_landing_zone
 from sgs.store.ledger import store_ledger
 from sgs.store.tables import RECORD_TABLES
 from sgs.validate.normalise import ROW
@@ -179,7 +180,7 @@ def _write(
             [
                 batch_id, sha, arr.path.name, str(arr.path), unit_code, kind, up.layout,
                 up.format, up.encoding, up.sheet, up.header_row, arr.received,
-                arr.received_from, datetime.now(), v.rows, stored, result.rows_valid,
+                arr.received_from, office_now(), v.rows, stored, result.rows_valid,
                 result.rows_failing, up.blank_rows, result.errors, result.warnings,
                 up.unknown_columns,
             ],
@@ -259,11 +260,11 @@ def _ingest_landed_ledger(
 ) -> IngestResult:
     if arr.period is None:
         message = "无法确定台账所属月份：请在文件名中写明（如 台账_2026-10.xlsx）或在 manifest.json 中给出 period"
-        return quarantine(arr, sha, "ledger_period", message, unit_code, "ledger", root)
+        return quarantine(arr, sha, "ledger_period", message, unit_code, arr.kind, root)
     try:
         return store_ledger(arr, sha, unit_code, arr.period, root)
     except FileRefused as exc:
-        return quarantine(arr, sha, exc.code, exc.message, unit_code, "ledger", root)
+        return quarantine(arr, sha, exc.code, exc.message, unit_code, arr.kind, root)
 
 
 def ingest_file(
@@ -274,11 +275,27 @@ def ingest_file(
     kind: Kind | None = None,
     root: Path | None = None,
 ) -> IngestResult:
-    """Ingest one upload; see the module docstring for what can happen to it."""
-    arr = arrival(Path(path), unit, received, kind)
-    if arr.unit is None:
-        raise LandingError(
-            f"无法确定「{arr.path.name}」的上报单位：请放在 raw/<单位代码>/<日期>/ 下，或用 --unit 指定。"
+    """Ingest one upload; see the module docstring for what can happen to it.
+
+    A file whose manifest entry is wrong is quarantined (its date is not guessed), and so is a
+    file of the landing zone without a unit or date; a file outside the landing zone without
+    them raises :class:`LandingError` — the command line was incomplete, not the upload.
+    """
+    path = Path(path)
+    try:
+        arr = arrival(path, unit, received, kind, root)
+    except ArrivalProblem as exc:
+        if exc.code in ("no_unit", "no_received_date") and not in_landing_zone(path, root):
+            raise
+        from sgs.reference.units import load_units, resolve_unit
+
+        try:  # the unit, when the folder names a known one, so the office sees whose file it is
+            unit_code = str(resolve_unit(exc.unit, load_units())["code"]) if exc.unit else None
+        except KeyError:
+            unit_code = None
+        sha = sha256_of(path.resolve())
+        return quarantine_file(
+            path.resolve(), exc.received, sha, exc.code, exc.message, unit_code, exc.kind, root
         )
     sha = sha256_of(arr.path)
     result = _ingest(arr, sha, root)
@@ -286,8 +303,13 @@ def ingest_file(
     return result
 
 
+# A refusal that a ledger's header would also get as an upload: worth a look at the header.
+_NOT_AN_UPLOAD = ("no_header", "unknown_kind", "missing_columns")
+
+
 def _ingest(arr: Arrival, sha: str, root: Path | None) -> IngestResult:
     from sgs.reference.units import load_units, resolve_unit
+    from sgs.validate.ledger import ledger_by_header
 
     try:
         unit_code = str(resolve_unit(arr.unit or "", load_units())["code"])
@@ -295,6 +317,12 @@ def _ingest(arr: Arrival, sha: str, root: Path | None) -> IngestResult:
         return quarantine(arr, sha, "unknown_unit", str(exc.args[0]), None, arr.kind, root)
     if arr.is_ledger:
         return _ingest_landed_ledger(arr, sha, unit_code, root)
+    if arr.named_ledger:  # 台账 in the name: the header decides
+        try:
+            if ledger_by_header(arr.path):
+                return _ingest_landed_ledger(arr, sha, unit_code, root)
+        except FileRefused as exc:
+            return quarantine(arr, sha, exc.code, exc.message, unit_code, arr.kind, root)
     earlier = _seen_before(sha, unit_code, arr.kind, root)
     if earlier is not None:
         batch_id, kind, received = earlier
@@ -304,6 +332,12 @@ def _ingest(arr: Arrival, sha: str, root: Path | None) -> IngestResult:
     try:
         v = validate_file(arr.path, arr.kind, arr.received)  # type: ignore[arg-type]
     except FileRefused as exc:
+        if arr.kind is None and not arr.named_ledger and exc.code in _NOT_AN_UPLOAD:
+            try:
+                if ledger_by_header(arr.path):  # a ledger without 台账 in its name
+                    return _ingest_landed_ledger(arr, sha, unit_code, root)
+            except FileRefused:
+                pass
         return quarantine(arr, sha, exc.code, exc.message, unit_code, arr.kind, root)
     with database.writer(root) as con:
         return _write(con, v, arr, unit_code, sha)

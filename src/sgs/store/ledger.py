@@ -10,26 +10,19 @@ unit, received date and hash; ``sgs ledger`` comes through :func:`ingest_ledger`
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import polars as pl
 
+from sgs.clock import office_now, office_today
 from sgs.periods import period_bounds
 from sgs.reference.units import resolve_unit
 from sgs.store import database
 from sgs.store.batches import IngestResult, sha256_of
 from sgs.store.database import one, run
 from sgs.store.landing import Arrival, arrival
-from sgs.validate.ledger import (
-    DATE,
-    DOC_KEY,
-    DOC_NUMBER,
-    KIND,
-    LedgerRead,
-    first_entry,
-    read_ledger,
-)
+from sgs.validate.ledger import DATE, DOC_KEY, DOC_NUMBER, KIND, LedgerRead, read_ledger
 from sgs.validate.normalise import ROW
 
 
@@ -50,7 +43,6 @@ def _entries(
         pl.col("XDR_DM").str.to_uppercase().alias("subject_code"),
         pl.col(DATE).alias("decision_date"),
         ~pl.col(ROW).is_in(bad.implode()).alias("valid"),
-        (~first_entry()).alias("duplicate"),
     )
 
 
@@ -68,7 +60,7 @@ def ingest_ledger(
     unit_code = str(resolve_unit(unit)["code"])
     if zero:
         sha = hashlib.sha256(f"zero-report:{unit_code}:{period}".encode()).hexdigest()
-        when = received or date.today()
+        when = received or office_today()
         source = "option" if received else "today"
         return _store(None, sha, unit_code, period, when, source, "零增量报告", None, root)
     assert path is not None
@@ -94,13 +86,13 @@ def _store(
     with database.writer(root) as con:
         run(con, "BEGIN TRANSACTION")
         try:
-            # The same file again changes nothing while it is the current ledger, nor when it
-            # is the same sending (the same received date: a re-run); sent again on another
-            # day after another version, it becomes the current one again.
+            # The same file again changes nothing while it is the current ledger, nor when it is
+            # the same arrival again (same received date: a re-run over the landing zone); sent
+            # again later, after another version, it becomes the current one again.
             seen = one(
                 con,
                 "SELECT batch_id FROM ledgers WHERE sha256 = ? AND unit_code = ? AND period = ?"
-                " AND (is_current OR received_date = ?) ORDER BY is_current DESC LIMIT 1",
+                " AND (is_current OR received_date = ?) ORDER BY is_current DESC, batch_id LIMIT 1",
                 [sha, unit_code, period, when],
             )
             if seen:
@@ -133,7 +125,7 @@ def _store(
                     rows_valid, rows_failing, blank_rows, errors, warnings, status)
                    VALUES (?, ?, ?, ?, ?, 'ledger', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'stored')""",
                 [batch_id, sha, name, source_path, unit_code, period, read is None, when, source,
-                 datetime.now(), rows, rows, rows - failing, failing, blank, errors, warnings],
+                 office_now(), rows, rows, rows - failing, failing, blank, errors, warnings],
             )  # fmt: skip
             run(con, "COMMIT")
         except BaseException:

@@ -17,7 +17,13 @@ import polars as pl
 from sgs.errors import FileRefused
 from sgs.labels import kind_of_name
 from sgs.periods import period_bounds
-from sgs.reference.catalogue import ledger_header_map, load_catalogue, normalise_header
+from sgs.reference.catalogue import (
+    KINDS,
+    header_map,
+    ledger_header_map,
+    load_catalogue,
+    normalise_header,
+)
 from sgs.validate.normalise import ROW, document_key, normalise, parse_date
 from sgs.validate.pipeline import build_errors
 from sgs.validate.readers import read_table, sniff_format
@@ -132,3 +138,16 @@ def check_ledger(norm: pl.DataFrame, raw: pl.DataFrame, period: str) -> pl.DataF
         .select(pl.col("index").cast(pl.Int64), "label")
     )
     return build_errors(raw, failures, rules)
+
+
+def _upload_score(cells: list[object]) -> int:
+    keys = {normalise_header(c) for c in cells if c not in (None, "")}
+    return max(len(keys & header_map(k).keys()) for k in KINDS)
+
+
+def ledger_by_header(path: Path) -> bool:
+    """Whether the file's header is a ledger's rather than an upload's: the row among the first
+    that best matches either, scored both ways.  A name is no proof (a permit file may be
+    called 许可台账.xlsx); :class:`FileRefused` when the file has no recognisable header."""
+    table = read_table(path, sniff_format(path), lambda c: max(_score(c), _upload_score(c)))
+    return _score(table.header) > _upload_score(table.header)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
+from sgs.clock import office_today
 from sgs.reference.catalogue import Kind, load_catalogue
 from sgs.validate.normalise import ROW, normalise
 from sgs.validate.readers import Upload, read_upload
@@ -124,7 +125,7 @@ def validate_upload(upload: Upload, received: date | None = None) -> Validation:
     """Run every rule on an upload that has been read."""
     from sgs.validate.pandera_schema import failure_table
 
-    received = received or date.today()
+    received = received or office_today()
     spec = load_catalogue().kind(upload.kind)
     frame = prepare(normalise(upload.frame, spec.fields), spec, received)
     failures = failure_table(upload.kind, frame)

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from datetime import date
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -37,6 +36,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from sgs.clock import office_today
 from sgs.periods import is_period
 from sgs.web.auth import (
     COOKIE,
@@ -74,8 +74,8 @@ def index(request: Request) -> Response:
             months = available_months(con)
         message = f"月份格式不正确：「{asked[:20]}」。请按 YYYY-MM 填写，例如 2026-10。"
         return render(request, "month.html", 400, title="月份有误", months=months,
-                      period=None, view=None, message=message, as_of=date.today())  # fmt: skip
-    today = date.today()
+                      period=None, view=None, message=message, as_of=office_today())  # fmt: skip
+    today = office_today()
     with state.lock, reading(state.root) as con:
         months = available_months(con)
         period = asked or (months[0] if months else None)

@@ -18,7 +18,6 @@ Decisions:
 from __future__ import annotations
 
 import re
-from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
@@ -27,6 +26,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from sgs.clock import office_today
 from sgs.files import write_atomically
 from sgs.periods import PERIOD
 from sgs.web.views import available_months, reading
@@ -93,7 +93,7 @@ def download_feedback(request: Request) -> Response:
     if hit.height == 0:
         raise HTTPException(404, "单位清单中没有这个统一社会信用代码。")
     unit = hit.row(0, named=True)  # from here on the registry's values, not the request's
-    state, today = request.app.state, date.today()
+    state, today = request.app.state, office_today()
     with state.lock:
         with reading(state.root) as con:
             if con is None:
