@@ -22,7 +22,15 @@ from sgs.store import database
 from sgs.store.batches import IngestResult, sha256_of
 from sgs.store.database import one, run
 from sgs.store.landing import Arrival, arrival
-from sgs.validate.ledger import DATE, DOC_KEY, DOC_NUMBER, KIND, LedgerRead, read_ledger
+from sgs.validate.ledger import (
+    DATE,
+    DOC_KEY,
+    DOC_NUMBER,
+    KIND,
+    LedgerRead,
+    first_entry,
+    read_ledger,
+)
 from sgs.validate.normalise import ROW
 
 
@@ -43,6 +51,7 @@ def _entries(
         pl.col("XDR_DM").str.to_uppercase().alias("subject_code"),
         pl.col(DATE).alias("decision_date"),
         ~pl.col(ROW).is_in(bad.implode()).alias("valid"),
+        (~first_entry()).alias("duplicate"),
     )
 
 
