@@ -27,6 +27,7 @@ CREATE TABLE IF NOT EXISTS {table} (
     record_id BIGINT PRIMARY KEY,
     batch_id BIGINT NOT NULL,
     source_row INTEGER NOT NULL,
+    source_sheet VARCHAR,          -- the workbook sheet of the row (null for a CSV)
     unit_code VARCHAR NOT NULL,
     received_date DATE NOT NULL,
     record_key VARCHAR NOT NULL,   -- kind|unit|document key|subject: one decision across uploads
@@ -39,6 +40,7 @@ CREATE TABLE IF NOT EXISTS {table} (
     original JSON,                 -- cells a typed column could not hold, as written
     extras JSON                    -- columns the standard does not know, as written
 );
+ALTER TABLE {table} ADD COLUMN IF NOT EXISTS source_sheet VARCHAR;
 CREATE OR REPLACE VIEW {VERSION_VIEWS[kind]} AS
 SELECT *,
     row_number() OVER w AS version,
@@ -68,7 +70,7 @@ CREATE TABLE IF NOT EXISTS batches (
     layout VARCHAR,
     format VARCHAR,
     encoding VARCHAR,
-    sheet VARCHAR,
+    sheet VARCHAR,                  -- the sheets read, joined with "、" (null for a CSV)
     header_row INTEGER,
     received_date DATE NOT NULL,
     received_from VARCHAR,          -- option | manifest | folder | file time
@@ -86,7 +88,8 @@ CREATE TABLE IF NOT EXISTS batches (
 CREATE TABLE IF NOT EXISTS errors (
     batch_id BIGINT NOT NULL,
     record_id BIGINT,               -- null for ledger rows
-    "row" INTEGER NOT NULL,         -- the row as the unit's spreadsheet shows it
+    sheet VARCHAR,                  -- the sheet of the row (null for a CSV)
+    "row" INTEGER NOT NULL,         -- the row as the unit's spreadsheet (that sheet) shows it
     field VARCHAR NOT NULL,
     rule VARCHAR NOT NULL,
     severity VARCHAR NOT NULL,
@@ -109,6 +112,7 @@ CREATE TABLE IF NOT EXISTS ledger_entries (
     entry_id BIGINT PRIMARY KEY,
     batch_id BIGINT NOT NULL,
     source_row INTEGER NOT NULL,
+    source_sheet VARCHAR,
     unit_code VARCHAR NOT NULL,
     period VARCHAR NOT NULL,
     kind VARCHAR,                   -- permit | penalty (null when 类别 is unreadable)
@@ -119,6 +123,9 @@ CREATE TABLE IF NOT EXISTS ledger_entries (
     decision_date DATE,
     valid BOOLEAN NOT NULL
 );
+-- Stores made before sheets were recorded gain the columns (null: one sheet or a CSV).
+ALTER TABLE errors ADD COLUMN IF NOT EXISTS sheet VARCHAR;
+ALTER TABLE ledger_entries ADD COLUMN IF NOT EXISTS source_sheet VARCHAR;
 CREATE OR REPLACE VIEW ledgers AS
 SELECT b.*,
     row_number() OVER (PARTITION BY unit_code, period ORDER BY received_date DESC, batch_id DESC) = 1
