@@ -10,13 +10,9 @@ from __future__ import annotations
 import polars as pl
 
 from sgs.config import cached_on_file, catalogue_path
+from sgs.privacy import ID_IN_TEXT
 from sgs.reference.catalogue import KINDS, load_catalogue
-from sgs.validate.identifiers import (
-    ID_IN_TEXT,
-    ID_PATTERN,
-    resident_id_birth_date,
-    uscc_status_series,
-)
+from sgs.validate.identifiers import ID_PATTERN, resident_id_birth_date, uscc_status_series
 
 _STARS = "*" * 64
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import polars as pl
 
 from sgs.errors import FileRefused
+from sgs.privacy import mask_ids_in_str
 from sgs.validate.encodings import decode_all, detect_legacy, sniff_encoding
-from sgs.validate.identifiers import mask_ids_in_str
 from sgs.validate.sheets import (
     HEADER_SCAN_ROWS,
     Row,

@@ -117,17 +117,17 @@ def detect_legacy(data: bytes, complete: bool, name: str) -> tuple[str, str]:
         )
     best = max(readings, key=lambda k: (readings[k][0], -LEGACY.index(k)))
     score, text = readings[best]
-    if best == "shift_jis":
-        raise FileRefused(
-            "encoding_japanese",
-            f"文件「{name}」是日文 Shift-JIS 编码的文本，不能作为中文数据读取："
-            "请确认文件内容，用中文模板填写并另存为 UTF-8 或 GBK 编码后重新上传。",
-        )
     if score < MIN_PLAUSIBLE:
         raise FileRefused(
             "unreadable",
             f"无法把文件「{name}」读作中文文本（按 GBK、Big5 解码均为乱码）："
             "请在 Excel 中另存为“CSV UTF-8”后重新上传。",
+        )
+    if best == "shift_jis":
+        raise FileRefused(
+            "encoding_japanese",
+            f"文件「{name}」是日文 Shift-JIS 编码的文本，不能作为中文数据读取："
+            "请确认文件内容，用中文模板填写并另存为 UTF-8 或 GBK 编码后重新上传。",
         )
     return ("gbk" if best == "gb18030" else best), text
 

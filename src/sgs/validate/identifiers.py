@@ -12,8 +12,6 @@ Python-stdnum is deliberately not used here: its ``cn.uscc`` rejects valid lette
 
 from __future__ import annotations
 
-import re
-
 import polars as pl
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -28,40 +26,11 @@ _USCC_CHAR = "[0-9A-HJ-NPQRTUWXY]"
 USCC_PATTERN = rf"^[{USCC_DEPARTMENTS}]{_USCC_CHAR}[0-9]{{6}}{_USCC_CHAR}{{10}}$"
 ORG_PATTERN = r"^[0-9A-Z]{8}[0-9X]$"
 ID_PATTERN = r"^[0-9]{17}[0-9X]$"
-# An 18-character resident ID inside any text: region, a real-looking birth date, sequence and
-# check.  Not preceded or followed by a letter or digit, so longer codes are left alone.  The
-# one definition of "an ID number typed into text", for polars (report masking) and for plain
-# strings (messages): group 2 is the region, 4 the sequence and check, 3 the birth date.
-ID_IN_TEXT = (
-    r"(^|[^0-9A-Za-z])([1-9][0-9]{5})((?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])"
-    r"(?:0[1-9]|[12][0-9]|3[01]))([0-9]{3}[0-9Xx])($|[^0-9A-Za-z])"
-)
-_ID_IN_TEXT_RE = re.compile(ID_IN_TEXT)
-# In a quoted excerpt of a file any long run of digits may be an ID with a mistyped birth date.
-_LONG_NUMBER_RE = re.compile(r"[0-9]{14,}[0-9Xx]")
-
 _USCC_VALUE = {c: i for i, c in enumerate(USCC_ALPHABET)}
 _ORG_VALUE = {c: i for i, c in enumerate(ORG_ALPHABET)}
 
 
 # ----------------------------------------------------------------------------- scalar
-
-
-def mask_ids_in_str(text: str, *, long_numbers: bool = False) -> str:
-    """``text`` with every resident ID number in it masked (first 6 and last 4 kept).
-
-    The plain-string twin of :func:`sgs.report.masking.mask_ids_in_text` (same pattern, swept
-    twice for the same reason).  ``long_numbers`` also masks any run of 15 or more digits, for
-    excerpts of a file quoted in a message, where a number with a mistyped birth date is still
-    someone's ID.
-    """
-    masked = _ID_IN_TEXT_RE.sub(r"\1\2********\4\5", text)
-    masked = _ID_IN_TEXT_RE.sub(r"\1\2********\4\5", masked)
-    if long_numbers:
-        masked = _LONG_NUMBER_RE.sub(
-            lambda m: m[0][:6] + "*" * (len(m[0]) - 10) + m[0][-4:], masked
-        )
-    return masked
 
 
 def uscc_check_char(first17: str) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
+from sgs.errors import FileRefused
 from sgs.reference.catalogue import Kind, load_catalogue
 from sgs.validate.normalise import ROW, normalise
 from sgs.validate.readers import SheetInfo, Upload, read_upload
@@ -156,11 +157,24 @@ def validate_upload(upload: Upload, received: date | None = None) -> Validation:
 def validate_file(
     path: str | Path, kind: Kind | None = None, received: date | None = None
 ) -> Validation:
-    """Read and validate one file; :class:`sgs.errors.FileRefused` if it cannot be read."""
+    """Read and validate one file; :class:`sgs.errors.FileRefused` if it cannot be read.
+
+    Nothing a file holds may end in a traceback: an unexpected failure while reading or
+    checking it refuses the file (it is quarantined by ingest) with a reason in Chinese.
+    """
     loader = preload()
-    upload = read_upload(path, kind)
-    loader.join()
-    return validate_upload(upload, received)
+    name = Path(path).name
+    try:
+        upload = read_upload(path, kind)
+        loader.join()
+        return validate_upload(upload, received)
+    except FileRefused:
+        raise
+    except Exception:
+        raise FileRefused(
+            "internal",
+            f"文件「{name}」读取或校验时出现意外错误，无法校验：请将该文件交给管理员排查。",
+        ) from None
 
 
 def validate_records(

@@ -23,7 +23,6 @@ import polars as pl
 
 from sgs.errors import FileRefused
 from sgs.reference.catalogue import KINDS, Kind, header_map, load_catalogue, normalise_header
-from sgs.validate.identifiers import mask_ids_in_str
 from sgs.validate.normalise import ROW
 from sgs.validate.sheets import HEADER_SCAN_ROWS, Scorer, SheetScan, Table, no_header, scan_cells
 
@@ -145,14 +144,12 @@ def read_tables(path: Path, fmt: str, score: Scorer) -> tuple[list[Table], list[
     """
     try:
         scans = list(_scan_file(path, fmt, score))
-    except FileRefused as exc:
-        raise FileRefused(exc.code, mask_ids_in_str(exc.message)) from None
-    except (MemoryError, RecursionError, OSError, ValueError, LookupError, TypeError) as exc:
+    except FileRefused:
+        raise
+    except Exception:
+        # Whatever a library raised (zip, XML, calamine, polars), its text is not for the unit.
         raise FileRefused(
-            "unreadable",
-            mask_ids_in_str(
-                f"文件「{path.name}」无法读取（{type(exc).__name__}），请重新导出后上传。"
-            ),
+            "unreadable", f"文件「{path.name}」已损坏或格式异常，无法读取，请重新导出后上传。"
         ) from None
     return choose_sheets(scans, path)
 
@@ -161,7 +158,7 @@ def choose_sheets(scans: list[SheetScan], path: Path) -> tuple[list[Table], list
     visible = [s for s in scans if s.table is not None and not s.hidden]
     chosen = visible or [s for s in scans if s.table is not None]
     if not chosen:
-        raise FileRefused(no_header(path).code, mask_ids_in_str(no_header(path).message))
+        raise no_header(path)
     hidden_read = not visible
     report = []
     for s in scans:
@@ -351,16 +348,13 @@ def read_upload(path: str | Path, kind: Kind | None = None) -> Upload:
     """Read one upload file; raise :class:`FileRefused` when it cannot be validated at all."""
     path = Path(path)
     if not path.is_file():
-        raise FileRefused("unreadable", mask_ids_in_str(f"找不到文件「{path}」。"))
+        raise FileRefused("unreadable", f"找不到文件「{path}」。")
     fmt = sniff_format(path)
     tables, report = read_tables(path, fmt, _score)
-    try:
-        for t in tables:
-            _refuse_v1({normalise_header(h) for h in t.header}, path, kind)
-        kind = _kind_of(tables, path, kind)
-        parts = [_map(t, path, kind) for t in tables]
-    except FileRefused as exc:
-        raise FileRefused(exc.code, mask_ids_in_str(exc.message)) from None
+    for t in tables:
+        _refuse_v1({normalise_header(h) for h in t.header}, path, kind)
+    kind = _kind_of(tables, path, kind)
+    parts = [_map(t, path, kind) for t in tables]
     read = iter(parts)
     for info in report:
         if info.read:
