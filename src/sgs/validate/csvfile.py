@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import mmap
 from pathlib import Path
 
 import polars as pl
@@ -32,7 +33,6 @@ from sgs.validate.sheets import (
 )
 
 SNIFF_BYTES = 1 << 20
-CHUNK = 1 << 24
 DELIMITERS = (",", "\t", ";")
 EXCERPT = 40
 UTF8 = ("utf-8", "utf-8-sig")
@@ -59,23 +59,33 @@ def _scan(text: str, delimiter: str) -> list[tuple[int, Row]]:
     return found
 
 
-def _lone_cr_in_file(path: Path) -> bool:
-    """Whether some line ends with CR alone: polars only splits lines at LF."""
-    carry = False
+def _has_cr(path: Path) -> bool:
+    """Whether the file holds a CR at all (one memchr over the mapped file)."""
     with path.open("rb") as fh:
-        while chunk := fh.read(CHUNK):
-            if carry and not chunk.startswith(b"\n"):
-                return True
-            crs = chunk.count(b"\r")
-            carry = chunk.endswith(b"\r")
-            if crs and crs - carry != chunk.count(b"\r\n"):
-                return True
-    return carry
+        if not path.stat().st_size:
+            return False
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            return mm.find(b"\r") != -1
 
 
 def _lone_cr(text: str) -> bool:
     crs = text.count("\r")
     return bool(crs) and crs != text.count("\r\n")
+
+
+def _cr_in_cells(body: pl.DataFrame) -> bool:
+    """Whether some cell holds a CR after polars' read.
+
+    polars ends lines at LF and drops the CR of CRLF; a line ended by CR alone runs on into
+    the next one, leaving its CR inside a cell.  A CR inside a quoted cell looks the same, so
+    either way the exact reader decides (it keeps quoted CRs and ends lines at a lone CR).
+    """
+    if not body.width:
+        return False
+    found = body.select(
+        pl.any_horizontal(pl.col(c).str.contains("\r", literal=True).any() for c in body.columns)
+    )
+    return bool(found.item())
 
 
 def read_csv_table(path: Path, score: Scorer) -> Table:
@@ -100,40 +110,42 @@ def read_csv_table(path: Path, score: Scorer) -> Table:
     start = header_index + (2 if found.two_level else 1)
     width = max(found.header, default=-1) + 1
     header = [found.header.get(i) for i in range(width)]
-    body, encoding = _read_body(path, encoding, start, delimiter, width)
+    # A line ended by CR alone before the data would throw polars' line count off: exact way.
+    exact = _lone_cr(text.rstrip("\r") if not complete else text)
+    body, encoding = _read_body(path, encoding, start, delimiter, width, exact)
     header += [None] * (body.width - width)
     return Table(header, body, header_index + 1, start + 1, encoding=encoding, score=found.score)
 
 
 def _read_body(
-    path: Path, encoding: str, start: int, delimiter: str, width: int
+    path: Path, encoding: str, start: int, delimiter: str, width: int, exact: bool
 ) -> tuple[pl.DataFrame, str]:
-    if encoding in UTF8 and not _lone_cr_in_file(path):
+    """The records below the header: polars when the file is regular, else the exact way."""
+    tried = exact
+    if encoding in UTF8 and not exact:
+        tried = True
         try:
-            return _polars_csv(path, start, delimiter, width), encoding
+            body = _polars_csv(path, start, delimiter, width)
+            if not (_has_cr(path) and _cr_in_cells(body)):
+                return body, encoding
         except Exception:
             pass
-        regular = True
-    else:
-        regular = False
     data = path.read_bytes()
-    try:
-        text = (
-            data.decode("utf-8-sig" if encoding == "utf-8-sig" else encoding)
-            if encoding in UTF8
-            else None
-        )
-    except UnicodeDecodeError:
-        text = None  # valid UTF-8 at the start only (e.g. ASCII headers): look at all of it
-        encoding, _ = detect_legacy(data, True, path.name)
-        regular = False
-    if text is None:
+    if encoding in UTF8:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            # Valid UTF-8 at the start only (e.g. ASCII headers): judge all of it.
+            encoding, _ = detect_legacy(data, True, path.name)
+            tried = False
+    if encoding not in UTF8:
         text = decode_all(data, encoding, path.name)
     del data
-    if not regular and not _lone_cr(text):
+    if not tried:
         try:
-            source = io.BytesIO(text.encode("utf-8"))
-            return _polars_csv(source, start, delimiter, width), encoding
+            body = _polars_csv(io.BytesIO(text.encode("utf-8")), start, delimiter, width)
+            if "\r" not in text or not _cr_in_cells(body):
+                return body, encoding
         except Exception:
             pass
     return _python_csv(text, start, delimiter, width, path.name), encoding
