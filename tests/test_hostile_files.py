@@ -563,3 +563,61 @@ def test_reruns_are_identical(tmp_path):
     before = query(root, "SELECT * EXCLUDE (record_id) FROM permits ORDER BY ALL")
     assert ingest(path, root)["status"] == "skipped"
     assert query(root, "SELECT * EXCLUDE (record_id) FROM permits ORDER BY ALL") == before
+
+
+# ----------------------------------------------------------------------------- the XLSX stream
+
+
+def test_streamed_xlsx_cells_read_as_calamine_reads_them(tmp_path):
+    """Every typed cell (numbers, big integers, fractions, dates and times in many formats,
+    booleans, text with escapes, formula results) comes out of the streaming reader with the
+    text calamine's dense reader gave, for workbooks written by openpyxl and by xlsxwriter."""
+    from datetime import date, datetime, time
+
+    import xlsxwriter
+    from openpyxl import Workbook
+    from python_calamine import CalamineWorkbook
+
+    from sgs.validate.workbook import cell_text, xlsx_sheets
+
+    values = [1, 42, 123456789012345, 0.1, 1e-7, 2.5, 123456.789, -3.25, 1 / 3,
+              date(2026, 3, 1), datetime(2026, 3, 1, 8, 30), datetime(2026, 3, 1, 8, 30, 15, 500000),
+              time(8, 30), True, False, "文本", "a\r\nb", " 空格 ", "=1+1", "0012"]  # fmt: skip
+    formats = [None, "0", "0.00", 'yyyy"年"m"月"d"日"', "yyyy/mm/dd", "@", "h:mm", "0%",
+               "[$-409]d-mmm-yy", "#,##0.00;[Red]-#,##0.00"]  # fmt: skip
+    book = Workbook()
+    for i, v in enumerate(values, start=1):
+        for j, f in enumerate(formats, start=1):
+            cell = book.active.cell(row=i, column=j, value=v)
+            if f:
+                cell.number_format = f
+    book.save(tmp_path / "openpyxl.xlsx")
+    wb = xlsxwriter.Workbook(str(tmp_path / "xlsxwriter.xlsx"))
+    ws = wb.add_worksheet("数据")
+    for i, v in enumerate(values):
+        for j, f in enumerate(formats):
+            fmt = wb.add_format({"num_format": f or "yyyy-mm-dd"})
+            if isinstance(v, time):
+                ws.write_datetime(i, j, datetime.combine(date(1899, 12, 31), v), fmt)
+            elif isinstance(v, date):
+                ws.write_datetime(
+                    i, j, v if isinstance(v, datetime) else datetime(v.year, v.month, v.day), fmt
+                )
+            else:
+                ws.write(i, j, v, wb.add_format({"num_format": f}) if f else None)
+    ws.write_formula(0, 20, "=1+2", None, 3)
+    ws.write_formula(1, 20, '="a"&"b"', None, "ab")
+    wb.close()
+    for name in ("openpyxl.xlsx", "xlsxwriter.xlsx"):
+        path = tmp_path / name
+        dense = CalamineWorkbook.from_path(str(path))
+        for sheet in xlsx_sheets(path) or []:
+            streamed = {(r, c): v for r, c, v in sheet.cells.iter_rows()}
+            grid = dense.get_sheet_by_name(sheet.name).to_python(skip_empty_area=False)
+            expected = {
+                (r, c): cell_text(v)
+                for r, row in enumerate(grid, start=1)
+                for c, v in enumerate(row, start=1)
+                if cell_text(v)
+            }
+            assert streamed == expected, name

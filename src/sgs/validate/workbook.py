@@ -35,7 +35,7 @@ MAX_COLUMN = 16384
 # East-Asian ones Excel uses for zh-CN).
 BUILTIN_DATE_FORMATS = {*range(14, 23), *range(27, 37), 45, 46, 47, *range(50, 59), *range(71, 82)}
 _ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
-_REF = re.compile(r"([A-Za-z]{1,3})([0-9]*)")
+_REF = re.compile(r"[A-Za-z]{1,3}")
 _DATE_CODE = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.|_.|\*.')  # quoted, bracketed, escaped parts
 DOCTYPE_SCAN = 4096
 
@@ -250,10 +250,12 @@ def _serial_text(v: str, date1904: bool) -> str:
     else:
         base = datetime(1899, 12, 30)
     whole = int(serial // 1)
-    seconds = round((serial - whole) * 86400)
-    if 0 <= serial < 1 and seconds:
-        return str(time(seconds // 3600 % 24, seconds // 60 % 60, seconds % 60))
-    moment = base + timedelta(days=whole, seconds=seconds)
+    millis = round((serial - whole) * 86_400_000)  # calamine's precision, so both agree
+    if serial < 1:  # a time of day without a date (negative serials show their time too)
+        millis %= 86_400_000
+        return str(time(millis // 3_600_000, millis // 60_000 % 60, millis // 1000 % 60,
+                        millis % 1000 * 1000))  # fmt: skip
+    moment = base + timedelta(days=whole, milliseconds=millis)
     if moment.time() == time(0):
         return moment.date().isoformat()
     return moment.isoformat(sep=" ")
@@ -269,42 +271,85 @@ def _iso_text(v: str) -> str:
 
 
 def _sheet_cells(book: _Book, part: str) -> pl.DataFrame:
-    """Stream one worksheet's XML; keep (row, column, text) of the cells that hold a value."""
+    """Stream one worksheet's XML; keep (row, column, text) of the cells that hold a value.
+
+    The hot loop of the XLSX reader: end events only, tags compared by identity through a
+    small cache, cell references split without a regular expression, plain numbers and shared
+    strings handled inline.
+    """
     rows, cols, values = array("q"), array("i"), []
+    pending: list[tuple[int, str]] = []  # cells without a reference: column, text
     strings, date_styles, date1904 = book.strings, book.date_styles, book.date1904
-    row_no = 0
-    col_no = 0
+    kinds: dict[str, str] = {}
+    columns: dict[str, int] = {}
+    row_no = col_no = 0
+    digits = "0123456789"
     with book.open(part) as fh:
-        parent = None
-        for event, el in iterparse(fh, events=("start", "end")):
-            tag = _local(el.tag)
-            if event == "start":
-                if tag == "sheetData":
-                    parent = el
-                elif tag == "row":
-                    r = el.get("r")
-                    row_no = int(r) if r and r.isdigit() else row_no + 1
-                    col_no = 0
-                continue
-            if tag == "c":
+        for _, el in iterparse(fh):
+            tag = el.tag
+            kind = kinds.get(tag)
+            if kind is None:
+                kind = kinds[tag] = _local(tag)
+            if kind == "c":
                 ref = el.get("r")
-                col = 0
+                t = el.get("t")
+                v = None
+                if t is None or t == "n" or t == "s":
+                    for child in el:  # <v>, after a formula's <f> if there is one
+                        ctag = child.tag
+                        ckind = kinds.get(ctag)
+                        if ckind is None:
+                            ckind = kinds[ctag] = _local(ctag)
+                        if ckind == "v":
+                            v = child.text
+                            break
+                    if v is None or v == "":
+                        el.clear()
+                        continue
+                    if t == "s":
+                        try:
+                            text = strings[int(v)]
+                        except (ValueError, IndexError):
+                            text = None
+                    else:
+                        style = el.get("s")
+                        if style is not None and style.isdigit() and int(style) in date_styles:
+                            text = _serial_text(v, date1904)
+                        elif v.isdigit():
+                            text = v.lstrip("0") or "0"
+                        else:
+                            text = _number_text(v)
+                else:
+                    text = _cell_value(el, strings, date_styles, date1904)
+                el.clear()
+                if not text:
+                    continue
                 if ref:
-                    m = _REF.fullmatch(ref)
-                    if m:
-                        col = _column(m[1])
-                col = col if 0 < col <= MAX_COLUMN else col_no + 1
-                col_no = col
-                text = _cell_value(el, strings, date_styles, date1904)
-                if text:
+                    letters = ref.rstrip(digits)
+                    col = columns.get(letters)
+                    if col is None:
+                        col = columns[letters] = (
+                            _column(letters) if _REF.fullmatch(letters) else MAX_COLUMN + 1
+                        )
+                    number = ref[len(letters) :]
+                    if col <= MAX_COLUMN and number.isdigit():
+                        col_no = col
+                        rows.append(int(number))
+                        cols.append(col)
+                        values.append(text)
+                        continue
+                col_no += 1
+                pending.append((col_no, text))
+            elif kind == "row":
+                r = el.get("r")
+                row_no = int(r) if r is not None and r.isdigit() else row_no + 1
+                for col, text in pending:
                     rows.append(row_no)
                     cols.append(col)
                     values.append(text)
+                pending.clear()
+                col_no = 0
                 el.clear()
-            elif tag == "row":
-                el.clear()
-                if parent is not None:
-                    parent.clear()
     return pl.DataFrame(
         {
             "row": pl.Series(rows, dtype=pl.Int64),
