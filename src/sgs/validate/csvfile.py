@@ -124,9 +124,12 @@ def _read_body(
     tried = exact
     if encoding in UTF8 and not exact:
         tried = True
+        # Looked at before the read: the mapped file's pages leave memory before polars' frame
+        # arrives, so the look does not add to the peak.
+        has_cr = _has_cr(path)
         try:
             body = _polars_csv(path, start, delimiter, width)
-            if not (_has_cr(path) and _cr_in_cells(body)):
+            if not (has_cr and _cr_in_cells(body)):
                 return body, encoding
         except Exception:
             pass
