@@ -26,6 +26,7 @@ _USCC_CHAR = "[0-9A-HJ-NPQRTUWXY]"
 USCC_PATTERN = rf"^[{USCC_DEPARTMENTS}]{_USCC_CHAR}[0-9]{{6}}{_USCC_CHAR}{{10}}$"
 ORG_PATTERN = r"^[0-9A-Z]{8}[0-9X]$"
 ID_PATTERN = r"^[0-9]{17}[0-9X]$"
+
 _USCC_VALUE = {c: i for i, c in enumerate(USCC_ALPHABET)}
 _ORG_VALUE = {c: i for i, c in enumerate(ORG_ALPHABET)}
 
