@@ -98,7 +98,7 @@ def phases(path: Path) -> dict:
     out["read"] = time.perf_counter() - t
     spec = load_catalogue().kind(upload.kind)
     t = time.perf_counter()
-    norm = normalise(upload.frame, spec)
+    norm = normalise(upload.frame, spec.fields)
     out["normalise"] = time.perf_counter() - t
     t = time.perf_counter()
     frame = prepare(norm, spec, date.fromisoformat(RECEIVED))

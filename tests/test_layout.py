@@ -22,6 +22,7 @@ RANKS: dict[str, int] = {
     "paths": 0,
     "config": 0,
     "errors": 0,
+    "privacy": 0,
     "labels": 2,
     "files": 0,
     "reference": 1,

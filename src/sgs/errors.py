@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sgs.privacy import mask_ids_in_str
+
 
 class SgsError(Exception):
     """Base of the domain's errors; ``str(exc)`` is the Chinese message."""
@@ -16,9 +18,11 @@ class SgsError(Exception):
 
 class FileRefused(SgsError):
     """A file that cannot be validated as a whole; ``message`` is shown to the unit, ``code``
-    is a stable reason code (stored with quarantined files)."""
+    is a stable reason code (stored with quarantined files).  ID numbers in the message (a
+    file name, a quoted line) are masked here, once for every reason."""
 
     def __init__(self, code: str, message: str) -> None:
+        message = mask_ids_in_str(message)
         super().__init__(message)
         self.code = code
         self.message = message

@@ -162,15 +162,24 @@ def strip_parenthesised(text: str) -> str:
     return _PAREN.sub("", unicodedata.normalize("NFKC", text)).strip()
 
 
+# Traditional characters of the catalogue's header words and their simplified forms: files
+# from systems that write Big5 carry traditional headers (行政相對人名稱 is 行政相对人名称).
+_TRADITIONAL = str.maketrans(
+    "萬業為爲書會關內冊決別務單號處備實審對當態據數時暫機來構沒註狀碼稱稅類組織經結統編罰營記許證負財責違銷間項額",
+    "万业为为书会关内册决别务单号处备实审对当态据数时暂机来构没注状码称税类组织经结统编罚营记许证负财责违销间项额",
+)
+
+
 def normalise_header(text: object) -> str:
-    """Canonical form of a header cell: NFKC, no blanks or required-markers, upper case.
+    """Canonical form of a header cell: NFKC, simplified, no blanks or required-markers, upper
+    case.
 
     Templates mark mandatory columns with ``*`` or ``★`` and users add stray spaces; none of
-    that changes which field a column is.
+    that changes which field a column is, and neither does writing it in traditional characters.
     """
     if text is None:
         return ""
-    s = unicodedata.normalize("NFKC", str(text))
+    s = unicodedata.normalize("NFKC", str(text)).translate(_TRADITIONAL)
     s = re.sub(r"[\s*★☆\u200b\ufeff]+", "", s)
     return s.upper()
 

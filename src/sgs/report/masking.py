@@ -10,16 +10,11 @@ from __future__ import annotations
 import polars as pl
 
 from sgs.config import cached_on_file, catalogue_path
+from sgs.privacy import ID_IN_TEXT
 from sgs.reference.catalogue import KINDS, load_catalogue
 from sgs.validate.identifiers import ID_PATTERN, resident_id_birth_date, uscc_status_series
 
 _STARS = "*" * 64
-# An 18-character resident ID inside any text: region, a real-looking birth date, sequence and
-# check.  Not preceded or followed by a letter or digit, so longer codes are left alone.
-_ID_IN_TEXT = (
-    r"(^|[^0-9A-Za-z])([1-9][0-9]{5})((?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])"
-    r"(?:0[1-9]|[12][0-9]|3[01]))([0-9]{3}[0-9Xx])($|[^0-9A-Za-z])"
-)
 
 
 @cached_on_file(catalogue_path, size=4)
@@ -67,7 +62,7 @@ def mask_ids_in_text(frame: pl.DataFrame) -> pl.DataFrame:
     text = [c for c, t in frame.schema.items() if t == pl.String]
     masked = r"${1}${2}********${4}${5}"
     return frame.with_columns(
-        pl.col(c).str.replace_all(_ID_IN_TEXT, masked).str.replace_all(_ID_IN_TEXT, masked)
+        pl.col(c).str.replace_all(ID_IN_TEXT, masked).str.replace_all(ID_IN_TEXT, masked)
         for c in text
     )
 

@@ -14,6 +14,7 @@ from sgs.reference.catalogue import load_catalogue
 from sgs.report.masking import mask_error_values
 from sgs.report.xlsx import Column, Sheet, write_workbook
 from sgs.validate.pipeline import Validation
+from sgs.validate.readers import Upload
 
 FORMAT_ZH = {"csv": "CSV", "xlsx": "XLSX", "xls": "XLS"}
 
@@ -36,6 +37,7 @@ def print_json(file: Path, result: Validation) -> None:
         "format": up.format,
         "encoding": up.encoding,
         "sheet": up.sheet,
+        "sheets": [info.as_dict() for info in up.sheets],
         "header_row": up.header_row,
         "blank_rows": up.blank_rows,
         "unknown_columns": up.unknown_columns,
@@ -85,6 +87,32 @@ def counts_by_rule(result: Validation) -> pl.DataFrame:
     )
 
 
+def sheet_lines(up: Upload) -> list[str]:
+    """What was read of a workbook with several sheets, and what was skipped and why."""
+    if up.format == "csv" or (
+        len(up.sheets) <= 1 and all(s.read and not s.reason for s in up.sheets)
+    ):
+        return []
+    lines = []
+    for s in up.sheets:
+        if s.read:
+            note = f"（{s.reason}）" if s.reason else ""
+            lines.append(f"  已读取工作表「{s.name}」：{s.rows} 条记录{note}")
+        else:
+            lines.append(f"  未读取工作表「{s.name}」（{s.rows} 行非空）：{s.reason}")
+    return ["工作表：", *lines]
+
+
+def _sheets_read(up: Upload) -> int:
+    return sum(1 for s in up.sheets if s.read)
+
+
+def _where(r: dict, several: bool) -> str:
+    return (
+        f"工作表「{r['sheet']}」第 {r['row']} 行" if several and r["sheet"] else f"第 {r['row']} 行"
+    )
+
+
 def print_summary(file: Path, result: Validation, limit: int) -> None:
     up = result.upload
     cat = load_catalogue()
@@ -92,15 +120,17 @@ def print_summary(file: Path, result: Validation, limit: int) -> None:
     where = f"{FORMAT_ZH[up.format]}"
     if up.encoding:
         where += f"，{up.encoding.upper()} 编码"
-    if up.sheet:
+    if up.sheet and _sheets_read(up) == 1:
         where += f"，工作表「{up.sheet}」"
-    where += f"，表头在第 {up.header_row} 行"
+    if _sheets_read(up) <= 1:
+        where += f"，表头在第 {up.header_row} 行"
     lines = [
         f"文件：{file}（{where}）",
         f"类型：{cat.kind(up.kind).name}　格式：{cat.layouts[up.layout].name}",
         f"记录：{counts['records']} 条，不合规 {counts['failing_records']} 条；"
         f"错误 {counts['errors']} 处，警告 {counts['warnings']} 处",
     ]
+    lines += sheet_lines(up)
     if up.blank_rows:
         lines.append(f"已跳过空行 {up.blank_rows} 行。")
     if up.unknown_columns:
@@ -118,10 +148,11 @@ def print_summary(file: Path, result: Validation, limit: int) -> None:
         lines.append("")
         shown = mask_error_values(result.errors.head(limit))
         lines.append(f"前 {shown.height} 处问题：")
+        several = _sheets_read(up) > 1
         for r in shown.iter_rows(named=True):
             value = "（空）" if r["value"] is None else r["value"]
             sev = SEVERITY_NAMES[r["severity"]]
-            lines.append(f"  第 {r['row']} 行 [{sev}] {r['message']}；原值：{value}")
+            lines.append(f"  {_where(r, several)} [{sev}] {r['message']}；原值：{value}")
         if result.errors.height > shown.height:
             lines.append(
                 f"  …… 其余 {result.errors.height - shown.height} 处请用 --out 导出问题清单。"
@@ -150,6 +181,7 @@ def write_problem_list(result: Validation, out: Path) -> Path:
         f"{cat.kind(up.kind).name}数据校验问题清单",
         errors,
         [
+            *([Column("sheet", "工作表", 14)] if _sheets_read(up) > 1 else []),
             Column("row", "行号", 6, "int"),
             Column("field", "字段代码", 14),
             Column("name", "字段名称", 20),

@@ -108,6 +108,7 @@ def assign_record_keys(
         code.alias("code"),
         name.alias("name"),
         pl.col("source_row"),
+        pl.col("source_sheet"),
     )
     groups = (
         rows.filter(pl.col("doc_key").is_not_null())
@@ -136,5 +137,7 @@ def assign_record_keys(
     else:
         keyed = keyed.with_columns(pl.col("new_key").alias("record_key"))
     out = rows.join(keyed.select(*GROUP, "record_key"), on=GROUP, how="left", maintain_order="left")
-    alone = pl.format("#{}-{}", pl.lit(batch_id), pl.col("source_row"))
+    # A workbook's row is (sheet, row): two sheets both have a row 2.
+    sheet = (pl.col("source_sheet") + "!").fill_null("")
+    alone = pl.format("#{}-{}{}", pl.lit(batch_id), sheet, pl.col("source_row"))
     return out.select(pl.coalesce("record_key", alone).alias("record_key")).to_series()

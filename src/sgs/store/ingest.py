@@ -95,11 +95,13 @@ def build_records(v: Validation, unit_code: str, batch_id: int, first_id: int) -
         frame = frame.with_columns(extras.to_series())
     else:
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("extras"))
+    frame = frame.with_columns(v.upload.sheet_column().alias("__sheet"))
     subject = subject_key(spec.prefix)
     return frame.select(
         (pl.int_range(0, pl.len(), dtype=pl.Int64) + first_id).alias("record_id"),
         pl.lit(batch_id, dtype=pl.Int64).alias("batch_id"),
         pl.col(ROW).cast(pl.Int32).alias("source_row"),
+        pl.col("__sheet").alias("source_sheet"),
         pl.lit(unit_code).alias("unit_code"),
         pl.lit(v.received, dtype=pl.Date).alias("received_date"),
         pl.lit(None, dtype=pl.String).alias("record_key"),  # see store/identity.py
@@ -158,10 +160,12 @@ def _write(
         run(con, f"INSERT INTO {table} BY NAME SELECT * FROM records_frame")
         con.unregister("records_frame")
         _fault("after-records")
+        keys = records.select(
+            pl.col("source_sheet").alias("sheet"), pl.col("source_row").cast(pl.Int64).alias("row"),
+            "record_id",
+        )  # fmt: skip
         errors = v.errors.join(
-            records.select(pl.col("source_row").cast(pl.Int64).alias("row"), "record_id"),
-            on="row",
-            how="left",
+            keys, on=["sheet", "row"], how="left", maintain_order="left", nulls_equal=True
         ).with_columns(pl.lit(batch_id, dtype=pl.Int64).alias("batch_id"))
         con.register("errors_frame", errors)
         run(con, "INSERT INTO errors BY NAME SELECT * FROM errors_frame")

@@ -27,6 +27,7 @@ from sgs.validate.ledger import (
     DOC_KEY,
     DOC_NUMBER,
     KIND,
+    SHEET,
     LedgerRead,
     first_entry,
     read_ledger,
@@ -37,11 +38,19 @@ from sgs.validate.normalise import ROW
 def _entries(
     read: LedgerRead, batch_id: int, first_id: int, unit_code: str, period: str
 ) -> pl.DataFrame:
-    bad = read.errors.filter(pl.col("severity") == "error")["row"].unique()
-    return read.frame.select(
+    bad = (
+        read.errors.filter(pl.col("severity") == "error")
+        .select(pl.col("sheet").alias(SHEET), pl.col("row").alias(ROW), pl.lit(True).alias("bad"))
+        .unique()
+    )
+    flagged = read.frame.join(
+        bad, on=[SHEET, ROW], how="left", maintain_order="left", nulls_equal=True
+    )
+    return flagged.select(
         (pl.int_range(0, pl.len(), dtype=pl.Int64) + first_id).alias("entry_id"),
         pl.lit(batch_id, dtype=pl.Int64).alias("batch_id"),
         pl.col(ROW).cast(pl.Int32).alias("source_row"),
+        pl.col(SHEET).alias("source_sheet"),
         pl.lit(unit_code).alias("unit_code"),
         pl.lit(period).alias("period"),
         pl.col(KIND).alias("kind"),
@@ -50,7 +59,7 @@ def _entries(
         pl.col("XDR_MC").alias("subject_name"),
         pl.col("XDR_DM").str.to_uppercase().alias("subject_code"),
         pl.col(DATE).alias("decision_date"),
-        ~pl.col(ROW).is_in(bad.implode()).alias("valid"),
+        pl.col("bad").is_null().alias("valid"),
         (~first_entry()).alias("duplicate"),
     )
 

@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS {table} (
     record_id BIGINT PRIMARY KEY,
     batch_id BIGINT NOT NULL,
     source_row INTEGER NOT NULL,
+    source_sheet VARCHAR,          -- the workbook sheet of the row (null for a CSV)
     unit_code VARCHAR NOT NULL,
     received_date DATE NOT NULL,
     record_key VARCHAR NOT NULL,   -- one decision across uploads (store/identity.py)
@@ -43,6 +44,7 @@ CREATE TABLE IF NOT EXISTS {table} (
     original JSON,                 -- cells a typed column could not hold, as written
     extras JSON                    -- columns the standard does not know, as written
 );
+ALTER TABLE {table} ADD COLUMN IF NOT EXISTS source_sheet VARCHAR;
 CREATE OR REPLACE VIEW {VERSION_VIEWS[kind]} AS
 SELECT r.*,
     row_number() OVER w AS version,
@@ -72,7 +74,7 @@ CREATE TABLE IF NOT EXISTS batches (
     layout VARCHAR,
     format VARCHAR,
     encoding VARCHAR,
-    sheet VARCHAR,
+    sheet VARCHAR,                  -- the sheets read, joined with "、" (null for a CSV)
     header_row INTEGER,
     received_date DATE NOT NULL,
     received_from VARCHAR,          -- option | manifest | folder | file time
@@ -90,7 +92,8 @@ CREATE TABLE IF NOT EXISTS batches (
 CREATE TABLE IF NOT EXISTS errors (
     batch_id BIGINT NOT NULL,
     record_id BIGINT,               -- null for ledger rows
-    "row" INTEGER NOT NULL,         -- the row as the unit's spreadsheet shows it
+    sheet VARCHAR,                  -- the sheet of the row (null for a CSV)
+    "row" INTEGER NOT NULL,         -- the row as the unit's spreadsheet (that sheet) shows it
     field VARCHAR NOT NULL,
     rule VARCHAR NOT NULL,
     severity VARCHAR NOT NULL,
@@ -113,6 +116,7 @@ CREATE TABLE IF NOT EXISTS ledger_entries (
     entry_id BIGINT PRIMARY KEY,
     batch_id BIGINT NOT NULL,
     source_row INTEGER NOT NULL,
+    source_sheet VARCHAR,
     unit_code VARCHAR NOT NULL,
     period VARCHAR NOT NULL,
     kind VARCHAR,                   -- permit | penalty (null when 类别 is unreadable)
@@ -125,6 +129,9 @@ CREATE TABLE IF NOT EXISTS ledger_entries (
     duplicate BOOLEAN NOT NULL DEFAULT false  -- repeats an earlier entry: counted once
 );
 ALTER TABLE ledger_entries ADD COLUMN IF NOT EXISTS duplicate BOOLEAN DEFAULT false;
+-- Stores made before sheets were recorded gain the columns (null: one sheet or a CSV).
+ALTER TABLE errors ADD COLUMN IF NOT EXISTS sheet VARCHAR;
+ALTER TABLE ledger_entries ADD COLUMN IF NOT EXISTS source_sheet VARCHAR;
 CREATE OR REPLACE VIEW ledgers AS
 SELECT b.*,
     row_number() OVER (PARTITION BY unit_code, period

@@ -26,19 +26,24 @@ from sgs.reference.catalogue import (
 )
 from sgs.validate.normalise import ROW, document_key, normalise, parse_date
 from sgs.validate.pipeline import build_errors
-from sgs.validate.readers import read_table, sniff_format
+from sgs.validate.readers import SheetInfo, read_tables, sniff_format
+from sgs.validate.sheets import Table
 
 # Helper columns the checks and the store read (never shown): the 文书号 as the unit wrote it
 # (trimmed), the parsed decision date, the matching key of the 文书号 and the record kind.
 DOC_NUMBER, DATE, DOC_KEY, KIND = "__doc_number", "__date", "__doc_key", "__kind"
 
 
+SHEET = "__sheet"
+
+
 @dataclass
 class LedgerRead:
-    frame: pl.DataFrame  # __row + ledger field codes, normalised, + the helper columns
-    raw: pl.DataFrame  # __row + ledger field codes, as written
-    errors: pl.DataFrame  # the error table: row, field, rule, severity, message, value
+    frame: pl.DataFrame  # __row, __sheet + ledger field codes, normalised, + the helper columns
+    raw: pl.DataFrame  # __row, __sheet + ledger field codes, as written
+    errors: pl.DataFrame  # the error table: sheet, row, field, rule, severity, message, value
     blank_rows: int
+    sheets: list[SheetInfo]
 
 
 def _score(cells: list[object]) -> int:
@@ -46,10 +51,8 @@ def _score(cells: list[object]) -> int:
     return len(keys & ledger_header_map().keys())
 
 
-def read_ledger(path: Path, period: str) -> LedgerRead:
-    """Read and check a ledger file; :class:`FileRefused` when it cannot be a ledger."""
-    period_bounds(period)  # a malformed period fails before the file is read
-    table = read_table(path, sniff_format(path), _score)
+def _rows(table: Table, path: Path) -> tuple[pl.DataFrame, int]:
+    """One sheet's ledger rows (``__row``, ``__sheet``, field codes as written); blank rows."""
     mapping = ledger_header_map()
     rename = {}
     for i, text in enumerate(table.header):
@@ -60,25 +63,47 @@ def read_ledger(path: Path, period: str) -> LedgerRead:
     missing = [f for f in fields if f.required == "always" and f.code not in rename.values()]
     if missing:
         names = "、".join(f.name for f in missing)
-        raise FileRefused("missing_columns", f"台账「{path.name}」缺少必需的列：{names}。")
-    first = table.first_data_row
-    body = table.body.with_columns(pl.int_range(first, first + pl.len(), dtype=pl.Int64).alias(ROW))
-    cols = list(rename)
+        where = f"的工作表「{table.sheet}」" if table.sheet else ""
+        raise FileRefused("missing_columns", f"台账「{path.name}」{where}缺少必需的列：{names}。")
+    body = table.body.with_columns(
+        table.row_numbers().alias(ROW), pl.lit(table.sheet, dtype=pl.String).alias(SHEET)
+    )
     filled = pl.any_horizontal(
-        pl.col(c).is_not_null() & (pl.col(c).str.strip_chars() != "") for c in cols
+        pl.col(c).is_not_null() & (pl.col(c).str.strip_chars() != "") for c in rename
     )
     kept = body.filter(filled)
-    raw = kept.select(pl.col(ROW), *(pl.col(src).alias(dst) for src, dst in rename.items()))
+    raw = kept.select(
+        pl.col(ROW), pl.col(SHEET), *(pl.col(src).alias(dst) for src, dst in rename.items())
+    )
     raw = raw.with_columns(
         pl.lit(None, dtype=pl.String).alias(f.code) for f in fields if f.code not in raw.columns
     )
-    norm = normalise(raw, fields).with_columns(
+    return raw, table.blank_rows + body.height - kept.height
+
+
+def read_ledger(path: Path, period: str) -> LedgerRead:
+    """Read and check a ledger file; :class:`FileRefused` when it cannot be a ledger.
+
+    Every visible sheet whose header is a ledger's is read, as for uploads.
+    """
+    period_bounds(period)  # a malformed period fails before the file is read
+    tables, sheets = read_tables(path, sniff_format(path), _score)
+    fields = load_catalogue().ledger_fields
+    parts = [_rows(t, path) for t in tables]
+    raw = pl.concat([p for p, _ in parts]).select(ROW, SHEET, *(f.code for f in fields))
+    read = iter(parts)
+    for info in sheets:
+        if info.read:
+            info.rows = next(read)[0].height
+    norm = normalise(raw.drop(SHEET), fields).with_columns(
+        raw[SHEET],
         pl.col("WSH").alias(DOC_NUMBER),  # shown as the unit wrote it, trimmed
         parse_date(pl.col("JDRQ")).alias(DATE),
         pl.col("LB").replace_strict(kind_of_name(), default=None).alias(KIND),
     )
     norm = norm.with_columns(document_key(norm["WSH"]).alias(DOC_KEY))
-    return LedgerRead(norm, raw, check_ledger(norm, raw, period), body.height - kept.height)
+    blank = sum(b for _, b in parts)
+    return LedgerRead(norm, raw, check_ledger(norm, raw, period), blank, sheets)
 
 
 def first_entry() -> pl.Expr:
@@ -137,7 +162,8 @@ def check_ledger(norm: pl.DataFrame, raw: pl.DataFrame, period: str) -> pl.DataF
         .filter(~pl.col("ok"))
         .select(pl.col("index").cast(pl.Int64), "label")
     )
-    return build_errors(raw, failures, rules)
+    sheets = raw[SHEET] if SHEET in raw.columns else None
+    return build_errors(raw, failures, rules, sheets)
 
 
 def _upload_score(cells: list[object]) -> int:
@@ -149,5 +175,6 @@ def ledger_by_header(path: Path) -> bool:
     """Whether the file's header is a ledger's rather than an upload's: the row among the first
     that best matches either, scored both ways.  A name is no proof (a permit file may be
     called 许可台账.xlsx); :class:`FileRefused` when the file has no recognisable header."""
-    table = read_table(path, sniff_format(path), lambda c: max(_score(c), _upload_score(c)))
-    return _score(table.header) > _upload_score(table.header)
+    tables, _ = read_tables(path, sniff_format(path), lambda c: max(_score(c), _upload_score(c)))
+    header = tables[0].header
+    return _score(header) > _upload_score(header)

@@ -17,12 +17,14 @@ from pathlib import Path
 import polars as pl
 
 from sgs.clock import office_today
+from sgs.errors import FileRefused
 from sgs.reference.catalogue import Kind, load_catalogue
 from sgs.validate.normalise import ROW, normalise
-from sgs.validate.readers import Upload, read_upload
+from sgs.validate.readers import SheetInfo, Upload, read_upload
 from sgs.validate.rules import build_rules, prepare
 
 ERROR_SCHEMA = {
+    "sheet": pl.String,  # the workbook sheet of the row; null for a CSV
     "row": pl.Int64,
     "field": pl.String,
     "rule": pl.String,
@@ -50,7 +52,8 @@ class Validation:
     @property
     def failing_rows(self) -> int:
         """Records with at least one error (warnings do not make a record non-compliant)."""
-        return self.errors.filter(pl.col("severity") == "error")["row"].n_unique()
+        failing = self.errors.filter(pl.col("severity") == "error")
+        return failing.select(pl.struct("sheet", "row").n_unique()).item() if failing.height else 0
 
     @property
     def ok(self) -> bool:
@@ -58,13 +61,20 @@ class Validation:
 
     def row_verdicts(self) -> pl.DataFrame:
         """Per record: ``__row``, ``valid`` (no error), and its numbers of errors and warnings."""
-        counts = self.errors.group_by("row").agg(
+        counts = self.errors.group_by("sheet", "row").agg(
             (pl.col("severity") == "error").sum().cast(pl.Int32).alias("errors"),
             (pl.col("severity") == "warning").sum().cast(pl.Int32).alias("warnings"),
         )
+        records = pl.DataFrame([self.upload.sheet_column().alias("sheet"), self.frame[ROW]])
         return (
-            self.frame.select(pl.col(ROW))
-            .join(counts, left_on=ROW, right_on="row", how="left", maintain_order="left")
+            records.join(
+                counts,
+                left_on=["sheet", ROW],
+                right_on=["sheet", "row"],
+                how="left",
+                maintain_order="left",
+                nulls_equal=True,
+            )
             .with_columns(pl.col("errors", "warnings").fill_null(0))
             .with_columns((pl.col("errors") == 0).alias("valid"))
         )
@@ -96,12 +106,19 @@ def rule_table(kind: Kind) -> pl.DataFrame:
     )
 
 
-def build_errors(raw: pl.DataFrame, failures: pl.DataFrame, rules: pl.DataFrame) -> pl.DataFrame:
+def build_errors(
+    raw: pl.DataFrame,
+    failures: pl.DataFrame,
+    rules: pl.DataFrame,
+    sheets: pl.Series | None = None,
+) -> pl.DataFrame:
     """Failures ``(index, label)`` -> the error table, with original values and row numbers.
 
     ``raw`` holds the cells as written with ``__row``; ``index`` is a position in it; ``rules``
-    gives each label its field, rule, severity, message and sort order (:func:`rule_table`).
-    Uploads and ledgers both report through here, so their errors have one shape.
+    gives each label its field, rule, severity, message and sort order (:func:`rule_table`);
+    ``sheets`` the sheet of each row of a workbook.  Uploads and ledgers both report through
+    here, so their errors have one shape; they come in the order of the file (sheet by sheet,
+    row by row), then of the fields.
     """
     if failures.is_empty():
         return pl.DataFrame(schema=ERROR_SCHEMA)
@@ -116,9 +133,14 @@ def build_errors(raw: pl.DataFrame, failures: pl.DataFrame, rules: pl.DataFrame)
             part.with_columns(
                 raw[ROW].gather(part["index"]).alias("row"),
                 values.gather(part["index"]).alias("value"),
+                (
+                    sheets.gather(part["index"])
+                    if sheets is not None
+                    else pl.repeat(None, part.height, dtype=pl.String, eager=True)
+                ).alias("sheet"),
             )
         )
-    return pl.concat(parts).sort(["row", "_order"]).select(list(ERROR_SCHEMA)).cast(ERROR_SCHEMA)
+    return pl.concat(parts).sort(["index", "_order"]).select(list(ERROR_SCHEMA)).cast(ERROR_SCHEMA)
 
 
 def validate_upload(upload: Upload, received: date | None = None) -> Validation:
@@ -129,18 +151,31 @@ def validate_upload(upload: Upload, received: date | None = None) -> Validation:
     spec = load_catalogue().kind(upload.kind)
     frame = prepare(normalise(upload.frame, spec.fields), spec, received)
     failures = failure_table(upload.kind, frame)
-    errors = build_errors(upload.frame, failures, rule_table(upload.kind))
+    errors = build_errors(upload.frame, failures, rule_table(upload.kind), upload.row_sheets)
     return Validation(upload, received, frame, errors)
 
 
 def validate_file(
     path: str | Path, kind: Kind | None = None, received: date | None = None
 ) -> Validation:
-    """Read and validate one file; :class:`sgs.errors.FileRefused` if it cannot be read."""
+    """Read and validate one file; :class:`sgs.errors.FileRefused` if it cannot be read.
+
+    Nothing a file holds may end in a traceback: an unexpected failure while reading or
+    checking it refuses the file (it is quarantined by ingest) with a reason in Chinese.
+    """
     loader = preload()
-    upload = read_upload(path, kind)
-    loader.join()
-    return validate_upload(upload, received)
+    name = Path(path).name
+    try:
+        upload = read_upload(path, kind)
+        loader.join()
+        return validate_upload(upload, received)
+    except FileRefused:
+        raise
+    except Exception:
+        raise FileRefused(
+            "internal",
+            f"文件「{name}」读取或校验时出现意外错误，无法校验：请将该文件交给管理员排查。",
+        ) from None
 
 
 def validate_records(
@@ -167,6 +202,7 @@ def validate_records(
         frame=frame.select(ROW, *present),
         extras=pl.DataFrame(),
         header_row=1,
+        sheets=[SheetInfo(None, frame.height, True)],
     )
     loader = preload()
     loader.join()

@@ -1,21 +1,22 @@
 """Reading upload files as units really send them.
 
-CSV (UTF-8 with or without BOM, GBK/GB18030, UTF-16 from Excel's "Unicode text"), XLSX and
-legacy XLS.  The format is detected from the file's bytes and the encoding from its content,
-never from the file name.  Title and instruction rows above the header are skipped by scoring
-each of the first rows against the catalogue's headers; the record kind and the layout are
-recognised from the headers.  Every cell is kept as text, so a credit code or ID number never
-passes through a float, and every data row keeps the row number the unit's spreadsheet shows.
+CSV (UTF-8 with or without BOM, GBK/GB18030, Big5, UTF-16 from Excel's "Unicode text"), XLSX
+and legacy XLS.  The format is detected from the file's bytes and the encoding from its
+content, never from the file name.  Title and instruction rows above the header are skipped by
+scoring each of the first rows against the catalogue's headers; the record kind and the layout
+are recognised from the headers.  Every cell is kept as text, so a credit code or ID number
+never passes through a float, and every data row keeps the row number the unit's spreadsheet
+shows — and, in a workbook, the sheet it is on.
+
+A workbook is read sheet by sheet: every visible sheet whose header matches is read, and the
+file stays one upload; hidden sheets (often stale copies) are read only when no visible sheet
+matches.  What was read and what was skipped, and why, is reported per sheet.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -23,13 +24,29 @@ import polars as pl
 from sgs.errors import FileRefused
 from sgs.reference.catalogue import KINDS, Kind, header_map, load_catalogue, normalise_header
 from sgs.validate.normalise import ROW
-
-HEADER_SCAN_ROWS = 30
-MIN_HEADER_MATCHES = 3
-SNIFF_BYTES = 1 << 20
+from sgs.validate.sheets import HEADER_SCAN_ROWS, Scorer, SheetScan, Table, no_header, scan_cells
 
 XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+__all__ = ["FileRefused", "SheetInfo", "Table", "Upload", "read_tables", "read_upload"]
+
+
+@dataclass
+class SheetInfo:
+    """One sheet of a file as reported: read or skipped, with how many non-empty rows.
+
+    ``rows`` of a sheet read is the records taken from it; of a sheet skipped, the non-empty
+    rows it holds (below its header when it has one).  A CSV is one entry named ``None``.
+    """
+
+    name: str | None
+    rows: int
+    read: bool
+    reason: str | None = None
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "rows": self.rows, "read": self.read, "reason": self.reason}
 
 
 @dataclass
@@ -42,11 +59,13 @@ class Upload:
     format: str
     frame: pl.DataFrame  # ``__row`` + one String column per mapped field code
     extras: pl.DataFrame  # unknown columns, same rows, named by their header text
-    header_row: int  # 1-based, as the spreadsheet shows it
-    sheet: str | None = None
+    header_row: int  # 1-based, as the spreadsheet shows it (of the first sheet read)
+    sheet: str | None = None  # the sheets read, joined with "、"; None for a CSV
     encoding: str | None = None
     columns: dict[str, str] = field(default_factory=dict)  # field code -> header as written
     blank_rows: int = 0
+    row_sheets: pl.Series | None = None  # the sheet of every row of ``frame``; None for a CSV
+    sheets: list[SheetInfo] = field(default_factory=list)
 
     @property
     def rows(self) -> int:
@@ -56,23 +75,14 @@ class Upload:
     def unknown_columns(self) -> list[str]:
         return self.extras.columns
 
-
-@dataclass
-class Table:
-    """A grid of text cells with the spreadsheet row number of its first row."""
-
-    header: list[str | None]
-    body: pl.DataFrame  # column i holds the cells below header[i]
-    header_row: int
-    first_data_row: int
-    sheet: str | None = None
-    encoding: str | None = None
+    def sheet_column(self) -> pl.Series:
+        """The sheet of every record (null for a CSV), aligned with ``frame``."""
+        if self.row_sheets is not None:
+            return self.row_sheets
+        return pl.repeat(None, self.frame.height, dtype=pl.String, eager=True).alias("sheet")
 
 
 # ----------------------------------------------------------------------------- header scoring
-
-
-Scorer = Callable[[list[object]], int]
 
 
 def _score(cells: list[object]) -> int:
@@ -82,241 +92,100 @@ def _score(cells: list[object]) -> int:
     return max(v1, *(len(keys & header_map(k).keys()) for k in KINDS))
 
 
-def _find_header(rows: list[list[object]], score: Scorer) -> int | None:
-    best, best_score = None, MIN_HEADER_MATCHES - 1
-    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
-        score_i = score(row)
-        if score_i > best_score:
-            best, best_score = i, score_i
-    return best
+# ----------------------------------------------------------------------------- files -> sheets
 
 
-def _no_header(path: Path) -> FileRefused:
-    return FileRefused(
-        "no_header",
-        f"未能在文件「{path.name}」的前 {HEADER_SCAN_ROWS} 行中找到表头："
-        "请使用标准模板的列名（如「行政相对人名称」或 XK_XDR_MC）。",
-    )
-
-
-# ----------------------------------------------------------------------------- CSV
-
-
-def _decode_prefix(prefix: bytes, encoding: str, complete: bool) -> str | None:
-    """Decode a file's first bytes; a multi-byte character cut at the end is not an error."""
-    for cut in range(0, 1 if complete else 4):
-        try:
-            return prefix[: len(prefix) - cut].decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return None
-
-
-def _sniff_encoding(prefix: bytes, complete: bool) -> tuple[str, str]:
-    """(encoding, decoded prefix) — UTF-8 first, since GBK text is almost never valid UTF-8."""
-    if prefix.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16", prefix.decode("utf-16", errors="ignore")
-    if prefix.startswith(b"\xef\xbb\xbf"):
-        text = _decode_prefix(prefix[3:], "utf-8", complete)
-        if text is not None:
-            return "utf-8-sig", text
-    text = _decode_prefix(prefix, "utf-8", complete)
-    if text is not None:
-        return "utf-8", text
-    # GBK is what units call it; GB18030 (its superset) covers the rare characters beyond it.
-    for encoding in ("gbk", "gb18030"):
-        text = _decode_prefix(prefix, encoding, complete)
-        if text is not None:
-            return encoding, text
-    raise FileRefused(
-        "unreadable", "无法识别文件编码：文件既不是 UTF-8 也不是 GBK/GB18030 编码的文本或表格。"
-    )
-
-
-def _csv_rows(text: str, delimiter: str, limit: int) -> list[list[str]]:
-    rows: list[list[str]] = []
-    try:
-        for row in csv.reader(io.StringIO(text), delimiter=delimiter):
-            rows.append(row)
-            if len(rows) >= limit:
-                break
-    except csv.Error:
-        pass
-    return rows
-
-
-def _read_csv(path: Path, score: Scorer) -> Table:
+def sniff_format(path: Path) -> str:
     with path.open("rb") as fh:
-        prefix = fh.read(SNIFF_BYTES)
-        complete = not fh.read(1)
-    if not prefix.strip():
-        raise FileRefused("empty", f"文件「{path.name}」是空文件。")
-    encoding, text = _sniff_encoding(prefix, complete)
-    if "\x00" in text:
-        raise FileRefused("unreadable", f"文件「{path.name}」不是文本或表格文件，无法读取。")
+        magic = fh.read(8)
+    if magic.startswith(XLSX_MAGIC):
+        return "xlsx"
+    if magic == XLS_MAGIC:
+        return "xls"
+    return "csv"
 
-    best: tuple[int, str, list[list[str]], int] | None = None
-    for delimiter in (",", "\t", ";"):
-        rows = _csv_rows(text, delimiter, HEADER_SCAN_ROWS)
-        index = _find_header(rows, score)
-        if index is not None:
-            found = score(rows[index])
-            if best is None or found > best[3]:
-                best = (index, delimiter, rows, found)
-    if best is None:
-        raise _no_header(path)
-    index, delimiter, rows, _ = best
-    header = rows[index]
 
-    source: Path | io.BytesIO = path
-    if encoding not in ("utf-8", "utf-8-sig"):
-        source = io.BytesIO(_decode_all(path, encoding).encode("utf-8"))
-    try:
-        body = _polars_csv(source, index, delimiter, len(header))
-    except pl.exceptions.ComputeError as exc:
-        if "utf-8" in str(exc).lower() and encoding.startswith("utf-8"):
-            # Valid UTF-8 at the start only (e.g. ASCII headers): re-read as GB18030.
-            encoding = "gb18030"
-            source = io.BytesIO(_decode_all(path, encoding).encode("utf-8"))
-            body = _polars_csv(source, index, delimiter, len(header))
-        elif "more fields" in str(exc):
-            body = _python_csv(_decode_all(path, encoding), index, delimiter, len(header))
+def _scan_file(path: Path, fmt: str, score: Scorer) -> Iterator[SheetScan]:
+    from sgs.validate.workbook import calamine_sheets, xlsx_sheets
+
+    if fmt == "csv":
+        from sgs.validate.csvfile import read_csv_table
+
+        table = read_csv_table(path, score)
+        yield SheetScan(None, False, table, table.body.height)
+        return
+    sheets = xlsx_sheets(path) if fmt == "xlsx" else None
+    for sheet in sheets if sheets is not None else calamine_sheets(path):
+        if sheet.chart:
+            yield SheetScan(sheet.name, sheet.hidden, None, 0, chart=True)
         else:
-            raise FileRefused("unreadable", f"文件「{path.name}」无法按 CSV 解析：{exc}") from exc
-    return Table(header, body, index + 1, index + 2, encoding=encoding)
+            yield scan_cells(sheet.cells, score, sheet.name, sheet.hidden)
 
 
-def _decode_all(path: Path, encoding: str) -> str:
-    try:
-        # GB18030 decodes every GBK file identically, and also the characters beyond GBK.
-        return path.read_bytes().decode("gb18030" if encoding == "gbk" else encoding)
-    except UnicodeDecodeError as exc:
-        raise FileRefused(
-            "unreadable",
-            f"文件「{path.name}」含有无法按 {encoding.upper()} 解码的字节（第 {exc.start} 字节附近），"
-            "请另存为 UTF-8 或 GBK 编码后重新上传。",
-        ) from exc
+def _skip_reason(scan: SheetScan, hidden_read: bool) -> str:
+    if scan.chart:
+        return "图表工作表，没有数据"
+    if scan.table is not None and scan.hidden:
+        return "隐藏工作表，未读取（可见工作表中已有数据表）"
+    if scan.table is not None:
+        return scan.extra.get("reason", "未读取")
+    if not scan.rows:
+        return "空工作表"
+    where = "隐藏工作表，" if scan.hidden and not hidden_read else ""
+    return f"{where}前 {HEADER_SCAN_ROWS} 行中没有找到表头，不是数据表"
 
 
-def _polars_csv(source: Path | io.BytesIO, index: int, delimiter: str, width: int) -> pl.DataFrame:
-    body = pl.read_csv(
-        source,
-        has_header=False,
-        skip_rows=index + 1,
-        separator=delimiter,
-        infer_schema=False,
-        encoding="utf8",
-        new_columns=[f"c{i}" for i in range(width)],
-        raise_if_empty=False,
-        quote_char='"',
-    )
-    return _ensure_width(body, width)
+def read_tables(path: Path, fmt: str, score: Scorer) -> tuple[list[Table], list[SheetInfo]]:
+    """Every table of a file to be read (in sheet order) and the report of every sheet.
 
-
-def _python_csv(text: str, index: int, delimiter: str, width: int) -> pl.DataFrame:
-    """Slow exact path for ragged files: rows longer than the header keep their extra cells."""
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))[index + 1 :]
-    wide = max([width, *(len(r) for r in rows)])
-    columns = [[(r[i] if i < len(r) else None) for r in rows] for i in range(wide)]
-    return pl.DataFrame({f"c{i}": pl.Series(col, dtype=pl.String) for i, col in enumerate(columns)})
-
-
-def _ensure_width(body: pl.DataFrame, width: int) -> pl.DataFrame:
-    if body.width < width:
-        body = body.with_columns(
-            pl.lit(None, dtype=pl.String).alias(f"c{i}") for i in range(body.width, width)
-        )
-    return body
-
-
-# ----------------------------------------------------------------------------- Excel
-
-
-def _cell_text(value: object) -> str | None:
-    """A spreadsheet cell as the text its user sees, without float artefacts.
-
-    Integral numbers lose their ``.0`` (a 15-digit registration number stays 15 digits), other
-    numbers are written positionally (1e-07 -> 0.0000001), date cells become ISO dates.
+    Visible sheets whose header matches are read; hidden ones only when no visible sheet
+    matches.  :class:`FileRefused` when no sheet has a header, with a message free of parser
+    text and of ID numbers.
     """
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        if value.is_integer():
-            return str(int(value))
-        return format(Decimal(repr(value)), "f")
-    if isinstance(value, datetime):
-        if value.time() == time(0):
-            return value.date().isoformat()
-        return value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, timedelta | time):
-        return str(value)
-    return str(value)
-
-
-def _read_excel(path: Path, score: Scorer) -> Table:
-    from python_calamine import CalamineWorkbook
-
     try:
-        # from_filelike sniffs the content; from_path would trust the file name's extension.
-        with path.open("rb") as fh:
-            book = CalamineWorkbook.from_filelike(fh)
-    except Exception as exc:
+        scans = list(_scan_file(path, fmt, score))
+    except FileRefused:
+        raise
+    except Exception:
+        # Whatever a library raised (zip, XML, calamine, polars), its text is not for the unit.
         raise FileRefused(
-            "unreadable",
-            f"文件「{path.name}」已损坏或不是有效的 Excel 文件，请重新导出后上传。（技术信息：{exc}）",
-        ) from exc
-    best: tuple[int, str, list[list[object]], int, int] | None = None
-    for name in book.sheet_names:
-        try:
-            sheet = book.get_sheet_by_name(name)
-            rows = sheet.to_python(skip_empty_area=False)
-        except Exception as exc:
-            raise FileRefused("unreadable", f"工作表「{name}」无法读取：{exc}") from exc
-        index = _find_header(rows, score)
-        if index is None:
-            continue
-        found = score(rows[index])
-        if best is None or found > best[3]:
-            best = (index, name, rows, found, 0)
-    if best is None:
-        raise _no_header(path)
-    index, name, rows, _, _ = best
-    header = [_cell_text(c) for c in rows[index]]
-    data = rows[index + 1 :]
-    width = max([len(header), *(len(r) for r in data)]) if data else len(header)
-    columns = {
-        f"c{i}": pl.Series(
-            [_cell_text(r[i]) if i < len(r) else None for r in data], dtype=pl.String
-        )
-        for i in range(width)
-    }
-    body = (
-        pl.DataFrame(columns)
-        if data
-        else pl.DataFrame({f"c{i}": pl.Series([], dtype=pl.String) for i in range(width)})
-    )
-    header += [None] * (width - len(header))
-    return Table(header, body, index + 1, index + 2, sheet=name)
+            "unreadable", f"文件「{path.name}」已损坏或格式异常，无法读取，请重新导出后上传。"
+        ) from None
+    return choose_sheets(scans, path)
+
+
+def choose_sheets(scans: list[SheetScan], path: Path) -> tuple[list[Table], list[SheetInfo]]:
+    visible = [s for s in scans if s.table is not None and not s.hidden]
+    chosen = visible or [s for s in scans if s.table is not None]
+    if not chosen:
+        raise no_header(path)
+    hidden_read = not visible
+    report = []
+    for s in scans:
+        if s in chosen:
+            reason = "隐藏工作表：没有可见工作表含有表头，因此读取了它" if s.hidden else None
+            report.append(SheetInfo(s.name, s.rows, True, reason))
+        else:
+            report.append(SheetInfo(s.name, s.rows, False, _skip_reason(s, hidden_read)))
+    return [s.table for s in chosen if s.table is not None], report
 
 
 # ----------------------------------------------------------------------------- mapping
 
 
-def _detect_kind(keys: list[str], path: Path) -> Kind:
+def _detect_kind(keys: list[str]) -> Kind | None:
     scores = {k: sum(1 for key in keys if key in header_map(k)) for k in KINDS}
     permit, penalty = scores["permit"], scores["penalty"]
     if permit == penalty:
-        raise FileRefused(
-            "unknown_kind",
-            f"无法从表头判断文件「{path.name}」是行政许可还是行政处罚数据，请用 --kind 指定。",
-        )
+        return None
     return "permit" if permit > penalty else "penalty"
+
+
+def _unknown_kind(path: Path) -> FileRefused:
+    return FileRefused(
+        "unknown_kind",
+        f"无法从表头判断文件「{path.name}」是行政许可还是行政处罚数据，请用 --kind 指定。",
+    )
 
 
 def _refuse_v1(keys: set[str], path: Path, kind: Kind | None) -> None:
@@ -341,28 +210,51 @@ def _layout_of(keys: set[str]) -> str:
     return "v1.5" if any(normalise_header(m) in keys for m in v15.markers) else "current"
 
 
+def _empty(c: str) -> pl.Expr:
+    return pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "")
+
+
 def _without_blank_rows(body: pl.DataFrame, cells: list[str]) -> pl.DataFrame:
-    """``body`` without the rows whose cells are all empty.
+    """``body`` without the rows whose cells are all empty or blanks only.
 
     A blank row is empty in every column, so only the empty cells of the column with the fewest
-    of them are candidates (null counts are free); a million-row file is not scanned across.
+    of them are candidates (null counts and byte lengths are free); a million-row file is not
+    scanned across.
     """
+    if not cells:
+        return body.clear()
     fullest = min(cells, key=lambda c: body[c].null_count())
-    if not body[fullest].null_count():
+    column = body[fullest]
+    candidates = (column.is_null() | (column.str.len_bytes() < 16)).arg_true()
+    if candidates.len():
+        candidates = candidates.filter(_blank_of(column.gather(candidates)))
+    if not candidates.len():
         return body
-    candidates = body[fullest].is_null().arg_true()
     rows = body[cells].gather(candidates)
-    blank = rows.select(~pl.any_horizontal(pl.col(c).is_not_null() for c in cells)).to_series()
+    blank = rows.select(pl.all_horizontal(_empty(c) for c in cells)).to_series()
     if not blank.any():
         return body  # filtering copies every column: only when there is a blank row to drop
     keep = pl.repeat(True, body.height, eager=True).scatter(candidates.filter(blank), False)
     return body.filter(keep)
 
 
-def _map(table: Table, path: Path, kind: Kind | None) -> Upload:
+def _blank_of(values: pl.Series) -> pl.Series:
+    return values.is_null() | (values.str.strip_chars() == "")
+
+
+@dataclass
+class _Part:
+    """One table mapped to field codes: the records of one sheet."""
+
+    frame: pl.DataFrame
+    extras: dict[str, pl.Series]
+    columns: dict[str, str]
+    blank_rows: int
+    layout: str
+
+
+def _map(table: Table, path: Path, kind: Kind) -> _Part:
     keys = [normalise_header(h) for h in table.header]
-    _refuse_v1(set(keys), path, kind)
-    kind = kind or _detect_kind(keys, path)
     layout = _layout_of(set(keys))
     mapping = header_map(kind)
     spec = load_catalogue().kind(kind)
@@ -376,7 +268,7 @@ def _map(table: Table, path: Path, kind: Kind | None) -> Upload:
             rename[f"c{i}"] = code
             columns[code] = str(text)
         elif key or table.body[f"c{i}"].null_count() < table.body.height:
-            label = str(text).strip() if text not in (None, "") else f"(第{i + 1}列，无表头)"
+            label = str(text).strip() if key else f"(第{table.position(i) + 1}列，无表头)"
             while label in extras.values():
                 label += "'"
             extras[f"c{i}"] = label
@@ -386,17 +278,14 @@ def _map(table: Table, path: Path, kind: Kind | None) -> Upload:
         missing = [c for c in missing if c != spec.subject_type]
     if missing:
         names = "、".join(f"{spec.field(c).name}（{c}）" for c in missing)
-        raise FileRefused("missing_columns", f"文件「{path.name}」缺少必需的列：{names}。")
+        where = f"的工作表「{table.sheet}」" if table.sheet else ""
+        raise FileRefused("missing_columns", f"文件「{path.name}」{where}缺少必需的列：{names}。")
 
-    body = table.body.with_columns(
-        pl.int_range(table.first_data_row, table.first_data_row + pl.len(), dtype=pl.Int64).alias(
-            ROW
-        )
-    )
-    # Rows with no text at all are spacing, not records.
+    body = table.body.with_columns(table.row_numbers().alias(ROW))
+    # Rows with no text at all (or blanks only) are spacing, not records.
     cells = [c for c in body.columns if c != ROW]
-    kept = _without_blank_rows(body, cells) if cells else body.clear()
-    blank_rows = body.height - kept.height
+    kept = _without_blank_rows(body, cells)
+    blank_rows = table.blank_rows + body.height - kept.height
 
     # Built from the Series, not by select(): that would rechunk every column of a big read.
     frame = pl.DataFrame([kept[ROW], *(kept[src].alias(dst) for src, dst in rename.items())])
@@ -411,35 +300,48 @@ def _map(table: Table, path: Path, kind: Kind | None) -> Upload:
             .then(pl.lit("身份证"))
             .alias(f"{prefix}_FR_ZJLX")
         )
-    extra_frame = pl.DataFrame([kept[src].alias(label) for src, label in extras.items()])
-    return Upload(
-        path=path,
-        kind=kind,
-        layout=layout,
-        format="",
-        frame=frame,
-        extras=extra_frame,
-        header_row=table.header_row,
-        sheet=table.sheet,
-        encoding=table.encoding,
-        columns=columns,
-        blank_rows=blank_rows,
-    )
+    extra = {label: kept[src].alias(label) for src, label in extras.items()}
+    return _Part(frame, extra, columns, blank_rows, layout)
 
 
-def sniff_format(path: Path) -> str:
-    with path.open("rb") as fh:
-        magic = fh.read(8)
-    if magic.startswith(XLSX_MAGIC):
-        return "xlsx"
-    if magic == XLS_MAGIC:
-        return "xls"
-    return "csv"
+def _kind_of(tables: list[Table], path: Path, kind: Kind | None) -> Kind:
+    """The kind given, or the one every table's header shows (a file is one kind)."""
+    if kind is not None:
+        return kind
+    kinds = [_detect_kind([normalise_header(h) for h in t.header]) for t in tables]
+    primary = kinds[max(range(len(tables)), key=lambda i: tables[i].score)]
+    if primary is None:
+        raise _unknown_kind(path)
+    for table, other in zip(tables, kinds, strict=True):
+        if other not in (None, primary):
+            cat = load_catalogue()
+            raise FileRefused(
+                "mixed_kinds",
+                f"文件「{path.name}」中既有{cat.kind(primary).name}数据，又有"
+                f"{cat.kind(other).name}数据（工作表「{table.sheet}」）：一个文件只能上报一类数据，"
+                "请分成两个文件上传。",
+            )
+    return primary
 
 
-def read_table(path: Path, fmt: str, score: Scorer) -> Table:
-    """The header row (the best ``score`` among the first rows) and the text cells below it."""
-    return _read_csv(path, score) if fmt == "csv" else _read_excel(path, score)
+def _concat_extras(parts: list[_Part]) -> pl.DataFrame:
+    labels: list[str] = []
+    for p in parts:
+        labels += [label for label in p.extras if label not in labels]
+    if not labels:
+        return pl.DataFrame()
+    frames = [
+        pl.DataFrame(
+            [
+                p.extras.get(
+                    label, pl.repeat(None, p.frame.height, dtype=pl.String, eager=True)
+                ).alias(label)
+                for label in labels
+            ]
+        )
+        for p in parts
+    ]
+    return frames[0] if len(frames) == 1 else pl.concat(frames)
 
 
 def read_upload(path: str | Path, kind: Kind | None = None) -> Upload:
@@ -448,7 +350,43 @@ def read_upload(path: str | Path, kind: Kind | None = None) -> Upload:
     if not path.is_file():
         raise FileRefused("unreadable", f"找不到文件「{path}」。")
     fmt = sniff_format(path)
-    table = read_table(path, fmt, _score)
-    upload = _map(table, path, kind)
-    upload.format = fmt
-    return upload
+    tables, report = read_tables(path, fmt, _score)
+    for t in tables:
+        _refuse_v1({normalise_header(h) for h in t.header}, path, kind)
+    kind = _kind_of(tables, path, kind)
+    parts = [_map(t, path, kind) for t in tables]
+    read = iter(parts)
+    for info in report:
+        if info.read:
+            info.rows = next(read).frame.height
+    frame = (
+        parts[0].frame if len(parts) == 1 else pl.concat([p.frame for p in parts], how="diagonal")
+    )
+    columns: dict[str, str] = {}
+    for p in parts:
+        columns.update({k: v for k, v in p.columns.items() if k not in columns})
+    if fmt == "csv":
+        row_sheets = None
+    else:
+        row_sheets = pl.concat(
+            [
+                pl.repeat(t.sheet, p.frame.height, dtype=pl.String, eager=True)
+                for t, p in zip(tables, parts, strict=True)
+            ]
+        ).alias("sheet")
+    layouts = {p.layout for p in parts}
+    return Upload(
+        path=path,
+        kind=kind,
+        layout="v1.5" if "v1.5" in layouts else "current",
+        format=fmt,
+        frame=frame,
+        extras=_concat_extras(parts),
+        header_row=tables[0].header_row,
+        sheet="、".join(str(t.sheet) for t in tables) if fmt != "csv" else None,
+        encoding=tables[0].encoding,
+        columns=columns,
+        blank_rows=sum(p.blank_rows for p in parts),
+        row_sheets=row_sheets,
+        sheets=report,
+    )

@@ -1,0 +1,623 @@
+"""Files as they really arrive, run through ``sgs validate`` and ``sgs ingest`` as a user runs
+them (issue 10, items 3–6, 8 and 9): blank templates, workbooks with several or hidden sheets
+and stray far-away cells, CSVs with mixed line endings, ragged rows, blank-looking rows,
+two-level headers and unclosed quotes, Big5 and Shift-JIS text.
+
+Every expectation is counted from the file as written here, never from the reader's frame:
+every row ends up stored or in a refused (quarantined) file with a Chinese reason, no
+traceback, no raw parser text and no unmasked ID number in any message.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import duckdb
+import pytest
+from support.upload_files import (
+    RECEIVED,
+    codes,
+    csv_bytes,
+    names,
+    permit_record,
+    records,
+    resident_id,
+    table,
+    write_xlsx,
+)
+
+SGS = Path(sys.executable).with_name("sgs")
+if not SGS.exists():  # pragma: no cover - running outside the project's venv
+    SGS = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "sgs"
+UNIT = "111404000448224608"  # 长治市行政审批服务管理局 in config/units.csv
+CJK = re.compile(r"[\u4e00-\u9fff]")
+SHEET_KEYS = {"name", "rows", "read", "reason"}
+FULL_ID = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
+RAW_PARSER_TEXT = re.compile(r"ComputeError|SchemaError|polars|Traceback|Error:|技术信息", re.I)
+GIB = 1 << 30
+
+
+def _limit(address_space: int | None):
+    if address_space is None:
+        return None
+
+    def apply() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+
+    return apply
+
+
+def sgs(
+    cwd: Path, *args: str | Path, root: Path | None = None, address_space: int | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SGS_DATA_DIR": str(root or cwd / "data")}
+    proc = subprocess.run(
+        [str(SGS), *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        preexec_fn=_limit(address_space),
+    )
+    assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    return proc
+
+
+def validate(path: Path, *args: str, expect: int, address_space: int | None = None) -> dict:
+    proc = sgs(
+        path.parent, "validate", path.name, "--json", "--received", RECEIVED, *args,
+        address_space=address_space,
+    )  # fmt: skip
+    assert proc.returncode == expect, (proc.returncode, proc.stdout[:2000], proc.stderr[:2000])
+    obj = json.loads(proc.stdout)
+    if expect != 2:
+        for info in obj["sheets"]:
+            assert set(info) == SHEET_KEYS, info
+        assert obj["rows"] == sum(s["rows"] for s in obj["sheets"] if s["read"])
+        for e in obj["errors"]:
+            assert "sheet" in e
+    return obj
+
+
+def refusal(path: Path, code: str) -> str:
+    """The Chinese reason of a refused file: exit 2, no parser text, no full ID number."""
+    proc = sgs(path.parent, "validate", path.name, "--json")
+    assert proc.returncode == 2, (proc.stdout[:2000], proc.stderr[:2000])
+    obj = json.loads(proc.stdout)
+    assert obj["refused"]["code"] == code, obj
+    for text in (proc.stderr, obj["refused"]["message"]):
+        assert CJK.search(text), text
+        assert not RAW_PARSER_TEXT.search(text), text
+        assert not FULL_ID.search(text), text
+    return obj["refused"]["message"]
+
+
+def ingest(path: Path, root: Path, expect: int = 0) -> dict:
+    proc = sgs(
+        path.parent, "ingest", path.name, "--unit", UNIT, "--received", RECEIVED, "--json",
+        root=root,
+    )  # fmt: skip
+    assert proc.returncode == expect, (proc.stdout[:2000], proc.stderr[:2000])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def query(root: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(root / "curated" / "sgs.duckdb"), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def lines_of(kind: str, recs: list[dict]) -> list[bytes]:
+    """Header and records as CSV lines without their line ends."""
+    return [csv_bytes([r]).rstrip(b"\r\n") for r in table(kind, recs)]
+
+
+# ----------------------------------------------------------------------------- item 3: no records
+
+
+@pytest.mark.parametrize("kind", ["permit", "penalty"])
+def test_blank_template_validates_and_ingests_with_exit_0(tmp_path, kind):
+    out = sgs(tmp_path, "template", kind, "--out", "模板.xlsx")
+    assert out.returncode == 0, out.stderr
+    obj = validate(tmp_path / "模板.xlsx", expect=0)
+    assert (obj["rows"], obj["errors"], obj["kind"]) == (0, [], kind)
+    result = ingest(tmp_path / "模板.xlsx", tmp_path / "data")
+    assert (result["status"], result["rows_stored"]) == ("stored", 0)
+
+
+@pytest.mark.parametrize("tail", [b"\r\n\r\n", b"\r\n   \r\n,,,\r\n", b"\n\n\n", b""])
+def test_header_without_records_exits_0(tmp_path, tail):
+    path = tmp_path / "空.csv"
+    path.write_bytes(lines_of("permit", [])[0] + tail)
+    obj = validate(path, expect=0)
+    assert obj["rows"] == 0
+    assert obj["sheets"] == [{"name": None, "rows": 0, "read": True, "reason": None}]
+    assert ingest(path, tmp_path / "data")["status"] == "stored"
+
+
+# ----------------------------------------------------------------------------- item 4: sheets
+
+
+def _workbook(path: Path, sheets: list[tuple[str, str, list[list[object]]]]) -> Path:
+    """Sheets (name, state, rows) written with openpyxl; state is visible/hidden/veryHidden."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    for name, state, rows in sheets:
+        ws = book.create_sheet(name)
+        ws.sheet_state = state
+        for r in rows:
+            ws.append(r)
+    book.save(path)
+    return path
+
+
+def test_every_visible_matching_sheet_is_read_hidden_stale_sheet_skipped(tmp_path):
+    jan = [permit_record(i) for i in range(3)]
+    feb = [permit_record(i) for i in range(3, 8)]
+    feb[1]["XK_XDR_MC"] = ""  # sheet 二月, spreadsheet row 3
+    jan[0]["XK_XKJG"] = ""  # sheet 一月, row 2
+    stale = [permit_record(i) for i in range(20, 30)]
+    path = _workbook(
+        tmp_path / "两个月.xlsx",
+        [
+            ("一月", "visible", table("permit", jan)),
+            ("旧数据", "hidden", table("permit", stale)),
+            ("二月", "visible", table("permit", feb)),
+            ("说明", "visible", [["填报说明"], ["请勿修改表头"]]),
+        ],
+    )
+    obj = validate(path, expect=1)
+    assert obj["rows"] == 8
+    by_name = {s["name"]: s for s in obj["sheets"]}
+    assert [s["name"] for s in obj["sheets"]] == ["一月", "旧数据", "二月", "说明"]
+    assert (by_name["一月"]["rows"], by_name["一月"]["read"]) == (3, True)
+    assert (by_name["二月"]["rows"], by_name["二月"]["read"]) == (5, True)
+    assert (by_name["旧数据"]["rows"], by_name["旧数据"]["read"]) == (10, False)
+    assert "隐藏" in by_name["旧数据"]["reason"]
+    assert (by_name["说明"]["read"], by_name["说明"]["rows"]) == (False, 2)
+    assert CJK.search(by_name["说明"]["reason"])
+    failing = {(e["sheet"], e["row"], e["field"]) for e in obj["errors"] if e["rule"] == "required"}
+    assert failing == {("一月", 2, "XK_XKJG"), ("二月", 3, "XK_XDR_MC")}
+
+    root = tmp_path / "data"
+    result = ingest(path, root)
+    assert (result["rows_read"], result["rows_stored"], result["rows_failing"]) == (8, 8, 2)
+    stored = query(root, "SELECT source_sheet, source_row FROM permits ORDER BY record_id")
+    assert stored == [("一月", r) for r in (2, 3, 4)] + [("二月", r) for r in range(2, 7)]
+    joined = query(
+        root,
+        "SELECT e.sheet, e.row, p.source_sheet, p.source_row FROM errors e"
+        " JOIN permits p USING (record_id) WHERE e.rule = 'required'",
+    )
+    assert sorted(joined) == [("一月", 2, "一月", 2), ("二月", 3, "二月", 3)]
+    assert query(root, "SELECT count(*) FROM errors WHERE record_id IS NULL") == [(0,)]
+    assert query(root, "SELECT sheet FROM batches") == [("一月、二月",)]
+
+
+def test_same_row_on_two_sheets_without_a_document_number_are_two_records(tmp_path):
+    a, b = permit_record(0), permit_record(1)
+    a["XK_WSH"] = b["XK_WSH"] = ""
+    path = _workbook(
+        tmp_path / "无文号.xlsx",
+        [("甲", "visible", table("permit", [a])), ("乙", "visible", table("permit", [b]))],
+    )
+    root = tmp_path / "data"
+    assert ingest(path, root)["rows_stored"] == 2
+    keys = query(root, "SELECT DISTINCT record_key FROM permits")
+    assert len(keys) == 2
+    per_record = query(
+        root,
+        "SELECT p.source_sheet, count(*) FROM errors e JOIN permits p USING (record_id)"
+        " WHERE e.rule = 'required' GROUP BY ALL ORDER BY 1",
+    )
+    assert per_record == [("乙", 1), ("甲", 1)]
+
+
+@pytest.mark.parametrize("state", ["hidden", "veryHidden"])
+def test_hidden_sheet_is_read_when_no_visible_sheet_matches(tmp_path, state):
+    path = _workbook(
+        tmp_path / "隐藏.xlsx",
+        [
+            ("说明", "visible", [["见数据表"]]),
+            ("数据", state, table("permit", records("permit", 4))),
+        ],
+    )
+    obj = validate(path, expect=0)
+    assert obj["rows"] == 4
+    data = obj["sheets"][1]
+    assert (data["name"], data["read"], data["rows"]) == ("数据", True, 4)
+    assert "隐藏" in data["reason"]
+
+
+def test_sheets_of_both_kinds_refuse_the_file(tmp_path):
+    path = _workbook(
+        tmp_path / "混合.xlsx",
+        [
+            ("许可", "visible", table("permit", records("permit", 2))),
+            ("处罚", "visible", table("penalty", records("penalty", 2))),
+        ],
+    )
+    assert "分成两个文件" in refusal(path, "mixed_kinds")
+
+
+def test_csv_reports_one_unnamed_sheet_and_null_error_sheets(tmp_path):
+    recs = records("permit", 3)
+    recs[1]["XK_XDR_MC"] = ""
+    path = tmp_path / "p.csv"
+    path.write_bytes(csv_bytes(table("permit", recs)))
+    obj = validate(path, expect=1)
+    assert obj["sheets"] == [{"name": None, "rows": 3, "read": True, "reason": None}]
+    assert obj["sheet"] is None
+    assert {(e["sheet"], e["row"]) for e in obj["errors"]} == {(None, 3)}
+
+
+def test_ledger_sheets_are_all_read(tmp_path):
+    head = ["类别", "决定文书号", "行政相对人名称", "行政相对人代码", "决定日期"]
+    rows = [[*head]] + [
+        ["行政许可", f"长审批〔2026〕{i}号", f"公司{i}", "", f"2026-10-{i:02d}"]
+        for i in range(1, 4)
+    ]
+    more = [[*head], ["行政许可", "长审批〔2026〕9号", "公司9", "", "2026-10-09"]]
+    path = _workbook(
+        tmp_path / "台账_2026-10.xlsx",
+        [("上旬", "visible", rows), ("中旬", "visible", more), ("旧", "hidden", more)],
+    )
+    root = tmp_path / "data"
+    proc = sgs(
+        tmp_path, "ledger", path.name, "--unit", UNIT, "--period", "2026-10", "--json", root=root
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["rows_stored"] == 4
+    assert query(
+        root, "SELECT source_sheet, count(*) FROM ledger_entries GROUP BY 1 ORDER BY 1"
+    ) == [
+        ("上旬", 3),
+        ("中旬", 1),
+    ]
+
+
+# ----------------------------------------------------------------------------- item 5: CSV shapes
+
+
+def test_mixed_line_endings_keep_every_record(tmp_path):
+    recs = records("permit", 5)
+    lines = lines_of("permit", recs)
+    ends = [b"\r\n", b"\n", b"\r", b"\r\n", b"\r", b"\n"]
+    path = tmp_path / "混合换行.csv"
+    path.write_bytes(b"".join(line + end for line, end in zip(lines, ends, strict=True)))
+    obj = validate(path, expect=0)
+    assert obj["rows"] == 5
+
+
+def test_cr_only_file_is_read(tmp_path):
+    recs = records("penalty", 4)
+    path = tmp_path / "mac.csv"
+    path.write_bytes(b"\r".join(lines_of("penalty", recs)) + b"\r")
+    obj = validate(path, expect=0)
+    assert (obj["rows"], obj["header_row"]) == (4, 1)
+
+
+def test_quoted_line_breaks_survive_mixed_line_endings(tmp_path):
+    recs = records("permit", 3)
+    recs[0]["BZ"] = "第一行\r\n第二行\r第三行"
+    lines = lines_of("permit", recs)
+    path = tmp_path / "引号换行.csv"
+    path.write_bytes(lines[0] + b"\r" + lines[1] + b"\n" + lines[2] + b"\r\n" + lines[3] + b"\r")
+    root = tmp_path / "data"
+    assert ingest(path, root)["rows_stored"] == 3
+    assert query(root, "SELECT BZ FROM permits ORDER BY source_row") == [
+        ("第一行\r\n第二行\r第三行",),
+        (None,),
+        (None,),
+    ]
+    assert query(root, "SELECT source_row FROM permits ORDER BY 1") == [(2,), (3,), (4,)]
+
+
+def test_rows_longer_than_the_header_keep_their_cells(tmp_path):
+    recs = records("permit", 3)
+    lines = lines_of("permit", recs)
+    lines[1] += ",多出的单元格,another".encode()
+    path = tmp_path / "长行.csv"
+    path.write_bytes(b"\r\n".join(lines) + b"\r\n")
+    obj = validate(path, expect=0)
+    assert obj["rows"] == 3
+    assert len(obj["unknown_columns"]) == 2
+    root = tmp_path / "data"
+    ingest(path, root)
+    extras = [
+        json.loads(e) for (e,) in query(root, "SELECT extras FROM permits ORDER BY source_row")
+    ]
+    assert sorted(extras[0].values()) == ["another", "多出的单元格"]
+    assert all(v is None for e in extras[1:] for v in e.values())
+
+
+def test_whitespace_only_rows_are_blank_not_records(tmp_path):
+    recs = records("permit", 2)
+    lines = lines_of("permit", recs)
+    body = [lines[0], b"   ", lines[1], b" , ,\t, ", b"\t", lines[2], b""]
+    path = tmp_path / "空白行.csv"
+    path.write_bytes(b"\r\n".join(body) + b"\r\n")
+    obj = validate(path, expect=0)
+    assert (obj["rows"], obj["blank_rows"]) == (2, 4)
+    assert ingest(path, tmp_path / "data")["rows_stored"] == 2
+
+
+def _two_level(kind: str = "permit") -> tuple[list[object], list[object], list[str]]:
+    """A header on two rows: subject codes under 行政相对人代码, the representative's three
+    columns under 法定代表人; every other column spans both rows."""
+    zh, cols = names(kind), codes(kind)
+    top: list[object] = []
+    sub: list[object] = []
+    for c in cols:
+        if c.startswith("XK_XDR_") and "（" in zh[c] and c not in ("XK_XDR_ZJLX", "XK_XDR_ZJHM"):
+            top.append("行政相对人代码" if c == "XK_XDR_SHXYM" else None)
+            sub.append(zh[c].split("（")[1].rstrip("）"))
+        elif c in ("XK_FRDB", "XK_FR_ZJLX", "XK_FR_ZJHM"):
+            top.append("法定代表人" if c == "XK_FRDB" else None)
+            sub.append({"XK_FRDB": "姓名", "XK_FR_ZJLX": "证件类型", "XK_FR_ZJHM": "证件号码"}[c])
+        else:
+            top.append(zh[c])
+            sub.append(None)
+    return top, sub, cols
+
+
+def test_two_level_header_csv_is_one_header(tmp_path):
+    top, sub, cols = _two_level()
+    recs = records("permit", 3)
+    recs[0]["XK_FR_ZJHM"] = resident_id("140402", "19750615", "000")[:-1] + "Z"
+    path = tmp_path / "两级表头.csv"
+    path.write_bytes(csv_bytes([top, sub, *[[r.get(c) for c in cols] for r in recs]]))
+    obj = validate(path, expect=1)
+    assert (obj["rows"], obj["header_row"], obj["unknown_columns"]) == (3, 1, [])
+    assert {(e["row"], e["field"]) for e in obj["errors"] if e["severity"] == "error"} == {
+        (3, "XK_FR_ZJHM")
+    }
+
+
+def test_two_level_merged_header_xlsx_is_one_header(tmp_path):
+    from openpyxl import load_workbook
+
+    top, sub, cols = _two_level()
+    path = write_xlsx(
+        tmp_path / "两级表头.xlsx", [top, sub, *table("permit", records("permit", 4))[1:]]
+    )
+    book = load_workbook(path)
+    ws = book.active
+    first = cols.index("XK_XDR_SHXYM") + 1
+    ws.merge_cells(start_row=1, start_column=first, end_row=1, end_column=first + 5)
+    for i in range(1, len(cols) + 1):
+        if top[i - 1] and sub[i - 1] is None:
+            ws.merge_cells(start_row=1, start_column=i, end_row=2, end_column=i)
+    book.save(path)
+    obj = validate(path, expect=0)
+    assert (obj["rows"], obj["header_row"], obj["unknown_columns"]) == (4, 1, [])
+    assert ingest(path, tmp_path / "data")["rows_stored"] == 4
+
+
+# ----------------------------------------------------------------------------- item 6: far cells
+
+
+def _with_far_cell(src: Path, dst: Path, ref: str, value: str | None) -> Path:
+    """``src`` with one more cell at ``ref`` (and the sheet's declared range up to it), edited
+    in the sheet XML the way a stray keystroke leaves it; ``value`` None: formatting only."""
+    row = re.sub(r"[A-Z]+", "", ref)
+    cell = (
+        f'<c r="{ref}" s="0"/>'
+        if value is None
+        else f'<c r="{ref}" t="inlineStr"><is><t>{value}</t></is></c>'
+    )
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(
+                    b"</sheetData>", f'<row r="{row}">{cell}</row></sheetData>'.encode()
+                )
+                data = re.sub(
+                    rb'<dimension ref="[^"]*"/>', f'<dimension ref="A1:{ref}"/>'.encode(), data
+                )
+            zout.writestr(item, data)
+    return dst
+
+
+@pytest.mark.parametrize("ref", ["XFD1048576", "CV1048576"])
+def test_far_corner_cell_reads_in_bounded_memory(tmp_path, ref):
+    """Under a 2 GiB address-space limit (the old reader needed 5.8 GB for CV1048576 and 512 GiB
+    for XFD1048576): the 30 records and the stray cell's row, nothing else."""
+    base = write_xlsx(tmp_path / "base.xlsx", table("permit", records("permit", 30)))
+    path = _with_far_cell(base, tmp_path / "远处单元格.xlsx", ref, "x")
+    obj = validate(path, expect=1, address_space=2 * GIB)
+    assert obj["rows"] == 31  # 30 records, and the row the stray cell is on (nothing is lost)
+    assert {e["row"] for e in obj["errors"]} == {1048576}
+    assert len(obj["unknown_columns"]) == 1
+    assert obj["blank_rows"] == 1048576 - 31 - 1
+
+
+def test_far_formatted_empty_cell_is_nothing(tmp_path):
+    base = write_xlsx(tmp_path / "base.xlsx", table("permit", records("permit", 30)))
+    path = _with_far_cell(base, tmp_path / "格式.xlsx", "XFD1048576", None)
+    obj = validate(path, expect=0, address_space=2 * GIB)
+    assert (obj["rows"], obj["blank_rows"], obj["unknown_columns"]) == (30, 0, [])
+
+
+# ----------------------------------------------------------------------------- item 8: quotes
+
+
+def test_unclosed_quote_is_refused_naming_the_line_without_parser_text(tmp_path):
+    person = resident_id("110101", "19900307", "123")
+    lines = lines_of("permit", records("permit", 4))
+    lines[2] = b'"' + lines[2]  # the quote opens at the start of line 3 and never closes
+    lines[3] = lines[3].replace(b",", f",{person},".encode(), 1)
+    path = tmp_path / f"未闭合引号_{person}.csv"
+    path.write_bytes(b"\r\n".join(lines) + b"\r\n")
+    message = refusal(path, "unclosed_quote")
+    assert "第 3 行" in message
+    quoted = re.search(r"「([^」]*)」。", message)
+    assert quoted is not None and len(quoted[1].rstrip("…")) <= 40
+    result = ingest(path, tmp_path / "data", expect=1)
+    assert result["status"] == "quarantined"
+    stored = query(tmp_path / "data", "SELECT reason_code, message FROM quarantine")
+    assert stored[0][0] == "unclosed_quote"
+    assert not FULL_ID.search(stored[0][1]) and not RAW_PARSER_TEXT.search(stored[0][1])
+    assert not FULL_ID.search(result["message"])
+
+
+def test_stray_quote_inside_a_cell_is_read_as_excel_reads_it(tmp_path):
+    recs = records("permit", 2)
+    recs[0]["BZ"] = 'a"b'
+    lines = lines_of("permit", recs)
+    lines[1] = lines[1].replace(b'"a""b"', b'a"b')
+    path = tmp_path / "引号.csv"
+    path.write_bytes(b"\r\n".join(lines) + b"\r\n")
+    obj = validate(path, expect=0)
+    assert obj["rows"] == 2
+
+
+def test_corrupt_workbook_reason_has_no_library_text(tmp_path):
+    base = write_xlsx(tmp_path / "base.xlsx", table("permit", records("permit", 2)))
+    data = bytearray(base.read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 200] = b"\x00" * 200
+    path = tmp_path / "损坏.xlsx"
+    path.write_bytes(bytes(data))
+    refusal(path, "unreadable")
+
+
+# ----------------------------------------------------------------------------- item 9: encodings
+
+# The few header words of a penalty file in traditional characters, as a Big5 system writes them.
+TRADITIONAL = str.maketrans("对称类处罚决书号码证统会组织机构税务记业单违为据内额经营许负责关册别备实数暂来没编财销",
+                            "對稱類處罰決書號碼證統會組織機構稅務記業單違為據內額經營許負責關冊別備實數暫來沒編財銷")  # fmt: skip
+
+
+def test_big5_file_is_read_as_traditional_chinese(tmp_path):
+    head = [n.translate(TRADITIONAL) for n in table("penalty", [])[0]]
+    values = {
+        "CF_XDR_MC": "臺北市政府",
+        "CF_WSH": "北市環罰字第1130001號",
+        "CF_SY": "行政處罰決定書",
+    }
+    row = [values.get(c, "") for c in codes("penalty")]
+    path = tmp_path / "big5.csv"
+    path.write_bytes(csv_bytes([head, row, row], "cp950"))
+    obj = validate(path, expect=1)
+    assert (obj["encoding"], obj["rows"], obj["unknown_columns"]) == ("big5", 2, [])
+    shown = {e["field"]: e["value"] for e in obj["errors"] if e["row"] == 2}
+    assert shown.get("CF_WSH", "北市環罰字第1130001號") == "北市環罰字第1130001號"
+    root = tmp_path / "data"
+    ingest(path, root)
+    assert query(root, "SELECT DISTINCT CF_XDR_MC, CF_SY FROM penalties") == [
+        ("臺北市政府", "行政處罰決定書")
+    ]
+
+
+def test_shift_jis_is_refused(tmp_path):
+    head = codes("penalty")
+    row = ["株式会社さくら", "東京都の営業停止処分について"] + ["テスト"] * (len(head) - 2)
+    path = tmp_path / "sjis.csv"
+    path.write_bytes(csv_bytes([head, row, row], "cp932"))
+    assert "Shift-JIS" in refusal(path, "encoding_japanese")
+
+
+def test_binary_file_is_refused(tmp_path):
+    import random
+
+    path = tmp_path / "随机.csv"
+    path.write_bytes(random.Random(3).randbytes(200_000))
+    refusal(path, "unreadable")
+
+
+def test_gbk_file_is_still_gbk(tmp_path):
+    path = tmp_path / "gbk.csv"
+    path.write_bytes(csv_bytes(table("permit", records("permit", 3)), "gbk"))
+    obj = validate(path, expect=0)
+    assert (obj["encoding"], obj["rows"]) == ("gbk", 3)
+
+
+# ----------------------------------------------------------------------------- re-runs
+
+
+def test_reruns_are_identical(tmp_path):
+    path = _workbook(
+        tmp_path / "两表.xlsx",
+        [
+            ("甲", "visible", table("permit", records("permit", 3))),
+            ("乙", "visible", table("permit", [permit_record(i) for i in range(5, 7)])),
+        ],
+    )
+    first = sgs(tmp_path, "validate", path.name, "--json", "--received", RECEIVED).stdout
+    again = sgs(tmp_path, "validate", path.name, "--json", "--received", RECEIVED).stdout
+    assert first == again
+    root = tmp_path / "data"
+    assert ingest(path, root)["status"] == "stored"
+    before = query(root, "SELECT * EXCLUDE (record_id) FROM permits ORDER BY ALL")
+    assert ingest(path, root)["status"] == "skipped"
+    assert query(root, "SELECT * EXCLUDE (record_id) FROM permits ORDER BY ALL") == before
+
+
+# ----------------------------------------------------------------------------- the XLSX stream
+
+
+def test_streamed_xlsx_cells_read_as_calamine_reads_them(tmp_path):
+    """Every typed cell (numbers, big integers, fractions, dates and times in many formats,
+    booleans, text with escapes, formula results) comes out of the streaming reader with the
+    text calamine's dense reader gave, for workbooks written by openpyxl and by xlsxwriter."""
+    from datetime import date, datetime, time
+
+    import xlsxwriter
+    from openpyxl import Workbook
+    from python_calamine import CalamineWorkbook
+
+    from sgs.validate.workbook import cell_text, xlsx_sheets
+
+    values = [1, 42, 123456789012345, 0.1, 1e-7, 2.5, 123456.789, -3.25, 1 / 3,
+              date(2026, 3, 1), datetime(2026, 3, 1, 8, 30), datetime(2026, 3, 1, 8, 30, 15, 500000),
+              time(8, 30), True, False, "文本", "a\r\nb", " 空格 ", "=1+1", "0012"]  # fmt: skip
+    formats = [None, "0", "0.00", 'yyyy"年"m"月"d"日"', "yyyy/mm/dd", "@", "h:mm", "0%",
+               "[$-409]d-mmm-yy", "#,##0.00;[Red]-#,##0.00"]  # fmt: skip
+    book = Workbook()
+    for i, v in enumerate(values, start=1):
+        for j, f in enumerate(formats, start=1):
+            cell = book.active.cell(row=i, column=j, value=v)
+            if f:
+                cell.number_format = f
+    book.save(tmp_path / "openpyxl.xlsx")
+    wb = xlsxwriter.Workbook(str(tmp_path / "xlsxwriter.xlsx"))
+    ws = wb.add_worksheet("数据")
+    for i, v in enumerate(values):
+        for j, f in enumerate(formats):
+            fmt = wb.add_format({"num_format": f or "yyyy-mm-dd"})
+            if isinstance(v, time):
+                ws.write_datetime(i, j, datetime.combine(date(1899, 12, 31), v), fmt)
+            elif isinstance(v, date):
+                ws.write_datetime(
+                    i, j, v if isinstance(v, datetime) else datetime(v.year, v.month, v.day), fmt
+                )
+            else:
+                ws.write(i, j, v, wb.add_format({"num_format": f}) if f else None)
+    ws.write_formula(0, 20, "=1+2", None, 3)
+    ws.write_formula(1, 20, '="a"&"b"', None, "ab")
+    wb.close()
+    for name in ("openpyxl.xlsx", "xlsxwriter.xlsx"):
+        path = tmp_path / name
+        dense = CalamineWorkbook.from_path(str(path))
+        for sheet in xlsx_sheets(path) or []:
+            streamed = {(r, c): v for r, c, v in sheet.cells.iter_rows()}
+            grid = dense.get_sheet_by_name(sheet.name).to_python(skip_empty_area=False)
+            expected = {
+                (r, c): cell_text(v)
+                for r, row in enumerate(grid, start=1)
+                for c, v in enumerate(row, start=1)
+                if cell_text(v)
+            }
+            assert streamed == expected, name
