@@ -17,7 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from sgs.clock import office_today
-from sgs.errors import FileRefused
+from sgs.errors import FileRefused, SgsError
 from sgs.reference.catalogue import Kind, load_catalogue
 from sgs.validate.normalise import ROW, normalise
 from sgs.validate.readers import SheetInfo, Upload, read_upload
@@ -165,11 +165,12 @@ def validate_file(
     """
     loader = preload()
     name = Path(path).name
+    received = received or office_today()  # a wrong office_timezone is the office's, not the file's
     try:
         upload = read_upload(path, kind)
         loader.join()
         return validate_upload(upload, received)
-    except FileRefused:
+    except SgsError:  # refusals, and what the office must fix (settings, calendar)
         raise
     except Exception:
         raise FileRefused(
