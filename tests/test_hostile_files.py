@@ -193,6 +193,9 @@ def test_every_visible_matching_sheet_is_read_hidden_stale_sheet_skipped(tmp_pat
     root = tmp_path / "data"
     result = ingest(path, root)
     assert (result["rows_read"], result["rows_stored"], result["rows_failing"]) == (8, 8, 2)
+    # The ingest message says what was read and what was left, and why.
+    assert "读取工作表「一月」3 条、「二月」5 条" in result["message"]
+    assert "未读取工作表「旧数据」（" in result["message"] and "「说明」（" in result["message"]
     stored = query(root, "SELECT source_sheet, source_row FROM permits ORDER BY record_id")
     assert stored == [("一月", r) for r in (2, 3, 4)] + [("二月", r) for r in range(2, 7)]
     joined = query(
