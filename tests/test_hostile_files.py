@@ -208,6 +208,39 @@ def test_every_visible_matching_sheet_is_read_hidden_stale_sheet_skipped(tmp_pat
     assert query(root, "SELECT sheet FROM batches") == [("一月、二月",)]
 
 
+def test_feedback_list_names_the_sheet_of_each_problem(tmp_path):
+    # Two sheets, each with an error on its row 2: the feedback list tells them apart.
+    one, two = [permit_record(0)], [permit_record(1)]
+    one[0]["XK_XKJG"] = two[0]["XK_XKJG"] = ""
+    path = _workbook(
+        tmp_path / "两表.xlsx",
+        [("一月", "visible", table("permit", one)), ("二月", "visible", table("permit", two))],
+    )
+    root = tmp_path / "data"
+    ingest(path, root)
+    out = tmp_path / "反馈.xlsx"
+    proc = sgs(tmp_path, "feedback", "--unit", UNIT, "--out", out, "--as-of", RECEIVED, root=root)
+    assert proc.returncode == 0, proc.stderr
+    from openpyxl import load_workbook
+
+    rows = list(load_workbook(out).active.iter_rows(values_only=True))
+    head = next(i for i, r in enumerate(rows) if r and r[0] == "类别")
+    file_col, row_col = rows[head].index("文件"), rows[head].index("行号")
+    found = sorted((r[file_col], r[row_col]) for r in rows[head + 1 :] if r and r[file_col])
+    assert found == [("两表.xlsx（工作表「一月」）", 2), ("两表.xlsx（工作表「二月」）", 2)]
+    # The bulletin's list of failing records names the sheet too.
+    report = tmp_path / "通报.xlsx"
+    period = RECEIVED[:7]
+    proc = sgs(tmp_path, "report", "--period", period, "--out", report, "--as-of", RECEIVED,
+               root=root)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    rows = list(load_workbook(report)["不合规明细"].iter_rows(values_only=True))
+    head = next(i for i, r in enumerate(rows) if r and "上报文件" in r)
+    col = rows[head].index("上报文件")
+    listed = sorted(r[col] for r in rows[head + 1 :] if r and r[col])
+    assert listed == ["两表.xlsx（工作表「一月」）", "两表.xlsx（工作表「二月」）"]
+
+
 def test_same_row_on_two_sheets_without_a_document_number_are_two_records(tmp_path):
     a, b = permit_record(0), permit_record(1)
     a["XK_WSH"] = b["XK_WSH"] = ""

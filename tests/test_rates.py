@@ -713,7 +713,7 @@ def test_cli_details_mask_person_id(cli_root):
     missing = cli_json(cli_root, "--period", "2022-01", "--details", "missing", "--unit", UNIT_A)
     assert missing[0]["subject_code"] == "140402********1234"
     assert set(missing[0]) == {
-        "unit_code", "kind", "file_name", "row", "doc_number", "subject_name", "subject_code",
+        "unit_code", "kind", "file_name", "sheet", "row", "doc_number", "subject_name", "subject_code",
         "decision_date", "ledger_received", "reason",
     }  # fmt: skip
     assert missing[0]["reason"] == "未上报"

@@ -29,7 +29,7 @@ def problems_sql(kind: str) -> str:
     return f"""
     WITH occurrences AS (
         SELECT v.record_key, v.unit_code, v.version, v.versions, v.received_date, v.batch_id,
-               v.source_row, e.field, e.rule, e.severity, e.message, e.value
+               v.source_row, v.source_sheet, e.field, e.rule, e.severity, e.message, e.value
         FROM errors e JOIN {view} v ON v.record_id = e.record_id AND v.batch_id = e.batch_id
     ),
     problems AS (
@@ -38,7 +38,8 @@ def problems_sql(kind: str) -> str:
                max(versions) AS versions,
                min(received_date) AS reported_on,
                arg_max(message, version) AS message, arg_max(value, version) AS value,
-               arg_max(batch_id, version) AS batch_id, arg_max(source_row, version) AS source_row
+               arg_max(batch_id, version) AS batch_id, arg_max(source_row, version) AS source_row,
+               arg_max(source_sheet, version) AS source_sheet
         FROM occurrences GROUP BY ALL
     )
     SELECT '{kind}' AS kind, p.*,
@@ -88,6 +89,7 @@ def open_problems(
         con,
         """SELECT 'ledger' AS kind, e.field, e.rule, e.severity, e.message, e.value,
                   l.unit_code, l.received_date AS reported_on, e."row" AS source_row,
+                  e.sheet AS source_sheet,
                   l.file_name, l.batch_id
            FROM errors e JOIN ledgers l ON l.batch_id = e.batch_id AND l.is_current
            WHERE ($unit IS NULL OR l.unit_code = $unit)
@@ -95,7 +97,7 @@ def open_problems(
         {"unit": unit, "since": since},
     )
     parts.append(ledger)
-    columns = ["unit_code", "kind", "file_name", "source_row", "field", "rule", "severity",
+    columns = ["unit_code", "kind", "file_name", "source_sheet", "source_row", "field", "rule", "severity",
                "message", "value", "reported_on"]  # fmt: skip
     typed = [
         p.select(columns).with_columns(
@@ -105,5 +107,7 @@ def open_problems(
     ]
     found = pl.concat(typed, how="vertical_relaxed")
     return _deadlines(found).sort(
-        ["reported_on", "file_name", "source_row"], descending=[True, False, False]
+        ["reported_on", "file_name", "source_sheet", "source_row"],
+        descending=[True, False, False, False],
+        nulls_last=True,
     )

@@ -191,7 +191,8 @@ def details(
         if which in ("late", "failing"):
             cond = "up.timely IS NOT TRUE" if which == "late" else "NOT up.valid"
             parts.append(f"""
-            SELECT up.unit_code, up.kind, b.file_name, up.source_row AS "row",
+            SELECT up.unit_code, up.kind, b.file_name, r.source_sheet AS sheet,
+                   up.source_row AS "row",
                    r."{p}_WSH" AS doc_number, r."{p}_XDR_MC" AS subject_name,
                    up.decision_date, up.received_date, up.deadline,
                    CASE WHEN up.timely IS NULL AND up.decision_date IS NOT NULL THEN '日历未覆盖'
@@ -208,7 +209,8 @@ def details(
             """)
         elif which == "missing":
             parts.append(f"""
-            SELECT e.unit_code, e.kind, b.file_name, e.source_row AS "row", e.doc_number,
+            SELECT e.unit_code, e.kind, b.file_name, e.source_sheet AS sheet,
+                   e.source_row AS "row", e.doc_number,
                    e.subject_name, e.subject_code, e.decision_date, b.received_date AS ledger_received,
                    CASE WHEN e.doc_key IS NULL THEN '{MISSING_REASONS["no_doc_number"]}'
                         ELSE '{MISSING_REASONS["not_uploaded"]}' END AS reason
@@ -219,7 +221,8 @@ def details(
             raise ValueError(f"unknown drill-down {which!r}")
     if which == "missing" and kind is None:
         parts.append(f"""
-        SELECT e.unit_code, e.kind, b.file_name, e.source_row AS "row", e.doc_number,
+        SELECT e.unit_code, e.kind, b.file_name, e.source_sheet AS sheet,
+               e.source_row AS "row", e.doc_number,
                e.subject_name, e.subject_code, e.decision_date, b.received_date AS ledger_received,
                '{MISSING_REASONS["unclassified"]}' AS reason
         FROM ledger_entries e
@@ -228,7 +231,7 @@ def details(
         WHERE e.period = $period AND e.kind IS NULL AND NOT e.duplicate
           AND ($unit IS NULL OR e.unit_code = $unit)
         """)
-    query = " UNION ALL ".join(parts) + ' ORDER BY unit_code, kind, file_name, "row"'
+    query = " UNION ALL ".join(parts) + ' ORDER BY unit_code, kind, file_name, sheet, "row"'
     return frame(con, query, params)
 
 

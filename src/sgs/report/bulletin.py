@@ -185,6 +185,11 @@ def _unit_names() -> pl.DataFrame:
 def _drill_down(frame: pl.DataFrame, units: pl.DataFrame) -> pl.DataFrame:
     return frame.join(units, on="unit_code", how="left", maintain_order="left").with_columns(
         pl.col("unit_name").fill_null(pl.col("unit_code")),
+        # A workbook's row is (sheet, row): several sheets may each have a row 5.
+        pl.when(pl.col("sheet").is_not_null())
+        .then(pl.format("{}（工作表「{}」）", "file_name", "sheet"))
+        .otherwise(pl.col("file_name"))
+        .alias("file_name"),
         pl.col("kind")
         .replace_strict(kind_names(), default=None)
         .fill_null("未识别")

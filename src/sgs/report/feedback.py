@@ -27,6 +27,11 @@ def feedback_frame(problems: pl.DataFrame, today: date | None = None) -> pl.Data
         pl.col("kind").replace_strict(kind_names()).alias("kind_zh"),
         pl.col("field").replace_strict(field_names(), default=pl.col("field")).alias("field_name"),
         pl.col("severity").replace_strict(SEVERITY_NAMES).alias("severity_zh"),
+        # A workbook's row is (sheet, row): several sheets may each have a row 5.
+        pl.when(pl.col("source_sheet").is_not_null())
+        .then(pl.format("{}（工作表「{}」）", "file_name", "source_sheet"))
+        .otherwise(pl.col("file_name"))
+        .alias("file_label"),
         pl.when(pl.col("deadline").is_not_null() & (pl.col("deadline") < today))
         .then(pl.lit("已逾期"))
         .otherwise(None)
@@ -51,7 +56,7 @@ def write_feedback(
         rows,
         [
             Column("kind_zh", "类别", 8),
-            Column("file_name", "文件", 28),
+            Column("file_label", "文件", 28),
             Column("source_row", "行号", 6, "int"),
             Column("field_name", "字段", 22),
             Column("field", "字段代码", 14),

@@ -12,9 +12,10 @@ from sgs.reference.catalogue import KINDS, Field, load_catalogue
 
 RECORD_TABLES = {"permit": "permits", "penalty": "penalties"}
 #: The order of a record's versions, over ``{table} r JOIN batches b``: by received date, then
-#: file name and content, then row — never by the order files were ingested, so ingesting the
+#: file name and content, then the row's place in the file (record ids are given in file order,
+#: sheet by sheet) — never by the order files were ingested, so ingesting the
 #: same files in another order gives the same first and current versions.
-VERSION_ORDER = "r.received_date, b.file_name, b.sha256, r.source_row"
+VERSION_ORDER = "r.received_date, b.file_name, b.sha256, r.record_id"
 VERSION_VIEWS = {"permit": "permit_versions", "penalty": "penalty_versions"}
 
 
