@@ -109,6 +109,7 @@ def assign_record_keys(
         name.alias("name"),
         pl.col("source_row"),
         pl.col("source_sheet"),
+        pl.col("record_id"),  # given in file order, sheet by sheet: "earlier in the file"
     )
     groups = (
         rows.filter(pl.col("doc_key").is_not_null())
@@ -116,7 +117,7 @@ def assign_record_keys(
         .agg(
             pl.col("code").first(),
             pl.col("name").first(),
-            pl.col("source_row").min().alias("first_row"),
+            pl.col("record_id").min().alias("first_row"),
         )
         .with_columns(pl.len().over("doc_key").alias("n_file"))
     )
