@@ -657,3 +657,51 @@ def test_streamed_xlsx_cells_read_as_calamine_reads_them(tmp_path):
                 if cell_text(v)
             }
             assert streamed == expected, name
+
+
+@pytest.mark.parametrize("ref", ["XFD1048576", "CV1048576", "Z1048576", "B999999"])
+def test_a_far_cell_keeps_a_big_sheet_off_the_dense_reader(tmp_path, ref):
+    """Big sheets go through calamine only when a scan shows their real extent is dense: a stray
+    cell far away (also in a row without its own ``r``) keeps them streamed, where memory
+    follows the cells."""
+    from sgs.validate.workbook import _dense
+
+    base = write_xlsx(tmp_path / "base.xlsx", table("permit", records("permit", 30)))
+    assert _dense(zipfile.ZipFile(base), "xl/worksheets/sheet1.xml")
+    far = _with_far_cell(base, tmp_path / "远.xlsx", ref, "x")
+    assert not _dense(zipfile.ZipFile(far), "xl/worksheets/sheet1.xml")
+    # The same stray cell in a row that does not say its number.
+    bare = tmp_path / "无行号.xlsx"
+    with zipfile.ZipFile(far) as zin, zipfile.ZipFile(bare, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(f'<row r="{re.sub("[A-Z]+", "", ref)}">'.encode(), b"<row>")
+            zout.writestr(item, data)
+    assert not _dense(zipfile.ZipFile(bare), "xl/worksheets/sheet1.xml")
+
+
+def test_the_dense_reader_gives_the_streamed_cells(tmp_path, monkeypatch):
+    """With every sheet counted as big, the workbooks of the stream test read through calamine
+    give the very cells the stream gives (sgs's own sample workbook and a typed one)."""
+    from datetime import date, datetime
+
+    from openpyxl import Workbook
+
+    from sgs.validate import workbook
+
+    typed = Workbook()
+    rows = [[1, 0.1, 123456789012345, date(2026, 3, 1), datetime(2026, 3, 1, 8, 30), True,
+             "文本", "a\r\nb", "0012", 1 / 3]] * 50  # fmt: skip
+    for r in rows:
+        typed.active.append(r)
+    typed.active["C3"].number_format = "yyyy/mm/dd"
+    typed.save(tmp_path / "typed.xlsx")
+    sample = write_xlsx(tmp_path / "sample.xlsx", table("permit", records("permit", 40)))
+    for path in (tmp_path / "typed.xlsx", sample):
+        monkeypatch.setattr(workbook, "DENSE_READ_BYTES", 1 << 40)
+        streamed = [s.cells for s in workbook.xlsx_sheets(path) or []]
+        monkeypatch.setattr(workbook, "DENSE_READ_BYTES", 0)
+        dense = [s.cells for s in workbook.xlsx_sheets(path) or []]
+        assert len(dense) == len(streamed) == 1
+        assert dense[0].sort("row", "col").equals(streamed[0].sort("row", "col")), path.name

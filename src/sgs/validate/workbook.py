@@ -10,7 +10,9 @@ numbers without float artefacts (the digits of ``<v>`` are kept exactly), date-f
 numbers as ISO dates, booleans as TRUE/FALSE, error values as written (``#N/A``).
 
 Legacy XLS (BIFF) goes through calamine, row by row; its grid is bounded by the format itself
-(65,536 × 256).  Other zipped spreadsheets (ODS) go the same way.
+(65,536 × 256).  Other zipped spreadsheets (ODS) go the same way.  So does a big XLSX sheet
+(``DENSE_READ_BYTES``) once a cheap scan of its XML shows that its real extent is dense — there
+the grid is bounded by the content too, and calamine is about 3× faster than streaming.
 """
 
 from __future__ import annotations
@@ -38,6 +40,13 @@ _ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 _REF = re.compile(r"[A-Za-z]{1,3}")
 _DATE_CODE = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.|_.|\*.')  # quoted, bracketed, escaped parts
 DOCTYPE_SCAN = 4096
+# A sheet whose XML is at least this big (about 15,000 rows of 45 columns) and whose real extent
+# is dense is read through calamine: its grid is then bounded by the content, and it reads about
+# 3× faster than streaming cell by cell in Python.  Smaller sheets are always streamed.
+DENSE_READ_BYTES = 20 << 20
+_ROW_NUMBER = re.compile(rb' r="[A-Za-z]{0,3}([0-9]+)"')  # <row r="5">, <c r="AB5">
+_THREE_LETTERS = re.compile(rb' r="[A-Za-z]{3}[0-9]')  # a cell beyond column ZZ
+_TWO_LETTERS = re.compile(rb' r="([A-Za-z]{2})[0-9]')  # cells in columns AA..ZZ
 
 
 @dataclass
@@ -390,6 +399,36 @@ def _cell_value(el, strings: list[str], date_styles: set[int], date1904: bool) -
     return _number_text(v)
 
 
+def _dense(zf: zipfile.ZipFile, part: str) -> bool:
+    """Whether a sheet's real extent (last row × last column of its rows and cells) is at most
+    twice its cells plus a million — so that calamine's dense grid stays bounded by what the file holds.
+
+    One pass of C-speed scans over the decompressed XML; every over-estimate only keeps the
+    sheet on the streaming path.  A cell beyond column ZZ counts as column 16,384.
+    """
+    last_row, cells, wide, tail = 0, 0, b"", b""
+    with zf.open(part) as fh:
+        while True:
+            chunk = fh.read(1 << 24)
+            buf = tail + chunk
+            cut = buf.rfind(b"<") if chunk else len(buf)
+            body, tail = buf[:cut], buf[cut:]
+            numbers = _ROW_NUMBER.findall(body)
+            if numbers:  # the longest, then the greatest: no int() per cell
+                longest = max(map(len, numbers))
+                last_row = max(last_row, int(max(n for n in numbers if len(n) == longest)))
+            cells += body.count(b"<c ") + body.count(b":c ")
+            if _THREE_LETTERS.search(body):
+                return False
+            found = _TWO_LETTERS.findall(body)
+            if found:
+                wide = max(wide, max(found).upper())
+            if not chunk:
+                break
+    last_col = _column(wide.decode()) if wide else 26
+    return last_row * last_col <= 2 * cells + 1_000_000
+
+
 def xlsx_sheets(path: Path) -> Iterator[SheetCells] | None:
     """The sheets of an XLSX package one by one, or ``None`` if the zip is not one (ODS)."""
     try:
@@ -408,17 +447,23 @@ def xlsx_sheets(path: Path) -> Iterator[SheetCells] | None:
     except (ParseError, KeyError, ValueError, zipfile.BadZipFile, OSError, EOFError):
         zf.close()
         raise _corrupt(path.name) from None
-    return _iter_sheets(zf, book, path.name)
+    return _iter_sheets(zf, book, path)
 
 
-def _iter_sheets(zf: zipfile.ZipFile, book: _Book, name: str) -> Iterator[SheetCells]:
+def _iter_sheets(zf: zipfile.ZipFile, book: _Book, path: Path) -> Iterator[SheetCells]:
     empty = pl.DataFrame(schema={"row": pl.Int64, "col": pl.Int32, "value": pl.String})
+    name = path.name
+    dense_book = None
     with zf:
         for sheet, hidden, target, chart in book.sheets:
             if chart or target is None or target not in book.members:
                 yield SheetCells(sheet, hidden, empty, chart=True)
                 continue
             try:
+                if zf.getinfo(target).file_size >= DENSE_READ_BYTES and _dense(zf, target):
+                    dense_book = dense_book or _calamine_book(path)
+                    yield SheetCells(sheet, hidden, _calamine_cells(dense_book, sheet, name))
+                    continue
                 cells = book.cells(target)
             except FileRefused:
                 raise
@@ -458,42 +503,54 @@ def cell_text(value: object) -> str | None:
     return str(value)
 
 
-def calamine_sheets(path: Path) -> Iterator[SheetCells]:
-    """The sheets of an XLS (or ODS) workbook through calamine, as sparse cells."""
+def _calamine_book(path: Path):
     from python_calamine import CalamineWorkbook
 
     try:
         # from_filelike sniffs the content; from_path would trust the file name's extension.
         with path.open("rb") as fh:
-            book = CalamineWorkbook.from_filelike(fh)
+            return CalamineWorkbook.from_filelike(fh)
+    except Exception:
+        raise _corrupt(path.name) from None
+
+
+def _calamine_cells(book, sheet_name: str, file_name: str) -> pl.DataFrame:
+    """One sheet through calamine, as sparse cells (only for grids bounded by their content)."""
+    rows, cols, values = array("q"), array("i"), []
+    try:
+        sheet = book.get_sheet_by_name(sheet_name)
+        top, left = sheet.start or (0, 0)  # iter_rows starts at the first used cell
+        for r, cells in enumerate(sheet.iter_rows(), start=top + 1):
+            for c, value in enumerate(cells, start=left + 1):
+                text = cell_text(value)
+                if text:
+                    rows.append(r)
+                    cols.append(c)
+                    values.append(text)
+    except Exception:
+        raise FileRefused(
+            "unreadable",
+            f"文件「{file_name}」的工作表「{sheet_name}」已损坏，无法读取，请重新导出后上传。",
+        ) from None
+    return pl.DataFrame(
+        {
+            "row": pl.Series(rows, dtype=pl.Int64),
+            "col": pl.Series(cols, dtype=pl.Int32),
+            "value": pl.Series(values, dtype=pl.String),
+        }
+    )
+
+
+def calamine_sheets(path: Path) -> Iterator[SheetCells]:
+    """The sheets of an XLS (or ODS) workbook through calamine, as sparse cells."""
+    book = _calamine_book(path)
+    try:
         metadata = list(book.sheets_metadata)
     except Exception:
         raise _corrupt(path.name) from None
+    empty = pl.DataFrame(schema={"row": pl.Int64, "col": pl.Int32, "value": pl.String})
     for meta in metadata:
         hidden = str(meta.visible).rpartition(".")[2].lower() != "visible"
         chart = str(meta.typ).rpartition(".")[2].lower() != "worksheet"
-        rows, cols, values = array("q"), array("i"), []
-        if not chart:
-            try:
-                sheet = book.get_sheet_by_name(meta.name)
-                top, left = sheet.start or (0, 0)  # iter_rows starts at the first used cell
-                for r, cells in enumerate(sheet.iter_rows(), start=top + 1):
-                    for c, value in enumerate(cells, start=left + 1):
-                        text = cell_text(value)
-                        if text:
-                            rows.append(r)
-                            cols.append(c)
-                            values.append(text)
-            except Exception:
-                raise FileRefused(
-                    "unreadable",
-                    f"文件「{path.name}」的工作表「{meta.name}」已损坏，无法读取，请重新导出后上传。",
-                ) from None
-        frame = pl.DataFrame(
-            {
-                "row": pl.Series(rows, dtype=pl.Int64),
-                "col": pl.Series(cols, dtype=pl.Int32),
-                "value": pl.Series(values, dtype=pl.String),
-            }
-        )
+        frame = empty if chart else _calamine_cells(book, meta.name, path.name)
         yield SheetCells(meta.name, hidden, frame, chart=chart)
