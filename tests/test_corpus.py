@@ -1,8 +1,9 @@
 """A hostile landing zone, ingested the ways the office's machines really do it.
 
 One corpus mixes what units send on a bad day: encodings, CSV shapes, workbooks with several
-and hidden sheets, header-only files, refusals, malformed manifests, Office
-lock files, a file for an unknown unit, identical bytes for two units, a ledger among uploads.
+sheets and a stray cell at the far corner, header-only files, refusals, malformed manifests,
+Office lock files, a file for an unknown unit, identical bytes for two units, a ledger among
+the uploads.  Every run is held to 2 GiB of address space.
 It is ingested by two ``sgs ingest`` processes at once, then again (nothing may change), and in
 a second store after a process killed mid-file.  Every landed file must end stored with exactly
 the records it holds (known from how it was written, not from the reader) or quarantined with a
@@ -15,12 +16,13 @@ import json
 import os
 import shutil
 import subprocess
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pytest
-from support.rates_builders import db_fingerprint
+from support.rates_builders import LEDGER_HEADER, db_fingerprint
 from support.upload_files import csv_bytes, records, table, write_xlsx
 
 from sgs.config import PROJECT_ROOT
@@ -95,6 +97,17 @@ def build(raw: Path) -> list[Expect]:
     out.append(Expect(book, U1, 12))
     empty_book = write_xlsx(raw / U1 / DAY / "处罚_空表.xlsx", table("penalty", []))
     out.append(Expect(empty_book, U1, 0))
+    # A stray keystroke at the far corner of the sheet: 8 records and the stray cell's row.
+    far = write_xlsx(raw / U1 / DAY / "许可_远处.xlsx", table("permit", permits[12:20]))
+    with zipfile.ZipFile(far) as zf:
+        parts = {i.filename: zf.read(i.filename) for i in zf.infolist()}
+    sheet = parts["xl/worksheets/sheet1.xml"]
+    stray = b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+    parts["xl/worksheets/sheet1.xml"] = sheet.replace(b"</sheetData>", stray + b"</sheetData>")
+    with zipfile.ZipFile(far, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    out.append(Expect(far, U1, 9))
 
     # Names the landing zone leaves alone; they must not reach the store at all.
     for name in ("~$许可_两表.xlsx", ".~lock.许可.csv#", "上传中.csv.part", "临时.tmp"):
@@ -111,16 +124,28 @@ def build(raw: Path) -> list[Expect]:
     _put(raw / U2 / odd_day / "manifest.json", json.dumps(manifest, ensure_ascii=False).encode())
     refused(U2, "许可_类别错.csv", csv_bytes(table("permit", permits[14:16])), odd_day)
     stored(U2, "处罚_好.csv", csv_bytes(table("penalty", penalties[:3])), 3, odd_day)
+    # A ledger landed among the uploads: its header, not its name, makes it one.
+    entries = [["1", "行政许可", r["XK_WSH"], r["XK_XDR_MC"], r["XK_XDR_SHXYM"], "2026-02-10"]
+               for r in permits[:3]]  # fmt: skip
+    stored(U1, "台账_2026-02.csv", csv_bytes([LEDGER_HEADER, *entries]), 3)
     # A unit nobody registered.
     refused(UNKNOWN, "许可.csv", csv_bytes(table("permit", permits[:2])))
     return out
+
+
+def _bounded() -> None:
+    """Memory follows the files' content: 2 GiB of address space for the whole run (importing
+    polars alone reserves about 0.8 GiB; the far cell above once asked for 512 GiB)."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
 
 
 def sgs(root: Path, *args: str, env: dict | None = None) -> subprocess.Popen:
     full = {**os.environ, "SGS_DATA_DIR": str(root), **(env or {})}
     full.pop("SGS_UNITS_FILE", None)
     return subprocess.Popen([SGS, *args], env=full, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+                            stderr=subprocess.PIPE, text=True, preexec_fn=_bounded)  # fmt: skip
 
 
 def finish(proc: subprocess.Popen, codes: tuple[int, ...] = (1,)) -> str:
@@ -172,7 +197,10 @@ def test_two_parallel_ingests_store_or_quarantine_every_file(corpus):
     kinds = [
         ("stored" if e.rows is not None else "ignored" if e.ignored else "held") for e in files
     ]
-    assert (kinds.count("stored"), kinds.count("held"), kinds.count("ignored")) == (12, 8, 4)
+    assert (kinds.count("stored"), kinds.count("held"), kinds.count("ignored")) == (14, 8, 4)
+    assert query(root, "SELECT kind, period FROM batches WHERE file_name = '台账_2026-02.csv'") == [
+        ("ledger", "2026-02")
+    ]
     assert query(root, "SELECT count(*) FROM batches WHERE kind = 'permit' AND file_name = ?",
                  ["许可_utf8.csv"]) == [(2,)]  # fmt: skip
 
