@@ -195,3 +195,26 @@ def test_out_of_order_arrival_gives_the_same_records(tmp_path):
     row = permit_rates(tmp_path)
     assert (row["uploaded"], row["compliant"]) == (1, 0)
     assert open_problems(tmp_path) == []
+
+
+def test_a_store_keyed_by_the_old_rules_is_keyed_again_on_the_next_write(tmp_path):
+    # A store as the old rules left it: the corrected code made a second record.
+    land(tmp_path, UNIT_A, "2026-11-03", "许可.csv", "permit", [
+        Row(D1, DECIDED, subject=5, code=wrong_code(5)),
+        Row(D2, DECIDED, subject=6),
+    ])  # fmt: skip
+    land(tmp_path, UNIT_A, "2026-11-05", "许可.csv", "permit", [Row(D1, DECIDED, subject=5)])
+    ingest(tmp_path)
+    db = str(tmp_path / "curated" / "sgs.duckdb")
+    with duckdb.connect(db) as con:
+        con.execute("UPDATE permits SET record_key = 'permit|' || unit_code || '|' || doc_key"
+                    " || '|' || subject_key")  # fmt: skip
+        con.execute("DELETE FROM meta WHERE key IN ('schema', 'record_identity')")
+    assert permit_rates(tmp_path)["uploaded"] == 3
+    assert open_problems(tmp_path) == [("XK_XDR_SHXYM", wrong_code(5))]
+    # The next write (any new file) keys the store again: one record for D1, its problem closed.
+    land(tmp_path, UNIT_A, "2026-11-06", "许可.csv", "permit", [Row(D3, DECIDED, subject=7)])
+    ingest(tmp_path)
+    assert records(tmp_path) == [(D1, 2), (D2, 1), (D3, 1)]
+    assert permit_rates(tmp_path)["uploaded"] == 3
+    assert open_problems(tmp_path) == []

@@ -25,6 +25,7 @@ import duckdb
 
 from sgs.config import data_root, lock_timeout_s
 from sgs.errors import StoreBusy
+from sgs.store.identity import IDENTITY_VERSION, rekey_store
 from sgs.store.tables import tables_ddl
 
 if TYPE_CHECKING:
@@ -157,7 +158,7 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     import hashlib
 
     ddl = tables_ddl()
-    stamp = hashlib.sha256(ddl.encode()).hexdigest()[:16]
+    stamp = hashlib.sha256((ddl + IDENTITY_VERSION).encode()).hexdigest()[:16]
     try:
         if _meta(con, "schema") == stamp:
             return
@@ -165,6 +166,15 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         pass  # a new database: no meta table yet
     run(con, ddl)
     _set_meta(con, "schema", stamp)
+    if _meta(con, "record_identity") != IDENTITY_VERSION:
+        run(con, "BEGIN TRANSACTION")
+        try:
+            rekey_store(con)  # a store keyed by older rules (docs/policy.md section 5)
+            _set_meta(con, "record_identity", IDENTITY_VERSION)
+            run(con, "COMMIT")
+        except BaseException:
+            run(con, "ROLLBACK")
+            raise
 
 
 def _refresh_reference_tables(con: duckdb.DuckDBPyConnection) -> None:

@@ -24,9 +24,17 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from sgs.reference.catalogue import Kind, load_catalogue
-from sgs.store.database import frame
+from sgs.reference.catalogue import KINDS, Kind, load_catalogue
 from sgs.store.tables import RECORD_TABLES
+
+#: The identity rules' version, kept in the store's ``meta``: a store whose records were keyed by
+#: other rules (before 2026-12: the subject was part of the key) is keyed again when opened.
+IDENTITY_VERSION = "unit+kind+doc/2026-12"
+
+
+def frame(con: duckdb.DuckDBPyConnection, query: str, params: dict) -> pl.DataFrame:
+    return pl.from_arrow(con.sql(query, params=params).to_arrow_table())  # type: ignore[return-value]
+
 
 GROUP = ["doc_key", "__skey"]
 
@@ -53,6 +61,7 @@ def _stored(
                        list(DISTINCT "{p}_XDR_MC") FILTER (WHERE "{p}_XDR_MC" IS NOT NULL) AS names
                 FROM {RECORD_TABLES[kind]}
                 WHERE unit_code = $unit AND doc_key IN (SELECT doc_key FROM docs_frame)
+                  AND record_key <> ''  -- '' only while the store is being keyed again
                 GROUP BY record_key, doc_key""",
             {"unit": unit},
         )
@@ -142,3 +151,36 @@ def assign_record_keys(
     sheet = (pl.col("source_sheet") + "!").fill_null("")
     alone = pl.format("#{}-{}{}", pl.lit(batch_id), sheet, pl.col("source_row"))
     return out.select(pl.coalesce("record_key", alone).alias("record_key")).to_series()
+
+
+def rekey_store(con: duckdb.DuckDBPyConnection) -> None:
+    """Key every stored record again by today's rules, batch by batch in the order of versions
+    (received date, file name, content), as if the files were ingested afresh in that order.
+
+    Runs once, inside the caller's transaction, when a store's ``meta`` names other rules; a
+    store of a few thousand files takes one query per batch.
+    """
+    for kind in KINDS:
+        table = RECORD_TABLES[kind]
+        run_sql = con.execute
+        run_sql(f"UPDATE {table} SET record_key = ''")
+        batches = run_sql(
+            f"""SELECT DISTINCT r.batch_id, b.unit_code, b.received_date, b.file_name, b.sha256
+                FROM {table} r JOIN batches b USING (batch_id)
+                ORDER BY b.received_date, b.file_name, b.sha256, r.batch_id"""
+        ).fetchall()
+        for batch_id, unit, *_ in batches:
+            records = frame(
+                con,
+                f"SELECT * FROM {table} WHERE batch_id = $b ORDER BY record_id",
+                {"b": batch_id},
+            )
+            keys = records.select("record_id").with_columns(
+                assign_record_keys(con, records, kind, unit, batch_id).alias("record_key")
+            )
+            con.register("keys_frame", keys)
+            run_sql(
+                f"""UPDATE {table} SET record_key = k.record_key FROM keys_frame k
+                    WHERE {table}.record_id = k.record_id"""
+            )
+            con.unregister("keys_frame")
