@@ -314,7 +314,10 @@ def test_ledger_sheets_are_all_read(tmp_path):
         tmp_path, "ledger", path.name, "--unit", UNIT, "--period", "2026-10", "--json", root=root
     )
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["rows_stored"] == 4
+    result = json.loads(proc.stdout)
+    assert result["rows_stored"] == 4
+    assert "读取工作表「上旬」3 条、「中旬」1 条" in result["message"]
+    assert "未读取工作表「旧」（" in result["message"]
     assert query(
         root, "SELECT source_sheet, count(*) FROM ledger_entries GROUP BY 1 ORDER BY 1"
     ) == [

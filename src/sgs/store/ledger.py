@@ -33,6 +33,7 @@ from sgs.validate.ledger import (
     read_ledger,
 )
 from sgs.validate.normalise import ROW
+from sgs.validate.readers import sheets_note
 
 
 def _entries(
@@ -154,9 +155,10 @@ def _store(
         if read is None
         else f"台账 {rows} 条（有问题 {failing} 条，错误 {errors} 处，警告 {warnings} 处）"
     )
+    note = sheets_note(read.sheets) if read is not None else None
     return IngestResult(
         path=source_path or name, status="stored", unit_code=unit_code, kind="ledger",
         received=when.isoformat(), batch_id=batch_id, rows_read=rows, rows_stored=rows,
         rows_valid=rows - failing, rows_failing=failing, blank_rows=blank, errors=errors,
-        warnings=warnings, message=f"已登记 {period} {what}",
+        warnings=warnings, message=f"已登记 {period} {what}" + (f"；{note}" if note else ""),
     )  # fmt: skip

@@ -49,6 +49,20 @@ class SheetInfo:
         return {"name": self.name, "rows": self.rows, "read": self.read, "reason": self.reason}
 
 
+def sheets_note(sheets: list[SheetInfo]) -> str | None:
+    """The sheets read and skipped, in one Chinese sentence; None when there is nothing to say
+    (a CSV, or one sheet read without remark)."""
+    if len(sheets) <= 1 and all(s.read and not s.reason for s in sheets):
+        return None
+    read = [f"「{s.name}」{s.rows} 条" + (f"（{s.reason}）" if s.reason else "")
+            for s in sheets if s.read]  # fmt: skip
+    skipped = [f"「{s.name}」（{s.reason}）" for s in sheets if not s.read]
+    parts = [f"读取工作表{'、'.join(read)}"] if read else []
+    if skipped:
+        parts.append(f"未读取工作表{'、'.join(skipped)}")
+    return "；".join(parts)
+
+
 @dataclass
 class Upload:
     """One upload file, read: raw text cells by field code plus what we learnt on the way."""
@@ -76,19 +90,7 @@ class Upload:
         return self.extras.columns
 
     def sheets_note(self) -> str | None:
-        """The sheets read and skipped, in one Chinese sentence; None when there is nothing to
-        say (a CSV, or one sheet read without remark)."""
-        if self.format == "csv" or (
-            len(self.sheets) <= 1 and all(s.read and not s.reason for s in self.sheets)
-        ):
-            return None
-        read = [f"「{s.name}」{s.rows} 条" + (f"（{s.reason}）" if s.reason else "")
-                for s in self.sheets if s.read]  # fmt: skip
-        skipped = [f"「{s.name}」（{s.reason}）" for s in self.sheets if not s.read]
-        parts = [f"读取工作表{'、'.join(read)}"] if read else []
-        if skipped:
-            parts.append(f"未读取工作表{'、'.join(skipped)}")
-        return "；".join(parts)
+        return sheets_note(self.sheets)
 
     def sheet_column(self) -> pl.Series:
         """The sheet of every record (null for a CSV), aligned with ``frame``."""
