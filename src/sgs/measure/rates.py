@@ -79,16 +79,19 @@ def _uploads_sql(kind: str) -> str:
     """
 
 
+#: The entries that count for a period: those of each unit's current ledger, each repeat once.
+CURRENT_ENTRIES = """
+    SELECT e.* FROM ledger_entries e
+    JOIN ledgers l ON l.batch_id = e.batch_id AND l.is_current
+    WHERE e.period = $period AND NOT e.duplicate"""
+
+
 def _ledger_sql(kind: str) -> str:
     """Entries of the current ledgers of a period with whether a stored record matches them."""
     table = RECORD_TABLES[kind]
     p = load_catalogue().kind(kind).prefix  # type: ignore[arg-type]
     return f"""
-    WITH entries AS (
-        SELECT e.* FROM ledger_entries e
-        JOIN ledgers l ON l.batch_id = e.batch_id AND l.is_current
-        WHERE e.period = $period AND e.kind = '{kind}' AND NOT e.duplicate
-    ),
+    WITH entries AS (SELECT * FROM ({CURRENT_ENTRIES}) WHERE kind = '{kind}'),
     stored AS (
         SELECT unit_code, doc_key, count(DISTINCT record_key) AS records,
                list(DISTINCT upper(coalesce("{p}_XDR_SHXYM", "{p}_XDR_ZJHM"))) AS codes,
@@ -136,9 +139,7 @@ def rates(
         FROM led GROUP BY ALL
     ),
     unclassified AS (
-        SELECT e.unit_code, count(*) AS n FROM ledger_entries e
-        JOIN ledgers l ON l.batch_id = e.batch_id AND l.is_current
-        WHERE e.period = $period AND e.kind IS NULL AND NOT e.duplicate GROUP BY ALL
+        SELECT unit_code, count(*) AS n FROM ({CURRENT_ENTRIES}) WHERE kind IS NULL GROUP BY ALL
     ),
     ledger_state AS (
         SELECT unit_code, bool_or(zero_report) AS zero_report, min(first_received) AS ledger_received
@@ -225,11 +226,8 @@ def details(
                e.source_row AS "row", e.doc_number,
                e.subject_name, e.subject_code, e.decision_date, b.received_date AS ledger_received,
                '{MISSING_REASONS["unclassified"]}' AS reason
-        FROM ledger_entries e
-        JOIN ledgers l ON l.batch_id = e.batch_id AND l.is_current
-        JOIN batches b ON b.batch_id = e.batch_id
-        WHERE e.period = $period AND e.kind IS NULL AND NOT e.duplicate
-          AND ($unit IS NULL OR e.unit_code = $unit)
+        FROM ({CURRENT_ENTRIES}) e JOIN batches b USING (batch_id)
+        WHERE e.kind IS NULL AND ($unit IS NULL OR e.unit_code = $unit)
         """)
     query = " UNION ALL ".join(parts) + ' ORDER BY unit_code, kind, file_name, sheet, "row"'
     return frame(con, query, params)
