@@ -39,7 +39,7 @@ from sgs.quality.expectations import SUITES_DIR, ExpectationOutcome, run_batch
 from sgs.reference.catalogue import load_catalogue
 from sgs.samples.generator import generate
 from sgs.samples.writers import write_upload
-from sgs.store import database
+from sgs.store import database, sql
 from sgs.store.ingest import ingest_file
 from sgs.store.tables import RECORD_TABLES
 from support.rates_builders import shared_build
@@ -359,12 +359,10 @@ def validate_all(root: Path, batches: dict[str, Batch]) -> None:
         for b in batches.values():
             b.outcomes = run_batch(con, b.batch_id, today=b.today)
             table = RECORD_TABLES[b.kind]
-            b.records = database.frame(
+            b.records = sql.frame(
                 con, f"SELECT * FROM {table} WHERE batch_id = $b", {"b": b.batch_id}
             )
-            b.errors = database.frame(
-                con, "SELECT * FROM errors WHERE batch_id = $b", {"b": b.batch_id}
-            )
+            b.errors = sql.frame(con, "SELECT * FROM errors WHERE batch_id = $b", {"b": b.batch_id})
 
 
 def shared_batches(tmp_path_factory) -> tuple[Path, dict[str, Batch]]:

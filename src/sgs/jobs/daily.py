@@ -17,8 +17,9 @@ import polars as pl
 from sgs.clock import office_today
 from sgs.store import database
 from sgs.store.batches import CONFIGURATION_REASONS, IngestResult, sha256_of
-from sgs.store.database import curated_dir, one
+from sgs.store.database import curated_dir
 from sgs.store.landing import ArrivalProblem, arrival, raw_dir, survey
+from sgs.store.sql import one
 
 
 def new_arrivals(root: Path | None = None) -> list[Path]:

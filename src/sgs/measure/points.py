@@ -35,7 +35,7 @@ from sgs.measure.rates import rates, unit_rates
 from sgs.periods import ledger_due, period_bounds
 from sgs.reference.events import load_events
 from sgs.reference.settings import Settings, load_settings
-from sgs.store.database import frame
+from sgs.store.sql import frame
 
 GROUPS = {"county": "县区", "zone": "县区", "department": "市直部门"}
 ITEMS = tuple(f"item_{i}" for i in range(1, 11))

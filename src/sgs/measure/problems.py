@@ -19,7 +19,7 @@ from sgs.errors import CalendarGap
 from sgs.reference.calendar import add_workdays
 from sgs.reference.catalogue import KINDS
 from sgs.reference.settings import load_settings
-from sgs.store.database import frame
+from sgs.store.sql import frame
 from sgs.store.tables import VERSION_VIEWS
 
 

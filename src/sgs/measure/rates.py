@@ -23,7 +23,7 @@ import polars as pl
 
 from sgs.periods import is_period, period_bounds
 from sgs.reference.catalogue import load_catalogue
-from sgs.store.database import frame, run
+from sgs.store.sql import frame, run
 from sgs.store.tables import RECORD_TABLES, VERSION_ORDER
 
 

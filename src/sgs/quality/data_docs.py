@@ -15,7 +15,7 @@ import duckdb
 from sgs.clock import office_now
 from sgs.labels import kind_name
 from sgs.quality.expectations import data_docs_dir
-from sgs.store.database import frame, one
+from sgs.store.sql import frame, one
 
 STYLE = """
 body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC",

@@ -29,7 +29,8 @@ import polars as pl
 from sgs.clock import office_now, office_today
 from sgs.config import PROJECT_ROOT
 from sgs.reference.catalogue import Kind, load_catalogue
-from sgs.store.database import curated_dir, frame, one, run
+from sgs.store.database import curated_dir
+from sgs.store.sql import frame, one, run
 from sgs.store.tables import RECORD_TABLES, VERSION_VIEWS
 from sgs.validate.identifiers import USCC_PATTERN
 

@@ -16,7 +16,8 @@ from sgs.periods import ledger_due, previous_month
 from sgs.reference.settings import load_settings
 from sgs.report.xlsx import Column, Sheet, write_workbook
 from sgs.store import database
-from sgs.store.database import curated_dir, frame
+from sgs.store.database import curated_dir
+from sgs.store.sql import frame
 
 
 def _ledger_due_or_none(period: str) -> date | None:

@@ -17,8 +17,8 @@ from sgs.clock import office_now
 from sgs.config import data_root
 from sgs.files import write_atomically
 from sgs.store import database
-from sgs.store.database import one, run
 from sgs.store.landing import UNDATED, Arrival
+from sgs.store.sql import one, run
 
 
 @dataclass

@@ -19,17 +19,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import duckdb
 
 from sgs.config import data_root, lock_timeout_s
 from sgs.errors import StoreBusy
 from sgs.store.identity import IDENTITY_VERSION, rekey_store
+from sgs.store.sql import one, run
 from sgs.store.tables import tables_ddl
-
-if TYPE_CHECKING:
-    import polars as pl
 
 DB_FILE = "sgs.duckdb"
 
@@ -42,28 +39,6 @@ def curated_dir(root: Path | None = None) -> Path:
 
 def db_path(root: Path | None = None) -> Path:
     return curated_dir(root) / DB_FILE
-
-
-def run(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) -> list[tuple]:
-    """Execute and fetch everything: DuckDB refuses further work while a result is pending."""
-    return con.execute(query, params).fetchall()
-
-
-def frame(con: duckdb.DuckDBPyConnection, query: str, params: dict | None = None) -> pl.DataFrame:
-    """A query's result as a polars DataFrame; named ``$params`` the query does not use are dropped
-    (DuckDB refuses unused ones)."""
-    import re
-
-    import polars as pl
-
-    used = set(re.findall(r"\$([a-z_]+)", query))
-    args = {k: v for k, v in (params or {}).items() if k in used}
-    return pl.from_arrow(con.sql(query, params=args).to_arrow_table())  # type: ignore[return-value]
-
-
-def one(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) -> tuple | None:
-    rows = run(con, query, params)
-    return rows[0] if rows else None
 
 
 @contextmanager

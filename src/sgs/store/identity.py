@@ -25,15 +25,12 @@ import duckdb
 import polars as pl
 
 from sgs.reference.catalogue import KINDS, Kind, load_catalogue
+from sgs.store.sql import frame
 from sgs.store.tables import RECORD_TABLES
 
 #: The identity rules' version, kept in the store's ``meta``: a store whose records were keyed by
 #: other rules (before 2026-12: the subject was part of the key) is keyed again when opened.
 IDENTITY_VERSION = "unit+kind+doc/2026-12"
-
-
-def frame(con: duckdb.DuckDBPyConnection, query: str, params: dict) -> pl.DataFrame:
-    return pl.from_arrow(con.sql(query, params=params).to_arrow_table())  # type: ignore[return-value]
 
 
 GROUP = ["doc_key", "__skey"]

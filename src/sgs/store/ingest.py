@@ -22,10 +22,10 @@ from sgs.errors import FileRefused
 from sgs.reference.catalogue import Kind, load_catalogue
 from sgs.store import database
 from sgs.store.batches import IngestResult, quarantine, quarantine_file, sha256_of, skipped
-from sgs.store.database import one, run
 from sgs.store.identity import assign_record_keys
 from sgs.store.landing import Arrival, ArrivalProblem, arrival, in_landing_zone
 from sgs.store.ledger import store_ledger
+from sgs.store.sql import one, run
 from sgs.store.tables import RECORD_TABLES
 from sgs.validate.normalise import ROW
 from sgs.validate.pipeline import Validation, validate_file

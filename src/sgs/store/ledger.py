@@ -20,8 +20,8 @@ from sgs.periods import period_bounds
 from sgs.reference.units import resolve_unit
 from sgs.store import database
 from sgs.store.batches import IngestResult, sha256_of
-from sgs.store.database import one, run
 from sgs.store.landing import Arrival, arrival
+from sgs.store.sql import one, run
 from sgs.validate.ledger import (
     DATE,
     DOC_KEY,
