@@ -326,3 +326,50 @@ def test_default_path_refused_suffix_and_bad_period(root):
     assert rows[0]["分组"] == "县区" and rows[0]["排名"] == 1
     assert any(row["单位"] == "长治市生态环境局" for row in rows)
     assert all(row["6.及时率"] == "—" or float(row["6.及时率"]) >= 0 for row in rows)
+
+
+def table_columns(ws) -> int:
+    """The table's columns: from A to the first empty header cell (chart data sits beyond)."""
+    return next((i for i, c in enumerate(ws[4]) if c.value is None), ws.max_column)
+
+
+def test_every_sheet_prints_on_a4_fitted_to_the_width_with_titles_and_page_numbers(book):
+    for ws in book.worksheets:
+        setup = ws.page_setup
+        assert setup.paperSize == 9, ws.title  # A4
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        # One page across (1 is OOXML's default, which writers leave out), as many down as needed.
+        assert (setup.fitToWidth or 1, setup.fitToHeight) == (1, 0), ws.title
+        assert ws.print_title_rows.replace("$", "") == "4:4", (
+            ws.title
+        )  # the table's header on every page
+        assert ws.oddFooter.left.text == "&A" and "第 &P 页 共 &N 页" in ws.oddFooter.right.text
+        assert setup.orientation in ("landscape", "portrait"), ws.title
+    assert book["汇总"].page_setup.orientation == "landscape"  # 20 columns
+
+
+def test_a_narrow_table_prints_portrait_and_a_wide_one_landscape(tmp_path):
+    from sgs.report.xlsx import Column, Sheet, write_workbook
+
+    frame = pl.DataFrame({f"c{i}": ["值"] for i in range(12)})
+    narrow = Sheet("窄", "窄表", frame, [Column(f"c{i}", f"列{i}", 10) for i in range(3)])
+    wide = Sheet("宽", "宽表", frame, [Column(f"c{i}", f"列{i}", 10) for i in range(12)])
+    book = openpyxl.load_workbook(write_workbook(tmp_path / "表.xlsx", [narrow, wide]))
+    assert book["窄"].page_setup.orientation == "portrait"  # 3 × 10 units
+    assert book["宽"].page_setup.orientation == "landscape"  # 12 × 10 units: wider than A4
+
+
+def test_rate_columns_are_as_wide_as_the_percentage_shown(book):
+    ws = book["行政许可"]
+    col = openpyxl.utils.get_column_letter(column_of(ws, "及时率"))
+    # "66.7%" needs about 6 units and the header 及时率 about 7: not the 18 of 0.6666666666666666.
+    assert ws.column_dimensions[col].width <= 9
+
+
+def test_the_print_area_is_the_table_and_the_chart_under_it(book):
+    ws = book["汇总"]
+    end = ws.print_area.split(":")[1]  # e.g. $T$62
+    _, letter, last_row = end.split("$")
+    assert letter == openpyxl.utils.get_column_letter(table_columns(ws))
+    rows = len(list(data_rows(ws)))
+    assert int(last_row) >= 4 + rows + 19  # the bar chart under the table prints with it

@@ -1,5 +1,8 @@
 """Writing the workbooks people open: one table per sheet, a title, the generation time, a frozen
-header, widths fitted to Chinese text and, where asked, native Excel charts.
+header, widths fitted to Chinese text as shown (a rate as 66.7 %) and, where asked, native Excel
+charts.  Every sheet prints as the office circulates it: A4, landscape when the table is wider
+than a portrait page, one page across, the header repeated on every page, a footer with the
+sheet's name and 第 P 页 共 N 页; the print area is the table and a chart under it.
 
 Formula-like text — a cell beginning with ``=``, ``+``, ``-`` or ``@`` — must never run in a
 spreadsheet.  The two outputs neutralise it differently, because they can:
@@ -69,6 +72,13 @@ class Sheet:
 
 
 HEADER_ROW = 3  # 0-based: title, generation time and notes, a blank row, then the header
+A4 = 9  # xlsxwriter's paper code
+# What fits across an A4 page in portrait, in Excel's column-width units (about 7 pixels each;
+# 6.3 inches between the default margins at 96 dpi): a wider table prints in landscape.
+PORTRAIT_WIDTH = 86
+FOOTER = "&L&A&R第 &P 页 共 &N 页"  # the sheet's name; page P of N
+CHART_HEIGHT = 380  # pixels
+CHART_ROWS = CHART_HEIGHT // 20 + 1  # default rows are 20 pixels high
 
 
 def _display_width(text: str) -> float:
@@ -137,25 +147,59 @@ def write_workbook(
         stamp = f"生成时间：{generated:%Y-%m-%d %H:%M}"
         write_text(ws, 1, 0, "；".join([stamp, *sheet.notes]), fmt, "note")
         frame = sheet.frame.select([c.source for c in sheet.columns])
-        for j, col in enumerate(sheet.columns):
+        widths = [_fitted(col, frame[col.source]) for col in sheet.columns]
+        for j, (col, width) in enumerate(zip(sheet.columns, widths, strict=True)):
             write_text(ws, HEADER_ROW, j, col.header, fmt, "header")
-            ws.set_column(j, j, _fitted(col.header, frame[col.source], col.width))
+            ws.set_column(j, j, width)
+        _print_setup(ws, sum(widths))
         for i, row in enumerate(frame.iter_rows(), start=HEADER_ROW + 1):
             for j, (col, value) in enumerate(zip(sheet.columns, row, strict=True)):
                 _write_cell(ws, i, j, value, col, fmt)
         ws.freeze_panes(HEADER_ROW + 1, 0)
         if frame.height:
             ws.autofilter(HEADER_ROW, 0, HEADER_ROW + frame.height, len(sheet.columns) - 1)
-        _write_charts(book, ws, sheet, fmt)
+        _write_charts(book, ws, sheet, fmt, table_px=int(sum(widths) * 7 + 5 * len(widths)))
+        # The table (and a chart placed under it) is what prints, not the chart data beside it.
+        below = any(c.below and c.data.height for c in sheet.charts)
+        last_row = HEADER_ROW + frame.height + (2 + CHART_ROWS if below else 0)
+        ws.print_area(0, 0, last_row, len(sheet.columns) - 1)
     book.close()
     return path
 
 
-def _fitted(header: str, values: pl.Series, minimum: float) -> float:
-    """A width that shows the header and the widest of the first values, within reason."""
-    sample = values.head(200).cast(pl.String).drop_nulls().to_list()
-    widest = max([_display_width(header), *(_display_width(v) for v in sample)])
-    return min(max(minimum, widest + 1), 60)
+def _print_setup(ws, width: float) -> None:
+    """Print as the office circulates it: A4, landscape when the table is wider than a portrait
+    page, fitted to one page across (as many down as it takes), the table's header repeated on
+    every page, and a footer with the sheet's name and 第 P 页 共 N 页."""
+    ws.set_paper(A4)
+    if width > PORTRAIT_WIDTH:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(HEADER_ROW)
+    ws.set_footer(FOOTER)
+    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.7)
+
+
+def _shown(col: Column, values: pl.Series) -> list[str]:
+    """The first values as a reader sees them (a rate as 66.7 %, not 0.6666…)."""
+    sample = values.head(200).drop_nulls()
+    if col.kind == "percent":
+        return [f"{v * 100:.1f}%" for v in sample.cast(pl.Float64).to_list()]
+    if col.kind == "number":
+        return [f"{v:.2f}" for v in sample.cast(pl.Float64).to_list()]
+    if col.kind == "date":
+        return ["2026-01-01"] * min(1, sample.len())
+    return sample.cast(pl.String).to_list()
+
+
+def _fitted(col: Column, values: pl.Series) -> float:
+    """A width that shows the header and the widest of the first values as shown, within reason."""
+    widest = max([_display_width(col.header), *(_display_width(v) for v in _shown(col, values))])
+    if values.null_count() and (col.null or col.kind == "percent"):
+        widest = max(widest, _display_width(col.null or NOT_APPLICABLE))
+    return min(max(col.width, widest + 1), 60)
 
 
 def _write_cell(ws, i: int, j: int, value: object, col: Column, fmt: _Formats) -> None:
@@ -171,7 +215,7 @@ def _write_cell(ws, i: int, j: int, value: object, col: Column, fmt: _Formats) -
         write_text(ws, i, j, str(value), fmt)
 
 
-def _write_charts(book, ws, sheet: Sheet, fmt: _Formats) -> None:
+def _write_charts(book, ws, sheet: Sheet, fmt: _Formats, table_px: int) -> None:
     """Each chart's data block to the right of the table (a blank column apart), then the chart."""
     col = len(sheet.columns) + 1
     for chart in sheet.charts:
@@ -180,7 +224,8 @@ def _write_charts(book, ws, sheet: Sheet, fmt: _Formats) -> None:
                    fmt, "note")  # fmt: skip
         for j, name in enumerate(data.columns):
             write_text(ws, HEADER_ROW, col + j, name, fmt, "header")
-            ws.set_column(col + j, col + j, _fitted(name, data[name], 10))
+            kind = "text" if j == 0 else "percent"
+            ws.set_column(col + j, col + j, _fitted(Column(name, name, 10, kind), data[name]))
         for i, row in enumerate(data.iter_rows(), start=HEADER_ROW + 1):
             category, *values = row
             write_text(ws, i, col, str(category), fmt)
@@ -193,11 +238,13 @@ def _write_charts(book, ws, sheet: Sheet, fmt: _Formats) -> None:
                 if chart.below
                 else (HEADER_ROW, col + data.width + 1)
             )
-            ws.insert_chart(*anchor, _chart(book, ws.get_name(), chart, col))
+            # A chart under the table is no wider than the table: it prints with it.
+            limit = table_px if chart.below else None
+            ws.insert_chart(*anchor, _chart(book, ws.get_name(), chart, col, limit))
         col += data.width + 1
 
 
-def _chart(book, sheet_name: str, spec: Chart, col: int):
+def _chart(book, sheet_name: str, spec: Chart, col: int, max_width: int | None = None):
     """The xlsxwriter chart whose series read the data block starting at column ``col``."""
     chart = book.add_chart({"type": spec.kind})
     first, last = HEADER_ROW + 1, HEADER_ROW + spec.data.height
@@ -221,5 +268,7 @@ def _chart(book, sheet_name: str, spec: Chart, col: int):
     chart.set_legend({"position": "bottom"})
     chart.show_blanks_as("gap")
     width = 640 if spec.kind == "line" else min(max(640, 70 * spec.data.height), 2000)
-    chart.set_size({"width": width, "height": 380})
+    if max_width:
+        width = min(width, max_width)
+    chart.set_size({"width": width, "height": CHART_HEIGHT})
     return chart
