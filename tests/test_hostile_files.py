@@ -223,7 +223,11 @@ def test_feedback_list_names_the_sheet_of_each_problem(tmp_path):
     assert proc.returncode == 0, proc.stderr
     from openpyxl import load_workbook
 
-    rows = list(load_workbook(out).active.iter_rows(values_only=True))
+    sheet = load_workbook(out).active
+    # It prints like every workbook people read: A4, one page across, header on every page.
+    assert (sheet.page_setup.paperSize, sheet.page_setup.orientation) == (9, "landscape")
+    assert sheet.print_title_rows.replace("$", "") == "4:4"
+    rows = list(sheet.iter_rows(values_only=True))
     head = next(i for i, r in enumerate(rows) if r and r[0] == "类别")
     file_col, row_col = rows[head].index("文件"), rows[head].index("行号")
     found = sorted((r[file_col], r[row_col]) for r in rows[head + 1 :] if r and r[file_col])
