@@ -117,9 +117,15 @@ def data_rows(ws, key_col: int = 1):
         r += 1
 
 
+def shown(book) -> list:
+    """The sheets a reader sees (the chart data sheet is hidden)."""
+    return [ws for ws in book.worksheets if ws.sheet_state == "visible"]
+
+
 def test_sheets_titles_stamps_and_frozen_headers(book):
-    assert book.sheetnames == SHEETS
-    for ws in book.worksheets:
+    assert book.sheetnames == [*SHEETS, "图表数据"]
+    assert book["图表数据"].sheet_state == "hidden"
+    for ws in shown(book):
         assert ws["A1"].value.startswith("2026年10月双公示工作月通报：")
         assert ws["A1"].font.b
         assert ws["A2"].value.startswith("生成时间：")
@@ -197,32 +203,41 @@ def test_column_widths_fit_chinese_unit_names(book):
     assert ws.column_dimensions[letter].width >= 2 * longest
 
 
-def test_rate_chart_under_the_summary_reads_its_data_block(book):
-    from openpyxl.utils import get_column_letter as letter
+def chart_block(book, title: str) -> tuple[int, list[list]]:
+    """(header row, rows) of a chart's data block on the hidden sheet 图表数据."""
+    ws = book["图表数据"]
+    start = next(r for r in range(1, ws.max_row + 1) if str(ws.cell(r, 1).value).endswith(
+        f"{title}（不适用为空白，图中不画）"))  # fmt: skip
+    rows, r = [], start + 2
+    while ws.cell(r, 1).value is not None:
+        rows.append([ws.cell(r, c).value for c in range(1, 5)])
+        r += 1
+    return start + 1, rows
 
+
+def test_rate_chart_under_the_summary_reads_its_hidden_data_block(book):
     ws = book["汇总"]
     (chart,) = ws._charts
     assert type(chart).__name__ == "BarChart" and chart.type == "col"
     assert chart.anchor._from.row > max(data_rows(ws))  # under the table
-    # the data block: one blank column after the table, then 单位 and the three rates
-    headers = [c.value for c in ws[4]]
-    block = headers.index(None) + 2  # 1-based column of the block's 单位
-    assert headers[block - 1 : block + 3] == ["单位", "及时率", "合规率", "完整率"]
-    cat, *rate_cols = (letter(block + i) for i in range(4))
-    last = int(chart.series[0].val.numRef.f.rsplit("$", 1)[1])
-    assert [s.tx.strRef.f for s in chart.series] == [f"汇总!${c}$4" for c in rate_cols]
-    assert [s.val.numRef.f for s in chart.series] == [f"汇总!${c}$5:${c}${last}" for c in rate_cols]
-    assert all(s.cat.strRef.f == f"汇总!${cat}$5:${cat}${last}" for s in chart.series)
+    assert chart.anchor._from.col == 0
+    head, block = chart_block(book, "2026-10 各单位三率")
+    data = book["图表数据"]
+    assert [data.cell(head, c).value for c in range(1, 5)] == ["单位", "及时率", "合规率", "完整率"]
+    first, last = head + 1, head + len(block)
+    assert [s.tx.strRef.f for s in chart.series] == [f"图表数据!${c}${head}" for c in "BCD"]
+    assert [s.val.numRef.f for s in chart.series] == [
+        f"图表数据!${c}${first}:${c}${last}" for c in "BCD"
+    ]
+    assert all(s.cat.strRef.f == f"图表数据!$A${first}:$A${last}" for s in chart.series)
     # the block holds the summary's rates; not applicable is an empty cell (a gap, not 0%)
     rate_at = [column_of(ws, h) for h in ("及时率", "合规率", "完整率")]
     summary = {ws.cell(r, 3).value: [ws.cell(r, c).value for c in rate_at] for r in data_rows(ws)}
-    charted = [ws.cell(r, block).value for r in range(5, last + 1)]
-    for r, unit in zip(range(5, last + 1), charted, strict=True):
-        rates = [ws.cell(r, block + i).value for i in (1, 2, 3)]
+    for unit, *rates in block:
         assert [None if v == "—" else v for v in summary[unit]] == rates
         assert any(v is not None for v in rates)
+    charted = [unit for unit, *_ in block]
     assert "长治市生态环境局" in charted and TEST_UNIT[1] not in charted  # no rate, no bars
-    assert ws.cell(last + 1, block).value is None
 
 
 def test_trend_sums_every_month_with_a_line_chart(root):
@@ -243,10 +258,16 @@ def test_trend_sums_every_month_with_a_line_chart(root):
     assert ws["I6"].value == "—"  # no ledger for November yet: completeness not applicable
     (chart,) = ws._charts
     assert type(chart).__name__ == "LineChart"
-    assert [s.val.numRef.f for s in chart.series] == ["趋势!$L$5:$L$6", "趋势!$M$5:$M$6",
-                                                       "趋势!$N$5:$N$6"]  # fmt: skip
-    assert chart.series[0].cat.strRef.f == "趋势!$K$5:$K$6"
-    assert ws["N6"].value is None and ws["N5"].value == pytest.approx(ws["I5"].value)
+    assert chart.anchor._from.row > max(data_rows(ws))  # under the table, printed with it
+    book = openpyxl.load_workbook(path)
+    head, block = chart_block(book, "全市三率趋势")
+    first, last = head + 1, head + 2
+    assert [s.val.numRef.f for s in chart.series] == [
+        f"图表数据!${c}${first}:${c}${last}" for c in "BCD"
+    ]
+    assert chart.series[0].cat.strRef.f == f"图表数据!$A${first}:$A${last}"
+    assert [row[0] for row in block] == ["2026-10", "2026-11"]
+    assert block[1][3] is None and block[0][3] == pytest.approx(ws["I5"].value)
 
 
 def test_drill_downs_list_late_failing_and_missing(book):
@@ -334,7 +355,7 @@ def table_columns(ws) -> int:
 
 
 def test_every_sheet_prints_on_a4_fitted_to_the_width_with_titles_and_page_numbers(book):
-    for ws in book.worksheets:
+    for ws in shown(book):
         setup = ws.page_setup
         assert setup.paperSize == 9, ws.title  # A4
         assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
@@ -371,5 +392,5 @@ def test_the_print_area_is_the_table_and_the_chart_under_it(book):
     end = ws.print_area.split(":")[1]  # e.g. $T$62
     _, letter, last_row = end.split("$")
     assert letter == openpyxl.utils.get_column_letter(table_columns(ws))
-    rows = len(list(data_rows(ws)))
-    assert int(last_row) >= 4 + rows + 19  # the bar chart under the table prints with it
+    (chart,) = ws._charts
+    assert int(last_row) >= chart.anchor._from.row + 19  # the bar chart under the table prints

@@ -259,7 +259,7 @@ def _sheets(b: Bulletin) -> list[Sheet]:
         summary_columns(),
         [f"积分计算截至 {b.as_of}", "县区（含开发区）与市直部门分别排名", na],
         [Chart("column", f"{b.period} 各单位三率", _rate_chart_data(b.summary, "单位", "unit_name"),
-               below=True)],
+               )],
     )  # fmt: skip
     kind_columns = [
         Column("group", "分组", 8),

@@ -2,7 +2,7 @@
 header, widths fitted to Chinese text as shown (a rate as 66.7 %) and, where asked, native Excel
 charts.  Every sheet prints as the office circulates it: A4, landscape when the table is wider
 than a portrait page, one page across, the header repeated on every page, a footer with the
-sheet's name and 第 P 页 共 N 页; the print area is the table and a chart under it.
+sheet's name and 第 P 页 共 N 页; the print area is the table and the charts under it.
 
 Formula-like text — a cell beginning with ``=``, ``+``, ``-`` or ``@`` — must never run in a
 spreadsheet.  The two outputs neutralise it differently, because they can:
@@ -17,9 +17,10 @@ spreadsheet.  The two outputs neutralise it differently, because they can:
 
 Callers mask personal ID numbers before they get here.
 
-Charts draw from their own small data block beside the table, not from the table itself:
-a table shows "—" for a rate that is not applicable, and Excel plots a text cell as 0 — in the
-block that value is an empty cell, which a chart leaves as a gap.
+Charts draw from their own small data blocks on the hidden sheet 图表数据, not from the table
+itself: a table shows "—" for a rate that is not applicable, and Excel plots a text cell as 0 —
+in the block that value is an empty cell, which a chart leaves as a gap; and a reader who sorts
+a table cannot misalign a chart.
 """
 
 from __future__ import annotations
@@ -52,12 +53,12 @@ class Column:
 class Chart:
     """A native chart of ``data``: its first column the categories, each other one a series of
     fractions (shown as percentages); null is a gap, never 0.  ``kind`` is ``column`` (clustered
-    bars) or ``line``.  The chart sits under the table (``below``) or beside its data block."""
+    bars) or ``line``.  The chart sits under its sheet's table, inside the print area; its data
+    is on the workbook's hidden sheet 图表数据, so sorting the table never misaligns it."""
 
     kind: str
     title: str
     data: pl.DataFrame
-    below: bool = False
     y_title: str = ""
 
 
@@ -79,6 +80,7 @@ PORTRAIT_WIDTH = 86
 FOOTER = "&L&A&R第 &P 页 共 &N 页"  # the sheet's name; page P of N
 CHART_HEIGHT = 380  # pixels
 CHART_ROWS = CHART_HEIGHT // 20 + 1  # default rows are 20 pixels high
+CHART_DATA = "图表数据"  # the hidden sheet every chart reads
 
 
 def _display_width(text: str) -> float:
@@ -141,6 +143,7 @@ def write_workbook(
         {"constant_memory": False, "strings_to_formulas": False, "strings_to_numbers": False},
     )
     fmt = _Formats(book)
+    charts: list[tuple[object, Chart, int, int]] = []  # worksheet, chart, its row, table pixels
     for sheet in sheets:
         ws = book.add_worksheet(sheet.name[:31])
         write_text(ws, 0, 0, sheet.title, fmt, "title")
@@ -158,11 +161,15 @@ def write_workbook(
         ws.freeze_panes(HEADER_ROW + 1, 0)
         if frame.height:
             ws.autofilter(HEADER_ROW, 0, HEADER_ROW + frame.height, len(sheet.columns) - 1)
-        _write_charts(book, ws, sheet, fmt, table_px=int(sum(widths) * 7 + 5 * len(widths)))
-        # The table (and a chart placed under it) is what prints, not the chart data beside it.
-        below = any(c.below and c.data.height for c in sheet.charts)
-        last_row = HEADER_ROW + frame.height + (2 + CHART_ROWS if below else 0)
+        drawn = [c for c in sheet.charts if c.data.height]
+        table_px = int(sum(widths) * 7 + 5 * len(widths))
+        first = HEADER_ROW + frame.height + 2  # a blank row under the table, then the charts
+        charts += [(ws, c, first + k * (CHART_ROWS + 1), table_px) for k, c in enumerate(drawn)]
+        # The table and the charts under it are what prints.
+        last_row = HEADER_ROW + frame.height + (1 + len(drawn) * (CHART_ROWS + 1) if drawn else 0)
         ws.print_area(0, 0, last_row, len(sheet.columns) - 1)
+    if charts:
+        _write_charts(book, charts, fmt)
     book.close()
     return path
 
@@ -215,44 +222,42 @@ def _write_cell(ws, i: int, j: int, value: object, col: Column, fmt: _Formats) -
         write_text(ws, i, j, str(value), fmt)
 
 
-def _write_charts(book, ws, sheet: Sheet, fmt: _Formats, table_px: int) -> None:
-    """Each chart's data block to the right of the table (a blank column apart), then the chart."""
-    col = len(sheet.columns) + 1
-    for chart in sheet.charts:
+def _write_charts(book, charts: list[tuple[object, Chart, int, int]], fmt: _Formats) -> None:
+    """Every chart's data block, one under the other, on the hidden sheet 图表数据; each chart
+    under its table (a blank row apart, one chart under the other), no wider than the table."""
+    data_ws = book.add_worksheet(CHART_DATA)
+    data_ws.hide()
+    top = 0
+    widths: dict[int, float] = {}
+    for ws, chart, at, table_px in charts:
         data = chart.data
-        write_text(ws, HEADER_ROW - 1, col, f"图表数据：{chart.title}（不适用为空白，图中不画）",
+        write_text(data_ws, top, 0, f"{ws.get_name()}：{chart.title}（不适用为空白，图中不画）",
                    fmt, "note")  # fmt: skip
         for j, name in enumerate(data.columns):
-            write_text(ws, HEADER_ROW, col + j, name, fmt, "header")
+            write_text(data_ws, top + 1, j, name, fmt, "header")
             kind = "text" if j == 0 else "percent"
-            ws.set_column(col + j, col + j, _fitted(Column(name, name, 10, kind), data[name]))
-        for i, row in enumerate(data.iter_rows(), start=HEADER_ROW + 1):
+            widths[j] = max(widths.get(j, 0), _fitted(Column(name, name, 10, kind), data[name]))
+            data_ws.set_column(j, j, widths[j])
+        for i, row in enumerate(data.iter_rows(), start=top + 2):
             category, *values = row
-            write_text(ws, i, col, str(category), fmt)
+            write_text(data_ws, i, 0, str(category), fmt)
             for j, value in enumerate(values, start=1):
                 if value is not None:
-                    ws.write_number(i, col + j, value, fmt("percent"))
-        if data.height:
-            anchor = (
-                (HEADER_ROW + sheet.frame.height + 2, 0)
-                if chart.below
-                else (HEADER_ROW, col + data.width + 1)
-            )
-            # A chart under the table is no wider than the table: it prints with it.
-            limit = table_px if chart.below else None
-            ws.insert_chart(*anchor, _chart(book, ws.get_name(), chart, col, limit))
-        col += data.width + 1
+                    data_ws.write_number(i, j, value, fmt("percent"))
+        ws.insert_chart(at, 0, _chart(book, chart, top + 1, table_px))
+        top += data.height + 3
 
 
-def _chart(book, sheet_name: str, spec: Chart, col: int, max_width: int | None = None):
-    """The xlsxwriter chart whose series read the data block starting at column ``col``."""
+def _chart(book, spec: Chart, header: int, max_width: int):
+    """The xlsxwriter chart whose series read the data block with its header on row ``header``
+    of the sheet 图表数据."""
     chart = book.add_chart({"type": spec.kind})
-    first, last = HEADER_ROW + 1, HEADER_ROW + spec.data.height
+    first, last = header + 1, header + spec.data.height
     for j in range(1, spec.data.width):
         series = {
-            "name": [sheet_name, HEADER_ROW, col + j],
-            "categories": [sheet_name, first, col, last, col],
-            "values": [sheet_name, first, col + j, last, col + j],
+            "name": [CHART_DATA, header, j],
+            "categories": [CHART_DATA, first, 0, last, 0],
+            "values": [CHART_DATA, first, j, last, j],
         }
         if spec.kind == "line":
             series["marker"] = {"type": "circle", "size": 6}
@@ -268,7 +273,6 @@ def _chart(book, sheet_name: str, spec: Chart, col: int, max_width: int | None =
     chart.set_legend({"position": "bottom"})
     chart.show_blanks_as("gap")
     width = 640 if spec.kind == "line" else min(max(640, 70 * spec.data.height), 2000)
-    if max_width:
-        width = min(width, max_width)
+    width = min(width, max(max_width, 480))  # it prints with the table: no wider than it
     chart.set_size({"width": width, "height": CHART_HEIGHT})
     return chart
