@@ -192,12 +192,13 @@ def _print_setup(ws, width: float) -> None:
 def _shown(col: Column, values: pl.Series) -> list[str]:
     """The first values as a reader sees them (a rate as 66.7 %, not 0.6666…)."""
     sample = values.head(200).drop_nulls()
-    if col.kind == "percent":
+    numeric = sample.dtype.is_numeric()  # a column of text keeps its text, whatever its kind
+    if col.kind == "percent" and numeric:
         return [f"{v * 100:.1f}%" for v in sample.cast(pl.Float64).to_list()]
-    if col.kind == "number":
+    if col.kind == "number" and numeric:
         return [f"{v:.2f}" for v in sample.cast(pl.Float64).to_list()]
-    if col.kind == "date":
-        return ["2026-01-01"] * min(1, sample.len())
+    if col.kind == "date" and sample.dtype == pl.Date:
+        return ["yyyy-mm-dd"] if sample.len() else []  # every date shows 10 characters
     return sample.cast(pl.String).to_list()
 
 
