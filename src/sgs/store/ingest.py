@@ -206,8 +206,8 @@ def _stored_result(v: Validation, arr: Arrival, unit_code: str, batch_id: int) -
         f"已入库{name} {v.rows} 条：合规 {v.rows - failing} 条，不合规 {failing} 条"
         f"（错误 {errors} 处，警告 {warnings} 处）"
     )
-    if v.upload.sheets_note():
-        message += f"；{v.upload.sheets_note()}"
+    if note := v.upload.sheets_note():
+        message += f"；{note}"
     if v.upload.blank_rows:
         message += f"；跳过空行 {v.upload.blank_rows} 行"
     if v.upload.unknown_columns:
