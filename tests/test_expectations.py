@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -21,6 +22,7 @@ from support.expectation_builders import (
     KIND_OF_SUITE,
     RECEIVED,
     TODAY,
+    UNIT,
     Batch,
     committed_expectations,
     group_of,
@@ -47,6 +49,8 @@ from sgs.quality.expectations import (
 from sgs.store import database
 
 CASES = committed_expectations()
+PAIR = "expect_column_pair_values_a_to_be_greater_than_b"
+NOT_NULL = "expect_column_values_to_not_be_null"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -105,7 +109,7 @@ def _exercised(batch: Batch, suite: str, exp: dict) -> None:
         a, b = records[kw["column_A"]], records[kw["column_B"]]
         assert (a == b).any(), "the passing batch has no row on the boundary (A == B)"
         return
-    values = records[kw["column"]].drop_nulls()
+    values = records[record_field(exp)].drop_nulls()
     assert values.len() > 0, f"{kw['column']} is blank in every row of the passing batch"
     if exp["type"] == "expect_column_value_lengths_to_be_between":
         assert values.str.len_chars().max() == kw["max_value"]
@@ -184,7 +188,11 @@ def test_the_upload_validator_flags_what_the_suite_flags(batches, kind):
         assert field in flagged, f"GE flags {field} ({exp['meta']['说明']}), the validator does not"
         if exp["type"] == "expect_column_values_to_not_be_null":
             assert field in required
-            assert records[field].null_count() == 1
+            # one blank row; a date or amount also has a row whose text could not be read,
+            # null in its typed column too but kept as written (and not a required error)
+            unread = records["original"].str.json_path_match(f"$.{field}").drop_nulls()
+            assert records[field].null_count() == 1 + unread.len()
+            assert unread.len() == (1 if exp["kwargs"]["column"] != field else 0)
 
 
 def test_received_date_today_is_not_in_the_future(batches):
@@ -278,7 +286,11 @@ def _assert_offline(page: Path) -> None:
         assert not re.match(r"^\s*([a-z][a-z0-9+.-]*:|//)", value, re.IGNORECASE), (
             f"{page.name}: <{tag} {attr}={value!r}> points outside the folder"
         )
-        assert (page.parent / value.split("#")[0]).is_file(), f"{page.name}: broken link {value}"
+        target, _, fragment = value.partition("#")
+        if target:
+            assert (page.parent / target).is_file(), f"{page.name}: broken link {value}"
+        else:  # a link within the page: its target exists
+            assert f'id="{fragment}"' in text, f"{page.name}: broken link {value}"
     assert "http://" not in text and "https://" not in text
     assert '<meta charset="utf-8">' in text.lower()
     assert 'lang="zh-CN"' in text
@@ -321,3 +333,162 @@ def test_data_docs_without_results(tmp_path, monkeypatch):
         index = render(con, tmp_path / "data")
     assert "尚无检查结果" in index.read_text(encoding="utf-8")
     _assert_offline(index)
+
+
+# ----------------------------------------------------------------------------- honest reports
+
+NOT_FOR_PEOPLE = re.compile(r"\b(?:NaN|NaT|None|nan|null)\b|\d{2}:\d{2}:\d{2}|\d{4}/\d")
+
+
+def _lines(outcome) -> list[str]:
+    lines = json.loads(outcome.examples)
+    assert isinstance(lines, list) and all(isinstance(line, str) for line in lines), outcome
+    return lines
+
+
+def test_failing_checks_show_places_and_values_for_people(batches):
+    """Every failure has example lines; none shows NaN/NaT/None or a raw timestamp, and the
+    lines say where (the row as the spreadsheet shows it) and what the unit wrote."""
+    for b in batches.values():
+        for o in b.outcomes:
+            if o.success:
+                assert o.examples is None
+                continue
+            lines = _lines(o)
+            assert lines, o
+            for line in lines:
+                assert not NOT_FOR_PEOPLE.search(line), (b.name, o.description, line)
+    broken, permit = batches["broken_permit"], "permit_batch"
+    pair = broken.outcome((permit, PAIR, "received_date"))
+    # the decision date was moved to 10 days after the received date 2026-10-31
+    assert re.fullmatch(r"第 \d+ 行：许可决定日期 2026-11-10，接收日期 2026-10-31", _lines(pair)[0])
+    assert _lines(broken.outcome((permit, NOT_NULL, "XK_XKJG")))[0].endswith("：未填写")
+    tampered = batches["tampered_permit"]
+    assert _lines(tampered.outcome((permit, "expect_table_row_count_to_equal", None))) == [
+        "入库 5 行，文件读取 6 行"
+    ]
+    assert _lines(
+        tampered.outcome((permit, "expect_column_max_to_be_between", "received_date"))
+    ) == ["最晚的接收日期 2026-10-31，晚于检查日 2026-10-30"]
+    conflict = batches["store_conflict"].outcome(
+        ("store_unique", "expect_compound_columns_to_be_unique", "unit_code,kind,doc_key")
+    )
+    assert all(re.fullmatch(r"批次 \d+，第 \d+ 行：行政许可决定文书号「长审批.+」", line)
+               for line in _lines(conflict)), _lines(conflict)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("suite", "column", "written"),
+    [
+        ("permit_batch", "XK_YXQZI__written", "2026.10.07"),
+        ("penalty_batch", "CF_JDRQ__written", "2026.10.07"),
+        ("penalty_batch", "CF_NR_FK__written", "壹万元整"),
+    ],
+)
+def test_a_value_that_could_not_be_read_is_reported_as_written(batches, suite, column, written):
+    """The broken batch has one unreadable cell per date and amount field: the check
+    "为可识别的…" fails on it showing the text as written, and "必填" does not count it."""
+    broken = batches[f"broken_{suite.removesuffix('_batch')}"]
+    parse = broken.outcome((suite, "expect_column_values_to_match_regex", column))
+    assert not parse.success and parse.unexpected_count == 1
+    assert re.fullmatch(rf"第 \d+ 行：无法解析（原值「{written}」）", _lines(parse)[0])
+    assert parse.field == column.removesuffix("__written")
+    required = [o for o in broken.outcomes if o.column == column and o.expectation == NOT_NULL]
+    for o in required:  # one blank row only, shown as blank
+        assert o.unexpected_count == 1 and _lines(o)[0].endswith("：未填写")
+
+
+def test_blank_like_text_is_missing_and_other_text_is_unreadable(tmp_path, monkeypatch):
+    """「/」 in a date is a blank (必填 fails there), 「2026.10.07」 is a date that could not be
+    read (the parse check fails there, 必填 does not)."""
+    from sgs.samples.generator import generate
+    from sgs.samples.writers import write_upload
+    from sgs.store.ingest import ingest_file
+
+    root = tmp_path / "data"
+    monkeypatch.setenv("SGS_DATA_DIR", str(root))
+    sample = generate("permit", 3, seed=5, unit=UNIT, start=date(2026, 10, 1), end=RECEIVED)
+    frame = sample.frame.with_columns(
+        pl.Series("XK_YXQZI", ["/", "2026.10.07", sample.frame["XK_YXQZI"][2]])
+    )
+    path = write_upload(frame, tmp_path / "upload.csv")
+    result = ingest_file(path, unit=UNIT, received=RECEIVED, root=root)
+    with database.reader(root) as con:
+        outcomes = run_batch(con, result.batch_id, today=TODAY)
+    by_check = {o.description: o for o in outcomes}
+    required, parse = by_check["有效期至必填"], by_check["有效期至为可识别的日期"]
+    assert (required.unexpected_count, _lines(required)) == (1, ["第 2 行：未填写"])
+    assert (parse.unexpected_count, _lines(parse)) == (
+        1,
+        ["第 3 行：无法解析（原值「2026.10.07」）"],
+    )
+
+
+# The field a person must change for each kind of check (the page lists checks under it).
+FIELD_OF_CHECK = {
+    "批次入库行数等于读取的行数": None,
+    "接收日期不晚于今天": "received_date",
+    "许可决定日期不晚于接收日期": "XK_JDRQ",
+    "有效期至不早于有效期自": "XK_YXQZI",
+    "有效期至为可识别的日期": "XK_YXQZI",
+    "有效期至必填": "XK_YXQZI",
+    "同一单位、同一类别的现行记录中决定文书号唯一（含此前入库的记录）": "XK_WSH",
+    "行政相对人类别取值在标准范围内": "XK_XDR_LB",
+}
+
+
+def _checks_by_field(page: str) -> dict[str, tuple[str, str]]:
+    """Check name -> (the id of the field heading it is listed under, that heading's text)."""
+    from html.parser import HTMLParser
+
+    found: dict[str, tuple[str, str]] = {}
+
+    class Walk(HTMLParser):
+        heading = ("", "")
+        cell = None
+        in_heading = False
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if tag == "tr" and a.get("class") == "field":
+                self.heading, self.in_heading = (a["id"], ""), True
+            elif tag == "tr":
+                self.in_heading, self.cell = False, None
+            elif tag == "td" and self.cell is None and not self.in_heading:
+                self.cell = ""
+
+        def handle_endtag(self, tag):
+            if tag == "td" and self.cell is not None and self.cell != "done":
+                found[self.cell] = self.heading
+                self.cell = "done"
+
+        def handle_data(self, data):
+            if self.in_heading:
+                self.heading = (self.heading[0], self.heading[1] + data)
+            elif isinstance(self.cell, str) and self.cell != "done":
+                self.cell += data
+
+    Walk().feed(page)
+    return found
+
+
+def test_each_check_is_listed_under_the_field_to_change(batches, root):
+    with database.writer(root) as con:
+        for b in batches.values():
+            store_outcomes(con, b.outcomes)
+    with database.reader(root) as con:
+        render(con, root)
+    broken = batches["store_conflict"]  # a permit batch failing the store check
+    page = (data_docs_dir(root) / f"batch_{broken.batch_id}.html").read_text(encoding="utf-8")
+    listed = _checks_by_field(page)
+    names = {None: "整个批次", "received_date": "接收日期", "XK_JDRQ": "许可决定日期",
+             "XK_YXQZI": "有效期至", "XK_WSH": "行政许可决定文书号", "XK_XDR_LB": "行政相对人类别"}  # fmt: skip
+    for check, field in FIELD_OF_CHECK.items():
+        anchor, heading = listed[check]
+        assert anchor == f"f-{field or 'batch'}", check
+        assert heading.startswith(names[field]), (check, heading)
+    for o in broken.outcomes:
+        assert o.field == FIELD_OF_CHECK.get(o.description, o.field)
+    # the failure summary links to the field
+    assert '<a href="#f-XK_WSH">行政许可决定文书号</a>' in page
+    assert not NOT_FOR_PEOPLE.search(re.sub(r"<[^>]+>", " ", page))

@@ -35,6 +35,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from sgs.quality.examples import WRITTEN
 from sgs.quality.expectations import SUITES_DIR, ExpectationOutcome, run_batch
 from sgs.reference.catalogue import load_catalogue
 from sgs.samples.generator import generate
@@ -54,6 +55,9 @@ OUT_OF_SET = "不在标准范围内"
 REGEX_MISFITS = ("不合规代码", "12345", "X")
 # Values that fit a code-shape check when the generated column happens to be all blank.
 REGEX_FITS = ("111404000448224608", "447268812", "其他-军官证")
+# Cells a date or amount column cannot hold: the store keeps them in ``original``.
+UNREADABLE = {"date": "2026.10.07", "amount": "壹万元整"}
+READABLE = {"date": "2026/10/01", "amount": "1.5"}
 Key = tuple[str, str, str | None]  # (suite, expectation type, column as run_batch reports it)
 
 
@@ -83,6 +87,22 @@ def column_of(kwargs: dict) -> str | None:
     if not column and kwargs.get("column_list"):
         column = ",".join(kwargs["column_list"])
     return column
+
+
+def record_column(column: str) -> str:
+    """The upload field behind a GE column (``XK_JDRQ__written`` is XK_JDRQ as written)."""
+    return column.removesuffix(WRITTEN)
+
+
+def is_parse_check(exp: dict) -> bool:
+    """A "为可识别的日期/金额" check: a pattern on the cells as written."""
+    column = exp["kwargs"].get("column") or ""
+    return exp["type"] == "expect_column_values_to_match_regex" and column.endswith(WRITTEN)
+
+
+def field_type(suite: str, exp: dict) -> str:
+    spec = load_catalogue().kind(KIND_OF_SUITE[suite])  # type: ignore[arg-type]
+    return spec.field(record_column(exp["kwargs"]["column"])).type
 
 
 def key_of(suite: str, exp: dict) -> Key:
@@ -117,6 +137,7 @@ def group_of(suite: str, exp: dict) -> str:
         codes = set(load_catalogue().kind(KIND_OF_SUITE[suite]).codes)  # type: ignore[arg-type]
         kw = exp["kwargs"]
         columns = [kw["column"]] if "column" in kw else [kw["column_A"], kw["column_B"]]
+        columns = [record_column(c) for c in columns]
         if set(columns) <= codes | {"received_date"} and any(c in codes for c in columns):
             return "field"
     if kind == "expect_compound_columns_to_be_unique" and exp["kwargs"]["column_list"] == [
@@ -157,14 +178,18 @@ def _pair_holds(row: dict, kw: dict) -> bool:
     return a is None or b is None or a >= b
 
 
-def edit(row: dict, exp: dict, mode: str) -> dict | None:
+def edit(row: dict, exp: dict, mode: str, suite: str = "") -> dict | None:
     """The row edited to satisfy ``exp`` at its boundary (``mode`` "pass") or to break it just
     past the boundary ("fail"); None when the row cannot carry the edit (or needs none)."""
     kind, kw, new = exp["type"], exp["kwargs"], dict(row)
     if kind == "expect_column_values_to_not_be_null":
         if mode == "pass":
             return None  # generated records fill every mandatory field
-        new[kw["column"]] = None
+        new[record_column(kw["column"])] = None
+    elif is_parse_check(exp):
+        if mode == "pass":
+            return None  # generated dates and amounts are readable
+        new[record_column(kw["column"])] = UNREADABLE[field_type(suite, exp)]
     elif kind == "expect_column_values_to_be_in_set":
         if mode == "pass":
             return None  # generated values come from the catalogue
@@ -194,20 +219,25 @@ def edit(row: dict, exp: dict, mode: str) -> dict | None:
     return new
 
 
-def _fill_blank_columns(rows: list[dict], exps: list[dict]) -> None:
-    """A passing batch must exercise every checked column: give a code column left blank in
-    every row a value that fits its shape (in one of the last rows, after the boundary edits)."""
+def _fill_blank_columns(rows: list[dict], exps: list[dict], suite: str) -> None:
+    """A passing batch must exercise every checked column: give a code column (or an amount)
+    left blank in every row a value that fits its shape (in one of the last rows, after the
+    boundary edits)."""
     for exp in exps:
         kw = exp["kwargs"]
         if exp["type"] != "expect_column_values_to_match_regex":
             continue
-        if any(r[kw["column"]] is not None for r in rows):
+        column = record_column(kw["column"])
+        if any(r[column] is not None for r in rows):
             continue
-        fit = next(v for v in REGEX_FITS if re.search(kw["regex"], v))
-        rows[-1 - exps.index(exp) % len(rows)][kw["column"]] = fit
+        if is_parse_check(exp):
+            fit = READABLE[field_type(suite, exp)]
+        else:
+            fit = next(v for v in REGEX_FITS if re.search(kw["regex"], v))
+        rows[-1 - exps.index(exp) % len(rows)][column] = fit
 
 
-def edited_frame(frame: pl.DataFrame, exps: list[dict], mode: str) -> pl.DataFrame:
+def edited_frame(frame: pl.DataFrame, exps: list[dict], mode: str, suite: str) -> pl.DataFrame:
     """``frame`` with one row edited per expectation of ``exps`` (``mode`` as for :func:`edit`);
     an edit goes to a row where every *other* date-pair check still holds afterwards, so only
     the targeted check moves."""
@@ -218,7 +248,7 @@ def edited_frame(frame: pl.DataFrame, exps: list[dict], mode: str) -> pl.DataFra
         for i, row in enumerate(rows):
             if i in used:
                 continue
-            new = edit(row, exp, mode)
+            new = edit(row, exp, mode, suite)
             if new is None and mode == "pass" and exp["type"] != PAIR:
                 break  # nothing to edit: the generated records satisfy it
             if new is None:
@@ -231,7 +261,7 @@ def edited_frame(frame: pl.DataFrame, exps: list[dict], mode: str) -> pl.DataFra
         else:
             raise AssertionError(f"no row of the sample can carry {mode} edit {exp}")
     if mode == "pass":
-        _fill_blank_columns(rows, exps)
+        _fill_blank_columns(rows, exps, suite)
     return pl.DataFrame(rows, schema=frame.schema)
 
 
@@ -305,8 +335,8 @@ def build_batches(root: Path) -> dict[str, Batch]:
     for k, kind in enumerate(KINDS):
         suite, fields, batch_level = _suite_groups(kind)
         n = len(fields) + 6
-        clean = edited_frame(_sample(kind, n, 100 + k, 1), fields, "pass")
-        broken = edited_frame(_sample(kind, n, 200 + k, 1001), fields, "fail")
+        clean = edited_frame(_sample(kind, n, 100 + k, 1), fields, "pass", suite)
+        broken = edited_frame(_sample(kind, n, 200 + k, 1001), fields, "fail", suite)
         batches[f"clean_{kind}"] = Batch(
             f"clean_{kind}", kind, _ingest(root, clean, f"clean_{kind}"),
             # permits: today after the received date; penalties: today is the received date
@@ -390,7 +420,7 @@ def record_field(exp: dict) -> str:
     """The upload field a field check is about (for a date pair: the date that was moved)."""
     kw = exp["kwargs"]
     if "column" in kw:
-        return kw["column"]
+        return record_column(kw["column"])
     return kw["column_B"] if kw["column_A"] == "received_date" else kw["column_A"]
 
 

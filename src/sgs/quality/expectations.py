@@ -12,6 +12,20 @@ ephemeral context instead.  Batch-specific values (the rows read, today) are GE 
 parameters.  GE 1.x cannot query DuckDB directly, so each batch is validated as a pandas
 DataFrame.  Results go to the ``expectation_results`` table and are rendered as static Chinese
 HTML pages ("Data Docs") that need no network.
+
+Decisions that keep the reports honest:
+
+- **A date or amount that could not be read is not a missing one.**  The typed column of such a
+  cell is empty, but the store keeps the text in ``original``.  So the frame GE sees has, for
+  each date and amount field, a column ``<code>__written``: the typed value (a date as
+  YYYY-MM-DD, an amount without trailing zeros) or, when it could not be typed, the text as the
+  unit wrote it (a blank-like text such as 「/」 counts as blank, as on upload).  "必填" of a
+  date or amount field is checked on that column, and a check "为可识别的日期/金额" on the same
+  column fails exactly for the texts that could not be read, showing them as written.
+- **Each check names the field a person must change** (``meta.字段``): the decision date for
+  "决定日期不晚于接收日期" (the received date is the office's), the later date of a window, the
+  document number for the store check (``doc_key``: the kind's 文书号), none for the row count.
+- **Examples are for people** (:mod:`sgs.quality.examples`): sheet and row, values as written.
 """
 
 from __future__ import annotations
@@ -28,11 +42,14 @@ import polars as pl
 
 from sgs.clock import office_now, office_today
 from sgs.config import PROJECT_ROOT
-from sgs.reference.catalogue import Kind, load_catalogue
+from sgs.labels import field_names
+from sgs.quality.examples import RECORD_INDEX, STORE_INDEX, WRITTEN, describe
+from sgs.reference.catalogue import Field, Kind, load_catalogue
 from sgs.store.database import curated_dir
 from sgs.store.sql import frame, one, run
 from sgs.store.tables import RECORD_TABLES, VERSION_VIEWS
 from sgs.validate.identifiers import USCC_PATTERN
+from sgs.validate.normalise import normalise_expr
 
 SUITES_DIR = PROJECT_ROOT / "expectations" / "suites"
 
@@ -49,11 +66,25 @@ CREATE TABLE IF NOT EXISTS expectation_results (
     unexpected_count BIGINT,
     examples VARCHAR
 );
+ALTER TABLE expectation_results ADD COLUMN IF NOT EXISTS field VARCHAR;
 """
+RECEIVED = "received_date"
+DOC_KEY = "doc_key"  # the store check's field: the kind's document number
+TYPED = ("date", "amount")  # fields whose cells the store types (and keeps as written in original)
+PARSE_PATTERNS = {
+    "date": ("^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "为可识别的日期"),
+    "amount": ("^-?[0-9]+(?:[.][0-9]+)?$", "为可识别的金额（数字）"),
+}
 
 
-def _e(kind: str, description: str, **kwargs: object) -> dict:
-    return {"type": kind, "kwargs": kwargs, "meta": {"说明": description}}
+def _e(kind: str, description: str, field: str | None, **kwargs: object) -> dict:
+    """One expectation; ``field`` is the field a person must change to fix a failure."""
+    return {"type": kind, "kwargs": kwargs, "meta": {"说明": description, "字段": field}}
+
+
+def written(code: str) -> str:
+    """The column of a date or amount field's cells as written (see the module docstring)."""
+    return f"{code}{WRITTEN}"
 
 
 def _decided(kind: Kind) -> str:
@@ -64,44 +95,28 @@ def build_suite(kind: Kind) -> dict:
     """The suite of one record kind, derived from the catalogue plus the batch-level checks."""
     cat = load_catalogue()
     spec = cat.kind(kind)
+    decided = spec.field(_decided(kind))
     items: list[dict] = [
-        _e("expect_table_row_count_to_equal", "批次入库行数等于读取的行数",
+        _e("expect_table_row_count_to_equal", "批次入库行数等于读取的行数", None,
            value={"$PARAMETER": "rows_read"}),
-        _e("expect_column_values_to_not_be_null", "每条记录都有接收日期", column="received_date"),
-        _e("expect_column_max_to_be_between", "接收日期不晚于今天", column="received_date",
+        _e("expect_column_values_to_not_be_null", "每条记录都有接收日期", RECEIVED,
+           column=RECEIVED),
+        _e("expect_column_max_to_be_between", "接收日期不晚于今天", RECEIVED, column=RECEIVED,
            max_value={"$PARAMETER": "today"}),
-        _e("expect_column_pair_values_a_to_be_greater_than_b", "决定日期不晚于接收日期",
-           column_A="received_date", column_B=_decided(kind), or_equal=True,
+        # the unit must change its decision date, not the office its received date
+        _e("expect_column_pair_values_a_to_be_greater_than_b", f"{decided.name}不晚于接收日期",
+           decided.code, column_A=RECEIVED, column_B=decided.code, or_equal=True,
            ignore_row_if="either_value_is_missing"),
     ]  # fmt: skip
     for f in spec.fields:  # date windows: a date not before another (有效期至 ≥ 有效期自 …)
         if f.on_or_after:
             other = spec.field(f.on_or_after)
             items.append(_e("expect_column_pair_values_a_to_be_greater_than_b",
-                            f"{f.name}不早于{other.name}", column_A=f.code, column_B=other.code,
-                            or_equal=True, ignore_row_if="either_value_is_missing"))  # fmt: skip
+                            f"{f.name}不早于{other.name}", f.code, column_A=f.code,
+                            column_B=other.code, or_equal=True,
+                            ignore_row_if="either_value_is_missing"))  # fmt: skip
     for f in spec.fields:
-        if f.required == "always":
-            items.append(_e("expect_column_values_to_not_be_null", f"{f.name}必填", column=f.code))
-        if f.values and f.type == "enum":
-            allowed = list(cat.values[f.values])
-            if f.other_prefix:
-                items.append(_e("expect_column_values_to_match_regex",
-                                f"{f.name}取值在标准范围内（或「其他-…」）", column=f.code,
-                                regex="^(?:" + "|".join(allowed) + "|其他-.+)$"))  # fmt: skip
-            else:
-                items.append(_e("expect_column_values_to_be_in_set", f"{f.name}取值在标准范围内",
-                                column=f.code, value_set=allowed))  # fmt: skip
-        if f.type == "text" and f.max_length:
-            items.append(_e("expect_column_value_lengths_to_be_between",
-                            f"{f.name}不超过 {f.max_length} 个字符", column=f.code,
-                            max_value=f.max_length))  # fmt: skip
-        if f.type == "uscc":
-            items.append(_e("expect_column_values_to_match_regex", f"{f.name}为 18 位统一社会信用代码",
-                            column=f.code, regex=USCC_PATTERN))  # fmt: skip
-        if f.type == "org_code":
-            items.append(_e("expect_column_values_to_match_regex", f"{f.name}为 9 位组织机构代码",
-                            column=f.code, regex=r"^[0-9A-Z]{8}-?[0-9X]$"))  # fmt: skip
+        items += _field_checks(f, cat.values)
     return {
         "name": f"{kind}_batch",
         "meta": {
@@ -109,6 +124,39 @@ def build_suite(kind: Kind) -> dict:
         },
         "expectations": items,
     }
+
+
+def _field_checks(f: Field, values: dict) -> list[dict]:
+    """The checks of one field, in the order a person reads them."""
+    items = []
+    if f.required == "always":
+        column = written(f.code) if f.type in TYPED else f.code
+        items.append(_e("expect_column_values_to_not_be_null", f"{f.name}必填", f.code,
+                        column=column))  # fmt: skip
+    if f.type in TYPED:
+        pattern, says = PARSE_PATTERNS[f.type]
+        items.append(_e("expect_column_values_to_match_regex", f"{f.name}{says}", f.code,
+                        column=written(f.code), regex=pattern))  # fmt: skip
+    if f.values and f.type == "enum":
+        allowed = list(values[f.values])
+        if f.other_prefix:
+            items.append(_e("expect_column_values_to_match_regex",
+                            f"{f.name}取值在标准范围内（或「其他-…」）", f.code, column=f.code,
+                            regex="^(?:" + "|".join(allowed) + "|其他-.+)$"))  # fmt: skip
+        else:
+            items.append(_e("expect_column_values_to_be_in_set", f"{f.name}取值在标准范围内",
+                            f.code, column=f.code, value_set=allowed))  # fmt: skip
+    if f.type == "text" and f.max_length:
+        items.append(_e("expect_column_value_lengths_to_be_between",
+                        f"{f.name}不超过 {f.max_length} 个字符", f.code, column=f.code,
+                        max_value=f.max_length))  # fmt: skip
+    if f.type == "uscc":
+        items.append(_e("expect_column_values_to_match_regex", f"{f.name}为 18 位统一社会信用代码",
+                        f.code, column=f.code, regex=USCC_PATTERN))  # fmt: skip
+    if f.type == "org_code":
+        items.append(_e("expect_column_values_to_match_regex", f"{f.name}为 9 位组织机构代码",
+                        f.code, column=f.code, regex=r"^[0-9A-Z]{8}-?[0-9X]$"))  # fmt: skip
+    return items
 
 
 STORE_SUITE = "store_unique"
@@ -122,8 +170,8 @@ def build_store_suite() -> dict:
         "meta": {"说明": "跨批次检查：同一单位、同一类别的现行记录中决定文书号唯一"},
         "expectations": [
             _e("expect_compound_columns_to_be_unique",
-               "同一单位、同一类别的现行记录中决定文书号唯一（含此前入库的记录）",
-               column_list=["unit_code", "kind", "doc_key"], ignore_row_if="any_value_is_missing"),
+               "同一单位、同一类别的现行记录中决定文书号唯一（含此前入库的记录）", DOC_KEY,
+               column_list=["unit_code", "kind", DOC_KEY], ignore_row_if="any_value_is_missing"),
         ],
     }  # fmt: skip
 
@@ -165,7 +213,8 @@ class ExpectationOutcome:
     success: bool
     element_count: int | None
     unexpected_count: int | None
-    examples: str | None
+    examples: str | None  # JSON list of the lines a person reads (failures only)
+    field: str | None = None  # the field a person must change; None: the batch as a whole
 
 
 def batch_frames(
@@ -181,12 +230,36 @@ def batch_frames(
     records = frame(con, f"SELECT * FROM {table} WHERE batch_id = $b", {"b": batch_id})
     current = frame(
         con,
-        f"""SELECT unit_code, '{kind}' AS kind, doc_key, record_key, batch_id FROM {view}
+        f"""SELECT unit_code, '{kind}' AS kind, doc_key, record_key, batch_id, source_sheet,
+                   source_row FROM {view}
             WHERE is_current AND unit_code = $u
               AND doc_key IN (SELECT doc_key FROM {table} WHERE batch_id = $b)""",
         {"u": unit, "b": batch_id},
     )
     return kind, records, current, rows_read
+
+
+def as_written(kind: Kind, records: pl.DataFrame) -> pl.DataFrame:
+    """``records`` with a ``<code>__written`` column per date and amount field: the typed value
+    as people read it, else the text the unit wrote when it could not be typed (blank-like text
+    counts as blank, as on upload)."""
+    columns = []
+    for f in load_catalogue().kind(kind).fields:
+        if f.type not in TYPED or f.code not in records.columns:
+            continue
+        typed = pl.col(f.code)
+        if f.type == "date":
+            shown = typed.dt.strftime("%Y-%m-%d")
+        else:
+            text = typed.cast(pl.String)
+            trimmed = text.str.replace(r"0+$", "").str.strip_suffix(".")
+            shown = pl.when(text.str.contains(".", literal=True)).then(trimmed).otherwise(text)
+        if "original" in records.columns:
+            kept = pl.col("original").str.json_path_match(f"$.{f.code}")
+            unread = pl.when(normalise_expr(f, kept).is_not_null()).then(kept)
+            shown = pl.coalesce(shown, unread)
+        columns.append(shown.alias(written(f.code)))
+    return records.with_columns(columns) if columns else records
 
 
 def _pandas(records: pl.DataFrame) -> object:
@@ -195,7 +268,7 @@ def _pandas(records: pl.DataFrame) -> object:
     return records.with_columns(pl.col(dates).cast(pl.Datetime("us"))).to_pandas()
 
 
-def _validate(context, suite_dict: dict, data: pl.DataFrame, params: dict) -> list:
+def _validate(context, suite_dict: dict, data: pl.DataFrame, params: dict, index: list[str]):
     import great_expectations as gx
 
     suite = context.suites.add(gx.ExpectationSuite(**suite_dict))
@@ -204,9 +277,19 @@ def _validate(context, suite_dict: dict, data: pl.DataFrame, params: dict) -> li
     )
     definition = asset.add_batch_definition_whole_dataframe("whole")
     validation = gx.ValidationDefinition(data=definition, suite=suite, name=suite_dict["name"])
+    # the index columns tell where each unexpected value is (sheet and row, as shown)
+    result_format = {"result_format": "SUMMARY", "unexpected_index_column_names": index}
     result = validation.run(batch_parameters={"dataframe": _pandas(data)},
-                            expectation_parameters=params, result_format="SUMMARY")  # fmt: skip
+                            expectation_parameters=params, result_format=result_format)  # fmt: skip
     return list(result.results)
+
+
+def column_of(kwargs: dict) -> str | None:
+    """The column an outcome is filed under (the first of a pair, all of a compound)."""
+    column = kwargs.get("column") or kwargs.get("column_A")
+    if not column and kwargs.get("column_list"):
+        column = ",".join(kwargs["column_list"])
+    return column
 
 
 def run_batch(
@@ -224,25 +307,29 @@ def run_batch(
     context.variables.progress_bars = {"globally": False}  # type: ignore[assignment]
     today = today or office_today()
     params = {"rows_read": rows_read, "today": datetime(today.year, today.month, today.day)}
+    names = field_names(kind) | {RECEIVED: "接收日期"}
+    names |= {written(code): name for code, name in list(names.items())}
+    names[DOC_KEY] = names[load_catalogue().kind(kind).document_number]  # type: ignore[arg-type]
     outcomes = []
-    for suite_dict, data in (
-        (load_suite(f"{kind}_batch"), records),
-        (load_suite(STORE_SUITE), current),
+    for suite_dict, data, index in (
+        (load_suite(f"{kind}_batch"), as_written(kind, records), RECORD_INDEX),  # type: ignore[arg-type]
+        (load_suite(STORE_SUITE), current, STORE_INDEX),
     ):
-        for r in _validate(context, suite_dict, data, params):
+        for r in _validate(context, suite_dict, data, params, index):
             cfg, res = r.expectation_config, (r.result or {})
-            column = cfg.kwargs.get("column") or cfg.kwargs.get("column_A")
-            if not column and cfg.kwargs.get("column_list"):
-                column = ",".join(cfg.kwargs["column_list"])
-            examples = res.get("partial_unexpected_list") or res.get("observed_value")
+            meta = cfg.meta or {}
+            field = meta.get("字段")
+            if field == DOC_KEY:
+                field = load_catalogue().kind(kind).document_number  # type: ignore[arg-type]
+            lines = [] if r.success else describe(cfg.type, cfg.kwargs, res, names, params)
             outcomes.append(
                 ExpectationOutcome(
                     batch_id=batch_id, suite=suite_dict["name"], expectation=cfg.type,
-                    column=column, description=(cfg.meta or {}).get("说明", cfg.type),
+                    column=column_of(cfg.kwargs), description=meta.get("说明", cfg.type),
                     success=bool(r.success), element_count=res.get("element_count"),
                     unexpected_count=res.get("unexpected_count"),
-                    examples=None if examples is None
-                    else json.dumps(examples, ensure_ascii=False, default=str)[:500],
+                    examples=json.dumps(lines, ensure_ascii=False) if lines else None,
+                    field=field,
                 )
             )  # fmt: skip
     return outcomes
@@ -253,7 +340,12 @@ def store_outcomes(con: duckdb.DuckDBPyConnection, outcomes: list[ExpectationOut
     if not outcomes:
         return
     run(con, RESULTS_DDL)
-    rows = pl.DataFrame([o.__dict__ for o in outcomes]).rename({"column": "column_name"})
+    schema = {"batch_id": pl.Int64, "suite": pl.String, "expectation": pl.String,
+              "column": pl.String, "description": pl.String, "success": pl.Boolean,
+              "element_count": pl.Int64, "unexpected_count": pl.Int64, "examples": pl.String,
+              "field": pl.String}  # fmt: skip
+    rows = pl.DataFrame([o.__dict__ for o in outcomes], schema=schema)
+    rows = rows.rename({"column": "column_name"})
     rows = rows.with_columns(pl.lit(office_now()).alias("run_at"))
     con.register("outcomes_frame", rows)
     run(con, "BEGIN TRANSACTION")
