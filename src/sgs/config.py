@@ -36,6 +36,7 @@ VARIABLES: dict[str, str] = {
     "SGS_HOLIDAYS_DIR": "the folder of holiday files; default config/holidays",
     "SGS_LOCK_TIMEOUT": "seconds to wait for the store's writer lock; default 600",
     "SGS_WEB_PASSWORD": "the download page's password or token; default: generated at start",
+    "SGS_PUBLIC_URL": "where people open sgs serve (setting public_url); default http://127.0.0.1:8000",
     "SGS_FAULT": "tests only: kill the process at a named point inside an ingest transaction",
 }
 SETTING_PREFIX = "SGS_"

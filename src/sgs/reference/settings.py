@@ -32,6 +32,7 @@ class Settings:
     received_date_sources: list[str]
     match_subject_when_ambiguous: bool
     office_timezone: str
+    public_url: str
 
 
 def _coerce(value: str, like: object) -> object:
@@ -61,7 +62,25 @@ def load_settings() -> Settings:
     if unknown:
         raise SettingsError(f"received_date_sources 含未知来源：{', '.join(sorted(unknown))}")
     _check_zone(values["office_timezone"])
+    _check_url(values["public_url"])
     return Settings(**values)
+
+
+def _check_url(url: str) -> None:
+    """An http(s) address with a host and nothing after the path: links are built on it."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise SettingsError(
+            f"public_url「{url}」不是有效的网址（应如 http://127.0.0.1:8000 或 https://xyb.example.cn）"
+        )
+
+
+def public_url(path: str = "") -> str:
+    """The address people open ``sgs serve`` at (setting ``public_url``), followed by ``path``:
+    the links of the Prefect artifacts, which a browser opens (``file://`` links it refuses)."""
+    return load_settings().public_url.strip().rstrip("/") + path
 
 
 def _check_zone(name: str) -> None:
