@@ -221,12 +221,13 @@ def test_wrong_password_is_401_with_the_form_again(anon):
     assert anon.get("/").status_code == 401
 
 
-def test_login_returns_only_to_local_month_pages(anon):
+def test_login_returns_only_to_local_pages(anon):
+    """More cases, the Data Docs among them, in test_web_docs.py."""
     for nxt, expected in [
         ("/?period=2026-10", "/?period=2026-10"),
         ("https://evil.example/", "/"),
         ("//evil.example/", "/"),
-        ("/download/bulletin/2026-10.xlsx", "/"),
+        ("/download/bulletin/2026-10.xlsx", "/download/bulletin/2026-10.xlsx"),
         ("/\\evil.example", "/"),
     ]:
         r = anon.post("/login", data={"password": SECRET, "next": nxt}, follow_redirects=False)

@@ -11,7 +11,10 @@ Decisions:
   revokes the session on the server too.  Everything except ``/login`` and ``/logout`` answers
   401 without valid credentials (the 401 page is the login form) — before routing, so an
   unauthenticated request learns nothing about which paths exist.  A failed login waits a
-  moment (:data:`FAILED_LOGIN_DELAY_S`), to slow guessing.
+  moment (:data:`FAILED_LOGIN_DELAY_S`), to slow guessing.  After logging in, the form
+  returns to the page first asked for (a link from the Prefect UI to a Data Docs page opens
+  that page), but only to one of the app's own pages as a local path
+  (:func:`sgs.web.views.return_to`), never to an address of someone else's choosing.
 - **Headers.**  A strict Content-Security-Policy (nothing but inline styles — the chart is
   inline SVG, so not even images; forms post only here; no framing),
   ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer``,

@@ -35,8 +35,15 @@ from sgs.web.charts import rates_chart
 
 READ_TIMEOUT_S = 20.0  # a page should not hang for the store's default ten minutes
 
-# The pages a login may return to: the month page, with or without a month.
-NEXT_PAGE = re.compile(rf"/(?:\?period=(?:{PERIOD.pattern}))?")
+# The pages a login may return to: the app's own pages, as local paths — the month page, the
+# Data Docs, the downloads.  A full match of this pattern starts with one "/" and holds no
+# scheme, host, backslash, dot segment or anything else of someone else's choosing.
+NEXT_PAGE = re.compile(
+    rf"/(?:\?period=(?:{PERIOD.pattern}))?"
+    r"|/docs/(?:batch/[1-9][0-9]{0,17})?"
+    rf"|/download/bulletin/(?:{PERIOD.pattern})\.(?:xlsx|pdf)"
+    r"|/download/feedback/[0-9A-Z]{18}\.xlsx"
+)
 
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).with_name("templates")),
@@ -56,13 +63,13 @@ def render(request: Request, template: str, status: int = 200, **context: object
 
 
 def return_to(wanted: object) -> str:
-    """Where to go after logging in: ``wanted`` if it is a month page, else the start page
-    (never a URL of someone else's choosing)."""
+    """Where to go after logging in: ``wanted`` if it is one of the app's pages as a local
+    path (:data:`NEXT_PAGE`), else the start page — never a URL of someone else's choosing."""
     return wanted if isinstance(wanted, str) and NEXT_PAGE.fullmatch(wanted) else "/"
 
 
 def login_page(request: Request, status: int = 200, message: str = "", failed: bool = False):
-    """The login form; as the 401 page it remembers the month page that was asked for."""
+    """The login form; as the 401 page it remembers the page that was asked for."""
     wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     response = render(
         request, "login.html", status, title="登录", message=message, failed=failed,
