@@ -18,6 +18,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from sgs.clock import office_today
 from sgs.jobs import artifacts, daily
+from sgs.labels import STATUS_NAMES
 from sgs.store.batches import IngestResult
 from sgs.store.ingest import ingest_file
 
@@ -41,10 +42,15 @@ def _retry_io_only(task, task_run, state) -> bool:
     return False
 
 
-@task(task_run_name="ingest {label}", retries=2, retry_delay_seconds=3,
+# The task run's name is ASCII (``ingest-<unit>-<YYYYMMDD>-<NN>``): the Prefect UI's timeline
+# cannot draw Chinese.  The Chinese file name goes to the task's log (and the files table).
+@task(task_run_name="{name}", retries=2, retry_delay_seconds=3,
       retry_condition_fn=_retry_io_only, cache_policy=NO_CACHE)  # fmt: skip
-def ingest(path: str, label: str, data_root: str | None) -> IngestResult:
+def ingest(path: str, name: str, label: str, data_root: str | None) -> IngestResult:
+    log = get_run_logger()
+    log.info("文件：%s", label)
     result = ingest_file(Path(path), root=_root(data_root))
+    log.info("%s：%s", STATUS_NAMES[result.status], result.message)
     if result.status == "quarantined":
         raise FileQuarantined(result)
     return result
@@ -90,8 +96,13 @@ def daily_monitor(data_root: str | None = None, today: date | None = None) -> di
     today = today or office_today()
     arrivals = daily.new_arrivals(_root(data_root))
     ignored = daily.ignored_by_name(_root(data_root))
-    log.info("新到文件 %d 个；按文件名忽略 %d 个", len(arrivals), len(ignored))
-    futures = [ingest.submit(str(p), artifacts.landing_label(p), data_root) for p in arrivals]
+    log.info("%s 新到文件 %d 个；按文件名忽略 %d 个", artifacts.office_stamp(), len(arrivals),
+             len(ignored))  # fmt: skip
+    names = {str(p): artifacts.task_name(p, i, _root(data_root)) for i, p in enumerate(arrivals, 1)}
+    for p in arrivals:
+        log.info("%s：%s", names[str(p)], artifacts.landing_label(p))
+    futures = [ingest.submit(str(p), names[str(p)], artifacts.landing_label(p), data_root)
+               for p in arrivals]  # fmt: skip
     results: list[IngestResult] = []
     for future in futures:
         future.wait()
@@ -112,33 +123,30 @@ def daily_monitor(data_root: str | None = None, today: date | None = None) -> di
     feedback_files = [f.result() for f in feedback_futures]
     docs = data_docs(data_root)
 
+    stamp = artifacts.office_stamp()
+    files_rows = artifacts.files_table(results, ignored, names)
     create_table_artifact(
-        key="daily-files", table=artifacts.files_table(results, ignored) or [{"说明": "没有新到文件"}],
+        key="daily-files", table=files_rows or [{"说明": "没有新到文件"}],
         description=f"{today} 新到文件 {len(results)} 个：入库、不合规与隔离情况"
-        + (f"；按文件名忽略 {len(ignored)} 个" if ignored else ""),
+        + (f"；按文件名忽略 {len(ignored)} 个" if ignored else "") + f"（生成于 {stamp}）",
     )  # fmt: skip
     create_table_artifact(
         key="daily-rates", table=rate_rows or [{"说明": "没有受影响的月份"}],
-        description=f"受影响月份的三率：{', '.join(periods) or '无'}",
+        description=f"受影响月份的三率：{', '.join(periods) or '无'}（生成于 {stamp}）",
     )  # fmt: skip
-    create_table_artifact(
-        key="daily-expectations",
-        table=[{"批次": c.batch_id, "文件": c.file_name, "通过": c.passed, "未通过": c.failed,
-                "未通过项": "；".join(c.failures)} for c in batch_checks]
-        or [{"说明": "没有新入库的批次"}],
-        description="Great Expectations 批次检查结果",
+    create_markdown_artifact(
+        key="daily-expectations", markdown=artifacts.expectations_markdown(batch_checks),
+        description=f"Great Expectations 批次检查结果，批次链接到其数据质量检查报告（生成于 {stamp}）",
     )  # fmt: skip
     create_link_artifact(
-        key="data-docs", link=Path(docs).as_uri(), link_text="数据质量检查报告（Data Docs）"
-    )
+        key="data-docs", link=artifacts.data_docs_url(), link_text="数据质量检查报告（Data Docs）",
+        description=f"在下载页面（sgs serve）登录后查看；报告文件：{docs}",
+    )  # fmt: skip
     if feedback_files:
         create_markdown_artifact(
-            key="daily-feedback",
-            markdown="\n".join(
-                f"- [{Path(f).parent.name}]({Path(f).as_uri()})" for f in feedback_files
-            ),
-            description="各单位反馈清单",
-        )
+            key="daily-feedback", markdown=artifacts.feedback_markdown(feedback_files),
+            description=f"各单位反馈清单：在下载页面（sgs serve）登录后下载（生成于 {stamp}）",
+        )  # fmt: skip
     summary = {
         "files": len(results),
         "stored": sum(r.status == "stored" for r in results),
@@ -152,6 +160,7 @@ def daily_monitor(data_root: str | None = None, today: date | None = None) -> di
         "periods": periods,
         "feedback": feedback_files,
         "data_docs": docs,
+        "data_docs_url": artifacts.data_docs_url(),
     }
     log.info("完成：%s", summary)
     return summary
@@ -167,4 +176,4 @@ if __name__ == "__main__":
         print(f"  按文件名忽略：{path}")
     for path in done["feedback"]:
         print(f"  反馈清单：{path}")
-    print(f"  数据质量报告：{done['data_docs']}")
+    print(f"  数据质量报告：{done['data_docs']}（sgs serve 启动后：{done['data_docs_url']}）")

@@ -3,7 +3,8 @@ deadline (the 3rd workday) has passed for the month just ended.
 
 Writes the month's bulletin workbook (rates, points and ranking, drill-downs, charts; see
 :mod:`sgs.report.bulletin`) and publishes the rates and the points ranking as table artifacts, with
-a link to the workbook, so the office sees the ranking without opening the file.
+a link to the workbook on the download page (``public_url``), so the office sees the ranking
+without opening the file.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_table_artifact
 
 from sgs.clock import office_today
-from sgs.jobs.artifacts import rates_rows
+from sgs.jobs.artifacts import bulletin_url, rates_rows
 from sgs.periods import previous_month
 from sgs.report.bulletin import bulletin_path, collect, ranking_rows, write
 
@@ -38,8 +39,9 @@ def monthly_bulletin(data_root: str | None = None, period: str | None = None) ->
     create_table_artifact(key="monthly-points", table=ranking or empty,
                           description=f"{period} 月度积分与排名（县区、市直部门分别排名）")  # fmt: skip
     create_link_artifact(
-        key="monthly-bulletin", link=Path(path).as_uri(), link_text=f"{period} 月通报"
-    )
+        key="monthly-bulletin", link=bulletin_url(period), link_text=f"{period} 月通报",
+        description=f"在下载页面（sgs serve）登录后下载；文件：{path}",
+    )  # fmt: skip
     get_run_logger().info("月通报已生成：%s", path)
     return {"period": period, "file": path}
 

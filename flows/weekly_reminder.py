@@ -11,9 +11,10 @@ from datetime import date
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from sgs.clock import office_today
+from sgs.jobs.artifacts import office_stamp
 from sgs.report.reminders import Reminder, build_reminder, reminder_markdown, write_reminder
 
 
@@ -50,9 +51,12 @@ def weekly_reminder(data_root: str | None = None, today: date | None = None) -> 
         for r in reminder.low_rates.iter_rows(named=True)
     ]  # fmt: skip
     create_table_artifact(key="weekly-reminder-table", table=rows or [{"说明": "本周无需提醒"}])
-    create_link_artifact(
-        key="weekly-reminder-file", link=Path(path).as_uri(), link_text="周提醒工作簿"
-    )
+    # The download page has no route for reminders: the path is shown as text (a browser
+    # would refuse a file:// link from the Prefect UI).
+    create_markdown_artifact(
+        key="weekly-reminder-file", markdown=f"周提醒工作簿已保存在服务器上：`{path}`",
+        description=f"{today} 周提醒工作簿（生成于 {office_stamp()}）",
+    )  # fmt: skip
     get_run_logger().info("周提醒：%d 个单位需要处理，已写入 %s", reminder.units, path)
     return {"units": reminder.units, "file": path, "period": reminder.period}
 

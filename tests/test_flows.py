@@ -122,14 +122,35 @@ def test_daily_monitor_stores_quarantines_checks_and_publishes(harness, landing)
 
     # what engineers see in the UI
     tasks = task_states(state)
+    assert all(name.isascii() for name in tasks), tasks  # the UI's timeline draws no Chinese
     failed = [name for name, s in tasks.items() if s == "FAILED"]
-    assert len(failed) == 1 and "损坏.xlsx" in failed[0]
+    assert len(failed) == 1 and failed[0].startswith(f"ingest-{UNIT}-20261105-")
     arts = artifacts_of(state)
     assert {"daily-files", "daily-rates", "daily-expectations", "data-docs"} <= set(arts)
     files = json.loads(arts["daily-files"].data)
     assert {row["结果"] for row in files} == {"已入库", "已隔离"}
     assert any(row["文件"].endswith("处罚_有问题.xlsx") and row["不合规行数"] > 0 for row in files)
+    corrupt = next(row for row in files if row["文件"].endswith("损坏.xlsx"))
+    assert corrupt["任务"] == failed[0]  # the table names the task of each file
+    assert {row["任务"] for row in files} == set(tasks) & {row["任务"] for row in files}
+    market = next(row for row in files if row["单位代码"] == MARKET)
+    assert market["单位"] == "长治市市场监督管理局"
     assert "2026-11" in arts["daily-rates"].description
+    rates = json.loads(arts["daily-rates"].data)
+    assert {(r["单位"], r["单位代码"]) for r in rates} >= {("长治市市场监督管理局", MARKET)}
+    # links a browser opens: the download page at public_url (default), never file://
+    assert arts["data-docs"].data == "[数据质量检查报告（Data Docs）](http://127.0.0.1:8000/docs/)"
+    batches = [b for (b,) in checked]
+    for batch_id in batches:
+        assert f"[{batch_id}](http://127.0.0.1:8000/docs/batch/{batch_id})" in (
+            arts["daily-expectations"].data
+        )
+    assert sorted(arts["daily-feedback"].data.splitlines()) == sorted(
+        f"- [{name}（{code}）](http://127.0.0.1:8000/download/feedback/{code}.xlsx)"
+        f"：反馈清单\\_{TODAY}.xlsx"
+        for code, name in ((UNIT, "长治市行政审批服务管理局"), (MARKET, "长治市市场监督管理局"))
+    )
+    assert "file://" not in json.dumps({k: a.data for k, a in arts.items()}, ensure_ascii=False)
 
     # a second run finds nothing new and changes nothing
     again = daily(data_root=str(landing), today=TODAY)
@@ -151,6 +172,8 @@ def test_weekly_reminder_lists_overdue_missing_and_low(harness, landing):
     assert "长治市市场监督管理局" in text  # its penalty file has errors past their deadline
     assert "台账未报送" in text  # most units sent no October ledger by the 3rd workday
     assert {"weekly-reminder", "weekly-reminder-table", "weekly-reminder-file"} <= set(arts)
+    assert result["file"] in arts["weekly-reminder-file"].data  # the path, as text
+    assert "file://" not in arts["weekly-reminder-file"].data
 
 
 def test_monthly_bulletin_publishes_rates_and_a_link(harness, landing):
@@ -162,7 +185,10 @@ def test_monthly_bulletin_publishes_rates_and_a_link(harness, landing):
     result = state.result()
     assert Path(result["file"]).is_file()
     arts = artifacts_of(state)
-    assert arts["monthly-bulletin"].data.endswith(".xlsx)")  # a markdown link to the workbook
+    # a markdown link to the workbook on the download page
+    assert arts["monthly-bulletin"].data == (
+        "[2026-11 月通报](http://127.0.0.1:8000/download/bulletin/2026-11.xlsx)"
+    )
     rows = json.loads(arts["monthly-rates"].data)
     assert any(row["单位"] == "长治市行政审批服务管理局" for row in rows)
 

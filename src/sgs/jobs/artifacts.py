@@ -1,34 +1,106 @@
-"""Rows and labels of the Prefect artifacts: the tables engineers read in the Prefect UI.
+"""Rows, links and names of what engineers read in the Prefect UI: artifacts and task runs.
 
 Shared by the daily and the monthly flows, so a unit's rates look the same in both.
+
+Decisions:
+
+- **Links a browser opens.**  A page of the Prefect UI may not open ``file://`` links, so every
+  link goes to ``sgs serve`` at the ``public_url`` setting (``$SGS_PUBLIC_URL``): the Data Docs
+  (``/docs/``, ``/docs/batch/<id>``), the feedback lists (``/download/feedback/<unit>.xlsx``)
+  and the bulletin (``/download/bulletin/<month>.xlsx``), behind its login.
+- **Units by name and code.**  Tables show the unit's Chinese name beside its code.
+- **Task run names the timeline can draw.**  The Prefect UI's timeline draws task run names on
+  a canvas whose font has no Chinese glyphs — they came out as nothing at all — so a file's
+  task is named in ASCII, ``ingest-<unit code>-<received YYYYMMDD>-<NN>`` (NN: the file's place
+  in the run); the Chinese file name is in the task's log and in the files table beside the
+  task's name.
+- **Office time.**  The times we write (descriptions, stamps) are the office's
+  (``office_timezone``), whatever the zone of the server or of the browser.
+- **Markdown from data is escaped** (file names and unit names are the units' text), and
+  ID numbers in it are masked like everywhere else.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import polars as pl
 
+from sgs.clock import office_now, office_zone
 from sgs.labels import STATUS_NAMES, kind_name, pct
+from sgs.privacy import mask_ids_in_str
+from sgs.reference.settings import public_url
 from sgs.store.batches import IngestResult
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#|<>~!])")
+_ASCII_CODE = re.compile(r"[0-9A-Za-z]{1,40}")
 
 
 def landing_label(path: Path) -> str:
-    """``<unit>/<date>/<file>`` for task names and tables."""
+    """``<unit>/<date>/<file>`` for logs and tables."""
     parts = path.parts
     return "/".join(parts[-3:]) if len(parts) >= 3 else path.name
 
 
-def files_table(results: list[IngestResult], ignored: list[Path] | None = None) -> list[dict]:
-    """The day's files as rows for a Prefect table artifact (Chinese column names); files left
-    by their name come last, so the office sees that they were there."""
+def task_name(path: Path, index: int, root: Path | None = None) -> str:
+    """``ingest-<unit code>-<YYYYMMDD>-<NN>``: ASCII only (see the module docstring).
+
+    The unit and the received date are the landing zone's (registry code, manifest or folder);
+    what cannot be established is ``unknown`` / ``nodate`` — the ingest will say why.
+    """
+    from sgs.reference.units import load_units, resolve_unit
+    from sgs.store.landing import ArrivalProblem, arrival
+
+    unit, received = "unknown", "nodate"
+    try:
+        arr = arrival(path, root=root)
+    except ArrivalProblem as problem:
+        sender, when = problem.unit, problem.received
+    else:
+        sender, when = arr.unit, arr.received
+    if when is not None:
+        received = when.strftime("%Y%m%d")
+    if sender:
+        try:
+            unit = str(resolve_unit(sender, load_units())["code"])
+        except KeyError:
+            unit = sender if _ASCII_CODE.fullmatch(sender) else "unknown"
+    return f"ingest-{unit}-{received}-{index:02d}"
+
+
+def office_stamp() -> str:
+    """Now, as the office reads it: ``2026-11-10 06:00（Asia/Shanghai）``."""
+    return f"{office_now():%Y-%m-%d %H:%M}（{office_zone().key}）"
+
+
+def md(text: object) -> str:
+    """Text from the data as literal Markdown (one line, punctuation escaped, IDs masked)."""
+    one_line = " ".join(str(text).split())
+    return _MARKDOWN.sub(r"\\\1", mask_ids_in_str(one_line))
+
+
+def unit_names() -> dict[str, str]:
     from sgs.reference.units import load_units
 
-    names = dict(load_units().select("code", "name").iter_rows())
+    return dict(load_units().select("code", "name").iter_rows())
+
+
+def files_table(
+    results: list[IngestResult],
+    ignored: list[Path] | None = None,
+    tasks: dict[str, str] | None = None,
+) -> list[dict]:
+    """The day's files as rows for a Prefect table artifact (Chinese column names), with the
+    name of each file's task; files left by their name come last, so the office sees that they
+    were there."""
+    names, tasks = unit_names(), tasks or {}
     rows = [
         {
             "文件": landing_label(Path(r.path)),
-            "单位": names.get(r.unit_code or "", r.unit_code or ""),
+            "任务": tasks.get(r.path, ""),
+            "单位": names.get(r.unit_code or "", ""),
+            "单位代码": r.unit_code or "",
             "类别": kind_name(r.kind),
             "结果": STATUS_NAMES[r.status],
             "入库行数": r.rows_stored,
@@ -40,8 +112,9 @@ def files_table(results: list[IngestResult], ignored: list[Path] | None = None) 
     ]
     for path in ignored or []:
         rows.append(
-            {"文件": landing_label(path), "单位": "", "类别": "", "结果": STATUS_NAMES["ignored"],
-             "入库行数": 0, "合规行数": 0, "不合规行数": 0, "隔离原因": "按文件名忽略（临时、隐藏或说明文件）"}
+            {"文件": landing_label(path), "任务": "", "单位": "", "单位代码": "", "类别": "",
+             "结果": STATUS_NAMES["ignored"], "入库行数": 0, "合规行数": 0, "不合规行数": 0,
+             "隔离原因": "按文件名忽略（临时、隐藏或说明文件）"}
         )  # fmt: skip
     return rows
 
@@ -54,6 +127,7 @@ def rates_rows(table: pl.DataFrame) -> list[dict]:
         {
             "月份": r["period"],
             "单位": r["unit_name"],
+            "单位代码": r["unit_code"],
             "类别": kind_name(r["kind"]),
             "上报": r["uploaded"],
             "及时率": pct(r["timeliness_rate"]),
@@ -63,3 +137,49 @@ def rates_rows(table: pl.DataFrame) -> list[dict]:
         }
         for r in busy.iter_rows(named=True)
     ]
+
+
+def data_docs_url(batch_id: int | None = None) -> str:
+    """The Data Docs as ``sgs serve`` sends them: the index, or one batch's page."""
+    return public_url("/docs/" if batch_id is None else f"/docs/batch/{batch_id}")
+
+
+def feedback_url(unit_code: str) -> str:
+    return public_url(f"/download/feedback/{unit_code}.xlsx")
+
+
+def bulletin_url(period: str) -> str:
+    return public_url(f"/download/bulletin/{period}.xlsx")
+
+
+def expectations_markdown(checks: list) -> str:
+    """The batches checked today, each linked to its Data Docs page (``checks``: the
+    :class:`sgs.jobs.daily.BatchCheck` of each batch)."""
+    if not checks:
+        return f"没有新入库的批次。\n\n[全部批次的数据质量检查报告]({data_docs_url()})"
+    names = unit_names()
+    lines = [
+        "| 批次 | 文件 | 单位 | 单位代码 | 通过 | 未通过 | 未通过项 |",
+        "|---:|---|---|---|---:|---:|---|",
+    ]
+    for c in checks:
+        lines.append(
+            f"| [{c.batch_id}]({data_docs_url(c.batch_id)}) | {md(c.file_name)} "
+            f"| {md(names.get(c.unit_code, ''))} | {md(c.unit_code)} | {c.passed} | {c.failed} "
+            f"| {md('；'.join(c.failures)) if c.failures else '—'} |"
+        )
+    lines += ["", f"[全部批次的数据质量检查报告（Data Docs）]({data_docs_url()})"]
+    return "\n".join(lines)
+
+
+def feedback_markdown(files: list[str]) -> str:
+    """Each affected unit's feedback list: a link to its download, the file kept on disk."""
+    names = unit_names()
+    lines = []
+    for f in files:
+        code = Path(f).parent.name
+        lines.append(
+            f"- [{md(names.get(code, code))}（{md(code)}）]({feedback_url(code)})"
+            f"：{md(Path(f).name)}"
+        )
+    return "\n".join(lines)

@@ -144,6 +144,7 @@ class BatchCheck:
     passed: int
     failed: int
     failures: list[str]
+    unit_code: str = ""
 
 
 def check_batch(batch_id: int, today: date | None = None, root: Path | None = None) -> BatchCheck:
@@ -152,14 +153,15 @@ def check_batch(batch_id: int, today: date | None = None, root: Path | None = No
 
     with database.reader(root) as con:
         outcomes = run_batch(con, batch_id, today)
-        name = one(con, "SELECT file_name FROM batches WHERE batch_id = ?", [batch_id])
+        batch = one(con, "SELECT file_name, unit_code FROM batches WHERE batch_id = ?", [batch_id])
     with database.writer(root) as con:
         store_outcomes(con, outcomes)
     failures = [o.description for o in outcomes if not o.success]
     return BatchCheck(
         batch_id=batch_id,
-        file_name=name[0] if name else "",
+        file_name=batch[0] if batch else "",
         passed=sum(o.success for o in outcomes),
         failed=len(failures),
         failures=failures,
+        unit_code=batch[1] if batch else "",
     )
