@@ -1,0 +1,123 @@
+"""`scripts/run` as a person runs it, on a copy of the bundled landing zone: the flow run it
+starts keeps its logs in the Prefect database (the Prefect UI once said "This run didn't
+generate logs"), its task runs have names the UI's timeline can draw, and its artifacts link
+to `sgs serve` instead of `file://`.
+
+Only the installer is replaced: a stand-in `uv` on PATH makes `scripts/setup` a no-op (the
+environment is installed already, and a test must not reach the package registry).  The
+Prefect database is read afterwards the way the Prefect UI reads it, through the API of a
+server over the same PREFECT_HOME.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from sgs.config import PROJECT_ROOT
+
+READ_RUNS = """
+import asyncio, json
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    ArtifactFilter, ArtifactFilterFlowRunId, FlowRunFilter, FlowRunFilterId, LogFilter,
+    LogFilterFlowRunId)
+
+async def main():
+    async with get_client() as client:
+        out = []
+        for run in await client.read_flow_runs():
+            logs = await client.read_logs(
+                log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run.id])))
+            tasks = await client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])))
+            artifacts = await client.read_artifacts(
+                artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run.id])))
+            out.append({
+                "flow": run.name, "state": run.state.type.value,
+                "logs": [{"task": str(l.task_run_id) if l.task_run_id else None,
+                          "message": l.message} for l in logs],
+                "tasks": {str(t.id): t.name for t in tasks},
+                "artifacts": {a.key: a.data for a in artifacts if a.key},
+            })
+        print(json.dumps(out, ensure_ascii=False))
+
+asyncio.run(main())
+"""
+
+
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory) -> dict:
+    tmp = tmp_path_factory.mktemp("run-script")
+    data = tmp / "data"
+    shutil.copytree(PROJECT_ROOT / "data" / "raw", data / "raw")
+    stub = tmp / "bin"
+    stub.mkdir()
+    (stub / "uv").write_text("#!/bin/sh\nexit 0\n")
+    (stub / "uv").chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "SGS_"))}
+    env |= {"PATH": f"{stub}:{env['PATH']}", "SGS_DATA_DIR": str(data),
+            "PREFECT_HOME": str(tmp / "prefect"), "SGS_PUBLIC_URL": "http://xyb.example:8000/"}  # fmt: skip
+    done = subprocess.run([str(PROJECT_ROOT / "scripts" / "run")], env=env, capture_output=True,
+                          text=True, timeout=900)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    read = subprocess.run([sys.executable, "-c", READ_RUNS], env=env, capture_output=True,
+                          text=True, timeout=300, cwd=tmp)  # fmt: skip
+    assert read.returncode == 0, read.stderr
+    runs = json.loads(read.stdout)
+    assert len(runs) == 1, runs
+    return {"run": runs[0], "stdout": done.stdout, "stderr": done.stderr, "data": data}
+
+
+def test_the_run_completes_and_keeps_its_logs(ran):
+    run = ran["run"]
+    assert run["state"] == "COMPLETED"
+    flow_logs = [log["message"] for log in run["logs"] if log["task"] is None]
+    assert any(m.startswith("完成：") for m in flow_logs), flow_logs
+    assert any("新到文件 10 个" in m for m in flow_logs), flow_logs
+    # each file's task logs the Chinese file name
+    by_task: dict[str, list[str]] = {}
+    for log in run["logs"]:
+        if log["task"]:
+            by_task.setdefault(run["tasks"][log["task"]], []).append(log["message"])
+    ingests = {name: logs for name, logs in by_task.items() if name.startswith("ingest-")}
+    assert len(ingests) == 10
+    wanted = "文件：111404000448224608/2026-11-05/行政许可_2026年10月.xlsx"
+    assert any(wanted in logs for logs in ingests.values()), ingests
+    # the console stays quiet: the INFO lines went to the database only
+    assert "新到文件 10 个" not in ran["stderr"]
+
+
+def test_task_run_names_are_ascii_with_unit_date_and_index(ran):
+    names = sorted(ran["run"]["tasks"].values())
+    assert all(name.isascii() for name in names), names
+    ingests = sorted(n for n in names if n.startswith("ingest-"))
+    assert [n.rsplit("-", 1)[1] for n in ingests] == [f"{i:02d}" for i in range(1, 11)]
+    assert "ingest-111404000448224608-20261105-" in " ".join(ingests)
+    assert "ingest-11140403MB6028813E-20261020-" in " ".join(ingests)
+
+
+def test_artifacts_link_to_the_download_page_not_to_files(ran):
+    artifacts = ran["run"]["artifacts"]
+    text = json.dumps(artifacts, ensure_ascii=False)
+    assert "file://" not in text
+    assert (
+        artifacts["data-docs"] == "[数据质量检查报告（Data Docs）](http://xyb.example:8000/docs/)"
+    )
+    expectations = artifacts["daily-expectations"]
+    assert "(http://xyb.example:8000/docs/batch/" in expectations
+    feedback = artifacts["daily-feedback"]
+    assert (
+        "[长治市行政审批服务管理局（111404000448224608）]"
+        "(http://xyb.example:8000/download/feedback/111404000448224608.xlsx)"
+    ) in feedback
+    files = json.loads(artifacts["daily-files"])
+    row = next(r for r in files if r["文件"].endswith("行政许可_2026年10月.xlsx"))
+    assert row["单位"] == "长治市行政审批服务管理局" and row["单位代码"] == "111404000448224608"
+    assert row["任务"].startswith("ingest-111404000448224608-20261105-")
+    assert row["任务"] in ran["run"]["tasks"].values()
