@@ -35,7 +35,14 @@ from sgs.clock import office_now
 from sgs.files import write_atomically
 from sgs.labels import field_names, kind_name
 from sgs.quality.examples import person_value
-from sgs.quality.expectations import RECEIVED, SUITES, column_of, data_docs_dir, load_suite
+from sgs.quality.expectations import (
+    RECEIVED,
+    STORE_SUITE,
+    SUITES,
+    column_of,
+    data_docs_dir,
+    load_suite,
+)
 from sgs.reference.catalogue import KINDS
 from sgs.store.sql import frame, one
 
@@ -55,7 +62,8 @@ th { background: #e4ecf7; white-space: nowrap; } td.num, td.verdict { white-spac
 tr.field th { background: #f1f5f9; font-size: 1rem; }
 .ok { color: #1f7a3a; font-weight: 600; } .bad { color: #b42318; font-weight: 600; }
 .num { text-align: right; font-variant-numeric: tabular-nums; } code { font-size: .85rem; }
-.ge { color: #52606d; } ul.examples { margin: 0; padding-left: 1.1rem; }
+.ge { color: #52606d; } .ge code { font-size: .75rem; word-break: break-all; }
+td.examples { min-width: 22rem; } ul.examples { margin: 0; padding-left: 1.1rem; }
 a { color: #1d4ed8; }
 """
 
@@ -225,8 +233,9 @@ def _batch_page(con: duckdb.DuckDBPyConnection, batch: dict, out: Path, stamp: s
         if field is None and "field" not in r:  # results kept before fields were recorded
             field = (r["column_name"] or "").removesuffix("__written") or None
         checks.append(r | {"field": field})
-    within = _suite_order()
+    within = _suite_order()  # a field's checks of the batch first, then those across the store
     checks.sort(key=lambda r: (order.get(r["field"], len(order)), r["field"] or "",
+                               r["suite"] == STORE_SUITE,
                                within.get((r["suite"], r["expectation"], r["column_name"]), 0)))  # fmt: skip
 
     failed = [c for c in checks if not c["success"]]
@@ -253,7 +262,7 @@ def _batch_page(con: duckdb.DuckDBPyConnection, batch: dict, out: Path, stamp: s
             f"<tr><td>{html.escape(c['description'])}</td>"
             f'<td class="verdict">{_verdict(c["success"])}</td>'
             f'<td class="num">{"" if count is None else count}</td>'
-            f"<td>{_examples(c['examples'])}</td>"
+            f'<td class="examples">{_examples(c["examples"])}</td>'
             f'<td class="ge"><code>{html.escape(c["expectation"])}</code></td></tr>'
         )
     body = (
