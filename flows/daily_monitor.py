@@ -50,7 +50,7 @@ def ingest(path: str, name: str, label: str, data_root: str | None) -> IngestRes
     log = get_run_logger()
     log.info("文件：%s", label)
     result = ingest_file(Path(path), root=_root(data_root))
-    log.info("%s：%s", STATUS_NAMES[result.status], result.message)
+    log.info("%s：%s", STATUS_NAMES.get(result.status, result.status), result.message)
     if result.status == "quarantined":
         raise FileQuarantined(result)
     return result
