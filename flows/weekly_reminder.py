@@ -15,6 +15,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from sgs.clock import office_today
 from sgs.jobs.artifacts import office_stamp
+from sgs.labels import RATE_NAMES, kind_name
 from sgs.report.reminders import Reminder, build_reminder, reminder_markdown, write_reminder
 
 
@@ -39,15 +40,18 @@ def weekly_reminder(data_root: str | None = None, today: date | None = None) -> 
     reminder = gather(today, data_root)
     path = save(reminder, data_root)
     create_markdown_artifact(key="weekly-reminder", markdown=reminder_markdown(reminder),
-                             description=f"{today} 周提醒")  # fmt: skip
+                             description=f"{today} 周提醒（生成于 {office_stamp()}）")  # fmt: skip
     rows = [
-        {"单位": r["unit_name"], "事项": "逾期未整改", "说明": f"{r['overdue_errors']} 处，最早期限 {r['oldest_deadline']}"}
+        {"单位": r["unit_name"], "单位代码": r["unit_code"], "事项": "逾期未整改",
+         "说明": f"{r['overdue_errors']} 处，最早期限 {r['oldest_deadline']}"}
         for r in reminder.overdue.iter_rows(named=True)
     ] + [
-        {"单位": r["unit_name"], "事项": "台账未报送", "说明": f"{reminder.period}，期限 {r['due']}"}
+        {"单位": r["unit_name"], "单位代码": r["unit_code"], "事项": "台账未报送",
+         "说明": f"{reminder.period}，期限 {r['due']}"}
         for r in reminder.missing_ledgers.iter_rows(named=True)
     ] + [
-        {"单位": r["unit_name"], "事项": "三率偏低", "说明": f"{r['kind']} {r['rate']} = {r['value']:.1%}"}
+        {"单位": r["unit_name"], "单位代码": r["unit_code"], "事项": "三率偏低",
+         "说明": f"{kind_name(r['kind'])}{RATE_NAMES.get(r['rate'], r['rate'])} {r['value']:.1%}"}
         for r in reminder.low_rates.iter_rows(named=True)
     ]  # fmt: skip
     create_table_artifact(key="weekly-reminder-table", table=rows or [{"说明": "本周无需提醒"}])

@@ -173,6 +173,10 @@ def test_weekly_reminder_lists_overdue_missing_and_low(harness, landing):
     assert "台账未报送" in text  # most units sent no October ledger by the 3rd workday
     assert {"weekly-reminder", "weekly-reminder-table", "weekly-reminder-file"} <= set(arts)
     assert result["file"] in arts["weekly-reminder-file"].data  # the path, as text
+    rows = json.loads(arts["weekly-reminder-table"].data)
+    market = [r for r in rows if r["单位代码"] == MARKET]
+    assert market and {r["单位"] for r in market} == {"长治市市场监督管理局"}
+    assert not any(c in r["说明"] for r in rows for c in ("_rate", "permit", "penalty"))
     assert "file://" not in arts["weekly-reminder-file"].data
 
 

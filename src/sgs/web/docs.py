@@ -12,12 +12,15 @@ refuses the ``file://`` links they had).  Decisions:
   made (:func:`sgs.quality.data_docs.pages`, a listing of its own folder), and the path sent is
   the one from that listing.  No text of the request reaches a path; an unknown id, or no Data
   Docs yet, is a Chinese 404 page.
-- Reading a page needs neither the store nor the app's lock: pages are replaced atomically.
+- Reading a page needs neither the store nor the app's lock: pages are replaced atomically,
+  and a page removed between the lookup and the read (a run re-rendering after a rebuilt
+  store) is a 404 like any page that is not there.
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -34,7 +37,7 @@ def docs_index(request: Request) -> Response:
     page = index_page(request.app.state.root)
     if page is None:
         raise HTTPException(404, NOT_YET)
-    return HTMLResponse(for_web(page.read_text(encoding="utf-8")))
+    return _send(page, NOT_YET)
 
 
 def docs_batch(request: Request) -> Response:
@@ -42,7 +45,16 @@ def docs_batch(request: Request) -> Response:
     asked = request.path_params["batch_id"]
     if not BATCH_ID.fullmatch(asked):
         raise HTTPException(404)
+    missing = f"批次 {asked} 没有数据质量检查结果。"
     page = pages(request.app.state.root).get(int(asked))
     if page is None:
-        raise HTTPException(404, f"批次 {asked} 没有数据质量检查结果。")
-    return HTMLResponse(for_web(page.read_text(encoding="utf-8")))
+        raise HTTPException(404, missing)
+    return _send(page, missing)
+
+
+def _send(page: Path, missing: str) -> Response:
+    try:
+        text = page.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise HTTPException(404, missing) from exc
+    return HTMLResponse(for_web(text))
