@@ -334,7 +334,7 @@ def test_default_path_refused_suffix_and_bad_period(root):
     from sgs.errors import BulletinError, PeriodError
     from sgs.report.bulletin import bulletin_path, ranking_rows, write_bulletin
 
-    with pytest.raises(BulletinError, match=r"xlsx 或 \.csv"):
+    with pytest.raises(BulletinError, match=r"\.xlsx、\.csv 或 \.pdf"):
         write_bulletin("2026-10", root / "out" / "x.docx", root=root)
     with pytest.raises(PeriodError):
         write_bulletin("2026-13", root=root)

@@ -67,7 +67,7 @@ def test_default_location_under_the_data_root(data):
     [
         (["--period", "2026-13", "--out", "x.xlsx"], "期间应为 YYYY-MM 格式"),
         (["--period", "202610"], "期间应为 YYYY-MM 格式"),
-        (["--period", "2026-10", "--out", "x.docx"], "只能保存为 .xlsx 或 .csv"),
+        (["--period", "2026-10", "--out", "x.docx"], "只能保存为 .xlsx、.csv 或 .pdf"),
         (["--period", "2026-10", "--as-of", "2026-11-31"], "日期应为 YYYY-MM-DD 格式"),
     ],
 )

@@ -74,7 +74,7 @@ from sgs.store.database import curated_dir
 
 COVER = "封面"
 SHEET_NAMES = ("汇总", "行政许可", "行政处罚", "趋势", "迟报明细", "不合规明细", "应报未报")
-SUFFIXES = (".xlsx", ".csv")
+SUFFIXES = (".xlsx", ".csv", ".pdf")
 PDF_ROWS_PER_UNIT = 20  # records per unit and drill-down list in the PDF
 
 
@@ -101,7 +101,7 @@ def output_format(out: Path) -> str:
     """``xlsx``, ``csv`` or ``pdf`` from the file name; anything else is refused before any work."""
     suffix = Path(out).suffix.lower()
     if suffix not in SUFFIXES:
-        raise BulletinError(f"月通报只能保存为 .xlsx 或 .csv 文件：{out}")
+        raise BulletinError(f"月通报只能保存为 .xlsx、.csv 或 .pdf 文件：{out}")
     return suffix.lstrip(".")
 
 
@@ -114,7 +114,10 @@ def write_bulletin(
     """Compute the month's bulletin from the store and write it (XLSX, PDF, or the summary as
     CSV).  A PDF asked for on a machine that cannot make one fails before the store is read."""
     out = Path(out) if out is not None else bulletin_path(period, root)
-    output_format(out)
+    if output_format(out) == "pdf":
+        from sgs.report.pdf import require_renderer
+
+        require_renderer()
     return write(collect(period, root, as_of), out)
 
 
@@ -129,6 +132,10 @@ def write(bulletin: Bulletin, out: Path, generated: datetime | None = None) -> P
         return write_atomically(out, lambda scratch: write_summary_csv(bulletin, scratch))
     generated = generated or office_now()
     cover, sheets = contents(bulletin, generated)
+    if form == "pdf":
+        from sgs.report.pdf import write_pdf
+
+        return write_atomically(out, lambda scratch: write_pdf(scratch, cover, sheets, generated))
     return write_atomically(out, lambda scratch: write_workbook(scratch, sheets, generated, cover))
 
 
