@@ -60,11 +60,15 @@ def _frame(chart: Chart, height: int, plot: tuple[float, float, float, float]) -
 def _columns(chart: Chart) -> str:
     """Clustered columns, one cluster per category, the category names slanted under them."""
     data = chart.data
-    longest = max(len(str(c)) for c in data[data.columns[0]].to_list())
+    longest = 12 * max(len(str(c)) for c in data[data.columns[0]].to_list())  # 12-unit glyphs
     slanted = data.height > 6
-    label_room = min(14 * longest * 0.72 + 16, 200) if slanted else 28
+    label_room = min(longest * 0.72 + 16, 200) if slanted else 28
     height = int(PLOT_BOTTOM + 10 + label_room)
-    left, top, right, bottom = 56.0, PLOT_TOP, WIDTH - 12.0, PLOT_BOTTOM
+    right, top, bottom = WIDTH - 12.0, PLOT_TOP, PLOT_BOTTOM
+    # A slanted name reaches left of its column by ~0.71 of its length: room for the first.
+    left = 56.0
+    if slanted:
+        left = max(left, 0.71 * min(longest, 280) + 8 - (right - left) / data.height / 2)
     out = _frame(chart, height, (left, top, right, bottom))
     step = (right - left) / data.height
     bar = step * 0.8 / (data.width - 1)
