@@ -110,26 +110,30 @@ def poppler(*args: str) -> str:
     return subprocess.run(list(args), capture_output=True, text=True, check=True).stdout
 
 
+def page_count(pdf: Path) -> int:
+    return int(re.search(r"^Pages:\s+(\d+)", poppler("pdfinfo", str(pdf)), re.M).group(1))
+
+
+def page_text(pdf: Path, i: int, mode: str = "-layout") -> str:
+    """Page ``i`` (from 1): ``-layout`` keeps a table's rows on lines, ``-raw`` the order the
+    text was drawn in (a footer's two parts together)."""
+    return poppler("pdftotext", mode, "-f", str(i), "-l", str(i), str(pdf), "-")
+
+
 @pytest.fixture(scope="module")
 def pages(pdf) -> list[str]:
-    """The text of every page (pdftotext keeps the layout's lines)."""
-    count = int(re.search(r"^Pages:\s+(\d+)", poppler("pdfinfo", str(pdf)), re.M).group(1))
-    return [
-        poppler("pdftotext", "-layout", "-f", str(i), "-l", str(i), str(pdf), "-")
-        for i in range(1, count + 1)
-    ]
+    return [page_text(pdf, i) for i in range(1, page_count(pdf) + 1)]
 
 
-def section_of(page: str) -> str:
-    """The sheet a page belongs to: its footer's left part (「汇总 … 第 P 页 共 N 页」)."""
-    footer = [line for line in page.splitlines() if line.strip()][-1]
-    return footer.split()[0]
-
-
-def sections(pages: list[str]) -> dict[str, list[int]]:
+@pytest.fixture(scope="module")
+def sections(pdf) -> dict[str, list[int]]:
+    """The pages (0-based) of each part, by the sheet's name in the footer
+    「汇总 第 P 页 共 N 页」, in the order the parts come."""
     found: dict[str, list[int]] = {}
-    for i, page in enumerate(pages):
-        found.setdefault(section_of(page), []).append(i)
+    for i in range(page_count(pdf)):
+        footer = re.search(r"^(\S+) 第 \d+ 页 共 \d+ 页$", page_text(pdf, i + 1, "-raw"), re.M)
+        assert footer, f"page {i + 1} has no footer"
+        found.setdefault(footer.group(1), []).append(i)
     return found
 
 
@@ -138,13 +142,13 @@ def registered_units() -> list[str]:
         return [row["name"] for row in csv.DictReader(fh)]
 
 
-def test_a4_pages_in_the_workbook_order_and_a_sane_count(pdf, pages):
+def test_a4_pages_in_the_workbook_order_and_a_sane_count(pdf, pages, sections):
     sizes = re.findall(r"size:\s+([\d.]+) x ([\d.]+) pts",
                        poppler("pdfinfo", "-f", "1", "-l", str(len(pages)), str(pdf)))  # fmt: skip
     assert len(sizes) == len(pages)
     assert {(round(float(w)), round(float(h))) for w, h in sizes} <= A4
     assert round(float(sizes[0][0])) == 595  # the cover is portrait
-    found = sections(pages)
+    found = sections
     assert list(found) == SECTIONS  # the workbook's order, each part on its own pages
     assert found["封面"] == [0]  # the cover is one page
     # The summary of all 35 registered units fits one landscape page (two at most, were the
@@ -188,8 +192,8 @@ def test_id_numbers_are_masked_and_text_is_never_markup(pages):
     assert FORMULA in text  # a PDF runs nothing: the value as the unit wrote it
 
 
-def test_a_long_table_repeats_its_header_on_every_page(pages):
-    late = sections(pages)["迟报明细"]
+def test_a_long_table_repeats_its_header_on_every_page(pages, sections):
+    late = sections["迟报明细"]
     assert len(late) >= 2, "the late list should run over more than one page"
     header = ["单位", "类别", "上报文件", "行号", "决定文书号", "行政相对人名称", "上报期限"]
     for i in late:
@@ -199,8 +203,8 @@ def test_a_long_table_repeats_its_header_on_every_page(pages):
     assert "迟报记录" not in continued  # no title: a continued page, the header repeated
 
 
-def test_long_lists_are_capped_per_unit_with_the_rest_counted(pages):
-    late = "".join(pages[i] for i in sections(pages)["迟报明细"])
+def test_long_lists_are_capped_per_unit_with_the_rest_counted(pages, sections):
+    late = "".join(pages[i] for i in sections["迟报明细"])
     rows = [line for line in late.splitlines() if line.lstrip().startswith("长治市生态环境局 ")]
     assert len(rows) == CAP
     assert f"长治市生态环境局：另有 {ENV_LATE - CAP} 条未列出" in late
@@ -209,15 +213,15 @@ def test_long_lists_are_capped_per_unit_with_the_rest_counted(pages):
         assert sum(line.lstrip().startswith(unit + " ") for line in late.splitlines()) == 15
 
 
-def test_the_rates_chart_is_drawn_under_the_summary(pdf, pages):
-    summary = sections(pages)["汇总"]
+def test_the_rates_chart_is_drawn_under_the_summary(pdf, pages, sections):
+    summary = sections["汇总"]
     (at,) = [i for i in summary if f"{PERIOD} 各单位三率" in pages[i]]
     chart = pages[at]
     assert all(word in chart for word in ("及时率", "合规率", "完整率", "100%"))
     # the units' names are slanted under their columns: text, extracted a character a line
-    slanted = poppler("pdftotext", "-raw", "-f", str(at + 1), "-l", str(at + 1), str(pdf), "-")
+    slanted = page_text(pdf, at + 1, "-raw")
     assert "长治市生态环境局" in re.sub(r"\s+", "", slanted)
-    trend = "".join(pages[i] for i in sections(pages)["趋势"])
+    trend = "".join(pages[i] for i in sections["趋势"])
     assert "全市三率趋势" in trend
 
 
