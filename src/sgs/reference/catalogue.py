@@ -234,10 +234,7 @@ def load_catalogue() -> Catalogue:
             category=meta.get("category"),
             fields=tuple(fields),
         )
-    rules = {
-        code: _rule(code, spec)
-        for code, spec in raw["rules"].items()
-    }
+    rules = {code: _rule(code, spec) for code, spec in raw["rules"].items()}
     layouts = {
         key: Layout(key=key, name=spec["name"], markers=tuple(spec.get("markers", ())))
         for key, spec in raw["layouts"].items()
@@ -268,8 +265,7 @@ def load_catalogue() -> Catalogue:
             for spec in raw["ledger"]["field"]
         ),
         ledger_rules={
-            code: _rule(code, spec)
-            for code, spec in raw["ledger"].get("rules", {}).items()
+            code: _rule(code, spec) for code, spec in raw["ledger"].get("rules", {}).items()
         },
         raw=raw,
     )
