@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 
 from sgs.errors import FileRefused
-from sgs.labels import SEVERITY_NAMES, field_names
+from sgs.labels import SEVERITY_NAMES, field_names, rule_names
 from sgs.reference.catalogue import load_catalogue
 from sgs.report.masking import mask_error_values
 from sgs.report.xlsx import Column, Sheet, write_workbook
@@ -78,13 +78,22 @@ def summary_counts(result: Validation) -> dict:
 
 
 def counts_by_rule(result: Validation) -> pl.DataFrame:
-    names = field_names(result.kind)
+    """Problems per field and rule, most frequent first, with the Chinese names of both."""
     return (
         result.errors.group_by("field", "rule", "severity", maintain_order=True)
         .len("count")
-        .with_columns(pl.col("field").replace_strict(names, default="").alias("name"))
+        .with_columns(_names(result))
         .sort("count", descending=True, maintain_order=True)
     )
+
+
+def _names(result: Validation) -> list[pl.Expr]:
+    """Field name, rule name and severity in Chinese beside their codes."""
+    return [
+        pl.col("field").replace_strict(field_names(result.kind), default="").alias("name"),
+        pl.col("rule").replace_strict(rule_names(), default=pl.col("rule")).alias("rule_name"),
+        pl.col("severity").replace_strict(SEVERITY_NAMES).alias("severity_zh"),
+    ]
 
 
 def sheet_lines(up: Upload) -> list[str]:
@@ -164,11 +173,7 @@ def print_summary(file: Path, result: Validation, limit: int) -> None:
 
 def write_problem_list(result: Validation, out: Path) -> Path:
     """The problem list of one file as XLSX, with personal ID numbers masked."""
-    names = field_names(result.kind)
-    errors = mask_error_values(result.errors).with_columns(
-        pl.col("field").replace_strict(names, default="").alias("name"),
-        pl.col("severity").replace_strict(SEVERITY_NAMES).alias("severity_zh"),
-    )
+    errors = mask_error_values(result.errors).with_columns(_names(result))
     cat = load_catalogue()
     up = result.upload
     counts = summary_counts(result)
@@ -183,26 +188,25 @@ def write_problem_list(result: Validation, out: Path) -> Path:
         [
             *([Column("sheet", "工作表", 14)] if _sheets_read(up) > 1 else []),
             Column("row", "行号", 6, "int"),
+            Column("name", "字段", 20),
             Column("field", "字段代码", 14),
-            Column("name", "字段名称", 20),
-            Column("rule", "规则", 14),
+            Column("rule_name", "规则", 14),
+            Column("rule", "规则代码", 14),
             Column("severity_zh", "级别", 6),
             Column("message", "问题说明", 40),
             Column("value", "原始值", 24),
         ],
         notes,
     )
-    by_rule = counts_by_rule(result).with_columns(
-        pl.col("severity").replace_strict(SEVERITY_NAMES).alias("severity_zh")
-    )
     summary = Sheet(
         "按规则统计",
         "问题统计（按字段和规则）",
-        by_rule,
+        counts_by_rule(result),
         [
-            Column("name", "字段名称", 20),
+            Column("name", "字段", 20),
             Column("field", "字段代码", 14),
-            Column("rule", "规则", 14),
+            Column("rule_name", "规则", 14),
+            Column("rule", "规则代码", 14),
             Column("severity_zh", "级别", 6),
             Column("count", "问题数", 8, "int"),
         ],
