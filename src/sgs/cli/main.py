@@ -14,13 +14,15 @@ import click
 
 from sgs.cli.common import ISO_DATE, KIND_CHOICE
 from sgs.cli.common import exit_now as _exit_now
+from sgs.cli.usage import SgsGroup as ChineseGroup
 
 EXIT_OK, EXIT_ERRORS, EXIT_REFUSED = 0, 1, 2
 
 
-class SgsGroup(click.Group):
-    """A setting sgs cannot use (a misspelt time zone, an unknown source) stops any command with
-    its Chinese message and exit status 2, never a traceback."""
+class SgsGroup(ChineseGroup):
+    """Help and usage errors in Chinese (:mod:`sgs.cli.usage`); a setting sgs cannot use (a
+    misspelt time zone, an unknown source) stops any command with its Chinese message and exit
+    status 2, never a traceback."""
 
     def invoke(self, ctx: click.Context) -> object:
         from sgs.errors import SettingsError
@@ -33,7 +35,7 @@ class SgsGroup(click.Group):
 
 
 @click.group(cls=SgsGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="sgs")
+@click.version_option(package_name="sgs", message="%(prog)s %(version)s", help="显示版本号并退出。")
 def main() -> None:
     """双公示质检：行政许可、行政处罚数据的校验、入库、考核与通报。"""
 
@@ -104,7 +106,11 @@ def validate(
 )
 @click.option("--unit", help="上报单位（统一社会信用代码或全称）；默认分散到各单位。")
 @click.option(
-    "--headers", type=click.Choice(["chinese", "code"]), default="chinese", show_default=True
+    "--headers",
+    type=click.Choice(["chinese", "code"]),
+    default="chinese",
+    show_default=True,
+    help="表头写法：chinese 为标准中文列名，code 为平台字段代码（如 XK_XDR_MC）。",
 )
 @click.option(
     "--encoding",

@@ -9,11 +9,12 @@ from pathlib import Path
 import click
 
 from sgs.cli.common import ISO_DATE, exit_now
+from sgs.cli.usage import command
 from sgs.clock import office_today
 from sgs.labels import num
 
 
-@click.command()
+@command()
 @click.option("--period", help="月份 YYYY-MM：该月的月度积分（第 1–10 项）与排名。")
 @click.option(
     "--year", type=int, help="年度：各月积分之和（排名依据）、年终项目（第 11–13 项）与年度总成绩。"
@@ -72,7 +73,7 @@ def points(period: str | None, year: int | None, as_of: date | None, as_json: bo
     exit_now(0)
 
 
-@click.command()
+@command()
 @click.option("--unit", required=True, help="单位（统一社会信用代码或全称）。")
 @click.option("--since", type=ISO_DATE, help="只列出此日期及以后反馈的问题。")
 @click.option(

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from sgs.cli.common import ISO_DATE, KIND_CHOICE, exit_now
+from sgs.cli.usage import command
 from sgs.labels import kind_name, pct
 
 STATUS_ZH = {
@@ -24,7 +25,7 @@ IGNORED_MESSAGE = (
 )
 
 
-@click.command()
+@command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--unit", help="上报单位（统一社会信用代码或全称）；默认取落地目录 raw/<单位>/<日期>/。"
@@ -117,7 +118,7 @@ def _summary(results: list) -> None:
             click.echo(f"  {r.path}")
 
 
-@click.command()
+@command()
 @click.argument("file", required=False, type=click.Path(path_type=Path))
 @click.option("--unit", required=True, help="报送单位（统一社会信用代码或全称）。")
 @click.option("--period", required=True, help="台账所属月份 YYYY-MM（决定作出的月份）。")
@@ -176,7 +177,7 @@ RATE_COLUMNS = [
 ]
 
 
-@click.command()
+@command()
 @click.option("--period", required=True, help="月份 YYYY-MM。")
 @click.option("--unit", help="只看一个单位（统一社会信用代码或全称）。")
 @click.option("--kind", type=KIND_CHOICE, help="只看一类记录。")
