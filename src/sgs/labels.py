@@ -73,6 +73,24 @@ def rule_name(code: str | None) -> str:
     return rule_names().get(code or "", code or "")
 
 
+def _problems(problems: str | None) -> list[tuple[str, str]]:
+    return [tuple(p.partition(":")[::2]) for p in (problems or "").split("; ") if p]  # type: ignore[misc]
+
+
+def problem_names(problems: str | None) -> str | None:
+    """A record's problems as the drill-downs list them (``XK_JDRQ:date_range; …``) in words:
+    ``许可决定日期：日期范围；…`` — the field and the rule a reader knows."""
+    fields, rules = field_names(), rule_names()
+    parts = [f"{fields.get(f, f)}：{rules.get(r, r)}" if r else fields.get(f, f)
+             for f, r in _problems(problems)]  # fmt: skip
+    return "；".join(parts) or None
+
+
+def problem_rules(problems: str | None) -> str | None:
+    """The rule codes of :func:`problem_names`, in the same order: ``date_range；…``."""
+    return "；".join(r for _, r in _problems(problems) if r) or None
+
+
 def pct(value: float | None) -> str:
     """A rate as people read it (66.7%); an empty denominator is "—", never 0% by accident."""
     return NOT_APPLICABLE if value is None else f"{value:.1%}"

@@ -41,60 +41,6 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("file", type=click.Path(path_type=Path))
-@click.option("--kind", type=KIND_CHOICE, help="记录类型；不指定时从表头识别。")
-@click.option("--json", "as_json", is_flag=True, help="输出一个 JSON 对象（机器可读）。")
-@click.option(
-    "--out", type=click.Path(path_type=Path), help="另存问题清单为 XLSX（身份证号已脱敏）。"
-)
-@click.option(
-    "--received",
-    type=ISO_DATE,
-    help="上报（接收）日期，用于“决定日期不晚于上报日期”规则；默认今天。",
-)
-@click.option("--limit", default=20, show_default=True, help="摘要中列出的问题条数。")
-def validate(
-    file: Path,
-    kind: str | None,
-    as_json: bool,
-    out: Path | None,
-    received: date | None,
-    limit: int,
-) -> None:
-    """逐条、逐字段按数据标准校验一个上报文件（CSV/XLSX/XLS）。
-
-    \b
-    退出码：0 全部通过（可有警告）；1 有记录存在错误；2 文件无法校验
-    （无法读取、格式版本被拒收、缺少必需列），原因输出到标准错误。
-    """
-    from sgs.errors import FileRefused
-    from sgs.report.validation import (
-        print_json,
-        print_refusal_json,
-        print_summary,
-        write_problem_list,
-    )
-    from sgs.validate.pipeline import validate_file
-
-    try:
-        result = validate_file(file, kind, received)  # type: ignore[arg-type]
-    except FileRefused as exc:
-        click.echo(f"无法校验：{exc.message}", err=True)
-        if as_json:
-            print_refusal_json(file, kind, exc)
-        sys.exit(EXIT_REFUSED)
-    if out is not None:
-        write_problem_list(result, out)
-    if as_json:
-        print_json(file, result)
-    else:
-        print_summary(file, result, limit)
-        if out is not None:
-            click.echo(f"问题清单已保存：{out}")
-    _exit_now(EXIT_OK if result.ok else EXIT_ERRORS)
-
-
-@main.command()
 @click.argument("kind", type=KIND_CHOICE)
 @click.argument("n", type=click.IntRange(min=0))
 @click.option(
@@ -283,7 +229,14 @@ def workdays_is(day: date, as_json: bool) -> None:
     sys.exit(0 if info["workday"] else 1)
 
 
-COMMAND_MODULES = ("sgs.cli.store", "sgs.cli.points", "sgs.cli.reports", "sgs.cli.web")
+COMMAND_MODULES = (
+    "sgs.cli.validate",
+    "sgs.cli.store",
+    "sgs.cli.rates",
+    "sgs.cli.points",
+    "sgs.cli.reports",
+    "sgs.cli.web",
+)
 
 
 def _register() -> None:

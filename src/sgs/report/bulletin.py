@@ -44,11 +44,11 @@ from sgs.files import write_atomically
 from sgs.labels import (
     NOT_APPLICABLE,
     RATE_NAMES,
-    field_names,
     kind_name,
     kind_names,
     num,
-    rule_names,
+    problem_names,
+    problem_rules,
 )
 from sgs.measure.rates import unit_rates
 from sgs.periods import period_title
@@ -209,24 +209,10 @@ def _problems_in_chinese(failing: pl.DataFrame) -> pl.DataFrame:
     """``XK_JDRQ:date_range; …`` as ``许可决定日期：日期范围；…`` (the field and the rule a reader
     knows) and, in a second column and the same order, ``date_range；…`` (the stable rule codes
     the standard's rule table documents)."""
-    fields, rules = field_names(), rule_names()
-
-    def pairs(problems: str | None) -> list[tuple[str, str]]:
-        return [p.partition(":")[::2] for p in (problems or "").split("; ") if p]
-
-    def chinese(problems: str | None) -> str | None:
-        parts = [
-            f"{fields.get(f, f)}：{rules.get(r, r)}" if r else fields.get(f, f)
-            for f, r in pairs(problems)
-        ]
-        return "；".join(parts) or None
-
-    def codes(problems: str | None) -> str | None:
-        return "；".join(r for _, r in pairs(problems) if r) or None
-
+    problems = pl.col("problems")
     return failing.with_columns(
-        pl.col("problems").map_elements(chinese, return_dtype=pl.String).alias("problems_zh"),
-        pl.col("problems").map_elements(codes, return_dtype=pl.String).alias("rule_codes"),
+        problems.map_elements(problem_names, return_dtype=pl.String).alias("problems_zh"),
+        problems.map_elements(problem_rules, return_dtype=pl.String).alias("rule_codes"),
     )
 
 
