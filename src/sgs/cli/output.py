@@ -6,7 +6,8 @@ box-drawing characters are "ambiguous width" and take two columns in many Chines
 (which would break the alignment), and because pipes paste into Markdown or a spreadsheet as
 they are.  Tables are plain text, never colour codes, so they read the same on screen, in a
 pipe and in a file.  On a terminal a table fits the window (a long cell wraps inside its
-column); anywhere else it is never folded.  A figure that does not apply is "—"
+column, or each record becomes a block of label and value when the table cannot fit
+without squeezing names to shreds); anywhere else it is never folded.  A figure that does not apply is "—"
 (:data:`sgs.labels.NOT_APPLICABLE`), an empty text cell stays empty.
 
 **Progress** goes to stderr and only when stderr is a terminal, so pipes, files, logs and the
@@ -32,26 +33,80 @@ UNFOLDED = 4000
 
 @dataclass(frozen=True)
 class Col:
-    """A column of a table: its Chinese header; numbers are aligned right."""
+    """A column of a table: its Chinese header; numbers are aligned right.  Numbers and short
+    cells (dates, codes; ``wrap=False``) are never wrapped: on a narrow terminal the columns of
+    names and prose give up their width first."""
 
     header: str
     number: bool = False
+    wrap: bool = True
 
 
 def render(
     columns: Sequence[Col], rows: Iterable[Sequence[object]], width: int | None = None
 ) -> str:
-    """The table as text: a header row, a rule, one line per row (more when a cell wraps)."""
+    """The table as text: a header row, a rule, one line per row (more when a cell wraps).
+
+    When the table cannot fit ``width`` without squeezing its columns of names below
+    :data:`NARROWEST` columns, each record is shown as a block of label and value instead (a
+    two-column table, records separated by a rule), as readable on a narrow terminal."""
+    cells = [["" if v is None else str(v) for v in row] for row in rows]
+    if width is not None and _least_width(columns, cells) > width:
+        return _records(columns, cells, width)
+    table = _table(columns)
+    for row in cells:
+        table.add_row(*map(_text, row))
+    return _print(table, width)
+
+
+# A column of names or prose may be squeezed (its cells wrap) down to this many terminal columns.
+NARROWEST = 16
+
+
+def _least_width(columns: Sequence[Col], cells: list[list[str]]) -> int:
+    """The narrowest the table can be with no cell wrapped into pieces too small to read."""
+    from rich.cells import cell_len
+
+    total = 1
+    for i, col in enumerate(columns):
+        natural = max([cell_len(col.header), *(cell_len(row[i]) for row in cells)])
+        total += (natural if col.number or not col.wrap else min(natural, NARROWEST)) + 3
+    return total
+
+
+def _table(columns: Sequence[Col], header: bool = True):
     from rich import box
-    from rich.console import Console
     from rich.table import Table
+
+    table = Table(box=box.MARKDOWN, show_edge=True, show_header=header, header_style="",
+                  highlight=False)  # fmt: skip
+    for col in columns:
+        fixed = col.number or not col.wrap
+        table.add_column(col.header, justify="right" if col.number else "left",
+                         overflow="fold", no_wrap=fixed)  # fmt: skip
+    return table
+
+
+def _records(columns: Sequence[Col], cells: list[list[str]], width: int) -> str:
+    table = _table([Col("项目", wrap=False), Col("内容")], header=False)
+    for n, row in enumerate(cells, start=1):
+        if n > 1:
+            table.add_section()
+        table.add_row(_text("序号"), _text(str(n)))
+        for col, value in zip(columns, row, strict=True):
+            table.add_row(_text(col.header), _text(value))
+    return _print(table, width)
+
+
+def _text(value: str):
     from rich.text import Text
 
-    table = Table(box=box.MARKDOWN, show_edge=True, header_style="", highlight=False)
-    for col in columns:
-        table.add_column(col.header, justify="right" if col.number else "left", overflow="fold")
-    for row in rows:
-        table.add_row(*(Text("" if v is None else str(v)) for v in row))
+    return Text(value)
+
+
+def _print(table, width: int | None) -> str:
+    from rich.console import Console
+
     buffer = io.StringIO()
     console = Console(file=buffer, width=width or UNFOLDED, color_system=None, markup=False,
                       emoji=False, highlight=False, force_terminal=False, legacy_windows=False)  # fmt: skip

@@ -58,7 +58,7 @@ def points(period: str | None, year: int | None, as_of: date | None, as_json: bo
 def _print_monthly(table, title: str) -> None:
     from sgs.measure.points import ITEM_NAMES, ITEMS
 
-    columns = [Col("分组"), Col("排名", True), Col("单位")]
+    columns = [Col("分组", wrap=False), Col("排名", True), Col("单位")]
     columns += [Col(f"{i}.{ITEM_NAMES[item]}", True) for i, item in enumerate(ITEMS, start=1)]
     rows = [
         [r["group"], r["rank"], r["unit_name"], *(num(r[item]) for item in ITEMS), num(r["total"])]
@@ -70,7 +70,7 @@ def _print_monthly(table, title: str) -> None:
 
 
 def _print_yearly(table, title: str) -> None:
-    columns = [Col("分组"), Col("排名", True), Col("单位"), Col("月度合计", True),
+    columns = [Col("分组", wrap=False), Col("排名", True), Col("单位"), Col("月度合计", True),
                Col("月度平均", True), Col("年终项目", True), Col("年度总成绩", True)]  # fmt: skip
 
     def row(r: dict) -> list[object]:

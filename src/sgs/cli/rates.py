@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 RATE_COLUMNS = [
     ("unit_name", Col("单位")),
-    ("kind", Col("类别")),
+    ("kind", Col("类别", wrap=False)),
     ("uploaded", Col("上报", True)),
     ("timely", Col("及时", True)),
     ("timeliness_rate", Col("及时率", True)),
@@ -40,33 +40,33 @@ DETAIL_TITLES = {
 }
 _RECORD = [
     ("unit_name", Col("单位")),
-    ("kind_zh", Col("类别")),
+    ("kind_zh", Col("类别", wrap=False)),
     ("file_label", Col("上报文件")),
     ("row", Col("行号", True)),
     ("doc_number", Col("决定文书号")),
     ("subject_name", Col("行政相对人名称")),
-    ("decision_date", Col("决定日期")),
-    ("received_date", Col("上报日期")),
+    ("decision_date", Col("决定日期", wrap=False)),
+    ("received_date", Col("上报日期", wrap=False)),
 ]
 DETAIL_COLUMNS = {
-    "late": [*_RECORD, ("deadline", Col("上报期限")), ("note", Col("说明"))],
+    "late": [*_RECORD, ("deadline", Col("上报期限", wrap=False)), ("note", Col("说明"))],
     "failing": [
         *_RECORD,
         ("errors", Col("错误数", True)),
         ("problems_zh", Col("问题（字段：规则）")),
-        ("rule_codes", Col("规则代码")),
+        ("rule_codes", Col("规则代码", wrap=False)),
     ],
     "missing": [
         ("unit_name", Col("单位")),
-        ("kind_zh", Col("类别")),
+        ("kind_zh", Col("类别", wrap=False)),
         ("doc_number", Col("决定文书号")),
         ("subject_name", Col("行政相对人名称")),
         ("subject_code", Col("行政相对人代码")),
-        ("decision_date", Col("决定日期")),
+        ("decision_date", Col("决定日期", wrap=False)),
         ("file_label", Col("台账文件")),
         ("row", Col("台账行号", True)),
-        ("ledger_received", Col("台账接收日期")),
-        ("reason", Col("原因")),
+        ("ledger_received", Col("台账接收日期", wrap=False)),
+        ("reason", Col("原因", wrap=False)),
     ],
 }
 

@@ -135,7 +135,7 @@ def print_summary(file: Path, result: Validation, limit: int) -> None:
         for r in counts_by_rule(result).iter_rows(named=True)
     ]
     click.echo()
-    echo_table([Col("字段"), Col("字段代码"), Col("规则"), Col("规则代码"), Col("级别"),
+    echo_table([Col("字段"), Col("字段代码", wrap=False), Col("规则"), Col("规则代码", wrap=False), Col("级别", wrap=False),
                 Col("处数", True)], counts, "按字段和规则统计：")  # fmt: skip
     shown = first_problems(result, limit)
     several = sheets_read(result.upload) > 1
@@ -150,7 +150,7 @@ def print_summary(file: Path, result: Validation, limit: int) -> None:
         for r in shown.iter_rows(named=True)
     ]
     click.echo()
-    echo_table([Col("位置"), Col("级别"), Col("规则"), Col("问题说明"), Col("原值")], rows,
+    echo_table([Col("位置"), Col("级别", wrap=False), Col("规则"), Col("问题说明"), Col("原值")], rows,
                f"前 {shown.height} 处问题：")  # fmt: skip
     if result.errors.height > shown.height:
         click.echo(f"…… 其余 {result.errors.height - shown.height} 处请用 --out 导出问题清单。")
