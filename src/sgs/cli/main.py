@@ -141,9 +141,43 @@ def standard(markdown: bool, kind: str | None, update_docs: bool) -> None:
     if markdown and kind is None:
         click.echo(standard_markdown(), nl=False)
         return
-    for k in [kind] if kind else KINDS:
-        click.echo(markdown_table(k))  # type: ignore[arg-type]
+    if markdown:
+        click.echo(markdown_table(kind))  # type: ignore[arg-type]
         click.echo()
+        return
+    _print_standard([kind] if kind else list(KINDS), rules=kind is None)
+
+
+def _print_standard(kinds: list[str], rules: bool) -> None:
+    """The field tables (and the rule table) as aligned text, for a person at a terminal."""
+    from sgs.cli.output import Col, echo_table
+    from sgs.reference.catalogue import load_catalogue
+    from sgs.report.standard_docs import TYPE_ZH, requirement, rules_text
+
+    cat = load_catalogue()
+    columns = [Col("#", True), Col("字段"), Col("代码", wrap=False), Col("类型"), Col("是否必填"),
+               Col("规则")]  # fmt: skip
+    for k in kinds:
+        spec = cat.kind(k)
+        rows = [
+            (
+                f.position,
+                f.name,
+                f.code,
+                TYPE_ZH[f.type],
+                requirement(f),
+                rules_text(f) + (f"（待核实：{f.unverified}）" if f.unverified else ""),
+            )
+            for f in spec.fields
+        ]
+        echo_table(columns, rows, f"{spec.name}（{spec.prefix}，{len(spec.fields)} 个字段）")
+        click.echo()
+    if rules:
+        levels = {"error": "错误", "warning": "警告"}
+        rows = [(code, r.name, levels[r.severity], r.message)
+                for code, r in {**cat.rules, **cat.ledger_rules}.items()]  # fmt: skip
+        echo_table([Col("规则代码", wrap=False), Col("规则"), Col("级别", wrap=False),
+                    Col("提示")], rows, "规则（错误计入合规率，警告只提示）")  # fmt: skip
 
 
 @main.command()
