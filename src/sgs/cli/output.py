@@ -118,7 +118,12 @@ def _print(table, width: int | None) -> str:
 def echo_table(
     columns: Sequence[Col], rows: Iterable[Sequence[object]], title: str | None = None
 ) -> None:
-    """Print a table on stdout, under its title; as wide as the terminal when there is one."""
+    """Print a table on stdout, under its title; as wide as the terminal when there is one.
+    No rows, no table: the title (which says how many) is enough."""
+    rows = list(rows)
+    if not rows:
+        click.echo(title or "（无）")
+        return
     width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
     text = render(columns, rows, width)
     click.echo(f"{title}\n{text}" if title else text)
