@@ -218,6 +218,18 @@ def test_a_table_fits_the_terminal(data, columns):
         assert lines[0].split("|")[1].strip() == "单位" and re.fullmatch(r"\|(-+\|)+", lines[1])
 
 
+def test_standard_prints_aligned_field_and_rule_tables(tmp_path):
+    run = sgs("standard", data=tmp_path / "data")
+    assert run.returncode == 0, run.stderr
+    permits, penalties, rules = aligned(run.stdout)
+    assert list(permits[0]) == ["#", "字段", "代码", "类型", "是否必填", "规则"]
+    assert permits[0]["代码"] == "XK_XDR_MC" and penalties[0]["代码"] == "CF_XDR_MC"
+    named = {r["规则代码"]: r["规则"] for r in rules}
+    assert named["date_format"] == "日期格式" and named["ledger_duplicate"] == "台账重复条目"
+    markdown = sgs("standard", "--markdown", data=tmp_path / "data").stdout
+    assert "| `XK_XDR_MC` |" in markdown and "| `date_format` | 日期格式 |" in markdown
+
+
 # ----------------------------------------------------------------------------- ledgers
 
 
