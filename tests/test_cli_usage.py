@@ -76,6 +76,10 @@ def test_help_is_chinese_and_fits_the_terminal(path, tmp_path):
     assert not CLICK_ENGLISH.search(text), CLICK_ENGLISH.search(text)
     too_wide = [line for line in text.splitlines() if width(line) > 80]
     assert too_wide == []
+    # Chinese typesetting: no line begins with closing punctuation or ends with an opening one.
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    assert [ln for ln in lines if ln[0] in "，。；：、）」》！？"] == []
+    assert [ln for ln in lines if ln[-1] in "（「《"] == []
 
 
 @pytest.mark.parametrize("path", command_paths(), ids=lambda p: " ".join(p) or "sgs")

@@ -5,7 +5,8 @@ terminal, so its lines would come out up to twice the width it aims at.  This fo
 columns the way a terminal draws them (East Asian wide and full-width characters two, combining
 marks none), may break a line between any two Chinese characters but never inside a Latin word,
 an option name or a path, and never starts a line with closing punctuation.  Blocks marked with
-click's ``\\b`` keep the author's line breaks; only a line too long for the terminal is wrapped.
+click's ``\\b`` keep the author's sentences and labelled lines (退出码：…) on lines of their own;
+within them, the breaks of the source (made for a source file, not a terminal) are rewrapped.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ import click
 
 USAGE_PREFIX = "用法："
 # Punctuation that must not begin a line: it stays at the end of the line before.
-NO_LINE_START = frozenset("，。；：、）」』》〉】！？,.;:)]!?")
+NO_LINE_START = frozenset("，。；：、）」』》〉】！？”’,.;:)]!?>")
+# Punctuation that must not end a line: it goes to the next line with what it opens.
+NO_LINE_END = frozenset("（「『《〈【“‘(<")
 _TOKEN = re.compile(
     r"\s+|[\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]|[^\s\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]+"
 )
@@ -38,7 +41,8 @@ def _wide(char: str) -> bool:
 def wrap(text: str, width: int) -> list[str]:
     """One paragraph as lines of at most ``width`` columns (a single long word may exceed it).
 
-    Closing punctuation that does not fit takes the word before it to the next line."""
+    Closing punctuation that does not fit takes the word before it to the next line; an
+    opening bracket never ends a line."""
     lines: list[str] = []
     current: list[str] = []
     for token in _TOKEN.findall(text):
@@ -53,6 +57,10 @@ def wrap(text: str, width: int) -> list[str]:
                     carry.insert(0, current.pop())
                     if not carry[0].isspace() and carry[0][0] not in NO_LINE_START:
                         break
+            while current and (current[-1].isspace() or current[-1][-1] in NO_LINE_END):
+                carry.insert(0, current.pop())  # an opening bracket goes with what it opens
+            while carry and carry[0].isspace():
+                carry.pop(0)
             if current:
                 lines.append("".join(current).rstrip())
                 current = carry
@@ -75,6 +83,25 @@ def _join(lines: list[str]) -> str:
     return text
 
 
+# A line of a ``\b`` block that begins with a label (退出码：, 月度：) starts a new logical line.
+_LABEL = re.compile(r"^\s*[\u4e00-\u9fff]{2,6}：")
+SENTENCE_END = ("。", "！", "？")
+
+
+def _logical_lines(lines: list[str]) -> list[str]:
+    """The lines of a ``\b`` block as their author meant them: docstrings break Chinese
+    sentences wherever the source line ended, so a line runs on into the next unless it ends a
+    sentence or the next one begins with a label."""
+    logical: list[str] = []
+    for line in lines:
+        if logical and not logical[-1].rstrip().endswith(SENTENCE_END) and not _LABEL.match(line):
+            lead = logical[-1][: len(logical[-1]) - len(logical[-1].lstrip())]
+            logical[-1] = lead + _join([logical[-1], line])
+        else:
+            logical.append(line)
+    return logical
+
+
 def _paragraphs(text: str) -> list[tuple[bool, list[str]]]:
     """(raw, lines) per paragraph; a raw paragraph is one that begins with click's ``\\b``."""
     found: list[tuple[bool, list[str]]] = []
@@ -94,7 +121,7 @@ def fill(text: str, width: int, indent: str = "") -> str:
     for raw, lines in _paragraphs(text):
         if raw:
             block = []
-            for line in lines:
+            for line in _logical_lines(lines):
                 lead = line[: len(line) - len(line.lstrip())]
                 parts = wrap(line, room - display_width(lead)) or [""]
                 block += [f"{indent}{lead}{part}".rstrip() for part in parts]
