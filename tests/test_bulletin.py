@@ -5,6 +5,7 @@ upload and ledger carry formula-like text and a natural person's ID number."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import zipfile
 from datetime import date
@@ -277,7 +278,9 @@ def test_drill_downs_list_late_failing_and_missing(book):
     assert {late.cell(r, 6).value for r in env_rows} >= set(FORMULAS)
     failing = book["不合规明细"]
     problems = [failing.cell(r, 10).value for r in data_rows(failing)]
-    assert problems and all("（" in p for p in problems)  # 字段名（规则代码）
+    codes = [failing.cell(r, 11).value for r in data_rows(failing)]
+    assert problems and all("：" in p for p in problems)  # 字段名：规则名
+    assert all(re.fullmatch(r"[a-z_]+(；[a-z_]+)*", c) for c in codes)  # 规则代码
     missing = book["应报未报"]
     names = [missing.cell(r, 4).value for r in data_rows(missing)]
     assert {"张三", "@SUM(A1)"} <= set(names)

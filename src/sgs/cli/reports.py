@@ -8,9 +8,10 @@ from pathlib import Path
 import click
 
 from sgs.cli.common import ISO_DATE, exit_now
+from sgs.cli.usage import command
 
 
-@click.command()
+@command()
 @click.option("--period", required=True, help="通报月份 YYYY-MM。")
 @click.option(
     "--out",

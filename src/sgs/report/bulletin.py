@@ -58,11 +58,12 @@ from sgs.files import write_atomically
 from sgs.labels import (
     NOT_APPLICABLE,
     RATE_NAMES,
-    field_names,
     kind_name,
     kind_names,
     num,
     pct,
+    problem_names,
+    problem_rules,
 )
 from sgs.measure.rates import unit_rates
 from sgs.periods import period_title
@@ -231,19 +232,13 @@ def _drill_down(frame: pl.DataFrame, units: pl.DataFrame) -> pl.DataFrame:
 
 
 def _problems_in_chinese(failing: pl.DataFrame) -> pl.DataFrame:
-    """``XK_JDRQ:date_range; …`` as ``许可决定日期（date_range）；…``: the field a reader knows,
-    and the stable rule code the standard's field table documents."""
-    names = field_names()
-
-    def chinese(problems: str) -> str:
-        parts = []
-        for problem in problems.split("; "):
-            code, _, rule = problem.partition(":")
-            parts.append(f"{names.get(code, code)}（{rule}）" if rule else names.get(code, code))
-        return "；".join(parts)
-
+    """``XK_JDRQ:date_range; …`` as ``许可决定日期：日期范围；…`` (the field and the rule a reader
+    knows) and, in a second column and the same order, ``date_range；…`` (the stable rule codes
+    the standard's rule table documents)."""
+    problems = pl.col("problems")
     return failing.with_columns(
-        pl.col("problems").map_elements(chinese, return_dtype=pl.String).alias("problems_zh")
+        problems.map_elements(problem_names, return_dtype=pl.String).alias("problems_zh"),
+        problems.map_elements(problem_rules, return_dtype=pl.String).alias("rule_codes"),
     )
 
 
@@ -386,8 +381,9 @@ def _sheets(b: Bulletin) -> list[Sheet]:
                  ["行号为上报文件中的行号"])  # fmt: skip
     failing = Sheet("不合规明细", f"{title}：不合规记录", b.failing,
                     [*record, Column("errors", "错误数", 6, "int"),
-                     Column("problems_zh", "问题（字段及规则代码）", 30)],
-                    ["规则代码的含义见数据标准字段表；各单位的反馈清单列有完整说明"])  # fmt: skip
+                     Column("problems_zh", "问题（字段：规则）", 30),
+                     Column("rule_codes", "规则代码", 16)],
+                    ["规则代码见数据标准的规则代码表；各单位的反馈清单列有完整说明"])  # fmt: skip
     missing = Sheet("应报未报", f"{title}：台账中应报未报的决定", b.missing, [
         Column("unit_name", "单位", 24), Column("kind_zh", "类别", 8),
         Column("doc_number", "决定文书号", 20), Column("subject_name", "行政相对人名称", 20),
