@@ -5,6 +5,7 @@ upload and ledger carry formula-like text and a natural person's ID number."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import zipfile
 from datetime import date
@@ -23,7 +24,7 @@ AS_OF = date(2026, 11, 20)
 FORMULAS = ['=HYPERLINK("http://x","y")', "+1", "@SUM(A1)", "-2"]
 TEST_UNIT = ("11140400TEST00001X", "=1+2测试单位")  # a unit name a spreadsheet would run
 ID_FIRST17 = "14040219850312123"
-SHEETS = ["汇总", "行政许可", "行政处罚", "迟报明细", "不合规明细", "应报未报", "趋势"]
+SHEETS = ["汇总", "行政许可", "行政处罚", "趋势", "迟报明细", "不合规明细", "应报未报"]
 
 
 def person_id() -> str:
@@ -118,12 +119,12 @@ def data_rows(ws, key_col: int = 1):
 
 
 def shown(book) -> list:
-    """The sheets a reader sees (the chart data sheet is hidden)."""
-    return [ws for ws in book.worksheets if ws.sheet_state == "visible"]
+    """The table sheets a reader sees (the cover has no table; the chart data sheet is hidden)."""
+    return [ws for ws in book.worksheets if ws.sheet_state == "visible" and ws.title != "封面"]
 
 
 def test_sheets_titles_stamps_and_frozen_headers(book):
-    assert book.sheetnames == [*SHEETS, "图表数据"]
+    assert book.sheetnames == ["封面", *SHEETS, "图表数据"]
     assert book["图表数据"].sheet_state == "hidden"
     for ws in shown(book):
         assert ws["A1"].value.startswith("2026年10月双公示工作月通报：")
@@ -277,7 +278,9 @@ def test_drill_downs_list_late_failing_and_missing(book):
     assert {late.cell(r, 6).value for r in env_rows} >= set(FORMULAS)
     failing = book["不合规明细"]
     problems = [failing.cell(r, 10).value for r in data_rows(failing)]
-    assert problems and all("（" in p for p in problems)  # 字段名（规则代码）
+    codes = [failing.cell(r, 11).value for r in data_rows(failing)]
+    assert problems and all("：" in p for p in problems)  # 字段名：规则名
+    assert all(re.fullmatch(r"[a-z_]+(；[a-z_]+)*", c) for c in codes)  # 规则代码
     missing = book["应报未报"]
     names = [missing.cell(r, 4).value for r in data_rows(missing)]
     assert {"张三", "@SUM(A1)"} <= set(names)
@@ -334,8 +337,8 @@ def test_default_path_refused_suffix_and_bad_period(root):
     from sgs.errors import BulletinError, PeriodError
     from sgs.report.bulletin import bulletin_path, ranking_rows, write_bulletin
 
-    with pytest.raises(BulletinError, match=r"xlsx 或 \.csv"):
-        write_bulletin("2026-10", root / "out" / "x.pdf", root=root)
+    with pytest.raises(BulletinError, match=r"\.xlsx、\.csv 或 \.pdf"):
+        write_bulletin("2026-10", root / "out" / "x.docx", root=root)
     with pytest.raises(PeriodError):
         write_bulletin("2026-13", root=root)
     assert not bulletin_path("2026-10", root).exists()
@@ -394,3 +397,37 @@ def test_the_print_area_is_the_table_and_the_chart_under_it(book):
     assert letter == openpyxl.utils.get_column_letter(table_columns(ws))
     (chart,) = ws._charts
     assert int(last_row) >= chart.anchor._from.row + 19  # the bar chart under the table prints
+
+
+def test_the_cover_opens_the_workbook_and_prints_on_one_page(root, book):
+    from datetime import datetime
+
+    from sgs.report.bulletin import collect, write
+
+    assert book.sheetnames[0] == "封面" and book.active.title == "封面"  # what a reader sees first
+    path = write(collect("2026-10", root, AS_OF), root / "out" / "cover.xlsx",
+                 generated=datetime(2026, 11, 20, 8, 30))  # fmt: skip
+    ws = openpyxl.load_workbook(path)["封面"]
+    assert ws["A1"].value == "2026年10月双公示工作月通报"
+    facts = {ws.cell(r, 1).value: ws.cell(r, 2).value for r in range(2, 12) if ws.cell(r, 2).value}
+    assert facts["通报月份"] == "2026年10月（2026-10）"
+    assert facts["生成时间"] == "2026-11-20 08:30"
+    assert facts["积分计算截至"].startswith("2026-11-20")
+    assert facts["参评单位"].startswith("36 个")  # config/units.csv and the test unit
+    # every sheet a reader sees is explained, in the workbook's order
+    guide = [ws.cell(r, 1).value for r in range(1, ws.max_row + 1)]
+    assert [g for g in guide if g in SHEETS] == SHEETS
+    text = "\n".join(str(c.value) for row in ws.iter_rows() for c in row if c.value is not None)
+    for words in ("阅读说明", "“—”表示不适用", "分别排名", "身份证号已脱敏"):
+        assert words in text, words
+    # A4 portrait, one page each way, and the rows as set fit that page unshrunk
+    setup = ws.page_setup
+    assert (setup.paperSize, setup.orientation) == (9, "portrait")
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert (setup.fitToWidth or 1, setup.fitToHeight or 1) == (1, 1)
+    assert ws.print_area == "'封面'!$A$1:$B$" + str(ws.max_row)
+    heights = sum(ws.row_dimensions[r].height or 15 for r in range(1, ws.max_row + 1))
+    printable = (11.69 - ws.page_margins.top - ws.page_margins.bottom) * 72  # points
+    assert heights < printable
+    widths = sum(ws.column_dimensions[c].width for c in "AB")
+    assert widths <= 86  # Excel units across a portrait A4 page between the margins

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 
 import openpyxl
@@ -160,3 +161,14 @@ def test_blank_like_values_fit_the_short_cell_shortcut():
     from sgs.validate.normalise import BLANK_MAX_BYTES, blank_variants
 
     assert max(len(v.encode()) for v in blank_variants()) <= BLANK_MAX_BYTES
+
+
+def test_every_rule_has_its_own_chinese_name():
+    """Workbooks and the CLI show a rule by its Chinese name beside the code: each rule of the
+    standard and of the ledger has one, in Chinese, and no two rules share a name."""
+    cat = load_catalogue()
+    rules = {**cat.rules, **cat.ledger_rules}
+    names = {code: rule.name for code, rule in rules.items()}
+    assert [c for c, n in names.items() if not re.search(r"[\u4e00-\u9fff]", n)] == []
+    assert len(set(names.values())) == len(names)
+    assert names["date_format"] == "日期格式" and names["required"] == "必填"

@@ -41,7 +41,7 @@ def test_xlsx_is_written_and_reported_in_chinese(data):
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == f"2026-10 月通报已生成：{out}"
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames[0] == "汇总" and "趋势" in book.sheetnames
+    assert book.sheetnames[:2] == ["封面", "汇总"] and "趋势" in book.sheetnames
     assert "积分计算截至 2026-11-20" in book["汇总"]["A2"].value
 
 
@@ -67,7 +67,7 @@ def test_default_location_under_the_data_root(data):
     [
         (["--period", "2026-13", "--out", "x.xlsx"], "期间应为 YYYY-MM 格式"),
         (["--period", "202610"], "期间应为 YYYY-MM 格式"),
-        (["--period", "2026-10", "--out", "x.pdf"], "只能保存为 .xlsx 或 .csv"),
+        (["--period", "2026-10", "--out", "x.docx"], "只能保存为 .xlsx、.csv 或 .pdf"),
         (["--period", "2026-10", "--as-of", "2026-11-31"], "日期应为 YYYY-MM-DD 格式"),
     ],
 )
@@ -75,4 +75,4 @@ def test_bad_arguments_exit_2_with_a_chinese_reason(data, args, message):
     run = sgs(data, *args)
     assert run.returncode == 2
     assert message in run.stderr and run.stdout == ""
-    assert not (data.parent / "x.pdf").exists() and not (data.parent / "x.xlsx").exists()
+    assert not (data.parent / "x.docx").exists() and not (data.parent / "x.xlsx").exists()

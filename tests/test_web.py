@@ -8,6 +8,7 @@ import fcntl
 import io
 import re
 import shutil
+import subprocess
 import time
 import warnings
 from datetime import date
@@ -80,6 +81,7 @@ PROTECTED = [
     "/",
     "/?period=2026-10",
     "/download/bulletin/2026-10.xlsx",
+    "/download/bulletin/2026-10.pdf",
     f"/download/feedback/{UNIT_A}.xlsx",
     "/download/bulletin/..%2F..%2Fetc%2Fpasswd",
     "/download/nothing",
@@ -104,6 +106,10 @@ TRAVERSALS = [
     "/download/bulletin/",
     "/download/bulletin/2026-10.xlsx/",
     "/download/bulletin/2026-10.XLSX",
+    "/download/bulletin/2026-10.PDF",
+    "/download/bulletin/2026-10.pdf%00.xlsx",
+    "/download/bulletin/2026-10.pdf/",
+    "/download/bulletin/2026-10.xlsx.pdf",
     "/download/bulletin/２０２６-10.xlsx",
     "/download/bulletin/٢٠٢٦-10.xlsx",
     f"/download/feedback/{LUZHOU.lower()}.xlsx",
@@ -302,6 +308,7 @@ def test_month_page_table_chart_and_links(client):
     assert cells[-2] == "55.9"
     assert f'href="/download/feedback/{LUZHOU}.xlsx"' in html
     assert 'href="/download/bulletin/2026-10.xlsx"' in html
+    assert 'href="/download/bulletin/2026-10.pdf"' in html  # the print version beside it
     # a unit with nothing to measure shows "—", never 0%
     assert _row_cells(html, "111404000720078935")[4:7] == ["—", "—", "—"]
 
@@ -426,8 +433,33 @@ def test_bulletin_download_opens_and_holds_the_rates(client, root):
 
 
 def test_bulletin_of_a_month_without_data_is_404(client):
-    r = client.get("/download/bulletin/2020-01.xlsx")
-    assert r.status_code == 404 and "没有上报文件或台账数据" in r.text
+    for suffix in ("xlsx", "pdf"):
+        r = client.get(f"/download/bulletin/2020-01.{suffix}")
+        assert r.status_code == 404 and "没有上报文件或台账数据" in r.text
+
+
+def test_bulletin_pdf_download_is_the_printed_bulletin(client, root, tmp_path):
+    r = client.get("/download/bulletin/2026-10.pdf")
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/pdf"
+    assert _filename(r) == "月通报_2026-10.pdf"
+    assert 'filename="bulletin-2026-10.pdf"' in r.headers["content-disposition"]
+    assert_security_headers(r)
+    assert r.content.startswith(b"%PDF-")
+    saved = tmp_path / "bulletin-download.pdf"
+    saved.write_bytes(r.content)
+    text = subprocess.run(["pdftotext", "-layout", str(saved), "-"], capture_output=True,
+                          text=True, check=True).stdout  # fmt: skip
+    assert "2026年10月双公示工作月通报" in text and "长治市潞州区人民政府" in text
+    assert BAD_ID not in text  # the person's ID number never in full
+    assert (root / "curated" / "web" / "月通报_2026-10.pdf").exists()
+
+
+@pytest.mark.parametrize("name", ["2026-13.pdf", "2026-00.pdf", "2026-13.xlsx"])
+def test_bulletin_of_a_malformed_month_is_400_in_chinese(client, name):
+    r = client.get(f"/download/bulletin/{name}")
+    assert r.status_code == 400 and "月份格式不正确" in r.text
+    assert "content-disposition" not in r.headers and not r.content.startswith(b"%PDF")
 
 
 def test_feedback_download_masks_id_numbers(client, root):

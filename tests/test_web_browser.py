@@ -153,8 +153,10 @@ def test_log_in_choose_a_month_see_the_table_and_download(server, browser, tmp_p
     cells = row.locator("td").all_inner_texts()
     assert cells[1] == UNIT
     assert cells[4:7] == [expected["timeliness"], expected["compliance"], expected["completeness"]]
-    assert page.locator("svg > title").text_content() == "各单位及时率、合规率、完整率"
-    assert page.locator(f'svg text:text-is("{UNIT}")').count() == 1
+    assert page.locator("svg.chart-desk > title").text_content() == "各单位及时率、合规率、完整率"
+    assert page.locator(f'svg.chart-desk text:text-is("{UNIT}")').count() == 1
+    assert page.locator("svg.chart-desk").is_visible()
+    assert not page.locator("svg.chart-phone").is_visible()
     _shot(page, tmp_path, "web-month.png")
 
     with page.expect_download() as info:
@@ -213,4 +215,39 @@ def test_path_traversal_is_refused(server, browser):
                  "/download/bulletin/..%2F..%2Fcurated%2Fsgs.duckdb"]:  # fmt: skip
         status, body = _raw_status(port, path, bearer)
         assert status in (400, 404) and b"root:" not in body, path
+    context.close()
+
+
+def test_on_a_phone_the_chart_scales_and_the_table_scrolls_in_its_box(server, browser, tmp_path):
+    """390 px wide (a common phone): nothing is cut off and the page never scrolls sideways."""
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+        extra_http_headers={"Authorization": f"Bearer {SECRET}"},
+    )  # fmt: skip
+    page = context.new_page()
+    page.goto(server["base"] + f"/?period={PERIOD}")
+    page.wait_for_selector("#units")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+    chart, box = page.locator("svg.chart-phone"), page.locator(".chart")
+    assert chart.is_visible() and not page.locator("svg.chart-desk").is_visible()
+    drawn, inside = chart.bounding_box(), box.bounding_box()
+    assert drawn and inside
+    assert (
+        inside["x"] <= drawn["x"] and drawn["x"] + drawn["width"] <= inside["x"] + inside["width"]
+    )
+    name = chart.locator(f'text:text-is("{UNIT}")')
+    label = name.bounding_box()
+    assert label and label["x"] >= 0 and label["x"] + label["width"] <= 390
+    assert label["height"] >= 10  # scaled, but still legible (13 px text, not 5 px)
+
+    wide = page.locator(".wide")
+    frame = wide.bounding_box()
+    assert frame and frame["x"] >= 0 and frame["x"] + frame["width"] <= 390
+    assert wide.evaluate("e => e.scrollWidth > e.clientWidth")  # the table scrolls in its box
+    last = page.locator("#units thead th", has_text="反馈清单")
+    wide.evaluate("e => { e.scrollLeft = e.scrollWidth; }")
+    shown = last.bounding_box()
+    assert shown and shown["x"] + shown["width"] <= 390 + 1
+    _shot(page, tmp_path, "web-phone.png")
     context.close()

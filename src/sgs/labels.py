@@ -1,8 +1,11 @@
 """Chinese labels and formatters for everything people read.
 
 Codes stay English in code and storage (``permit``, ``timeliness_rate``, ``XK_WSH``); these
-are the words a clerk sees in workbooks, pages, artifacts and the CLI.  Kind and field names
-come from the catalogue, so renaming a field there renames it everywhere.  A figure that does
+are the words a clerk sees in workbooks, pages, artifacts and the CLI.  Kind, field and rule
+names come from the catalogue, so renaming a field or a rule there renames it everywhere.  A
+rule is shown by its Chinese name with its stable code beside it (日期格式 / ``date_format``):
+the name is what a clerk understands, the code what the standard's rule table and ``--json``
+name.  A figure that does
 not apply (an empty denominator, an item not yet due) is shown as :data:`NOT_APPLICABLE`,
 never as 0.
 """
@@ -56,6 +59,36 @@ def field_names(kind: str | None = None) -> dict[str, str]:
     kinds = KINDS if kind is None else (kind,)
     names = {f.code: f.name for k in kinds for f in cat.kind(k).fields}
     return names | ({f.code: f.name for f in cat.ledger_fields} if kind is None else {})
+
+
+@cached_on_file(catalogue_path, size=4)
+def rule_names() -> dict[str, str]:
+    """Rule code → Chinese name, the standard's rules and the ledger's (``date_format`` → 日期格式)."""
+    cat = load_catalogue()
+    return {code: rule.name for code, rule in {**cat.rules, **cat.ledger_rules}.items()}
+
+
+def rule_name(code: str | None) -> str:
+    """The Chinese name of a rule; an unknown code is shown as it is."""
+    return rule_names().get(code or "", code or "")
+
+
+def _problems(problems: str | None) -> list[tuple[str, str]]:
+    return [tuple(p.partition(":")[::2]) for p in (problems or "").split("; ") if p]  # type: ignore[misc]
+
+
+def problem_names(problems: str | None) -> str | None:
+    """A record's problems as the drill-downs list them (``XK_JDRQ:date_range; …``) in words:
+    ``许可决定日期：日期范围；…`` — the field and the rule a reader knows."""
+    fields, rules = field_names(), rule_names()
+    parts = [f"{fields.get(f, f)}：{rules.get(r, r)}" if r else fields.get(f, f)
+             for f, r in _problems(problems)]  # fmt: skip
+    return "；".join(parts) or None
+
+
+def problem_rules(problems: str | None) -> str | None:
+    """The rule codes of :func:`problem_names`, in the same order: ``date_range；…``."""
+    return "；".join(r for _, r in _problems(problems) if r) or None
 
 
 def pct(value: float | None) -> str:

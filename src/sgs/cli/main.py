@@ -14,13 +14,15 @@ import click
 
 from sgs.cli.common import ISO_DATE, KIND_CHOICE
 from sgs.cli.common import exit_now as _exit_now
+from sgs.cli.usage import SgsGroup as ChineseGroup
 
 EXIT_OK, EXIT_ERRORS, EXIT_REFUSED = 0, 1, 2
 
 
-class SgsGroup(click.Group):
-    """A setting sgs cannot use (a misspelt time zone, an unknown source) stops any command with
-    its Chinese message and exit status 2, never a traceback."""
+class SgsGroup(ChineseGroup):
+    """Help and usage errors in Chinese (:mod:`sgs.cli.usage`); a setting sgs cannot use (a
+    misspelt time zone, an unknown source) stops any command with its Chinese message and exit
+    status 2, never a traceback."""
 
     def invoke(self, ctx: click.Context) -> object:
         from sgs.errors import SettingsError
@@ -33,63 +35,9 @@ class SgsGroup(click.Group):
 
 
 @click.group(cls=SgsGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="sgs")
+@click.version_option(package_name="sgs", message="%(prog)s %(version)s", help="显示版本号并退出。")
 def main() -> None:
     """双公示质检：行政许可、行政处罚数据的校验、入库、考核与通报。"""
-
-
-@main.command()
-@click.argument("file", type=click.Path(path_type=Path))
-@click.option("--kind", type=KIND_CHOICE, help="记录类型；不指定时从表头识别。")
-@click.option("--json", "as_json", is_flag=True, help="输出一个 JSON 对象（机器可读）。")
-@click.option(
-    "--out", type=click.Path(path_type=Path), help="另存问题清单为 XLSX（身份证号已脱敏）。"
-)
-@click.option(
-    "--received",
-    type=ISO_DATE,
-    help="上报（接收）日期，用于“决定日期不晚于上报日期”规则；默认今天。",
-)
-@click.option("--limit", default=20, show_default=True, help="摘要中列出的问题条数。")
-def validate(
-    file: Path,
-    kind: str | None,
-    as_json: bool,
-    out: Path | None,
-    received: date | None,
-    limit: int,
-) -> None:
-    """逐条、逐字段按数据标准校验一个上报文件（CSV/XLSX/XLS）。
-
-    \b
-    退出码：0 全部通过（可有警告）；1 有记录存在错误；2 文件无法校验
-    （无法读取、格式版本被拒收、缺少必需列），原因输出到标准错误。
-    """
-    from sgs.errors import FileRefused
-    from sgs.report.validation import (
-        print_json,
-        print_refusal_json,
-        print_summary,
-        write_problem_list,
-    )
-    from sgs.validate.pipeline import validate_file
-
-    try:
-        result = validate_file(file, kind, received)  # type: ignore[arg-type]
-    except FileRefused as exc:
-        click.echo(f"无法校验：{exc.message}", err=True)
-        if as_json:
-            print_refusal_json(file, kind, exc)
-        sys.exit(EXIT_REFUSED)
-    if out is not None:
-        write_problem_list(result, out)
-    if as_json:
-        print_json(file, result)
-    else:
-        print_summary(file, result, limit)
-        if out is not None:
-            click.echo(f"问题清单已保存：{out}")
-    _exit_now(EXIT_OK if result.ok else EXIT_ERRORS)
 
 
 @main.command()
@@ -104,7 +52,11 @@ def validate(
 )
 @click.option("--unit", help="上报单位（统一社会信用代码或全称）；默认分散到各单位。")
 @click.option(
-    "--headers", type=click.Choice(["chinese", "code"]), default="chinese", show_default=True
+    "--headers",
+    type=click.Choice(["chinese", "code"]),
+    default="chinese",
+    show_default=True,
+    help="表头写法：chinese 为标准中文列名，code 为平台字段代码（如 XK_XDR_MC）。",
 )
 @click.option(
     "--encoding",
@@ -189,9 +141,43 @@ def standard(markdown: bool, kind: str | None, update_docs: bool) -> None:
     if markdown and kind is None:
         click.echo(standard_markdown(), nl=False)
         return
-    for k in [kind] if kind else KINDS:
-        click.echo(markdown_table(k))  # type: ignore[arg-type]
+    if markdown:
+        click.echo(markdown_table(kind))  # type: ignore[arg-type]
         click.echo()
+        return
+    _print_standard([kind] if kind else list(KINDS), rules=kind is None)
+
+
+def _print_standard(kinds: list[str], rules: bool) -> None:
+    """The field tables (and the rule table) as aligned text, for a person at a terminal."""
+    from sgs.cli.output import Col, echo_table
+    from sgs.reference.catalogue import load_catalogue
+    from sgs.report.standard_docs import TYPE_ZH, requirement, rules_text
+
+    cat = load_catalogue()
+    columns = [Col("#", True), Col("字段"), Col("代码", wrap=False), Col("类型"), Col("是否必填"),
+               Col("规则")]  # fmt: skip
+    for k in kinds:
+        spec = cat.kind(k)
+        rows = [
+            (
+                f.position,
+                f.name,
+                f.code,
+                TYPE_ZH[f.type],
+                requirement(f),
+                rules_text(f) + (f"（待核实：{f.unverified}）" if f.unverified else ""),
+            )
+            for f in spec.fields
+        ]
+        echo_table(columns, rows, f"{spec.name}（{spec.prefix}，{len(spec.fields)} 个字段）")
+        click.echo()
+    if rules:
+        levels = {"error": "错误", "warning": "警告"}
+        rows = [(code, r.name, levels[r.severity], r.message)
+                for code, r in {**cat.rules, **cat.ledger_rules}.items()]  # fmt: skip
+        echo_table([Col("规则代码", wrap=False), Col("规则"), Col("级别", wrap=False),
+                    Col("提示")], rows, "规则（错误计入合规率，警告只提示）")  # fmt: skip
 
 
 @main.command()
@@ -277,7 +263,14 @@ def workdays_is(day: date, as_json: bool) -> None:
     sys.exit(0 if info["workday"] else 1)
 
 
-COMMAND_MODULES = ("sgs.cli.store", "sgs.cli.points", "sgs.cli.reports", "sgs.cli.web")
+COMMAND_MODULES = (
+    "sgs.cli.validate",
+    "sgs.cli.store",
+    "sgs.cli.rates",
+    "sgs.cli.points",
+    "sgs.cli.reports",
+    "sgs.cli.web",
+)
 
 
 def _register() -> None:

@@ -9,11 +9,13 @@ from pathlib import Path
 import click
 
 from sgs.cli.common import ISO_DATE, exit_now
+from sgs.cli.output import Col, echo_table
+from sgs.cli.usage import command
 from sgs.clock import office_today
-from sgs.labels import num
+from sgs.labels import NOT_APPLICABLE, num
 
 
-@click.command()
+@command()
 @click.option("--period", help="月份 YYYY-MM：该月的月度积分（第 1–10 项）与排名。")
 @click.option(
     "--year", type=int, help="年度：各月积分之和（排名依据）、年终项目（第 11–13 项）与年度总成绩。"
@@ -30,7 +32,7 @@ def points(period: str | None, year: int | None, as_of: date | None, as_json: bo
     不适用或未到期的项目显示“—”。选择项见 config/settings.toml。
     """
     from sgs.errors import EventsError, PeriodError
-    from sgs.measure.points import ITEM_NAMES, monthly_points, yearly_points
+    from sgs.measure.points import monthly_points, yearly_points
     from sgs.store import database
 
     if (period is None) == (year is None):
@@ -47,32 +49,39 @@ def points(period: str | None, year: int | None, as_of: date | None, as_json: bo
         sys.stdout.write(table.write_json() + "\n")
         exit_now(0)
     if period:
-        items = [f"item_{i}" for i in range(1, 11)]
-        click.echo(f"{period} 月度积分（截至 {as_of or office_today()}）")
-        click.echo(
-            "排名  单位  "
-            + "  ".join(f"{i}{ITEM_NAMES[f'item_{i}']}" for i in range(1, 11))
-            + "  合计"
-        )
-        for group in table["group"].unique(maintain_order=True):
-            click.echo(f"【{group}】")
-            for r in table.filter(table["group"] == group).iter_rows(named=True):
-                cells = "  ".join(num(r[i]) for i in items)
-                click.echo(f"{r['rank']:>3}  {r['unit_name']}  {cells}  {r['total']:g}")
+        _print_monthly(table, f"{period} 月度积分（截至 {as_of or office_today()}）")
     else:
-        click.echo(f"{year} 年度积分（截至 {as_of or office_today()}）")
-        click.echo("排名  单位  月度合计  月度平均  年终项目  年度总成绩")
-        for group in table["group"].unique(maintain_order=True):
-            click.echo(f"【{group}】")
-            for r in table.filter(table["group"] == group).iter_rows(named=True):
-                click.echo(
-                    f"{r['rank']:>3}  {r['unit_name']}  {r['monthly_sum']:g}  "
-                    f"{r['monthly_mean']:.2f}  {r['year_end']:g}  {r['year_total']:g}"
-                )
+        _print_yearly(table, f"{year} 年度积分（截至 {as_of or office_today()}）")
     exit_now(0)
 
 
-@click.command()
+def _print_monthly(table, title: str) -> None:
+    from sgs.measure.points import ITEM_NAMES, ITEMS
+
+    columns = [Col("分组", wrap=False), Col("排名", True), Col("单位")]
+    columns += [Col(f"{i}.{ITEM_NAMES[item]}", True) for i, item in enumerate(ITEMS, start=1)]
+    rows = [
+        [r["group"], r["rank"], r["unit_name"], *(num(r[item]) for item in ITEMS), num(r["total"])]
+        for r in table.iter_rows(named=True)
+    ]
+    echo_table(
+        [*columns, Col("合计", True)], rows, f"{title}；“{NOT_APPLICABLE}”表示不适用或未到期"
+    )
+
+
+def _print_yearly(table, title: str) -> None:
+    columns = [Col("分组", wrap=False), Col("排名", True), Col("单位"), Col("月度合计", True),
+               Col("月度平均", True), Col("年终项目", True), Col("年度总成绩", True)]  # fmt: skip
+
+    def row(r: dict) -> list[object]:
+        mean = NOT_APPLICABLE if r["monthly_mean"] is None else f"{r['monthly_mean']:.2f}"
+        return [r["group"], r["rank"], r["unit_name"], num(r["monthly_sum"]), mean,
+                num(r["year_end"]), num(r["year_total"])]  # fmt: skip
+
+    echo_table(columns, [row(r) for r in table.iter_rows(named=True)], title)
+
+
+@command()
 @click.option("--unit", required=True, help="单位（统一社会信用代码或全称）。")
 @click.option("--since", type=ISO_DATE, help="只列出此日期及以后反馈的问题。")
 @click.option(

@@ -1,16 +1,16 @@
-"""``sgs ingest``, ``sgs ledger`` and ``sgs rates``: the commands that use the store."""
+"""``sgs ingest`` and ``sgs ledger``: the commands that put files into the store."""
 
 from __future__ import annotations
 
 import json
-import sys
 from datetime import date
 from pathlib import Path
 
 import click
 
 from sgs.cli.common import ISO_DATE, KIND_CHOICE, exit_now
-from sgs.labels import kind_name, pct
+from sgs.cli.output import Col, echo_table, progress
+from sgs.cli.usage import command
 
 STATUS_ZH = {
     "stored": "入库",
@@ -24,7 +24,7 @@ IGNORED_MESSAGE = (
 )
 
 
-@click.command()
+@command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--unit", help="上报单位（统一社会信用代码或全称）；默认取落地目录 raw/<单位>/<日期>/。"
@@ -50,46 +50,55 @@ def ingest(
     退出码：0 全部处理（含不合规记录）；1 有文件被隔离；2 有文件无法处理（如找不到文件、
     无法确定单位、数据库被占用），其余文件照常处理。
     """
-    from sgs.errors import LandingError, SgsError
     from sgs.store.batches import IngestResult
-    from sgs.store.ingest import ingest_file
     from sgs.store.landing import survey
 
     found = survey(list(paths))
     results: list[IngestResult] = []
+    # Several files take a while: a progress bar on a terminal's stderr, never in --json mode.
+    with progress(enabled=not as_json and len(found.files) > 1) as shown:
 
-    def report(result: IngestResult) -> None:
-        results.append(result)
-        if as_json:
-            click.echo(json.dumps(result.as_dict(), ensure_ascii=False))
-        elif result.status == "error":
-            click.echo(f"[错误] {result.path}：{result.message}", err=True)
-        else:
-            click.echo(f"[{STATUS_ZH[result.status]}] {result.path}：{result.message}")
+        def report(result: IngestResult) -> None:
+            results.append(result)
+            if as_json:
+                click.echo(json.dumps(result.as_dict(), ensure_ascii=False))
+            elif result.status == "error":
+                shown.echo(f"[错误] {result.path}：{result.message}", err=True)
+            else:
+                shown.echo(f"[{STATUS_ZH[result.status]}] {result.path}：{result.message}")
 
-    for path in found.missing:
-        report(IngestResult(str(path), "error", f"找不到文件或文件夹：{path}", reason="not_found"))
-    for path in found.files:
-        try:
-            result = ingest_file(path, unit=unit, received=received, kind=kind)  # type: ignore[arg-type]
-        except LandingError as exc:
-            result = IngestResult(
-                str(path), "error", str(exc), reason=getattr(exc, "code", "usage")
+        for path in found.missing:
+            report(
+                IngestResult(str(path), "error", f"找不到文件或文件夹：{path}", reason="not_found")
             )
-        except SgsError as exc:  # the store busy past the timeout, a settings file wrong, …
-            result = IngestResult(str(path), "error", str(exc), reason=type(exc).__name__)
-        except Exception as exc:  # one file's failure must not stop the others
-            message = (
-                f"处理时发生意外错误（{type(exc).__name__}: {exc}），文件未入库，请联系维护人员"
-            )
-            result = IngestResult(str(path), "error", message, reason="internal")
-        report(result)
-    for path in found.ignored:
-        report(IngestResult(str(path), "ignored", IGNORED_MESSAGE, reason="ignored_name"))
+        shown.start("入库", len(found.files))
+        for done, path in enumerate(found.files):
+            shown.update(path.name, done=done)
+            report(_ingest_one(path, unit, received, kind))
+        shown.stop()
+        for path in found.ignored:
+            report(IngestResult(str(path), "ignored", IGNORED_MESSAGE, reason="ignored_name"))
     if not as_json:
         _summary(results)
     statuses = {r.status for r in results}
     exit_now(2 if "error" in statuses else 1 if "quarantined" in statuses else 0)
+
+
+def _ingest_one(path: Path, unit: str | None, received: date | None, kind: str | None):
+    """One file's outcome; whatever goes wrong with it is its result, never the run's end."""
+    from sgs.errors import LandingError, SgsError
+    from sgs.store.batches import IngestResult
+    from sgs.store.ingest import ingest_file
+
+    try:
+        return ingest_file(path, unit=unit, received=received, kind=kind)  # type: ignore[arg-type]
+    except LandingError as exc:
+        return IngestResult(str(path), "error", str(exc), reason=getattr(exc, "code", "usage"))
+    except SgsError as exc:  # the store busy past the timeout, a settings file wrong, …
+        return IngestResult(str(path), "error", str(exc), reason=type(exc).__name__)
+    except Exception as exc:  # one file's failure must not stop the others
+        message = f"处理时发生意外错误（{type(exc).__name__}: {exc}），文件未入库，请联系维护人员"
+        return IngestResult(str(path), "error", message, reason="internal")
 
 
 def _summary(results: list) -> None:
@@ -106,10 +115,10 @@ def _summary(results: list) -> None:
 
     quarantined = [r for r in results if r.status == "quarantined"]
     if quarantined:
-        click.echo("隔离的文件（配置问题改正后会重新处理；内容问题需单位重新上报）：")
-        for r in quarantined:
-            what = "配置问题" if is_configuration(r.reason) else "内容问题"
-            click.echo(f"  {r.path}（{what}，{r.reason}）")
+        rows = [(r.path, "配置问题" if is_configuration(r.reason) else "内容问题", r.reason)
+                for r in quarantined]  # fmt: skip
+        echo_table([Col("文件"), Col("问题类型"), Col("原因代码")], rows,
+                   "隔离的文件（配置问题改正后会重新处理；内容问题需单位重新上报）：")  # fmt: skip
     ignored = [r for r in results if r.status == "ignored"]
     if ignored:
         click.echo("按文件名忽略的文件：")
@@ -117,7 +126,7 @@ def _summary(results: list) -> None:
             click.echo(f"  {r.path}")
 
 
-@click.command()
+@command()
 @click.argument("file", required=False, type=click.Path(path_type=Path))
 @click.option("--unit", required=True, help="报送单位（统一社会信用代码或全称）。")
 @click.option("--period", required=True, help="台账所属月份 YYYY-MM（决定作出的月份）。")
@@ -159,94 +168,4 @@ def ledger(
         click.echo(json.dumps(result.as_dict(), ensure_ascii=False))
     else:
         click.echo(f"[{STATUS_ZH[result.status]}] {result.message}")
-    exit_now(0)
-
-
-RATE_COLUMNS = [
-    ("unit_name", "单位"),
-    ("kind", "类别"),
-    ("uploaded", "上报"),
-    ("timely", "及时"),
-    ("timeliness_rate", "及时率"),
-    ("compliant", "合规"),
-    ("compliance_rate", "合规率"),
-    ("ledger_entries", "台账"),
-    ("ledger_matched", "已报"),
-    ("completeness_rate", "完整率"),
-]
-
-
-@click.command()
-@click.option("--period", required=True, help="月份 YYYY-MM。")
-@click.option("--unit", help="只看一个单位（统一社会信用代码或全称）。")
-@click.option("--kind", type=KIND_CHOICE, help="只看一类记录。")
-@click.option("--json", "fmt", flag_value="json", help="输出 JSON 数组。")
-@click.option("--csv", "fmt", flag_value="csv", help="输出 CSV。")
-@click.option(
-    "--details",
-    type=click.Choice(["late", "failing", "missing"]),
-    help="明细：late 迟报记录，failing 不合规记录，missing 台账中应报未报的条目。",
-)
-def rates(
-    period: str, unit: str | None, kind: str | None, fmt: str | None, details: str | None
-) -> None:
-    """按单位、类别计算某月的及时率、合规率、完整率。
-
-    \b
-    及时率、合规率按上报月份统计（同一记录的更正不重复计算，以首次上报的结论为准）；
-    完整率按台账所属月份统计。分母为 0 时比率为空（显示“—”），不是 0%。
-    日历未覆盖的日期使该记录的及时性无法判定：不计入及时率，并标记 calendar_gap。
-    """
-    from sgs.errors import PeriodError
-    from sgs.measure.rates import details as detail_rows
-    from sgs.measure.rates import rates as rate_rows
-    from sgs.reference.units import resolve_unit
-    from sgs.report.masking import mask_id
-    from sgs.store import database
-
-    try:
-        unit_code = str(resolve_unit(unit)["code"]) if unit else None
-        with database.reader() as con:
-            if details:
-                frame = detail_rows(con, period, details, unit_code, kind)
-            else:
-                frame = rate_rows(con, period, unit_code, kind)
-    except (KeyError, PeriodError) as exc:
-        click.echo(str(exc.args[0]), err=True)
-        exit_now(2)
-    import polars as pl
-
-    if "subject_code" in frame.columns:
-        # A person's ID number in a ledger is masked in everything people read.
-        code = pl.col("subject_code")
-        frame = frame.with_columns(
-            pl.when(code.str.contains(r"^[0-9]{17}[0-9X]$"))
-            .then(mask_id(code))
-            .otherwise(code)
-            .alias("subject_code")
-        )
-    if fmt == "json":
-        sys.stdout.write(frame.write_json() + "\n")
-    elif fmt == "csv":
-        from sgs.report.xlsx import neutralised
-
-        sys.stdout.write(neutralised(frame).write_csv())
-    elif details:
-        click.echo(f"{period} 明细（{details}）：{frame.height} 条")
-        for row in frame.iter_rows(named=True):
-            click.echo("  " + "，".join(f"{k}={v}" for k, v in row.items() if v is not None))
-    else:
-        header = "  ".join(title for _, title in RATE_COLUMNS)
-        click.echo(f"{period} 三率（{frame.height} 行）\n{header}")
-        for row in frame.iter_rows(named=True):
-            cells = []
-            for col, _ in RATE_COLUMNS:
-                value = row[col]
-                if col.endswith("_rate"):
-                    value = pct(value)
-                elif col == "kind":
-                    value = kind_name(value)
-                cells.append(str(value))
-            flag = "  ⚠ 日历未覆盖部分日期" if row["calendar_gap"] else ""
-            click.echo("  ".join(cells) + flag)
     exit_now(0)

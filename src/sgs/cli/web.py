@@ -6,6 +6,8 @@ import ipaddress
 
 import click
 
+from sgs.cli.usage import command
+
 
 def _is_loopback(host: str) -> bool:
     """Whether only this computer can reach ``host`` (names other than localhost count as not)."""
@@ -17,7 +19,7 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-@click.command()
+@command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="监听地址。")
 @click.option(
     "--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="监听端口。"

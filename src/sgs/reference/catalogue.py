@@ -65,6 +65,7 @@ class RuleSpec:
     code: str
     severity: Severity
     message: str
+    name: str = ""  # the Chinese name people read beside the code (日期格式 for date_format)
 
 
 @dataclass(frozen=True)
@@ -184,6 +185,14 @@ def normalise_header(text: object) -> str:
     return s.upper()
 
 
+def _rule(code: str, spec: dict) -> RuleSpec:
+    """A rule of the catalogue; one without a Chinese name (a catalogue of an older version)
+    is named by its code."""
+    return RuleSpec(
+        code=code, severity=spec["severity"], message=spec["message"], name=spec.get("name", code)
+    )
+
+
 def _expand(template: str, prefix: str) -> str:
     return template.replace("{P}", prefix)
 
@@ -225,10 +234,7 @@ def load_catalogue() -> Catalogue:
             category=meta.get("category"),
             fields=tuple(fields),
         )
-    rules = {
-        code: RuleSpec(code=code, severity=spec["severity"], message=spec["message"])
-        for code, spec in raw["rules"].items()
-    }
+    rules = {code: _rule(code, spec) for code, spec in raw["rules"].items()}
     layouts = {
         key: Layout(key=key, name=spec["name"], markers=tuple(spec.get("markers", ())))
         for key, spec in raw["layouts"].items()
@@ -259,8 +265,7 @@ def load_catalogue() -> Catalogue:
             for spec in raw["ledger"]["field"]
         ),
         ledger_rules={
-            code: RuleSpec(code=code, severity=spec["severity"], message=spec["message"])
-            for code, spec in raw["ledger"].get("rules", {}).items()
+            code: _rule(code, spec) for code, spec in raw["ledger"].get("rules", {}).items()
         },
         raw=raw,
     )

@@ -3,8 +3,17 @@ rates, points and rank, the records behind the bad numbers, and the city's trend
 
 ``write_bulletin(period, out=None, root=None, as_of=None)`` writes it: by default to
 ``<data root>/curated/bulletins/月通报_<period>.xlsx``; an ``out`` ending in ``.csv`` gets the
-summary sheet alone, as UTF-8 with a BOM (so Excel opens the Chinese correctly).  The workbook:
+summary sheet alone, as UTF-8 with a BOM (so Excel opens the Chinese correctly), and one ending
+in ``.pdf`` the whole bulletin as a print-ready A4 document (:mod:`sgs.report.pdf`).  One
+content model, two renderers: :func:`contents` builds the cover and the sheets once, and the
+workbook and the PDF show the same cover, tables, notes and charts in the same order.
 
+The order is the order the office circulates a bulletin in — what a reader needs first comes
+first, figures before the lists of records behind them:
+
+- **封面** the title, the month, when it was generated, the date the points are counted to, the
+  month's city-wide figures, what each sheet holds and how to read it ("—", ranking by group,
+  masked ID numbers).  The workbook opens on it; it prints on one A4 page.
 - **汇总** one row per unit, sorted by group then rank: uploads, the three rates (both kinds
   together, as the points count them), points items 1–10, total and rank.  Counties, districts
   and zones (县区) and city departments (市直部门) are ranked separately, as the notice treats
@@ -12,9 +21,14 @@ summary sheet alone, as UTF-8 with a BOM (so Excel opens the Chinese correctly).
   blocks) keeps one header to freeze and one autofilter to sort with.  A column chart of the
   three rates by unit sits under the table.
 - **行政许可 / 行政处罚** the rates of each kind per unit, with their numerators and denominators.
-- **迟报明细 / 不合规明细 / 应报未报** the drill-downs of :func:`sgs.measure.rates.details`.
 - **趋势** the city's totals and rates for every month the store has data for, up to the period
-  (uploads by received month, ledgers by their month), with a line chart.
+  (uploads by received month, ledgers by their month), with a line chart.  It closes the
+  figures, before the lists, so a reader of the PDF does not page past every record to find it.
+- **迟报明细 / 不合规明细 / 应报未报** the drill-downs of :func:`sgs.measure.rates.details`:
+  the appendices, longest and read by the units that have to act on them.  The workbook lists
+  every record; the PDF at most :data:`PDF_ROWS_PER_UNIT` per unit and list, with the number
+  left out, so one unit with thousands of late records cannot turn the circulated document into
+  a book (the workbook and the unit's feedback list have them all).
 
 Rules every sheet follows:
 
@@ -38,20 +52,31 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from sgs.clock import office_today
+from sgs.clock import office_now, office_today
 from sgs.errors import BulletinError
 from sgs.files import write_atomically
-from sgs.labels import NOT_APPLICABLE, RATE_NAMES, field_names, kind_name, kind_names, num
+from sgs.labels import (
+    NOT_APPLICABLE,
+    RATE_NAMES,
+    kind_name,
+    kind_names,
+    num,
+    pct,
+    problem_names,
+    problem_rules,
+)
 from sgs.measure.rates import unit_rates
 from sgs.periods import period_title
 from sgs.reference.catalogue import KINDS
 from sgs.report.masking import mask_ids_in_text, mask_subject_codes
-from sgs.report.xlsx import Chart, Column, Sheet, neutralised, write_workbook
+from sgs.report.xlsx import Chart, Column, Cover, Sheet, neutralised, write_workbook
 from sgs.store import database
 from sgs.store.database import curated_dir
 
-SHEET_NAMES = ("汇总", "行政许可", "行政处罚", "迟报明细", "不合规明细", "应报未报", "趋势")
-SUFFIXES = (".xlsx", ".csv")
+COVER = "封面"
+SHEET_NAMES = ("汇总", "行政许可", "行政处罚", "趋势", "迟报明细", "不合规明细", "应报未报")
+SUFFIXES = (".xlsx", ".csv", ".pdf")
+PDF_ROWS_PER_UNIT = 20  # records per unit and drill-down list in the PDF
 
 
 @dataclass
@@ -74,10 +99,10 @@ def bulletin_path(period: str, root: Path | None = None) -> Path:
 
 
 def output_format(out: Path) -> str:
-    """``xlsx`` or ``csv`` from the file name; anything else is refused before any work."""
+    """``xlsx``, ``csv`` or ``pdf`` from the file name; anything else is refused before any work."""
     suffix = Path(out).suffix.lower()
     if suffix not in SUFFIXES:
-        raise BulletinError(f"月通报只能保存为 .xlsx 或 .csv 文件：{out}")
+        raise BulletinError(f"月通报只能保存为 .xlsx、.csv 或 .pdf 文件：{out}")
     return suffix.lstrip(".")
 
 
@@ -87,9 +112,13 @@ def write_bulletin(
     root: Path | None = None,
     as_of: date | None = None,
 ) -> Path:
-    """Compute the month's bulletin from the store and write it (XLSX, or the summary as CSV)."""
+    """Compute the month's bulletin from the store and write it (XLSX, PDF, or the summary as
+    CSV).  A PDF asked for on a machine that cannot make one fails before the store is read."""
     out = Path(out) if out is not None else bulletin_path(period, root)
-    output_format(out)
+    if output_format(out) == "pdf":
+        from sgs.report.pdf import require_renderer
+
+        require_renderer()
     return write(collect(period, root, as_of), out)
 
 
@@ -99,11 +128,16 @@ def write(bulletin: Bulletin, out: Path, generated: datetime | None = None) -> P
     The file is written under a scratch name and then moved into place, so whoever opens
     ``out`` meanwhile (the office, the web page) sees the previous bulletin, never half a new one.
     """
-    if output_format(out) == "csv":
+    form = output_format(out)
+    if form == "csv":
         return write_atomically(out, lambda scratch: write_summary_csv(bulletin, scratch))
-    return write_atomically(
-        out, lambda scratch: write_workbook(scratch, _sheets(bulletin), generated)
-    )
+    generated = generated or office_now()
+    cover, sheets = contents(bulletin, generated)
+    if form == "pdf":
+        from sgs.report.pdf import write_pdf
+
+        return write_atomically(out, lambda scratch: write_pdf(scratch, cover, sheets, generated))
+    return write_atomically(out, lambda scratch: write_workbook(scratch, sheets, generated, cover))
 
 
 # ----------------------------------------------------------------------------- the numbers
@@ -198,19 +232,13 @@ def _drill_down(frame: pl.DataFrame, units: pl.DataFrame) -> pl.DataFrame:
 
 
 def _problems_in_chinese(failing: pl.DataFrame) -> pl.DataFrame:
-    """``XK_JDRQ:date_range; …`` as ``许可决定日期（date_range）；…``: the field a reader knows,
-    and the stable rule code the standard's field table documents."""
-    names = field_names()
-
-    def chinese(problems: str) -> str:
-        parts = []
-        for problem in problems.split("; "):
-            code, _, rule = problem.partition(":")
-            parts.append(f"{names.get(code, code)}（{rule}）" if rule else names.get(code, code))
-        return "；".join(parts)
-
+    """``XK_JDRQ:date_range; …`` as ``许可决定日期：日期范围；…`` (the field and the rule a reader
+    knows) and, in a second column and the same order, ``date_range；…`` (the stable rule codes
+    the standard's rule table documents)."""
+    problems = pl.col("problems")
     return failing.with_columns(
-        pl.col("problems").map_elements(chinese, return_dtype=pl.String).alias("problems_zh")
+        problems.map_elements(problem_names, return_dtype=pl.String).alias("problems_zh"),
+        problems.map_elements(problem_rules, return_dtype=pl.String).alias("rule_codes"),
     )
 
 
@@ -239,6 +267,64 @@ def summary_columns() -> list[Column]:
         Column("note", "备注", 10),
         Column("unit_code", "统一社会信用代码", 20),
     ]
+
+
+def contents(b: Bulletin, generated: datetime) -> tuple[Cover, list[Sheet]]:
+    """The cover and the sheets, in order: what both the workbook and the PDF show."""
+    return _cover(b, generated), _sheets(b)
+
+
+GUIDE = {
+    "汇总": "各单位本月上报条数、三率（两类合计）、积分第 1–10 项、总分与排名；表下为各单位三率柱形图",
+    "行政许可": "各单位行政许可记录的三率及其分子、分母",
+    "行政处罚": "各单位行政处罚记录的三率及其分子、分母",
+    "趋势": "全市各月上报条数与三率，附折线图",
+    "迟报明细": "超过决定之日起 {days} 个工作日上报的记录",
+    "不合规明细": "未通过数据标准校验的记录及其问题字段",
+    "应报未报": "台账中列出、但未见上报的行政决定",
+}
+
+
+def _cover(b: Bulletin, generated: datetime) -> Cover:
+    """Title, the month's facts, what each sheet holds and how to read the bulletin."""
+    from sgs.reference.settings import load_settings
+
+    days = load_settings().deadline_workdays
+    groups = b.summary["group"].to_list()  # 县区 first, as the summary lists them
+    by_group = "、".join(f"{g} {groups.count(g)} 个" for g in dict.fromkeys(groups))
+    permits = int(b.summary["uploaded_permit"].fill_null(0).sum())
+    penalties = int(b.summary["uploaded_penalty"].fill_null(0).sum())
+    city = b.trend.filter(pl.col("month") == b.period)
+    rates = "、".join(
+        f"{name} {pct(city[rate][0] if city.height else None)}" for rate, name in RATE_NAMES.items()
+    )
+    return Cover(
+        COVER,
+        _title(b.period),
+        [
+            ("通报月份", f"{period_title(b.period)}（{b.period}）"),
+            ("生成时间", f"{generated:%Y-%m-%d %H:%M}"),
+            ("积分计算截至", f"{b.as_of}（逾期天数、整改期限按此日计算）"),
+            ("参评单位", f"{b.summary.height} 个（{by_group}）"),
+            (
+                "本月上报",
+                f"{permits + penalties} 条（行政许可 {permits} 条、行政处罚 {penalties} 条）",
+            ),
+            ("全市三率", f"{rates}（两类合计）"),
+        ],
+        [(name, GUIDE[name].format(days=days)) for name in SHEET_NAMES],
+        [
+            "“—”表示不适用：比率的分母为 0（本月没有上报记录或台账），或积分项对该单位不适用、"
+            "尚未到期；“—”不按 0 计，也不计入总分。",
+            f"及时率：本月首次上报的记录中，在决定之日起 {days} 个工作日内上报的比例；合规率：通过"
+            "数据标准校验的比例；完整率：本月台账所列决定中已上报的比例。汇总表的三率为行政许可、"
+            "行政处罚两类合计，行政许可、行政处罚两表分类别计算。",
+            "县区（含开发区）与市直部门分别排名，按总分从高到低；总分相同名次相同（如 1、2、2、4）。",
+            "自然人身份证号已脱敏（保留前 6 位和后 4 位）；法人和其他组织的统一社会信用代码照常显示。",
+            "明细表中的“上报文件”“行号”指单位上报文件中的位置，便于查找和整改；"
+            "各单位全部待整改问题见其反馈清单。",
+        ],
+    )
 
 
 def _rate_chart_data(frame: pl.DataFrame, label: str, source: str) -> pl.DataFrame:
@@ -295,8 +381,9 @@ def _sheets(b: Bulletin) -> list[Sheet]:
                  ["行号为上报文件中的行号"])  # fmt: skip
     failing = Sheet("不合规明细", f"{title}：不合规记录", b.failing,
                     [*record, Column("errors", "错误数", 6, "int"),
-                     Column("problems_zh", "问题（字段及规则代码）", 30)],
-                    ["规则代码的含义见数据标准字段表；各单位的反馈清单列有完整说明"])  # fmt: skip
+                     Column("problems_zh", "问题（字段：规则）", 30),
+                     Column("rule_codes", "规则代码", 16)],
+                    ["规则代码见数据标准的规则代码表；各单位的反馈清单列有完整说明"])  # fmt: skip
     missing = Sheet("应报未报", f"{title}：台账中应报未报的决定", b.missing, [
         Column("unit_name", "单位", 24), Column("kind_zh", "类别", 8),
         Column("doc_number", "决定文书号", 20), Column("subject_name", "行政相对人名称", 20),
@@ -315,9 +402,11 @@ def _sheets(b: Bulletin) -> list[Sheet]:
     ], ["库中有上报记录或台账的月份；上报按接收月份，台账按所属月份", na],
         [Chart("line", "全市三率趋势", _rate_chart_data(b.trend, "月份", "month"))])  # fmt: skip
     for sheet in (late, failing, missing):
+        sheet.print_cap = ("unit_name", PDF_ROWS_PER_UNIT)
         if sheet.frame.height == 0:
             sheet.notes.append("本月没有此类记录")
-    return [summary, *kinds, late, failing, missing, trend]
+    ordered = {s.name: s for s in (summary, *kinds, late, failing, missing, trend)}
+    return [ordered[name] for name in SHEET_NAMES]
 
 
 def write_summary_csv(bulletin: Bulletin, out: Path) -> Path:

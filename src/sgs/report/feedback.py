@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from sgs.clock import office_now, office_today
-from sgs.labels import SEVERITY_NAMES, field_names, kind_names
+from sgs.labels import SEVERITY_NAMES, field_names, kind_names, rule_names
 from sgs.reference.settings import load_settings
 from sgs.report.masking import mask_error_values
 from sgs.report.xlsx import Column, Sheet, write_workbook
@@ -20,12 +20,14 @@ from sgs.store.database import curated_dir
 
 
 def feedback_frame(problems: pl.DataFrame, today: date | None = None) -> pl.DataFrame:
-    """The list as people read it: Chinese names, masked ID numbers, overdue flags."""
+    """The list as people read it: Chinese names of kinds, fields and rules (codes beside them),
+    masked ID numbers, overdue flags."""
     today = today or office_today()
     masked = mask_error_values(problems)
     return masked.with_columns(
         pl.col("kind").replace_strict(kind_names()).alias("kind_zh"),
         pl.col("field").replace_strict(field_names(), default=pl.col("field")).alias("field_name"),
+        pl.col("rule").replace_strict(rule_names(), default=pl.col("rule")).alias("rule_name"),
         pl.col("severity").replace_strict(SEVERITY_NAMES).alias("severity_zh"),
         # A workbook's row is (sheet, row): several sheets may each have a row 5.
         pl.when(pl.col("source_sheet").is_not_null())
@@ -60,6 +62,8 @@ def write_feedback(
             Column("source_row", "行号", 6, "int"),
             Column("field_name", "字段", 22),
             Column("field", "字段代码", 14),
+            Column("rule_name", "规则", 14),
+            Column("rule", "规则代码", 14),
             Column("severity_zh", "级别", 6),
             Column("message", "问题说明", 44),
             Column("value", "原始值", 24),

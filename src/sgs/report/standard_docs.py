@@ -120,12 +120,13 @@ def markdown_table(kind: Kind) -> str:
 
 
 def rules_table() -> str:
-    """Every rule code with its severity and message: the standard's rules, then the ledger's."""
+    """Every rule code with its Chinese name, severity and message: the standard's rules, then
+    the ledger's."""
     cat = load_catalogue()
-    lines = ["| 规则 | 级别 | 提示 |", "|---|---|---|"]
+    lines = ["| 规则代码 | 规则 | 级别 | 提示 |", "|---|---|---|---|"]
     for code, rule in {**cat.rules, **cat.ledger_rules}.items():
         level = "错误" if rule.severity == "error" else "警告"
-        lines.append(f"| `{code}` | {level} | {rule.message} |")
+        lines.append(f"| `{code}` | {rule.name} | {level} | {rule.message} |")
     return "\n".join(lines)
 
 

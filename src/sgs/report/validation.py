@@ -1,4 +1,5 @@
-"""What ``sgs validate`` shows: the JSON object, the Chinese summary and the XLSX list."""
+"""What ``sgs validate`` shows: the JSON object, the XLSX problem list, and the parts of the
+Chinese summary (the command line lays them out as text and tables)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import polars as pl
 
 from sgs.errors import FileRefused
-from sgs.labels import SEVERITY_NAMES, field_names
+from sgs.labels import SEVERITY_NAMES, field_names, rule_names
 from sgs.reference.catalogue import load_catalogue
 from sgs.report.masking import mask_error_values
 from sgs.report.xlsx import Column, Sheet, write_workbook
@@ -78,13 +79,27 @@ def summary_counts(result: Validation) -> dict:
 
 
 def counts_by_rule(result: Validation) -> pl.DataFrame:
-    names = field_names(result.kind)
+    """Problems per field and rule, most frequent first, with the Chinese names of both."""
     return (
         result.errors.group_by("field", "rule", "severity", maintain_order=True)
         .len("count")
-        .with_columns(pl.col("field").replace_strict(names, default="").alias("name"))
+        .with_columns(_names(result))
         .sort("count", descending=True, maintain_order=True)
     )
+
+
+def _names(result: Validation) -> list[pl.Expr]:
+    """Field name, rule name and severity in Chinese beside their codes."""
+    return [
+        pl.col("field").replace_strict(field_names(result.kind), default="").alias("name"),
+        pl.col("rule").replace_strict(rule_names(), default=pl.col("rule")).alias("rule_name"),
+        pl.col("severity").replace_strict(SEVERITY_NAMES).alias("severity_zh"),
+    ]
+
+
+def first_problems(result: Validation, limit: int) -> pl.DataFrame:
+    """The first ``limit`` problems, ID numbers masked, with the Chinese names beside codes."""
+    return mask_error_values(result.errors.head(limit)).with_columns(_names(result))
 
 
 def sheet_lines(up: Upload) -> list[str]:
@@ -103,29 +118,31 @@ def sheet_lines(up: Upload) -> list[str]:
     return ["工作表：", *lines]
 
 
-def _sheets_read(up: Upload) -> int:
+def sheets_read(up: Upload) -> int:
     return sum(1 for s in up.sheets if s.read)
 
 
-def _where(r: dict, several: bool) -> str:
+def where(r: dict, several: bool) -> str:
+    """Where a problem is, as the unit's spreadsheet shows it (the sheet when there are several)."""
     return (
         f"工作表「{r['sheet']}」第 {r['row']} 行" if several and r["sheet"] else f"第 {r['row']} 行"
     )
 
 
-def print_summary(file: Path, result: Validation, limit: int) -> None:
+def head_lines(file: Path, result: Validation) -> list[str]:
+    """The summary's opening: what the file is, how many records, what was skipped."""
     up = result.upload
     cat = load_catalogue()
     counts = summary_counts(result)
-    where = f"{FORMAT_ZH[up.format]}"
+    where_read = f"{FORMAT_ZH[up.format]}"
     if up.encoding:
-        where += f"，{up.encoding.upper()} 编码"
-    if up.sheet and _sheets_read(up) == 1:
-        where += f"，工作表「{up.sheet}」"
-    if _sheets_read(up) <= 1:
-        where += f"，表头在第 {up.header_row} 行"
+        where_read += f"，{up.encoding.upper()} 编码"
+    if up.sheet and sheets_read(up) == 1:
+        where_read += f"，工作表「{up.sheet}」"
+    if sheets_read(up) <= 1:
+        where_read += f"，表头在第 {up.header_row} 行"
     lines = [
-        f"文件：{file}（{where}）",
+        f"文件：{file}（{where_read}）",
         f"类型：{cat.kind(up.kind).name}　格式：{cat.layouts[up.layout].name}",
         f"记录：{counts['records']} 条，不合规 {counts['failing_records']} 条；"
         f"错误 {counts['errors']} 处，警告 {counts['warnings']} 处",
@@ -135,40 +152,12 @@ def print_summary(file: Path, result: Validation, limit: int) -> None:
         lines.append(f"已跳过空行 {up.blank_rows} 行。")
     if up.unknown_columns:
         lines.append(f"未识别的列（保留，不校验）：{'、'.join(up.unknown_columns)}")
-    if up.rows == 0:
-        lines.append("结论：文件中没有数据记录。")
-    elif result.errors.is_empty():
-        lines.append("结论：全部记录符合数据标准。")
-    else:
-        lines.append("")
-        lines.append("按字段和规则统计：")
-        for r in counts_by_rule(result).iter_rows(named=True):
-            sev = SEVERITY_NAMES[r["severity"]]
-            lines.append(f"  {r['name']}（{r['field']}）  {r['rule']}  {sev}  {r['count']} 处")
-        lines.append("")
-        shown = mask_error_values(result.errors.head(limit))
-        lines.append(f"前 {shown.height} 处问题：")
-        several = _sheets_read(up) > 1
-        for r in shown.iter_rows(named=True):
-            value = "（空）" if r["value"] is None else r["value"]
-            sev = SEVERITY_NAMES[r["severity"]]
-            lines.append(f"  {_where(r, several)} [{sev}] {r['message']}；原值：{value}")
-        if result.errors.height > shown.height:
-            lines.append(
-                f"  …… 其余 {result.errors.height - shown.height} 处请用 --out 导出问题清单。"
-            )
-        verdict = "有记录不符合数据标准" if not result.ok else "全部记录符合数据标准（有警告）"
-        lines.append(f"结论：{verdict}。")
-    print("\n".join(lines))
+    return lines
 
 
 def write_problem_list(result: Validation, out: Path) -> Path:
     """The problem list of one file as XLSX, with personal ID numbers masked."""
-    names = field_names(result.kind)
-    errors = mask_error_values(result.errors).with_columns(
-        pl.col("field").replace_strict(names, default="").alias("name"),
-        pl.col("severity").replace_strict(SEVERITY_NAMES).alias("severity_zh"),
-    )
+    errors = mask_error_values(result.errors).with_columns(_names(result))
     cat = load_catalogue()
     up = result.upload
     counts = summary_counts(result)
@@ -181,28 +170,27 @@ def write_problem_list(result: Validation, out: Path) -> Path:
         f"{cat.kind(up.kind).name}数据校验问题清单",
         errors,
         [
-            *([Column("sheet", "工作表", 14)] if _sheets_read(up) > 1 else []),
+            *([Column("sheet", "工作表", 14)] if sheets_read(up) > 1 else []),
             Column("row", "行号", 6, "int"),
+            Column("name", "字段", 20),
             Column("field", "字段代码", 14),
-            Column("name", "字段名称", 20),
-            Column("rule", "规则", 14),
+            Column("rule_name", "规则", 14),
+            Column("rule", "规则代码", 14),
             Column("severity_zh", "级别", 6),
             Column("message", "问题说明", 40),
             Column("value", "原始值", 24),
         ],
         notes,
     )
-    by_rule = counts_by_rule(result).with_columns(
-        pl.col("severity").replace_strict(SEVERITY_NAMES).alias("severity_zh")
-    )
     summary = Sheet(
         "按规则统计",
         "问题统计（按字段和规则）",
-        by_rule,
+        counts_by_rule(result),
         [
-            Column("name", "字段名称", 20),
+            Column("name", "字段", 20),
             Column("field", "字段代码", 14),
-            Column("rule", "规则", 14),
+            Column("rule_name", "规则", 14),
+            Column("rule", "规则代码", 14),
             Column("severity_zh", "级别", 6),
             Column("count", "问题数", 8, "int"),
         ],

@@ -17,6 +17,11 @@ spreadsheet.  The two outputs neutralise it differently, because they can:
 
 Callers mask personal ID numbers before they get here.
 
+A workbook may open with a **cover** (:class:`Cover`): a title, the facts a reader needs before
+the tables (month, generation time, …), what each sheet holds and how to read it.  It is the
+first sheet and the one the workbook opens on, and it prints on one A4 page (portrait, fitted
+to one page each way, row heights set from the text so nothing is cut or squeezed unreadably).
+
 Charts draw from their own small data blocks on the hidden sheet 图表数据, not from the table
 itself: a table shows "—" for a rate that is not applicable, and Excel plots a text cell as 0 —
 in the block that value is an empty cell, which a chart leaves as a gap; and a reader who sorts
@@ -70,6 +75,23 @@ class Sheet:
     columns: list[Column]
     notes: list[str] = field(default_factory=list)
     charts: list[Chart] = field(default_factory=list)
+    # For long lists: the PDF shows at most n rows per value of the column and counts the rest
+    # (see :mod:`sgs.report.pdf`); the workbook always lists every row.
+    print_cap: tuple[str, int] | None = None
+
+
+@dataclass
+class Cover:
+    """The first sheet (and the PDF's first page): a title, facts as label and value, what each
+    part holds (name and description) and numbered notes on how to read it."""
+
+    name: str
+    title: str
+    facts: list[tuple[str, str]]
+    guide: list[tuple[str, str]]
+    notes: list[str]
+    guide_heading: str = "通报内容"
+    notes_heading: str = "阅读说明"
 
 
 HEADER_ROW = 3  # 0-based: title, generation time and notes, a blank row, then the header
@@ -86,6 +108,16 @@ CHART_DATA = "图表数据"  # the hidden sheet every chart reads
 def _display_width(text: str) -> float:
     """Excel column width of a string: CJK characters are about two Latin characters wide."""
     return sum(2.1 if ord(c) > 0x2E80 else 1.1 for c in text)
+
+
+def fitted_widths(sheet: Sheet) -> list[float]:
+    """The column widths of ``sheet``'s table as the workbook sets them (Excel units)."""
+    return [_fitted(col, sheet.frame[col.source]) for col in sheet.columns]
+
+
+def is_wide(widths: list[float]) -> bool:
+    """Whether a table of these widths prints in landscape (wider than a portrait A4 page)."""
+    return sum(widths) > PORTRAIT_WIDTH
 
 
 def neutralised(frame: pl.DataFrame) -> pl.DataFrame:
@@ -108,6 +140,10 @@ class _Formats:
         "percent": {"num_format": PERCENT_FORMAT, "align": "right"},
         "date": {"num_format": "yyyy-mm-dd"},
         "na": {"align": "center"},
+        "cover_title": {"bold": True, "font_size": 20, "align": "center", "valign": "vcenter"},
+        "cover_heading": {"bold": True, "font_size": 13, "bottom": 1, "valign": "bottom"},
+        "cover_label": {"bold": True, "valign": "top"},
+        "cover_text": {"text_wrap": True, "valign": "top"},
     }  # fmt: skip
 
     def __init__(self, book) -> None:
@@ -130,9 +166,13 @@ def write_text(ws, i: int, j: int, text: str, fmt: _Formats, style: str = "text"
 
 
 def write_workbook(
-    path: str | Path, sheets: list[Sheet], generated: datetime | None = None
+    path: str | Path,
+    sheets: list[Sheet],
+    generated: datetime | None = None,
+    cover: Cover | None = None,
 ) -> Path:
-    """Write ``sheets`` to an XLSX file; the header row of each table is frozen."""
+    """Write ``sheets`` to an XLSX file, after ``cover`` if given; the header row of each table
+    is frozen.  The workbook opens on its first sheet."""
     import xlsxwriter
 
     path = Path(path)
@@ -143,6 +183,8 @@ def write_workbook(
         {"constant_memory": False, "strings_to_formulas": False, "strings_to_numbers": False},
     )
     fmt = _Formats(book)
+    if cover is not None:
+        _write_cover(book.add_worksheet(cover.name[:31]), cover, fmt)
     charts: list[tuple[object, Chart, int, int]] = []  # worksheet, chart, its row, table pixels
     for sheet in sheets:
         ws = book.add_worksheet(sheet.name[:31])
@@ -150,7 +192,7 @@ def write_workbook(
         stamp = f"生成时间：{generated:%Y-%m-%d %H:%M}"
         write_text(ws, 1, 0, "；".join([stamp, *sheet.notes]), fmt, "note")
         frame = sheet.frame.select([c.source for c in sheet.columns])
-        widths = [_fitted(col, frame[col.source]) for col in sheet.columns]
+        widths = fitted_widths(sheet)
         for j, (col, width) in enumerate(zip(sheet.columns, widths, strict=True)):
             write_text(ws, HEADER_ROW, j, col.header, fmt, "header")
             ws.set_column(j, j, width)
@@ -174,12 +216,66 @@ def write_workbook(
     return path
 
 
+COVER_WIDTHS = (14, 70)  # label and text columns: within a portrait page across
+COVER_LINE = 16  # points per line of 11-point text
+
+
+def _lines(text: str, width: float) -> int:
+    """How many lines ``text`` wraps to in a cell ``width`` Excel units wide."""
+    return max(1, -(-int(_display_width(text) + 1) // int(width - 1)))
+
+
+def _write_cover(ws, cover: Cover, fmt: _Formats) -> None:
+    """The cover: title, facts, what each sheet holds, how to read it — on one portrait page.
+
+    Wrapped text in merged cells does not grow its row in Excel, so every row's height is set
+    from its text; the sum stays inside one A4 page, which the fit-to-page setting then only
+    has to confirm, never shrink."""
+    label_w, text_w = COVER_WIDTHS
+    ws.set_column(0, 0, label_w)
+    ws.set_column(1, 1, text_w)
+    ws.hide_gridlines(2)
+
+    def across(row: int, text: str, style: str, height: float) -> None:
+        ws.set_row(row, height)
+        ws.merge_range(row, 0, row, 1, "", fmt(style))
+        write_text(ws, row, 0, text, fmt, style)
+
+    def pair(row: int, label: str, text: str) -> None:
+        write_text(ws, row, 0, label, fmt, "cover_label")
+        write_text(ws, row, 1, text, fmt, "cover_text")
+        ws.set_row(row, COVER_LINE * _lines(text, text_w) + 2)
+
+    across(0, cover.title, "cover_title", 48)
+    row = 2
+    for label, value in cover.facts:
+        pair(row, label, value)
+        row += 1
+    across(row + 1, cover.guide_heading, "cover_heading", 24)
+    row += 2
+    for name, what in cover.guide:
+        pair(row, name, what)
+        row += 1
+    across(row + 1, cover.notes_heading, "cover_heading", 24)
+    row += 2
+    for i, note in enumerate(cover.notes, start=1):
+        text = f"{i}. {note}"
+        across(row, text, "cover_text", COVER_LINE * _lines(text, label_w + text_w) + 2)
+        row += 1
+    ws.set_paper(A4)
+    ws.set_portrait()
+    ws.fit_to_pages(1, 1)
+    ws.set_footer(FOOTER)
+    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.7)
+    ws.print_area(0, 0, row - 1, 1)
+
+
 def _print_setup(ws, width: float) -> None:
     """Print as the office circulates it: A4, landscape when the table is wider than a portrait
     page, fitted to one page across (as many down as it takes), the table's header repeated on
     every page, and a footer with the sheet's name and 第 P 页 共 N 页."""
     ws.set_paper(A4)
-    if width > PORTRAIT_WIDTH:
+    if is_wide([width]):
         ws.set_landscape()
     else:
         ws.set_portrait()

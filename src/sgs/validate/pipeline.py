@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -156,19 +157,28 @@ def validate_upload(upload: Upload, received: date | None = None) -> Validation:
 
 
 def validate_file(
-    path: str | Path, kind: Kind | None = None, received: date | None = None
+    path: str | Path,
+    kind: Kind | None = None,
+    received: date | None = None,
+    stage: Callable[[str, int | None], None] | None = None,
 ) -> Validation:
     """Read and validate one file; :class:`sgs.errors.FileRefused` if it cannot be read.
 
     Nothing a file holds may end in a traceback: an unexpected failure while reading or
     checking it refuses the file (it is quarantined by ingest) with a reason in Chinese.
+    ``stage``, if given, hears when reading (``"read", None``) and checking (``"check"``, the
+    number of records) begin, for a progress display.
     """
     loader = preload()
     name = Path(path).name
     received = received or office_today()  # a wrong office_timezone is the office's, not the file's
     try:
+        if stage is not None:
+            stage("read", None)
         upload = read_upload(path, kind)
         loader.join()
+        if stage is not None:
+            stage("check", upload.rows)
         return validate_upload(upload, received)
     except SgsError:  # refusals, and what the office must fix (settings, calendar)
         raise

@@ -1,11 +1,13 @@
-"""The download page's two files: a month's bulletin and a unit's feedback list.
+"""The download page's files: a month's bulletin (workbook or PDF) and a unit's feedback list.
 
 Decisions:
 
-- **Only two kinds of download.**  ``/download/bulletin/<YYYY-MM>.xlsx`` and
+- **Only these downloads.**  ``/download/bulletin/<YYYY-MM>.xlsx``,
+  ``/download/bulletin/<YYYY-MM>.pdf`` (the same bulletin printed, :mod:`sgs.report.pdf`) and
   ``/download/feedback/<unit code>.xlsx``.  The name must match a strict ASCII pattern, and
   then the value used is the store's own month string or the registry's own unit code — never
-  the request's text — so no request value reaches a file path.  Months without uploads or
+  the request's text — so no request value reaches a file path.  A name shaped like a month
+  that is not one (``2026-13.pdf``) is a 400 page saying so; months without uploads or
   ledgers, unknown units and anything else under ``/download`` are 404; traversal attempts
   never match a route or a pattern.
 - **Written, then sent.**  The app writes the file into its own folder
@@ -28,12 +30,13 @@ from starlette.responses import Response
 
 from sgs.clock import office_today
 from sgs.files import write_atomically
-from sgs.periods import PERIOD
+from sgs.periods import is_period
 from sgs.web.views import available_months, reading
 
-BULLETIN_NAME = re.compile(rf"({PERIOD.pattern})\.xlsx")
+BULLETIN_NAME = re.compile(r"([0-9]{4}-[0-9]{2})\.(xlsx|pdf)")
 FEEDBACK_NAME = re.compile(r"([0-9A-Z]{18})\.xlsx")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MEDIA_TYPES = {"xlsx": XLSX_TYPE, "pdf": "application/pdf"}
 
 
 def web_dir(root: Path) -> Path:
@@ -44,27 +47,35 @@ def web_dir(root: Path) -> Path:
 
 
 def attachment(data: bytes, name: str, fallback: str) -> Response:
-    """An XLSX download with its Chinese name (RFC 5987) and an ASCII name for old clients."""
+    """A download (XLSX or PDF, by the name's suffix) with its Chinese name (RFC 5987) and an
+    ASCII name for old clients."""
     disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
-    return Response(data, media_type=XLSX_TYPE, headers={"content-disposition": disposition})
+    media_type = MEDIA_TYPES[name.rpartition(".")[2]]
+    return Response(data, media_type=media_type, headers={"content-disposition": disposition})
 
 
-def bulletin_bytes(period: str, root: Path) -> bytes:
-    """The month's bulletin workbook (:func:`sgs.report.bulletin.write_bulletin`) in the app's folder."""
+def bulletin_bytes(period: str, root: Path, form: str = "xlsx") -> bytes:
+    """The month's bulletin (:func:`sgs.report.bulletin.write_bulletin`) as ``form`` (``xlsx``
+    or ``pdf``) in the app's folder."""
     from sgs.report.bulletin import write_bulletin
 
-    final = web_dir(root) / f"月通报_{period}.xlsx"
+    final = web_dir(root) / f"月通报_{period}.{form}"
     write_atomically(final, lambda out: write_bulletin(period, out=out, root=root))
     return final.read_bytes()
 
 
 def download_bulletin(request: Request) -> Response:
-    """The month's bulletin; the month must be one the store has data for."""
-    from sgs.errors import EventsError
+    """The month's bulletin, workbook or PDF; the month must be one the store has data for."""
+    from sgs.errors import BulletinError, EventsError
 
     match = BULLETIN_NAME.fullmatch(request.path_params["name"])
     if match is None:
         raise HTTPException(404)
+    if not is_period(match.group(1)):
+        raise HTTPException(
+            400, f"月份格式不正确：「{match.group(1)}」。请按 YYYY-MM 填写，例如 2026-10。"
+        )
+    form = match.group(2)  # one of the pattern's two literals: xlsx or pdf
     state = request.app.state
     with state.lock:
         with reading(state.root) as con:
@@ -73,10 +84,12 @@ def download_bulletin(request: Request) -> Response:
         if period is None:
             raise HTTPException(404, f"{match.group(1)} 没有上报文件或台账数据，无法生成月通报。")
         try:
-            data = bulletin_bytes(period, state.root)
+            data = bulletin_bytes(period, state.root, form)
         except EventsError as exc:  # the office's events file, not the request, is at fault
             raise HTTPException(500, f"月通报无法生成（事件文件有误）：{exc}") from exc
-    return attachment(data, f"月通报_{period}.xlsx", f"bulletin-{period}.xlsx")
+        except BulletinError as exc:  # the server lacks what a PDF needs (Pango)
+            raise HTTPException(500, str(exc)) from exc
+    return attachment(data, f"月通报_{period}.{form}", f"bulletin-{period}.{form}")
 
 
 def download_feedback(request: Request) -> Response:

@@ -1,0 +1,158 @@
+"""``sgs validate``: one upload checked against the standard, for a person or for a program.
+
+``--json`` is the machine interface and is left as it is.  For a person: a few lines on the
+file, then aligned tables — problems counted by field and rule (Chinese names, codes beside
+them) and the first problems with their rows — and the verdict.  A big file shows its progress
+on a terminal.  A file refused for its header that is in fact a ledger (台账) says so and
+gives the ``sgs ledger`` command to register it instead.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import sys
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from sgs.cli.common import ISO_DATE, KIND_CHOICE, exit_now
+from sgs.cli.output import Col, echo_table, progress
+from sgs.cli.usage import command
+
+if TYPE_CHECKING:
+    from sgs.errors import FileRefused
+    from sgs.validate.pipeline import Validation
+
+EXIT_OK, EXIT_ERRORS, EXIT_REFUSED = 0, 1, 2
+# From this size on, reading and checking a file takes seconds: show that it is under way.
+BIG_FILE = 2 * 1024 * 1024
+# Refusals a ledger meets when it is validated as an upload: its header is not an upload's.
+HEADER_REFUSALS = {"no_header", "unknown_kind", "missing_columns"}
+
+
+@command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--kind", type=KIND_CHOICE, help="记录类型；不指定时从表头识别。")
+@click.option("--json", "as_json", is_flag=True, help="输出一个 JSON 对象（机器可读）。")
+@click.option(
+    "--out", type=click.Path(path_type=Path), help="另存问题清单为 XLSX（身份证号已脱敏）。"
+)
+@click.option(
+    "--received",
+    type=ISO_DATE,
+    help="上报（接收）日期，用于“决定日期不晚于上报日期”规则；默认今天。",
+)
+@click.option("--limit", default=20, show_default=True, help="摘要中列出的问题条数。")
+def validate(
+    file: Path,
+    kind: str | None,
+    as_json: bool,
+    out: Path | None,
+    received: date | None,
+    limit: int,
+) -> None:
+    """逐条、逐字段按数据标准校验一个上报文件（CSV/XLSX/XLS）。
+
+    \b
+    退出码：0 全部通过（可有警告）；1 有记录存在错误；2 文件无法校验
+    （无法读取、格式版本被拒收、缺少必需列），原因输出到标准错误。
+    台账（月度台账）不是上报文件，请用 sgs ledger 登记。
+    """
+    from sgs.errors import FileRefused
+    from sgs.report.validation import print_json, print_refusal_json, write_problem_list
+    from sgs.validate.pipeline import validate_file
+
+    big = not as_json and file.is_file() and file.stat().st_size >= BIG_FILE
+    try:
+        with progress(enabled=big) as shown:
+            shown.start("读取", None)
+
+            def stage(name: str, rows: int | None) -> None:
+                what = "读取" if name == "read" else f"校验 {rows:,} 条记录"
+                shown.update(file.name, description=what)
+
+            result = validate_file(file, kind, received, stage)  # type: ignore[arg-type]
+    except FileRefused as exc:
+        hint = ledger_hint(file, exc)
+        click.echo(hint or f"无法校验：{exc.message}", err=True)
+        if as_json:
+            print_refusal_json(file, kind, exc)
+        sys.exit(EXIT_REFUSED)
+    if out is not None:
+        write_problem_list(result, out)
+    if as_json:
+        print_json(file, result)
+    else:
+        print_summary(file, result, limit)
+        if out is not None:
+            click.echo(f"问题清单已保存：{out}")
+    exit_now(EXIT_OK if result.ok else EXIT_ERRORS)
+
+
+def ledger_hint(file: Path, exc: FileRefused) -> str | None:
+    """When a file refused for its header has a ledger's header: say so, and what to run."""
+    from sgs.privacy import mask_ids_in_str
+    from sgs.validate.ledger import ledger_by_header
+
+    if exc.code not in HEADER_REFUSALS:
+        return None
+    try:
+        if not ledger_by_header(file):
+            return None
+    except Exception:  # no header of any kind (or worse): the refusal says it all
+        return None
+    shown = str(file)
+    if mask_ids_in_str(shown) != shown:  # a person's ID number in the name is never shown
+        shown = "台账文件"
+    elif re.search(r"[\s'\"$`\\;&|<>()*?!#~]", shown):
+        shown = shlex.quote(shown)
+    return (
+        f"无法校验：文件「{mask_ids_in_str(file.name)}」的表头是台账（月度台账）的表头，"
+        "不是行政许可或行政处罚的上报数据。\n"
+        "台账请用以下命令登记（单位填统一社会信用代码或全称，月份为台账所属月份）：\n"
+        f"  sgs ledger {shown} --unit 单位 --period YYYY-MM"
+    )
+
+
+def print_summary(file: Path, result: Validation, limit: int) -> None:
+    """The summary a person reads: the file, counts by field and rule, the first problems."""
+    from sgs.labels import SEVERITY_NAMES
+    from sgs.report.validation import counts_by_rule, first_problems, head_lines, sheets_read
+    from sgs.report.validation import where as where_in
+
+    click.echo("\n".join(head_lines(file, result)))
+    if result.rows == 0:
+        click.echo("结论：文件中没有数据记录。")
+        return
+    if result.errors.is_empty():
+        click.echo("结论：全部记录符合数据标准。")
+        return
+    counts = [
+        (r["name"], r["field"], r["rule_name"], r["rule"], r["severity_zh"], r["count"])
+        for r in counts_by_rule(result).iter_rows(named=True)
+    ]
+    click.echo()
+    echo_table([Col("字段"), Col("字段代码", wrap=False), Col("规则"), Col("规则代码", wrap=False), Col("级别", wrap=False),
+                Col("处数", True)], counts, "按字段和规则统计：")  # fmt: skip
+    shown = first_problems(result, limit)
+    several = sheets_read(result.upload) > 1
+    rows = [
+        (
+            where_in(r, several),
+            SEVERITY_NAMES[r["severity"]],
+            r["rule_name"],
+            r["message"],
+            "（空）" if r["value"] is None else r["value"],
+        )
+        for r in shown.iter_rows(named=True)
+    ]
+    click.echo()
+    echo_table([Col("位置"), Col("级别", wrap=False), Col("规则"), Col("问题说明"), Col("原值")], rows,
+               f"前 {shown.height} 处问题：")  # fmt: skip
+    if result.errors.height > shown.height:
+        click.echo(f"…… 其余 {result.errors.height - shown.height} 处请用 --out 导出问题清单。")
+    verdict = "有记录不符合数据标准" if not result.ok else "全部记录符合数据标准（有警告）"
+    click.echo(f"结论：{verdict}。")
