@@ -3,14 +3,23 @@
 Run:  .venv/bin/python scripts/screenshots.py
 
 Starts the local Prefect stack on a free port with a copy of the bundled landing zone, runs the
-daily deployment through the real worker, and photographs the flow run page of the Prefect UI
-and the Data Docs (index and a batch with failures) into docs/img/.
+daily deployment through the real worker, and photographs into docs/img/: the flow run page
+of the Prefect UI and its artifacts; then `sgs serve` over the same data root — its login, the
+month page on a desk and on a phone, and the Data Docs it serves (index and a batch with
+failures); and the first page of the month's PDF bulletin (`sgs report --out …pdf`, rendered to
+PNG by poppler's pdftoppm).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
+import socket
+import subprocess
+import sys
 import tempfile
+import time
+import urllib.request
 from pathlib import Path
 
 from sgs.clock import office_zone
@@ -21,6 +30,66 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]  # fmt: skip
 OUT = PROJECT_ROOT / "docs" / "img"
+SGS = [sys.executable, "-m", "sgs.cli.main"]
+SECRET = "screenshot-secret"
+PERIOD = "2026-10"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _serve(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    """`sgs serve` on a free port, once it answers."""
+    port = _free_port()
+    proc = subprocess.Popen([*SGS, "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(base + "/login", timeout=1)
+            return proc, base
+        except OSError:
+            time.sleep(0.1)
+    proc.terminate()
+    raise RuntimeError("sgs serve did not answer")
+
+
+def _served_pages(browser, env: dict[str, str]) -> None:
+    """The download page (login, a month on a desk and on a phone) and the served Data Docs."""
+    proc, base = _serve({**env, "SGS_WEB_PASSWORD": SECRET})
+    try:
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        page.goto(base + f"/?period={PERIOD}")
+        page.screenshot(path=str(OUT / "web-login.png"), full_page=True)
+        page.fill("#password", SECRET)
+        page.click("button[type=submit]")
+        page.wait_for_selector("#units")
+        page.screenshot(path=str(OUT / "web-month.png"), full_page=True)
+        page.set_viewport_size({"width": 1280, "height": 720})
+        page.goto(base + "/docs/")
+        page.screenshot(path=str(OUT / "data-docs-index.png"), full_page=True)
+        # the batch whose 有效期至 「2026.10.07」 cannot be read, among other failures
+        page.locator("tr:has-text('行政许可_2026年10月.xlsx') a").first.click()
+        page.wait_for_load_state()
+        page.screenshot(path=str(OUT / "data-docs-batch.png"), full_page=True)
+        phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                 extra_http_headers={"Authorization": f"Bearer {SECRET}"})  # fmt: skip
+        phone.goto(base + f"/?period={PERIOD}")
+        phone.wait_for_selector("#units")
+        phone.screenshot(path=str(OUT / "web-phone.png"))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _pdf_first_page(env: dict[str, str], tmp: Path) -> None:
+    pdf = tmp / "bulletin.pdf"
+    subprocess.run([*SGS, "report", "--period", PERIOD, "--out", str(pdf)], env=env, check=True)
+    subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile",
+                    str(pdf), str(OUT / "bulletin-pdf-page1")], check=True)  # fmt: skip
 
 
 def main() -> None:
@@ -37,6 +106,8 @@ def main() -> None:
             with temporary_settings({PREFECT_API_URL: s.api}):
                 run = run_deployment("daily_monitor/daily", timeout=300)
             assert run.state and run.state.is_completed(), run.state
+            env = {**os.environ, "SGS_DATA_DIR": str(data)}
+            _pdf_first_page(env, Path(tmp))
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
                 # The Prefect UI shows times in the browser's zone: the office's browsers are in
@@ -55,16 +126,7 @@ def main() -> None:
                 page.wait_for_selector("text=已入库", timeout=30_000)
                 page.wait_for_timeout(1500)
                 page.screenshot(path=str(OUT / "prefect-artifact-files.png"), full_page=True)
-                docs = data / "curated" / "data_docs"
-                page.set_viewport_size({"width": 1280, "height": 720})
-                page.goto((docs / "index.html").as_uri())
-                page.screenshot(path=str(OUT / "data-docs-index.png"), full_page=True)
-                # the batch whose 有效期至 「2026.10.07」 cannot be read, among other failures
-                failing = page.locator(
-                    "tr:has-text('行政许可_2026年10月.xlsx') a"
-                ).first.get_attribute("href")
-                page.goto((docs / str(failing)).as_uri())
-                page.screenshot(path=str(OUT / "data-docs-batch.png"), full_page=True)
+                _served_pages(browser, env)
                 browser.close()
     for png in sorted(OUT.glob("*.png")):
         print(png.relative_to(PROJECT_ROOT))
