@@ -98,7 +98,7 @@ def daily_monitor(data_root: str | None = None, today: date | None = None) -> di
     ignored = daily.ignored_by_name(_root(data_root))
     log.info("%s 新到文件 %d 个；按文件名忽略 %d 个", artifacts.office_stamp(), len(arrivals),
              len(ignored))  # fmt: skip
-    names = {str(p): artifacts.task_name(p, i, _root(data_root)) for i, p in enumerate(arrivals, 1)}
+    names = artifacts.task_names(arrivals, _root(data_root))
     for p in arrivals:
         log.info("%s：%s", names[str(p)], artifacts.landing_label(p))
     futures = [ingest.submit(str(p), names[str(p)], artifacts.landing_label(p), data_root)

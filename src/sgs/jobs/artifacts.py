@@ -43,7 +43,17 @@ def landing_label(path: Path) -> str:
     return "/".join(parts[-3:]) if len(parts) >= 3 else path.name
 
 
-def task_name(path: Path, index: int, root: Path | None = None) -> str:
+def task_names(paths: list[Path], root: Path | None = None) -> dict[str, str]:
+    """Each file's task run name, by its path (the registry read once for the run)."""
+    from sgs.reference.units import load_units
+
+    units = load_units()
+    return {str(p): task_name(p, i, root, units) for i, p in enumerate(paths, 1)}
+
+
+def task_name(
+    path: Path, index: int, root: Path | None = None, units: pl.DataFrame | None = None
+) -> str:
     """``ingest-<unit code>-<YYYYMMDD>-<NN>``: ASCII only (see the module docstring).
 
     The unit and the received date are the landing zone's (registry code, manifest or folder);
@@ -52,6 +62,7 @@ def task_name(path: Path, index: int, root: Path | None = None) -> str:
     from sgs.reference.units import load_units, resolve_unit
     from sgs.store.landing import ArrivalProblem, arrival
 
+    units = load_units() if units is None else units
     unit, received = "unknown", "nodate"
     try:
         arr = arrival(path, root=root)
@@ -63,7 +74,7 @@ def task_name(path: Path, index: int, root: Path | None = None) -> str:
         received = when.strftime("%Y%m%d")
     if sender:
         try:
-            unit = str(resolve_unit(sender, load_units())["code"])
+            unit = str(resolve_unit(sender, units)["code"])
         except KeyError:
             unit = sender if _ASCII_CODE.fullmatch(sender) else "unknown"
     return f"ingest-{unit}-{received}-{index:02d}"

@@ -32,6 +32,7 @@ from starlette.responses import HTMLResponse
 from sgs.labels import RATE_NAMES, num, pct
 from sgs.periods import PERIOD
 from sgs.web.charts import rates_chart
+from sgs.web.docs import BATCH_ID
 
 READ_TIMEOUT_S = 20.0  # a page should not hang for the store's default ten minutes
 
@@ -40,7 +41,7 @@ READ_TIMEOUT_S = 20.0  # a page should not hang for the store's default ten minu
 # scheme, host, backslash, dot segment or anything else of someone else's choosing.
 NEXT_PAGE = re.compile(
     rf"/(?:\?period=(?:{PERIOD.pattern}))?"
-    r"|/docs/(?:batch/[1-9][0-9]{0,17})?"
+    rf"|/docs/(?:batch/{BATCH_ID.pattern})?"
     rf"|/download/bulletin/(?:{PERIOD.pattern})\.(?:xlsx|pdf)"
     r"|/download/feedback/[0-9A-Z]{18}\.xlsx"
 )
