@@ -20,7 +20,7 @@ from sgs.validate.readers import Upload
 FORMAT_ZH = {"csv": "CSV", "xlsx": "XLSX", "xls": "XLS"}
 
 
-def _head(file: Path, result: Validation) -> dict:
+def _head(file: Path | str, result: Validation) -> dict:
     up = result.upload
     return {
         "file": str(file),
@@ -30,8 +30,12 @@ def _head(file: Path, result: Validation) -> dict:
     }
 
 
-def print_json(file: Path, result: Validation) -> None:
-    """One JSON object; the error list is serialised by polars, Chinese left unescaped."""
+def validation_json(file: Path | str, result: Validation) -> bytes:
+    """The JSON object of ``sgs validate --json`` (and of the web page's check), one line.
+
+    The error list is serialised by polars (a big file's errors never become Python objects),
+    Chinese left unescaped; ``file`` is the label the reader knows the file by.
+    """
     up = result.upload
     head = _head(file, result)
     tail = {
@@ -45,19 +49,22 @@ def print_json(file: Path, result: Validation) -> None:
         "received": result.received.isoformat(),
         "summary": summary_counts(result),
     }
+    errors = b"[]" if result.errors.is_empty() else result.errors.write_json().encode()
+    return b"".join((
+        json.dumps(head, ensure_ascii=False)[:-1].encode(), b', "errors": ', errors,
+        b", ", json.dumps(tail, ensure_ascii=False)[1:].encode(),
+    ))  # fmt: skip
+
+
+def print_json(file: Path, result: Validation) -> None:
     out = sys.stdout.buffer
-    out.write(json.dumps(head, ensure_ascii=False)[:-1].encode())
-    out.write(b', "errors": ')
-    if result.errors.is_empty():
-        out.write(b"[]")
-    else:
-        out.write(result.errors.write_json().encode())
-    out.write(b", " + json.dumps(tail, ensure_ascii=False)[1:].encode() + b"\n")
+    out.write(validation_json(file, result) + b"\n")
     out.flush()
 
 
-def print_refusal_json(file: Path, kind: str | None, exc: FileRefused) -> None:
-    obj = {
+def refusal_object(file: Path | str, kind: str | None, exc: FileRefused) -> dict:
+    """The JSON object of a file that cannot be validated: no rows, no errors, the reason."""
+    return {
         "file": str(file),
         "kind": kind,
         "layout": "v1" if exc.code == "layout_v1" else None,
@@ -65,7 +72,10 @@ def print_refusal_json(file: Path, kind: str | None, exc: FileRefused) -> None:
         "errors": [],
         "refused": {"code": exc.code, "message": exc.message},
     }
-    print(json.dumps(obj, ensure_ascii=False))
+
+
+def print_refusal_json(file: Path, kind: str | None, exc: FileRefused) -> None:
+    print(json.dumps(refusal_object(file, kind, exc), ensure_ascii=False))
 
 
 def summary_counts(result: Validation) -> dict:

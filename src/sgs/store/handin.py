@@ -1,0 +1,330 @@
+"""Hand-in: a unit's file put into the landing zone by sgs itself, and what became of it.
+
+A handed-in file lands exactly where a file copied by hand would, ``raw/<unit code>/<received
+date>/<name>``, so the daily run (or an immediate one) ingests it like any other; nothing else
+records it.  What this module adds is the door:
+
+- **The unit** comes from the registry (code or exact name), never from a path of the request:
+  the folder is the registry's code, and a code that could name another folder is refused.
+- **The type** comes from the bytes, never the name: an XLSX is a ZIP holding
+  ``[Content_Types].xml`` and ``xl/``, an XLS an OLE2 compound file, a CSV text that the
+  encoding detection of ``sgs.validate.encodings`` can read.  Anything else (a picture, a
+  program, a ZIP that is no workbook, Japanese text) is refused with the Chinese reason, before
+  anything is written below the unit's folder.
+- **The name** is sanitised (:func:`sanitise_name`): readable Chinese kept, directories, control
+  characters and characters Windows forbids removed, no leading dot or ``~`` (the landing zone
+  would leave such a file alone), the extension set to the sniffed type's.
+- **Never overwrite**: the bytes are written to a hidden scratch file (the landing zone ignores
+  it), then hard-linked to the final name, which fails when the name is taken — so the next
+  name, ``name (2).xlsx``, ``name (3).xlsx`` …, is tried; two hand-ins of one name at the same
+  moment both land, and a reader never sees half a file.  This needs a filesystem with hard
+  links for the data root (every Linux filesystem).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+import unicodedata
+import zipfile
+from dataclasses import asdict, dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import BinaryIO
+
+from sgs.clock import office_today
+from sgs.errors import FileRefused, LandingError
+from sgs.store.landing import raw_dir, survey
+from sgs.validate.encodings import sniff_encoding
+from sgs.validate.readers import XLS_MAGIC, XLSX_MAGIC
+
+SCRATCH_DIR = ".handin"  # below raw/: hidden, so the landing zone never reads a scratch file
+SNIFF_BYTES = 1 << 16  # the text sniffed for a CSV: the encoding detection's own sample size
+MAX_NAME_CHARS = 120  # a name people can still read in a list, extension included
+MAX_NAME_BYTES = 200  # below the 255-byte limit of file names, with room for " (NNN)"
+DEFAULT_STEM = "上报文件"
+EXTENSIONS = {"xlsx": ".xlsx", "xls": ".xls", "csv": ".csv"}
+_FORBIDDEN = re.compile(r'[\x00-\x1f\x7f-\x9f<>:"/\\|?*\u200b-\u200f\u202a-\u202e\u2066-\u2069]')
+_OLD_EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,4}$")
+_WINDOWS_RESERVED = re.compile(r"(CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])(\..*)?", re.IGNORECASE)
+_SAFE_CODE = re.compile(r"[0-9A-Za-z_-]+")
+_COPY_BLOCK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a unit is given back: the name the file now has, its bytes' fingerprint, when it
+    counts as received (the office's date) and where it lies, relative to the data root."""
+
+    file: str
+    sha256: str
+    received: str  # YYYY-MM-DD, the office's date
+    unit_code: str
+    path: str  # POSIX, relative to the data root: raw/<unit code>/<received>/<file>
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+# ----------------------------------------------------------------------------- type and name
+
+
+def sniff_type(path: Path, name: str = "") -> str:
+    """``xlsx``, ``xls`` or ``csv`` from the file's bytes; :class:`FileRefused` otherwise."""
+    shown = name or path.name
+    with path.open("rb") as fh:
+        head = fh.read(SNIFF_BYTES)
+        complete = len(head) < SNIFF_BYTES or not fh.read(1)
+    if not head:
+        raise FileRefused("empty", f"文件「{shown}」是空文件，请选择填好的上报文件。")
+    if head.startswith(XLSX_MAGIC):
+        if _is_workbook_zip(path):
+            return "xlsx"
+        raise FileRefused(
+            "unreadable",
+            f"文件「{shown}」是压缩包（ZIP），不是 Excel 工作簿：请解压后上传其中的 XLSX、XLS 或 CSV 文件。",
+        )
+    if head.startswith(XLS_MAGIC):
+        return "xls"
+    try:
+        sniff_encoding(head, complete, shown)
+    except FileRefused as exc:
+        if exc.code != "unreadable":
+            raise
+        raise FileRefused(
+            "unreadable",
+            f"文件「{shown}」不是 XLSX、XLS 或 CSV 文件（按文件内容识别），无法接收：请上传用模板填写的表格。",
+        ) from None
+    return "csv"
+
+
+def _is_workbook_zip(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = set(z.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+    return "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names)
+
+
+def sanitise_name(name: str, fmt: str) -> str:
+    """A safe, readable file name for an upload called ``name`` whose bytes are of type ``fmt``.
+
+    The stem as the unit wrote it (NFC, Chinese kept), without any directory part, control or
+    invisible direction characters, characters Windows forbids, leading dots, ``~`` or spaces,
+    trailing dots or spaces; Windows device names get a ``_``; cut to a readable length.  The
+    extension is always the sniffed type's: a CSV called ``.xlsx`` becomes ``.csv``, so that
+    Excel opens what the name promises.  An empty stem becomes ``上报文件``.
+    """
+    ext = EXTENSIONS[fmt]
+    base = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    stem = _OLD_EXTENSION.sub("", base)
+    stem = _FORBIDDEN.sub("", stem)
+    stem = stem.lstrip(" .~$\u3000").rstrip(" .\u3000")
+    if _WINDOWS_RESERVED.fullmatch(stem):
+        stem = f"_{stem}"
+    stem = _cut(stem, MAX_NAME_CHARS - len(ext), MAX_NAME_BYTES - len(ext.encode()))
+    return f"{stem or DEFAULT_STEM}{ext}"
+
+
+def _cut(stem: str, chars: int, size: int) -> str:
+    stem = stem[:chars]
+    while len(stem.encode("utf-8")) > size:
+        stem = stem[:-1]
+    return stem.rstrip(" .")
+
+
+def _numbered(name: str, n: int) -> str:
+    if n == 1:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    return f"{stem} ({n}).{ext}" if dot else f"{name} ({n})"
+
+
+# ----------------------------------------------------------------------------- hand-in
+
+
+def unit_folder_code(unit: str) -> str:
+    """The registry's code of ``unit`` (its code or exact name), fit to be a folder name;
+    :class:`LandingError` with the Chinese reason for an unknown unit."""
+    from sgs.reference.units import resolve_unit
+
+    try:
+        code = str(resolve_unit(unit)["code"])
+    except KeyError as exc:
+        raise LandingError(exc.args[0]) from None
+    if not _SAFE_CODE.fullmatch(code):  # a registry code is a USCC; anything else is refused
+        raise LandingError(f"单位清单中的代码「{code}」不能用作文件夹名，请改正单位清单。")
+    return code
+
+
+def hand_in(
+    root: Path,
+    unit_code: str,
+    filename: str,
+    source: BinaryIO | Path | str,
+    received: date | None = None,
+) -> Receipt:
+    """Put the upload ``source`` (a binary file object or the path of a file already within the
+    size limit) into the landing zone as the unit's file ``filename``, received today at the
+    office unless ``received`` says otherwise.
+
+    :class:`LandingError` for an unknown unit, :class:`FileRefused` for bytes that are no
+    XLSX, XLS or CSV — in both cases nothing is left in the landing zone.
+    """
+    code = unit_folder_code(unit_code)
+    when = (received or office_today()).isoformat()
+    raw = raw_dir(root)
+    scratch_dir = raw / SCRATCH_DIR
+    scratch_dir.mkdir(parents=True, exist_ok=True)
+    scratch = scratch_dir / f"{secrets.token_hex(8)}.part"
+    try:
+        sha = _copy(source, scratch)
+        name = sanitise_name(filename, sniff_type(scratch, filename or DEFAULT_STEM))
+        folder = raw / code / when
+        folder.mkdir(parents=True, exist_ok=True)
+        final = _link_free_name(scratch, folder, name)
+    finally:
+        scratch.unlink(missing_ok=True)
+    return Receipt(
+        file=final.name, sha256=sha, received=when, unit_code=code,
+        path=final.relative_to(root).as_posix(),
+    )  # fmt: skip
+
+
+def _copy(source: BinaryIO | Path | str, scratch: Path) -> str:
+    """Copy into a new scratch file, hashing on the way; the sha256 of the bytes."""
+    digest = hashlib.sha256()
+    with scratch.open("xb") as out:
+        fh = Path(source).open("rb") if isinstance(source, (str, Path)) else source  # noqa: SIM115
+        try:
+            for block in iter(lambda: fh.read(_COPY_BLOCK), b""):
+                digest.update(block)
+                out.write(block)
+        finally:
+            if fh is not source:
+                fh.close()
+        out.flush()
+        os.fsync(out.fileno())
+    return digest.hexdigest()
+
+
+def _link_free_name(scratch: Path, folder: Path, name: str) -> Path:
+    """Link the scratch file to ``name``, or ``name (2)``, ``name (3)`` … — the first free one.
+
+    ``os.link`` fails when the target exists, so each try is an exclusive creation: two
+    hand-ins racing for one name get two names, and an existing file is never replaced.
+    """
+    n = 1
+    while True:
+        target = folder / _numbered(name, n)
+        try:
+            os.link(scratch, target)
+            return target
+        except FileExistsError:
+            n += 1
+
+
+# ----------------------------------------------------------------------------- history
+
+PENDING = "pending"
+OUTCOME_NAMES = {
+    "stored": "已入库",
+    "stored_with_errors": "已入库（有错误）",
+    "quarantined": "已隔离",
+    PENDING: "待入库",
+}
+
+
+@lru_cache(maxsize=4096)
+def _sha_of(path: str, size: int, mtime_ns: int) -> str:
+    """A landed file's sha256, computed once per version of the file in this process."""
+    from sgs.store.batches import sha256_of
+
+    return sha256_of(Path(path))
+
+
+def history(root: Path, unit_code: str) -> list[dict]:
+    """Every file below ``raw/<unit code>/``, newest received date first, with what the store
+    made of it.
+
+    Each entry: ``file``, ``path`` (relative to the data root), ``received`` (the date folder,
+    null for a file outside one), ``size``, ``sha256``, ``outcome`` (``stored``,
+    ``stored_with_errors``, ``quarantined`` or ``pending``) and ``outcome_zh``, ``batch_id``,
+    ``rows``, ``errors``, ``warnings``, ``reason`` and ``message`` (a quarantine's), and
+    ``same_as`` — the file name the batch was stored from when these bytes were stored from
+    another file of the unit (the same file handed in twice: stored once).  A file is matched
+    to the store by its bytes and unit, as the daily run decides what is new.  Files the
+    landing zone leaves by their name are not listed.  Without a store everything is pending.
+    """
+    from sgs.store import database
+
+    code = unit_folder_code(unit_code)
+    folder = raw_dir(root) / code
+    files = survey([folder]).files if folder.is_dir() else []
+    entries = []
+    for f in files:
+        st = f.stat()
+        rel = f.relative_to(folder).parts
+        day = rel[0] if len(rel) >= 2 and _is_date(rel[0]) else None
+        entries.append({
+            "file": f.name, "path": f.relative_to(root).as_posix(), "received": day,
+            "size": st.st_size, "sha256": _sha_of(str(f), st.st_size, st.st_mtime_ns),
+            "outcome": PENDING, "outcome_zh": OUTCOME_NAMES[PENDING], "batch_id": None,
+            "rows": None, "errors": None, "warnings": None, "reason": None, "message": None,
+            "same_as": None, "_source": str(f.resolve()),
+        })  # fmt: skip
+    if entries and database.db_path(root).exists():
+        with database.reader(root) as con:
+            batches = con.execute(
+                "SELECT sha256, batch_id, file_name, source_path, rows_stored, errors, warnings"
+                " FROM batches WHERE unit_code = ? ORDER BY batch_id",
+                [code],
+            ).fetchall()
+            quarantined = con.execute(
+                "SELECT sha256, source_path, reason_code, message FROM quarantine"
+                " WHERE unit_code = ? OR starts_with(source_path, ?) ORDER BY quarantined_at",
+                [code, str(folder.resolve()) + os.sep],
+            ).fetchall()
+        for e in entries:
+            _outcome(e, batches, quarantined)
+    for e in entries:
+        del e["_source"]
+    entries.sort(key=lambda e: (e["received"] or "", e["path"]), reverse=True)
+    return entries
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10
+
+
+def _outcome(entry: dict, batches: list[tuple], quarantined: list[tuple]) -> None:
+    """The stored batch of these bytes (the one from this very file first), else the latest
+    quarantine of this file (else of these bytes for the unit: the daily run does not read the
+    same bytes again), else pending."""
+    mine = [b for b in batches if b[0] == entry["sha256"]]
+    if mine:
+        own = [b for b in mine if b[3] == entry["_source"]]
+        _sha, batch_id, file_name, _src, rows, errors, warnings = (own or mine)[0]
+        outcome = "stored_with_errors" if errors else "stored"
+        entry.update(
+            outcome=outcome, outcome_zh=OUTCOME_NAMES[outcome], batch_id=batch_id, rows=rows,
+            errors=errors, warnings=warnings, same_as=None if own else file_name,
+        )  # fmt: skip
+        return
+    hits = [q for q in quarantined if q[1] == entry["_source"]] or [
+        q for q in quarantined if q[0] == entry["sha256"]
+    ]
+    if hits:
+        _sha, _src, reason, message = hits[-1]
+        entry.update(
+            outcome="quarantined", outcome_zh=OUTCOME_NAMES["quarantined"], reason=reason,
+            message=message,
+        )  # fmt: skip
