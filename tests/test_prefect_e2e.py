@@ -87,7 +87,8 @@ def daily(tmp_path_factory):
 
                 deployments, artifacts = asyncio.run(details())
             yield {"run": run, "deployments": deployments, "site": site, "root": root,
-                   "artifacts": {a.key: a for a in artifacts if a.key}, "ui": s.url}  # fmt: skip
+                   "artifacts": {a.key: a for a in artifacts if a.key}, "ui": s.url,
+                   "api": s.api}  # fmt: skip
             processes = list(s.processes)
     finally:
         server.terminate()
@@ -196,3 +197,46 @@ def test_the_data_docs_on_disk_are_the_pages_served(daily, browser):
     page.click("text=← 全部批次")
     assert page.url == (docs / "index.html").as_uri()
     context.close()
+
+
+def test_a_hand_in_triggers_the_daily_deployment_at_once(daily):
+    """With a server up, a handed-in file is ingested by a flow run created right away, and
+    the unit's history shows it stored; a deployment the server lacks gives None, no error.
+    (Last in the module: it adds a batch to the store the other tests count.)"""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from sgs.jobs.trigger import trigger_ingest
+    from sgs.store.handin import hand_in, history
+
+    root, unit = daily["root"], "11140400MB84708085"  # 长治市交通运输局: no file in the samples
+    source = (
+        PROJECT_ROOT
+        / "data"
+        / "raw"
+        / "111404000448224608"
+        / "2026-10-09"
+        / "行政许可_2026年9月.csv"
+    )
+    receipt = hand_in(root, unit, "交通_行政许可.csv", source)
+    assert [e["outcome"] for e in history(root, unit)] == ["pending"]
+    with temporary_settings({PREFECT_API_URL: daily["api"]}):
+        assert trigger_ingest("no_such_flow/none") is None
+        run_id = trigger_ingest()
+        assert run_id is not None
+
+        async def final_state():
+            async with get_client() as client:
+                for _ in range(600):
+                    run = await client.read_flow_run(run_id)
+                    if run.state and run.state.is_final():
+                        return run
+                    await asyncio.sleep(0.5)
+                raise AssertionError("the triggered run did not finish within 5 minutes")
+
+        run = asyncio.run(final_state())
+    assert run.state.is_completed(), run.state
+    assert "handin" in run.tags and run.deployment_id is not None
+    [entry] = history(root, unit)
+    assert (entry["file"], entry["path"]) == (receipt.file, receipt.path)
+    assert entry["outcome"] in ("stored", "stored_with_errors") and entry["batch_id"] is not None
