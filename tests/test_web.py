@@ -20,6 +20,7 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 from support.rates_builders import shared_build
+from support.web_login import csrf_of, login
 
 from sgs.clock import office_today
 from sgs.config import PROJECT_ROOT
@@ -71,7 +72,7 @@ def anon(root) -> TestClient:
 def client(root) -> TestClient:
     """Logged in through the form, as a person would be."""
     c = TestClient(web.create_app(root, SECRET))
-    r = c.post("/login", data={"password": SECRET}, follow_redirects=False)
+    r = login(c, SECRET)
     assert r.status_code == 303
     return c
 
@@ -204,7 +205,7 @@ def test_bearer_token_opens_pages_and_downloads(anon):
 
 
 def test_login_sets_a_strict_http_only_cookie(anon):
-    r = anon.post("/login", data={"password": SECRET}, follow_redirects=False)
+    r = login(anon, SECRET)
     assert r.status_code == 303 and r.headers["location"] == "/"
     cookie = session_cookie(r).lower()
     assert "httponly" in cookie and "samesite=strict" in cookie and "path=/" in cookie
@@ -216,12 +217,13 @@ def test_a_chinese_password_works_in_the_form_and_as_utf8_bearer(root):
     c = TestClient(web.create_app(root, "信用办口令2026"))
     utf8 = {"Authorization": b"Bearer " + "信用办口令2026".encode()}
     assert c.get("/", headers=utf8).status_code == 200  # type: ignore[dict-item]
-    assert c.post("/login", data={"password": "信用办口令"}).status_code == 401
-    assert c.post("/login", data={"password": "信用办口令2026"}).status_code == 200
+    assert login(c, "信用办口令").status_code == 401
+    r = c.post("/login", data={"password": "信用办口令2026", "csrf": csrf_of(c)})
+    assert r.status_code == 200
 
 
 def test_wrong_password_is_401_with_the_form_again(anon):
-    r = anon.post("/login", data={"password": "guess"}, follow_redirects=False)
+    r = login(anon, "guess")
     assert r.status_code == 401 and "口令不正确" in r.text and "set-cookie" not in r.headers
     assert anon.post("/login", data={}).status_code == 401
     assert anon.get("/").status_code == 401
@@ -236,7 +238,7 @@ def test_login_returns_only_to_local_pages(anon):
         ("/download/bulletin/2026-10.xlsx", "/download/bulletin/2026-10.xlsx"),
         ("/\\evil.example", "/"),
     ]:
-        r = anon.post("/login", data={"password": SECRET, "next": nxt}, follow_redirects=False)
+        r = login(anon, SECRET, next=nxt)
         assert r.headers["location"] == expected
 
 
@@ -247,7 +249,8 @@ def test_the_401_page_remembers_the_month_asked_for(anon):
 def test_logout_ends_the_session_on_the_server_too(client):
     stolen = client.cookies.get(web.COOKIE)
     assert client.get("/").status_code == 200
-    r = client.get("/logout")
+    assert client.get("/logout").status_code == 405  # no link or image can log anyone out
+    r = client.post("/logout", data={"csrf": csrf_of(client, "/")})
     assert r.status_code == 200 and "已退出登录" in r.text
     assert client.get("/").status_code == 401
     replay = TestClient(client.app)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from support.docs_builders import checked_landing_zone
 from support.rates_builders import shared_build
+from support.web_login import login
 
 from sgs.web import app as web
 
@@ -40,7 +41,7 @@ def anon(root) -> TestClient:
 
 @pytest.fixture
 def client(anon) -> TestClient:
-    r = anon.post("/login", data={"password": SECRET}, follow_redirects=False)
+    r = login(anon, SECRET)
     assert r.status_code == 303
     return anon
 
@@ -165,7 +166,7 @@ def test_after_login_the_user_lands_on_the_docs_page_asked_for(anon, docs):
     form = anon.get(asked)
     assert form.status_code == 401
     assert f'name="next" value="{asked}"' in form.text
-    r = anon.post("/login", data={"password": SECRET, "next": asked}, follow_redirects=False)
+    r = login(anon, SECRET, next=asked)
     assert r.status_code == 303 and r.headers["location"] == asked
     assert anon.get(r.headers["location"]).status_code == 200
 
@@ -202,6 +203,6 @@ def test_after_login_the_user_lands_on_the_docs_page_asked_for(anon, docs):
     ],
 )
 def test_login_returns_only_to_a_page_of_the_app(anon, wanted, lands):
-    r = anon.post("/login", data={"password": SECRET, "next": wanted}, follow_redirects=False)
+    r = login(anon, SECRET, next=wanted)
     assert r.status_code == 303
     assert r.headers["location"] == lands

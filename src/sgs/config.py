@@ -36,6 +36,8 @@ VARIABLES: dict[str, str] = {
     "SGS_HOLIDAYS_DIR": "the folder of holiday files; default config/holidays",
     "SGS_LOCK_TIMEOUT": "seconds to wait for the store's writer lock; default 600",
     "SGS_WEB_PASSWORD": "the download page's password or token; default: generated at start",
+    "SGS_COOKIE_SECURE": "1: the session cookie is Secure even over http (behind a TLS proxy)",
+    "SGS_TRUSTED_PROXIES": "proxy addresses whose X-Forwarded-For names the client; default none",
     "SGS_PUBLIC_URL": "where people open sgs serve (setting public_url); default http://127.0.0.1:8000",
     "SGS_FAULT": "tests only: kill the process at a named point inside an ingest transaction",
 }
@@ -85,6 +87,17 @@ def lock_timeout_s() -> float:
 
 def web_password() -> str | None:
     return env("SGS_WEB_PASSWORD")
+
+
+def cookie_secure() -> bool:
+    """Whether the session cookie must be Secure although the server itself speaks http."""
+    return (env("SGS_COOKIE_SECURE") or "").lower() in {"1", "true", "yes", "on"}
+
+
+def trusted_proxies() -> frozenset[str]:
+    """Addresses of reverse proxies whose ``X-Forwarded-For`` header names the client."""
+    text = env("SGS_TRUSTED_PROXIES") or ""
+    return frozenset(p.strip() for p in text.replace(";", ",").split(",") if p.strip())
 
 
 def fault_point() -> str | None:

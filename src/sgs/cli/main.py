@@ -270,6 +270,7 @@ COMMAND_MODULES = (
     "sgs.cli.points",
     "sgs.cli.reports",
     "sgs.cli.web",
+    "sgs.cli.users",
 )
 
 
@@ -279,8 +280,12 @@ def _register() -> None:
 
     for name in COMMAND_MODULES:
         module = importlib.import_module(name)
-        for value in vars(module).values():
-            if isinstance(value, click.Command) and value.callback.__module__ == name:
+        found = [v for v in vars(module).values()
+                 if isinstance(v, click.Command) and v.callback.__module__ == name]  # fmt: skip
+        # A group's own commands (`sgs users add`) are not top-level commands.
+        nested = {id(c) for g in found if isinstance(g, click.Group) for c in g.commands.values()}
+        for value in found:
+            if id(value) not in nested:
                 main.add_command(value)
 
 

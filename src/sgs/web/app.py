@@ -41,6 +41,8 @@ from starlette.routing import Route
 
 from sgs.clock import office_today
 from sgs.periods import is_period
+from sgs.web import csrf
+from sgs.web.accounts import AccountBook
 from sgs.web.auth import (
     COOKIE,
     FAILED_LOGIN_DELAY_S,
@@ -50,6 +52,8 @@ from sgs.web.auth import (
     Auth,
     Guard,
     configured_secret,
+    office_only,
+    principal,
 )
 from sgs.web.docs import docs_batch, docs_index
 from sgs.web.downloads import download_bulletin, download_feedback
@@ -58,6 +62,7 @@ from sgs.web.views import (
     error_page,
     login_page,
     month_view,
+    own_rows,
     reading,
     render,
     return_to,
@@ -80,10 +85,13 @@ def index(request: Request) -> Response:
         return render(request, "month.html", 400, title="月份有误", months=months,
                       period=None, view=None, message=message, as_of=office_today())  # fmt: skip
     today = office_today()
+    who = principal(request)
     with state.lock, reading(state.root) as con:
         months = available_months(con)
         period = asked or (months[0] if months else None)
         view = month_view(con, period, today) if period in months else None
+    if view is not None and not who.is_office:  # a unit sees its own row only
+        view = own_rows(view, who.unit_code)
     message = ""
     if period is not None and view is None:
         message = f"{period} 没有上报文件或台账数据，请选择其他月份。"
@@ -96,23 +104,29 @@ def login_form(request: Request) -> Response:
 
 
 async def login(request: Request) -> Response:
-    """Check the secret; on success set the session cookie and go to the asked-for page."""
+    """Check the password (the office secret or an account's token), then the form's CSRF
+    token; on success set the session cookie and go to the asked-for page."""
     form = await request.form()
     given, nxt = form.get("password"), form.get("next")
     auth: Auth = request.app.state.auth
-    if not isinstance(given, str) or not auth.secret_ok(given):
+    found = auth.credential(given) if isinstance(given, str) and given else None
+    if found is None:
         await asyncio.sleep(FAILED_LOGIN_DELAY_S)
         return login_page(request, 401, "口令不正确，请重新输入。", failed=True)
+    csrf.check(request, form.get(csrf.CSRF_FIELD))
     response = RedirectResponse(return_to(nxt), status_code=303)
     response.set_cookie(
-        COOKIE, auth.issue(), max_age=SESSION_SECONDS, httponly=True, samesite="strict",
-        secure=request.url.scheme == "https", path="/",
+        COOKIE, auth.issue(found[0]), max_age=SESSION_SECONDS, httponly=True,
+        samesite="strict", secure=csrf.secure_cookies(request), path="/",
     )  # fmt: skip
     return response
 
 
-def logout(request: Request) -> Response:
-    """End the session on both sides and show the login form again."""
+async def logout(request: Request) -> Response:
+    """End the session on both sides and show the login form again (POST only, with the
+    form's CSRF token, so that no link or image elsewhere can log anyone out)."""
+    form = await request.form()
+    csrf.check(request, form.get(csrf.CSRF_FIELD))
     request.app.state.auth.revoke(request.cookies.get(COOKIE))
     response = login_page(request, message="已退出登录。")
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
@@ -162,16 +176,17 @@ def create_app(root: Path | None = None, password: str | None = None) -> Starlet
     secret = (password or "").strip() or configured_secret()
     if secret is None:
         raise ValueError(f"未配置访问口令：请设置环境变量 {PASSWORD_ENV}。")
-    auth = Auth(secret)
+    app_root = Path(root) if root is not None else data_root()
+    auth = Auth(secret, AccountBook(app_root))
     routes = [
         Route("/", index, methods=["GET"]),
         Route("/login", login_form, methods=["GET"]),
         Route("/login", login, methods=["POST"]),
-        Route("/logout", logout, methods=["GET", "POST"]),
-        Route("/download/bulletin/{name}", download_bulletin, methods=["GET"]),
+        Route("/logout", logout, methods=["POST"]),
+        Route("/download/bulletin/{name}", office_only(download_bulletin), methods=["GET"]),
         Route("/download/feedback/{name}", download_feedback, methods=["GET"]),
-        Route("/docs/", docs_index, methods=["GET"]),
-        Route("/docs/batch/{batch_id}", docs_batch, methods=["GET"]),
+        Route("/docs/", office_only(docs_index), methods=["GET"]),
+        Route("/docs/batch/{batch_id}", office_only(docs_batch), methods=["GET"]),
     ]
     app = Starlette(
         routes=routes,
@@ -179,7 +194,7 @@ def create_app(root: Path | None = None, password: str | None = None) -> Starlet
         exception_handlers={HTTPException: http_error, StoreBusy: store_busy, Exception: crash},
     )
     app.router.redirect_slashes = False  # one spelling per resource
-    app.state.root = Path(root) if root is not None else data_root()
+    app.state.root = app_root
     app.state.auth = auth
     app.state.lock = threading.Lock()
     return app

@@ -23,16 +23,28 @@ Decisions:
 
 from __future__ import annotations
 
+import functools
 import hmac
+import re
 import secrets
 import threading
 import time
+from collections.abc import Callable
 
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sgs.config import web_password
+from sgs.web.accounts import (
+    OFFICE_SECRET_PRINCIPAL,
+    PRINCIPAL_KEY,
+    VIA_KEY,
+    AccountBook,
+    Principal,
+)
 from sgs.web.views import login_page
 
 PASSWORD_ENV = "SGS_WEB_PASSWORD"
@@ -40,6 +52,10 @@ COOKIE = "sgs_session"
 SESSION_SECONDS = 8 * 3600
 FAILED_LOGIN_DELAY_S = 0.3
 PUBLIC_PATHS = frozenset({"/login", "/logout"})
+OFFICE_SUBJECT = "office"
+EXPIRY = re.compile(r"[0-9]{1,12}")
+MAX_SESSION_LENGTH = 200
+MAX_TOKEN_LENGTH = 512
 
 SECURITY_HEADERS = {
     "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; "
@@ -52,10 +68,12 @@ SECURITY_HEADERS = {
 
 
 class Auth:
-    """The shared secret, the session-signing key and the sessions ended by logging out."""
+    """The office secret, the accounts, the session-signing key and the sessions ended by
+    logging out."""
 
-    def __init__(self, secret: str) -> None:
+    def __init__(self, secret: str, book: AccountBook) -> None:
         self._secret = secret.encode()
+        self.book = book
         # A fresh key per start: restarting the server (or changing the secret) ends sessions.
         self._key = hmac.new(secrets.token_bytes(32), self._secret, "sha256").digest()
         self._revoked: dict[str, int] = {}
@@ -66,31 +84,62 @@ class Auth:
         raw = given if isinstance(given, bytes) else given.encode()
         return hmac.compare_digest(raw, self._secret)
 
+    def credential(self, given: str | bytes) -> tuple[str, Principal] | None:
+        """Who a password or token is: the office secret or an account's token.
+
+        Returns the session subject (``office`` or the account id) and the principal.
+        """
+        if self.secret_ok(given):
+            return OFFICE_SUBJECT, OFFICE_SECRET_PRINCIPAL
+        account = self.book.check(given)
+        return None if account is None else (account.id, account.principal)
+
     def _sign(self, payload: str) -> str:
         return hmac.new(self._key, payload.encode(), "sha256").hexdigest()
 
-    def issue(self) -> str:
-        """A session value ``expiry.nonce.signature``: nothing to store until logout."""
-        payload = f"{int(time.time()) + SESSION_SECONDS}.{secrets.token_urlsafe(12)}"
+    def issue(self, subject: str = "office") -> str:
+        """A session value ``expiry.nonce.subject.signature``: nothing to store until logout.
+
+        ``subject`` is ``office`` (the shared secret) or an account id, looked up again on every
+        request, so a removed or re-keyed account's sessions end at once.
+        """
+        payload = f"{int(time.time()) + SESSION_SECONDS}.{secrets.token_urlsafe(12)}.{subject}"
         return f"{payload}.{self._sign(payload)}"
 
-    def _parse(self, value: str) -> tuple[int, str] | None:
-        """Expiry and nonce of a well-signed, unexpired, unrevoked session, else None."""
+    def _parse(self, value: str) -> tuple[int, str, str] | None:
+        """Expiry, nonce and subject of a well-signed, unexpired, unrevoked session, else None.
+
+        Anything longer than a session can be is refused before it is looked at (a 5,000-digit
+        cookie must not reach ``int()``).
+        """
+        if len(value) > MAX_SESSION_LENGTH:
+            return None
         parts = value.split(".")
-        if len(parts) != 3 or not parts[0].isascii() or not parts[0].isdigit():
+        if len(parts) != 4 or not EXPIRY.fullmatch(parts[0]):
             return None
-        expiry, nonce, signature = int(parts[0]), parts[1], parts[2]
-        if not hmac.compare_digest(signature, self._sign(f"{parts[0]}.{nonce}")):
+        expiry_text, nonce, subject, signature = parts
+        if not hmac.compare_digest(signature, self._sign(f"{expiry_text}.{nonce}.{subject}")):
             return None
-        if expiry < time.time():
+        if int(expiry_text) < time.time():
             return None
         with self._mutex:
             if nonce in self._revoked:
                 return None
-        return expiry, nonce
+        return int(expiry_text), nonce, subject
+
+    def session(self, value: str | None) -> Principal | None:
+        """The principal of a valid session cookie, else None."""
+        parsed = self._parse(value) if value else None
+        if parsed is None:
+            return None
+        subject = parsed[2]
+        if subject == OFFICE_SUBJECT:
+            return OFFICE_SECRET_PRINCIPAL
+        account = self.book.by_id(subject)
+        return None if account is None else account.principal
 
     def session_ok(self, value: str | None) -> bool:
-        return bool(value) and self._parse(value) is not None  # type: ignore[arg-type]
+        return self.session(value) is not None
 
     def revoke(self, value: str | None) -> None:
         """End a session on the server too: a copied cookie stops working at logout."""
@@ -102,14 +151,62 @@ class Auth:
             self._revoked = {n: e for n, e in self._revoked.items() if e >= now}
             self._revoked[parsed[1]] = parsed[0]
 
-    def request_ok(self, request: Request) -> bool:
-        """A valid session cookie, or the secret as a bearer token (for scripts)."""
-        if self.session_ok(request.cookies.get(COOKIE)):
-            return True
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        # Header values arrive decoded as Latin-1; their bytes are the UTF-8 of a Chinese secret.
-        raw = token.strip().encode("latin-1")
-        return scheme.lower() == "bearer" and bool(raw) and self.secret_ok(raw)
+    def authenticate(self, request: Request) -> tuple[Principal, str] | None:
+        """A valid session cookie, or the secret or a token as a bearer token (for scripts).
+
+        Returns the principal and how it came (``cookie`` or ``bearer``): only cookie-borne
+        requests need a CSRF token, since a browser never adds a bearer header by itself.
+        """
+        found = self.session(request.cookies.get(COOKIE))
+        if found is not None:
+            return found, "cookie"
+        token = bearer_token(request)
+        if token is None:
+            return None
+        hit = self.credential(token)
+        return None if hit is None else (hit[1], "bearer")
+
+    def bearer_attempt(self, request: Request) -> bool:
+        """Whether the request offers a bearer token (right or wrong): a guess to count."""
+        return bearer_token(request) is not None
+
+
+def bearer_token(request: Request) -> bytes | None:
+    """The raw bytes of an ``Authorization: Bearer`` token, or None."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    # Header values arrive decoded as Latin-1; their bytes are the UTF-8 of a Chinese secret.
+    raw = token.strip().encode("latin-1", "replace")
+    if scheme.lower() != "bearer" or not raw or len(raw) > MAX_TOKEN_LENGTH:
+        return None
+    return raw
+
+
+def principal(request: Request) -> Principal:
+    """Who the request comes from (set by :class:`Guard` before routing)."""
+    return request.scope[PRINCIPAL_KEY]
+
+
+def require_office(request: Request) -> None:
+    """403 for a unit's account: this page is the office's (all units)."""
+    if not principal(request).is_office:
+        raise HTTPException(403, "此页面仅供信用办查看；单位账户只能查看本单位的数据。")
+
+
+def office_only(handler: Callable[[Request], Response]) -> Callable[[Request], Response]:
+    """A route handler that answers 403 to unit accounts (the office's pages: all units)."""
+
+    @functools.wraps(handler)
+    def guarded(request: Request) -> Response:
+        require_office(request)
+        return handler(request)
+
+    return guarded
+
+
+def require_unit(request: Request, unit_code: str) -> None:
+    """403 unless the request may see ``unit_code`` (the office, or that unit itself)."""
+    if not principal(request).may_see(unit_code):
+        raise HTTPException(403, "单位账户只能查看本单位的数据。")
 
 
 class Guard:
@@ -132,7 +229,10 @@ class Guard:
             await send(message)
 
         request = Request(scope)
-        if scope["path"] in PUBLIC_PATHS or self.auth.request_ok(request):
+        found = self.auth.authenticate(request)
+        if found is not None:
+            scope[PRINCIPAL_KEY], scope[VIA_KEY] = found
+        if found is not None or scope["path"] in PUBLIC_PATHS:
             await self.app(scope, receive, send_with_headers)
         else:
             await login_page(request, status=401)(scope, receive, send_with_headers)

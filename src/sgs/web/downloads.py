@@ -31,6 +31,7 @@ from starlette.responses import Response
 from sgs.clock import office_today
 from sgs.files import write_atomically
 from sgs.periods import is_period
+from sgs.web.auth import require_unit
 from sgs.web.views import available_months, reading
 
 BULLETIN_NAME = re.compile(r"([0-9]{4}-[0-9]{2})\.(xlsx|pdf)")
@@ -101,6 +102,7 @@ def download_feedback(request: Request) -> Response:
     match = FEEDBACK_NAME.fullmatch(request.path_params["name"])
     if match is None:
         raise HTTPException(404)
+    require_unit(request, match.group(1))  # a unit's account: its own list only
     units = load_units()
     hit = units.filter(pl.col("code") == match.group(1))
     if hit.height == 0:

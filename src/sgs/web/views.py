@@ -57,10 +57,16 @@ TEMPLATES = Environment(
 
 
 def render(request: Request, template: str, status: int = 200, **context: object) -> HTMLResponse:
-    """A page from a template; ``authed`` decides whether the logout link shows."""
+    """A page from a template; ``authed`` decides whether the logout form shows; every page
+    gets the CSRF token its forms carry (:mod:`sgs.web.csrf`) and who is logged in."""
+    from sgs.web.csrf import attach, csrf_token
+
     authed = context.pop("authed", True)
-    html = TEMPLATES.get_template(template).render(authed=authed, **context)
-    return HTMLResponse(html, status_code=status)
+    who = request.scope.get("sgs.principal")
+    html = TEMPLATES.get_template(template).render(
+        authed=authed, csrf=csrf_token(request), who=who, **context
+    )
+    return attach(request, HTMLResponse(html, status_code=status))
 
 
 def return_to(wanted: object) -> str:
@@ -145,6 +151,12 @@ def month_view(con, period: str, as_of: date) -> dict:
         "points_note": note,
         "gap": any(r["gap"] for r in rows),
     }
+
+
+def own_rows(view: dict, unit_code: str | None) -> dict:
+    """The month view as a unit's account sees it: its own row only, no bulletin."""
+    groups = [(g, [r for r in rows if r["code"] == unit_code]) for g, rows in view["groups"]]
+    return view | {"groups": [(g, rows) for g, rows in groups if rows], "bulletin_url": None}
 
 
 def _row(r: dict, items: tuple[str, ...]) -> dict:
