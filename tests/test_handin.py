@@ -16,11 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-
-from sgs.config import PROJECT_ROOT
-from sgs.errors import FileRefused, LandingError
-from sgs.store.handin import hand_in, history, sanitise_name
-from tests.support.upload_files import (
+from support.upload_files import (
     broken_check,
     csv_bytes,
     records,
@@ -28,6 +24,10 @@ from tests.support.upload_files import (
     write_xls,
     write_xlsx,
 )
+
+from sgs.config import PROJECT_ROOT
+from sgs.errors import FileRefused, LandingError
+from sgs.store.handin import hand_in, history, sanitise_name
 
 SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
 UNIT = "111404000448224608"  # 长治市行政审批服务管理局

@@ -38,6 +38,7 @@ VARIABLES: dict[str, str] = {
     "SGS_WEB_PASSWORD": "the download page's password or token; default: generated at start",
     "SGS_COOKIE_SECURE": "1: the session cookie is Secure even over http (behind a TLS proxy)",
     "SGS_TRUSTED_PROXIES": "proxy addresses whose X-Forwarded-For names the client; default none",
+    "SGS_UPLOAD_MAX_MB": "the largest file a unit may hand in or check on the web, in MB; default 50",
     "SGS_PUBLIC_URL": "where people open sgs serve (setting public_url); default http://127.0.0.1:8000",
     "SGS_FAULT": "tests only: kill the process at a named point inside an ingest transaction",
 }
@@ -87,6 +88,22 @@ def lock_timeout_s() -> float:
 
 def web_password() -> str | None:
     return env("SGS_WEB_PASSWORD")
+
+
+def upload_max_bytes() -> int:
+    """The largest upload the web API takes, in bytes (``$SGS_UPLOAD_MAX_MB`` × 1,048,576)."""
+    text = env("SGS_UPLOAD_MAX_MB") or "50"
+    try:
+        mb = float(text)
+    except ValueError:
+        mb = -1.0
+    if not 0 < mb < 1_000_000:
+        from sgs.errors import SettingsError
+
+        raise SettingsError(
+            f"环境变量 SGS_UPLOAD_MAX_MB 应为正数（单位 MB），实际为「{text[:20]}」。"
+        )
+    return int(mb * 1024 * 1024)
 
 
 def cookie_secure() -> bool:

@@ -120,14 +120,24 @@ def sanitise_name(name: str, fmt: str) -> str:
     Excel opens what the name promises.  An empty stem becomes ``上报文件``.
     """
     ext = EXTENSIONS[fmt]
-    base = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    stem = _OLD_EXTENSION.sub("", base)
-    stem = _FORBIDDEN.sub("", stem)
-    stem = stem.lstrip(" .~$\u3000").rstrip(" .\u3000")
-    if _WINDOWS_RESERVED.fullmatch(stem):
-        stem = f"_{stem}"
+    stem = _clean(_OLD_EXTENSION.sub("", _base(name)))
     stem = _cut(stem, MAX_NAME_CHARS - len(ext), MAX_NAME_BYTES - len(ext.encode()))
     return f"{stem or DEFAULT_STEM}{ext}"
+
+
+def clean_name(name: str) -> str:
+    """The name a refused file is called by in messages: cleaned as :func:`sanitise_name`
+    cleans, its extension as written (its type is unknown)."""
+    return _cut(_clean(_base(name)), MAX_NAME_CHARS, MAX_NAME_BYTES) or DEFAULT_STEM
+
+
+def _base(name: str) -> str:
+    return unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def _clean(stem: str) -> str:
+    stem = _FORBIDDEN.sub("", stem).lstrip(" .~$\u3000").rstrip(" .\u3000")
+    return f"_{stem}" if _WINDOWS_RESERVED.fullmatch(stem) else stem
 
 
 def _cut(stem: str, chars: int, size: int) -> str:
@@ -247,7 +257,7 @@ def _sha_of(path: str, size: int, mtime_ns: int) -> str:
     return sha256_of(Path(path))
 
 
-def history(root: Path, unit_code: str) -> list[dict]:
+def history(root: Path, unit_code: str, timeout: float | None = None) -> list[dict]:
     """Every file below ``raw/<unit code>/``, newest received date first, with what the store
     made of it.
 
@@ -258,7 +268,8 @@ def history(root: Path, unit_code: str) -> list[dict]:
     ``same_as`` — the file name the batch was stored from when these bytes were stored from
     another file of the unit (the same file handed in twice: stored once).  A file is matched
     to the store by its bytes and unit, as the daily run decides what is new.  Files the
-    landing zone leaves by their name are not listed.  Without a store everything is pending.
+    landing zone leaves by their name are not listed.  Without a store everything is pending
+    (none is created); ``timeout`` bounds the wait for a running write (:class:`StoreBusy`).
     """
     from sgs.store import database
 
@@ -278,7 +289,7 @@ def history(root: Path, unit_code: str) -> list[dict]:
             "same_as": None, "_source": str(f.resolve()),
         })  # fmt: skip
     if entries and database.db_path(root).exists():
-        with database.reader(root) as con:
+        with database.reader(root, timeout) as con:
             batches = con.execute(
                 "SELECT sha256, batch_id, file_name, source_path, rows_stored, errors, warnings"
                 " FROM batches WHERE unit_code = ? ORDER BY batch_id",

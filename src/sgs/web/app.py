@@ -12,6 +12,8 @@ where it is carried out:
 - **Data Docs** — :mod:`sgs.web.docs`: ``/docs/`` and ``/docs/batch/<id>`` send the pages the
   daily run wrote, each found by an explicit lookup among the files the writer made (a
   number matched against its own listing), never by joining request text to a path.
+- **The units' API** — :mod:`sgs.web.api` (check a file, hand it in, the hand-in history) and
+  :mod:`sgs.web.uploads` (the multipart body within ``SGS_UPLOAD_MAX_MB``).
 - **Downloads** — :mod:`sgs.web.downloads`: the bulletin and the feedback lists only, named by
   the store and the registry, never by the request.
 
@@ -41,7 +43,7 @@ from starlette.routing import Route
 
 from sgs.clock import office_today
 from sgs.periods import is_period
-from sgs.web import csrf
+from sgs.web import api, csrf
 from sgs.web.accounts import AccountBook
 from sgs.web.auth import (
     COOKIE,
@@ -187,6 +189,9 @@ def create_app(root: Path | None = None, password: str | None = None) -> Starlet
         Route("/download/feedback/{name}", download_feedback, methods=["GET"]),
         Route("/docs/", office_only(docs_index), methods=["GET"]),
         Route("/docs/batch/{batch_id}", office_only(docs_batch), methods=["GET"]),
+        Route("/api/check", api.check, methods=["POST"]),
+        Route("/api/uploads", api.upload, methods=["POST"]),
+        Route("/api/uploads", api.uploads, methods=["GET"]),
     ]
     app = Starlette(
         routes=routes,

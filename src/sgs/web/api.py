@@ -1,0 +1,197 @@
+"""The units' API: check a file (no storage), hand a file in, and list the unit's hand-ins.
+
+- ``POST /api/check`` (multipart ``file``): 200 and the JSON object of ``sgs validate --json``
+  (``file`` is the upload's sanitised name); a file that cannot be validated — not a table at
+  all, unreadable, refused layout, missing columns — is 422 with the refused object.  The file
+  is validated in a private temporary folder outside the data root and deleted after; nothing
+  is written to the landing zone or the store.
+- ``POST /api/uploads`` (multipart ``file``; the office adds ``unit``, a code or exact name):
+  201 and ``{"receipt": {file, sha256, received, unit_code, path}, "validation": {…}}``.  The
+  file lands in ``raw/<unit code>/<received>/`` (:mod:`sgs.store.handin`), then a flow run of
+  the daily deployment is asked for after the response is sent
+  (:func:`sgs.jobs.trigger.trigger_ingest`; without a Prefect server the 06:00 run ingests it).
+  A file whose bytes are no XLSX, XLS or CSV is refused (422, nothing written); a table that
+  validation refuses (a missing column, layout v1) is still handed in — bad input never loses
+  data: ingest quarantines it with its reason, and ``validation`` is the refused object, so the
+  unit knows at once.
+- ``GET /api/uploads`` (the office adds ``?unit=``): the unit's hand-ins, newest first, each
+  with what the store made of it (:func:`sgs.store.handin.history`).
+
+A unit's account works for its own unit only (403 for another); errors are JSON
+``{"error": {"code", "message"}}`` with a Chinese message.  Order of answers: 401 before
+routing (:mod:`sgs.web.auth`), then 413 while the body is read (:mod:`sgs.web.uploads`), then
+403 (the CSRF token of a cookie-borne form, the unit).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from datetime import date
+from pathlib import Path
+
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from sgs.errors import FileRefused, LandingError
+from sgs.web import csrf
+from sgs.web.accounts import Principal
+from sgs.web.auth import principal
+from sgs.web.uploads import Upload, UploadProblem, read_upload
+
+UNIT_FIELD = "unit"
+JSON = "application/json"
+
+
+def error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+def _refused(label: str, exc: FileRefused) -> Response:
+    from sgs.report.validation import refusal_object
+
+    return JSONResponse(refusal_object(label, None, exc), status_code=422)
+
+
+def _checked_form(request: Request, up: Upload) -> None:
+    """403 for a cookie-borne form without its CSRF token (a bearer call needs none)."""
+    csrf.check(request, up.fields.get(csrf.CSRF_FIELD))
+
+
+# ----------------------------------------------------------------------------- check
+
+
+def _check_file(up: Upload) -> tuple[bytes, int]:
+    """Validate the upload in a private temporary folder (deleted on return)."""
+    from sgs.report.validation import refusal_object, validation_json
+    from sgs.store.handin import clean_name, sanitise_name, sniff_type
+    from sgs.validate.pipeline import validate_file
+
+    with tempfile.TemporaryDirectory(prefix="sgs-check-") as tmp:
+        scratch = Path(tmp) / "upload"
+        with scratch.open("xb") as out:
+            shutil.copyfileobj(up.file, out)
+        label = clean_name(up.filename)
+        try:
+            path = scratch.rename(
+                Path(tmp) / sanitise_name(up.filename, sniff_type(scratch, label))
+            )
+            label = path.name
+            result = validate_file(path)
+        except FileRefused as exc:
+            return json.dumps(refusal_object(label, None, exc), ensure_ascii=False).encode(), 422
+        return validation_json(label, result), 200
+
+
+async def check(request: Request) -> Response:
+    try:
+        async with read_upload(request) as up:
+            _checked_form(request, up)
+            body, status = await run_in_threadpool(_check_file, up)
+    except UploadProblem as p:
+        return error(p.status, p.code, p.message)
+    except HTTPException as exc:
+        return error(exc.status_code, "forbidden", str(exc.detail))
+    return Response(body, status_code=status, media_type=JSON)
+
+
+# ----------------------------------------------------------------------------- hand-in
+
+
+NO_UNIT = {
+    "upload": "信用办账户上报时须在表单字段 unit 中填写上报单位（统一社会信用代码或单位全称）。",
+    "history": "信用办账户须用参数 unit 指明单位（统一社会信用代码或单位全称）。",
+}
+OTHER_UNIT = {
+    "upload": "单位账户只能为本单位上报文件。",
+    "history": "单位账户只能查看本单位的上报记录。",
+}
+
+
+def _unit_of(who: Principal, given: str | None, what: str = "upload") -> str:
+    """The registry code a request is for: the office names it, a unit is itself (403 when
+    it names another)."""
+    from sgs.store.handin import unit_folder_code
+
+    given = (given or "").strip()
+    if not given:
+        if who.is_office or not who.unit_code:
+            raise UploadProblem(400, "no_unit", NO_UNIT[what])
+        return who.unit_code
+    try:
+        code = unit_folder_code(given)
+    except LandingError as exc:
+        raise UploadProblem(422, "unknown_unit", str(exc)) from None
+    if not who.may_see(code):
+        raise UploadProblem(403, "other_unit", OTHER_UNIT[what])
+    return code
+
+
+def _validate_landed(root: Path, receipt) -> bytes:
+    """The handed-in file validated where it lies (read only), as received on its date."""
+    from sgs.report.validation import refusal_object, validation_json
+    from sgs.validate.pipeline import validate_file
+
+    try:
+        result = validate_file(root / receipt.path, None, date.fromisoformat(receipt.received))
+    except FileRefused as exc:
+        return json.dumps(refusal_object(receipt.file, None, exc), ensure_ascii=False).encode()
+    return validation_json(receipt.file, result)
+
+
+def _trigger() -> None:
+    from sgs.jobs.trigger import trigger_ingest
+
+    trigger_ingest()
+
+
+async def upload(request: Request) -> Response:
+    from sgs.store.handin import clean_name, hand_in
+
+    root: Path = request.app.state.root
+    who = principal(request)
+    try:
+        async with read_upload(request) as up:
+            _checked_form(request, up)
+            unit = _unit_of(who, up.fields.get(UNIT_FIELD))
+            try:
+                receipt = await run_in_threadpool(hand_in, root, unit, up.filename, up.file)
+            except FileRefused as exc:
+                return _refused(clean_name(up.filename), exc)
+    except UploadProblem as p:
+        return error(p.status, p.code, p.message)
+    except HTTPException as exc:
+        return error(exc.status_code, "forbidden", str(exc.detail))
+    validation = await run_in_threadpool(_validate_landed, root, receipt)
+    body = b"".join((
+        b'{"receipt": ', json.dumps(receipt.as_dict(), ensure_ascii=False).encode(),
+        b', "validation": ', validation, b"}",
+    ))  # fmt: skip
+    return Response(body, status_code=201, media_type=JSON, background=BackgroundTask(_trigger))
+
+
+# ----------------------------------------------------------------------------- history
+
+
+def _history(request: Request, code: str) -> dict:
+    from sgs.reference.units import resolve_unit
+    from sgs.store.handin import history
+    from sgs.web.views import READ_TIMEOUT_S
+
+    state = request.app.state
+    with state.lock:
+        files = history(state.root, code, timeout=READ_TIMEOUT_S)
+    return {"unit_code": code, "unit_name": resolve_unit(code)["name"], "files": files}
+
+
+async def uploads(request: Request) -> Response:
+    who = principal(request)
+    try:
+        code = _unit_of(who, request.query_params.get(UNIT_FIELD), "history")
+    except UploadProblem as p:
+        return error(p.status, p.code, p.message)
+    return JSONResponse(await run_in_threadpool(_history, request, code))
