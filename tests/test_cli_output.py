@@ -195,7 +195,7 @@ def test_validate_summary_tables_are_aligned(data, tmp_path):
     counts, first = aligned(run.stdout)
     assert list(counts[0]) == ["字段", "字段代码", "规则", "规则代码", "级别", "处数"]
     assert all(CJK.search(r["规则"]) and re.fullmatch(r"[a-z_]+", r["规则代码"]) for r in counts)
-    assert list(first[0]) == ["位置", "级别", "规则", "问题说明", "原值"]
+    assert list(first[0]) == ["位置", "级别", "规则", "问题说明", "原值", "修改建议"]
     assert all(re.fullmatch(r"(工作表「.+」)?第 \d+ 行", r["位置"]) for r in first)
 
 

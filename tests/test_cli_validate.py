@@ -40,7 +40,7 @@ if not SGS.exists():  # pragma: no cover - running outside the project's venv
     SGS = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "sgs"
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
-ERROR_KEYS = {"sheet", "row", "field", "rule", "severity", "message", "value"}
+ERROR_KEYS = {"sheet", "row", "field", "rule", "severity", "message", "value", "suggestion"}
 FIELD_CODE = re.compile(r"^(XK|CF)_[A-Z0-9_]+$|^BZ$")
 
 

@@ -113,7 +113,7 @@ def test_uscc_statuses() -> None:
         ids.BAD_FORMAT,
         ids.BAD_FORMAT,
         ids.BAD_EMBEDDED,
-        ids.BAD_FORMAT,  # department 0 does not exist
+        ids.BAD_AUTHORITY,  # department 0 does not exist
         None,
     ]
 

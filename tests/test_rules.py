@@ -1014,9 +1014,7 @@ USCC_FORMAT_BAD = {
     "V": _with_char(LEGAL_USCC, 12, "V"),
     "Z": _with_char(LEGAL_USCC, 13, "Z"),
     "Z check": LEGAL_USCC[:17] + "Z",
-    "department B": _recheck("B1110108MA01ABCD5"),
-    "department 0": _recheck("01110108MA01ABCD5"),
-    "all zeros": "000000000000000000",  # check char 0 is right, department 0 is not
+    "punctuation first": "*1110108MA01ABCD50",
     "letter in region": _recheck("911A0108MA01ABCD5"),
     "punctuation": LEGAL_USCC[:9] + "*" + LEGAL_USCC[10:],
     "inner blank": LEGAL_USCC[:9] + " " + LEGAL_USCC[9:17],
@@ -1031,19 +1029,24 @@ def test_uscc_format_wrong(kind, code, subject_type, value):
     return expect_findings(kind, rec, {(code, "uscc_format", ERROR)})
 
 
+# 18 characters of the alphabet, but the first is no registering department (1–9, A, N, Y):
+# named as such, not as a wrong length or alphabet.
+USCC_AUTHORITY_BAD = {
+    "department B": _recheck("B1110108MA01ABCD5"),
+    "department 0": _recheck("01110108MA01ABCD5"),
+    "all zeros": "000000000000000000",  # check char 0 is right, department 0 is not
+    "placeholder": "00000000000000000X",
+    "department 0, wrong check": "01110108MA01ABCD5" + "0",
+    "department Z": "Z1110108MA01ABCD50",  # Z is not even in the code's alphabet
+}
+
+
+@pytest.mark.parametrize("value", list(USCC_AUTHORITY_BAD.values()), ids=list(USCC_AUTHORITY_BAD))
 @pytest.mark.parametrize(("kind", "code", "subject_type"), USCC_FIELDS)
 @batched
-def test_uscc_placeholder_fails(kind, code, subject_type):
-    rec = with_fields(base_record(kind, subject_type), **{code: "00000000000000000X"})
-
-    def check(result):
-        assert not result.ok
-        found = single(result)
-        assert found, "placeholder accepted"
-        assert {field for field, _, _ in found} == {code}
-        assert {rule for _, rule, _ in found} <= {"uscc_format", "uscc_check"}
-
-    return Expect(kind, rec, None, check=check)
+def test_uscc_authority_wrong(kind, code, subject_type, value):
+    rec = with_fields(base_record(kind, subject_type), **{code: value})
+    return expect_findings(kind, rec, {(code, "uscc_authority", ERROR)})
 
 
 @pytest.mark.parametrize("head", ["91", "11", "A1", "Y1"])

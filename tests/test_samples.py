@@ -209,7 +209,11 @@ def test_every_applicable_rule_is_injected(broken: Sample) -> None:
     else:
         assert not rules & {"amount_format", "amount_unit"}
     assert warnings <= rules
-    assert set(load_catalogue().rules) - rules <= {"amount_format", "amount_unit"}
+    # uscc_authority (2026-12) is not injected: adding a rule to the injector changes every
+    # committed sample of data/raw, which other tests and the README's pictures rely on.
+    # Its cases are in tests/test_rules.py and tests/test_suggestions.py.
+    not_injected = {"amount_format", "amount_unit", "uscc_authority"}
+    assert set(load_catalogue().rules) - rules <= not_injected
 
 
 def test_duplicates_repeat_an_earlier_row(broken: Sample) -> None:

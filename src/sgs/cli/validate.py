@@ -146,11 +146,13 @@ def print_summary(file: Path, result: Validation, limit: int) -> None:
             r["rule_name"],
             r["message"],
             "（空）" if r["value"] is None else r["value"],
+            "—" if r["suggestion"] is None else r["suggestion"],
         )
         for r in shown.iter_rows(named=True)
     ]
     click.echo()
-    echo_table([Col("位置"), Col("级别", wrap=False), Col("规则"), Col("问题说明"), Col("原值")], rows,
+    echo_table([Col("位置"), Col("级别", wrap=False), Col("规则"), Col("问题说明"), Col("原值"),
+                Col("修改建议")], rows,
                f"前 {shown.height} 处问题：")  # fmt: skip
     if result.errors.height > shown.height:
         click.echo(f"…… 其余 {result.errors.height - shown.height} 处请用 --out 导出问题清单。")

@@ -29,7 +29,8 @@ def problems_sql(kind: str) -> str:
     return f"""
     WITH occurrences AS (
         SELECT v.record_key, v.unit_code, v.version, v.versions, v.received_date, v.batch_id,
-               v.source_row, v.source_sheet, e.field, e.rule, e.severity, e.message, e.value
+               v.source_row, v.source_sheet, e.field, e.rule, e.severity, e.message, e.value,
+               e.suggestion
         FROM errors e JOIN {view} v ON v.record_id = e.record_id AND v.batch_id = e.batch_id
     ),
     problems AS (
@@ -38,6 +39,7 @@ def problems_sql(kind: str) -> str:
                max(versions) AS versions,
                min(received_date) AS reported_on,
                arg_max(message, version) AS message, arg_max(value, version) AS value,
+               arg_max_null(suggestion, version) AS suggestion,  -- the latest, even if none
                arg_max(batch_id, version) AS batch_id, arg_max(source_row, version) AS source_row,
                arg_max(source_sheet, version) AS source_sheet
         FROM occurrences GROUP BY ALL
@@ -88,6 +90,7 @@ def open_problems(
     ledger = frame(
         con,
         """SELECT 'ledger' AS kind, e.field, e.rule, e.severity, e.message, e.value,
+                  e.suggestion,
                   l.unit_code, l.received_date AS reported_on, e."row" AS source_row,
                   e.sheet AS source_sheet,
                   l.file_name, l.batch_id
@@ -98,7 +101,7 @@ def open_problems(
     )
     parts.append(ledger)
     columns = ["unit_code", "kind", "file_name", "source_sheet", "source_row", "field", "rule", "severity",
-               "message", "value", "reported_on"]  # fmt: skip
+               "message", "value", "suggestion", "reported_on"]  # fmt: skip
     typed = [
         p.select(columns).with_columns(
             pl.col("reported_on").cast(pl.Date), pl.col("source_row").cast(pl.Int64)

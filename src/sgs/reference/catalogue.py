@@ -136,6 +136,8 @@ class Catalogue:
     ledger_name: str = ""
     ledger_fields: tuple[LedgerField, ...] = ()
     ledger_rules: dict[str, RuleSpec] = field(default_factory=dict)
+    # value set -> {synonym: the one allowed value it means}: fix suggestions of allowed_values
+    synonyms: dict[str, dict[str, str]] = field(default_factory=dict)
     raw: dict = field(repr=False, compare=False, default_factory=dict)
 
     def kind(self, kind: str) -> KindSpec:
@@ -235,6 +237,8 @@ def load_catalogue() -> Catalogue:
             fields=tuple(fields),
         )
     rules = {code: _rule(code, spec) for code, spec in raw["rules"].items()}
+    values = {k: tuple(v) for k, v in raw["values"].items()}
+    synonyms = _synonyms(raw.get("synonyms", {}), values)
     layouts = {
         key: Layout(key=key, name=spec["name"], markers=tuple(spec.get("markers", ())))
         for key, spec in raw["layouts"].items()
@@ -242,7 +246,7 @@ def load_catalogue() -> Catalogue:
     return Catalogue(
         kinds=kinds,
         rules=rules,
-        values={k: tuple(v) for k, v in raw["values"].items()},
+        values=values,
         layouts=layouts,
         subject_types=dict(raw["subject_types"]),
         blank_values=tuple(settings["blank_values"]),
@@ -267,8 +271,23 @@ def load_catalogue() -> Catalogue:
         ledger_rules={
             code: _rule(code, spec) for code, spec in raw["ledger"].get("rules", {}).items()
         },
+        synonyms=synonyms,
         raw=raw,
     )
+
+
+def _synonyms(
+    raw: dict[str, dict[str, str]], values: dict[str, tuple[str, ...]]
+) -> dict[str, dict[str, str]]:
+    """The synonyms tables, checked: a suggestion that is no allowed value would itself fail,
+    and a synonym that is an allowed value would never be looked up."""
+    for name, table in raw.items():
+        if name not in values:
+            raise ValueError(f"synonyms for unknown value set {name!r}")
+        for synonym, value in table.items():
+            if value not in values[name] or synonym in values[name]:
+                raise ValueError(f"synonym {synonym!r} -> {value!r} does not fit set {name!r}")
+    return {name: dict(table) for name, table in raw.items()}
 
 
 def header_keys(f: Field) -> set[str]:

@@ -67,6 +67,7 @@ def write_feedback(
             Column("severity_zh", "级别", 6),
             Column("message", "问题说明", 44),
             Column("value", "原始值", 24),
+            Column("suggestion", "修改建议", 24),
             Column("reported_on", "反馈日期", 12, "date"),
             Column("deadline", "整改期限", 12, "date"),
             Column("overdue", "状态", 8),

@@ -41,10 +41,12 @@ def mask_id(s: pl.Expr) -> pl.Expr:
 
 
 def mask_error_values(errors: pl.DataFrame, field_col: str = "field") -> pl.DataFrame:
-    """Mask the ``value`` column of an error table where the field is a personal ID."""
+    """Mask the ``value`` column of an error table — and the ``suggestion``, the corrected
+    value, where there is one — where the field is a personal ID."""
     personal = pl.col(field_col).is_in(sorted(personal_id_fields()))
+    columns = [c for c in ("value", "suggestion") if c in errors.columns]
     return errors.with_columns(
-        pl.when(personal).then(mask_id(pl.col("value"))).otherwise(pl.col("value")).alias("value")
+        pl.when(personal).then(mask_id(pl.col(c))).otherwise(pl.col(c)).alias(c) for c in columns
     )
 
 

@@ -9,7 +9,7 @@ HTML comment markers::
     <!-- end generated -->
 
 :func:`generated_blocks` names the blocks (permit-fields, penalty-fields, ledger-fields, rules,
-catalogue-settings, layouts) and renders each; :func:`update_generated` rewrites them in a text
+catalogue-settings, layouts, synonyms) and renders each; :func:`update_generated` rewrites them in a text
 and :func:`write_standard_doc` in the file.  Run it after changing the catalogue with::
 
     sgs standard --update-docs
@@ -186,6 +186,22 @@ def layouts_table() -> str:
     return "\n".join(lines)
 
 
+def synonyms_table() -> str:
+    """The synonyms that fix suggestions map to an allowed value, per value set and field."""
+    cat = load_catalogue()
+    users: dict[str, list[str]] = {}
+    for kind in KINDS:
+        for f in cat.kind(kind).fields:
+            if f.values and f.name not in users.setdefault(f.values, []):
+                users[f.values].append(f.name)
+    lines = ["| 字段 | 填写的值 | 建议改为 |", "|---|---|---|"]
+    for name, table in cat.synonyms.items():
+        fields = "、".join(users.get(name, [name]))
+        for synonym, value in table.items():
+            lines.append(f"| {fields} | {synonym} | {value} |")
+    return "\n".join(lines)
+
+
 def standard_markdown() -> str:
     """All the tables as one Markdown page (``sgs standard --markdown``)."""
     head = (
@@ -206,6 +222,7 @@ def generated_blocks() -> dict[str, str]:
         "rules": rules_table(),
         "catalogue-settings": catalogue_settings_table(),
         "layouts": layouts_table(),
+        "synonyms": synonyms_table(),
     }
 
 

@@ -189,6 +189,7 @@ def write_problem_list(result: Validation, out: Path) -> Path:
             Column("severity_zh", "级别", 6),
             Column("message", "问题说明", 40),
             Column("value", "原始值", 24),
+            Column("suggestion", "修改建议", 24),
         ],
         notes,
     )

@@ -99,7 +99,8 @@ CREATE TABLE IF NOT EXISTS errors (
     rule VARCHAR NOT NULL,
     severity VARCHAR NOT NULL,
     message VARCHAR NOT NULL,
-    value VARCHAR
+    value VARCHAR,
+    suggestion VARCHAR              -- the corrected value where the fix is determined
 );
 CREATE TABLE IF NOT EXISTS quarantine (
     sha256 VARCHAR NOT NULL,
@@ -132,6 +133,8 @@ CREATE TABLE IF NOT EXISTS ledger_entries (
 ALTER TABLE ledger_entries ADD COLUMN IF NOT EXISTS duplicate BOOLEAN DEFAULT false;
 -- Stores made before sheets were recorded gain the columns (null: one sheet or a CSV).
 ALTER TABLE errors ADD COLUMN IF NOT EXISTS sheet VARCHAR;
+-- ... and before fix suggestions were (null: none was made then).
+ALTER TABLE errors ADD COLUMN IF NOT EXISTS suggestion VARCHAR;
 ALTER TABLE ledger_entries ADD COLUMN IF NOT EXISTS source_sheet VARCHAR;
 CREATE OR REPLACE VIEW ledgers AS
 SELECT b.*,

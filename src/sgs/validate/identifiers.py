@@ -24,6 +24,9 @@ ID_CHECK_CHARS = "10X98765432"
 
 _USCC_CHAR = "[0-9A-HJ-NPQRTUWXY]"
 USCC_PATTERN = rf"^[{USCC_DEPARTMENTS}]{_USCC_CHAR}[0-9]{{6}}{_USCC_CHAR}{{10}}$"
+# Well formed but for the first character, a digit or capital letter that is no registering
+# department (0, B, 00000000000000000X): told apart so the message can say so.
+USCC_BAD_AUTHORITY = rf"^[0-9A-Z]{_USCC_CHAR}[0-9]{{6}}{_USCC_CHAR}{{10}}$"
 ORG_PATTERN = r"^[0-9A-Z]{8}[0-9X]$"
 ID_PATTERN = r"^[0-9]{17}[0-9X]$"
 
@@ -70,7 +73,7 @@ def is_valid_uscc(code: str) -> bool:
 
 # ----------------------------------------------------------------------------- vectorised
 
-OK, BAD_FORMAT, BAD_CHECK, BAD_EMBEDDED = 0, 1, 2, 3
+OK, BAD_FORMAT, BAD_CHECK, BAD_EMBEDDED, BAD_AUTHORITY = 0, 1, 2, 3, 4
 
 
 def _lookup(alphabet: str, extra: dict[str, int] | None = None, missing: int = 0) -> pl.Series:
@@ -148,10 +151,15 @@ def _uscc_checks(good: pl.Series) -> tuple[pl.Series, pl.Series]:
 
 
 def uscc_status_series(s: pl.Series) -> pl.Series:
-    """0 ok, 1 format, 2 check character, 3 embedded organisation code; null for null."""
+    """0 ok, 1 format, 2 check character, 3 embedded organisation code, 4 first character not a
+    registering department (otherwise well formed); null for null."""
     well_formed = _well_formed(s, USCC_PATTERN)
     check, embedded = _uscc_checks(s.filter(well_formed))
-    return _status(s, well_formed, [(BAD_CHECK, check), (BAD_EMBEDDED, embedded)])
+    status = _status(s, well_formed, [(BAD_CHECK, check), (BAD_EMBEDDED, embedded)])
+    authority = (~well_formed & _well_formed(s, USCC_BAD_AUTHORITY)).arg_true()
+    if authority.len():
+        status = status.scatter(authority, BAD_AUTHORITY)
+    return status
 
 
 def org_code_compact(s: pl.Expr) -> pl.Expr:
@@ -226,6 +234,82 @@ def gs15_status_series(s: pl.Series) -> pl.Series:
     return out.zip_with(s.is_not_null(), pl.Series([None], dtype=pl.Int8)).alias(s.name)
 
 
+# ----------------------------------------------------------------------------- corrections
+#
+# A code with its check character(s) recomputed: the fix suggestion of a check-character rule
+# (sgs.validate.suggestions).  Each takes normalised values and gives null where the code is not
+# well formed, so that no check character can be determined.
+
+
+def _chars(alphabet: str, positions: pl.Series) -> pl.Series:
+    return pl.Series(list(alphabet), dtype=pl.String).gather(positions)
+
+
+def _fill(s: pl.Series, where: pl.Series, fixed: pl.Series) -> pl.Series:
+    """Null everywhere except at ``where``, which takes ``fixed`` (one value per true)."""
+    out = pl.repeat(None, s.len(), dtype=pl.String, eager=True)
+    return out.scatter(where.arg_true(), fixed).alias(s.name) if fixed.len() else out
+
+
+def _concat(*parts: pl.Series | str) -> pl.Series:
+    return pl.select(pl.concat_str([pl.lit(p) for p in parts])).to_series()
+
+
+def uscc_corrected(s: pl.Series) -> pl.Series:
+    """The credit code with character 18 recomputed (GB 32100); null unless well formed."""
+    well_formed = _well_formed(s, USCC_PATTERN)
+    good = s.filter(well_formed)
+    values = _values(_codes(good, 18), _USCC_LUT)
+    check = (31 - _weighted_sum(values, (*USCC_WEIGHTS, 0)) % 31) % 31
+    return _fill(s, well_formed, _concat(good.str.head(17), _chars(USCC_ALPHABET, check)))
+
+
+def uscc_embedded_corrected(s: pl.Series) -> pl.Series:
+    """The credit code with the check of its embedded organisation code (character 17,
+    GB 11714) recomputed, then character 18; null unless well formed."""
+    well_formed = _well_formed(s, USCC_PATTERN)
+    good = s.filter(well_formed)
+    org = _org_expected(_values(_codes(good, 18), _ORG_LUT), 8)
+    # The placeholder 18th character is replaced by uscc_corrected.
+    return uscc_corrected(
+        _fill(s, well_formed, _concat(good.str.head(16), _chars("0123456789X", org), "0"))
+    )
+
+
+def org_code_corrected(s: pl.Series) -> pl.Series:
+    """The organisation code with its check character recomputed (GB 11714), a hyphen before
+    the check kept where there was one; null unless well formed."""
+    compact = pl.select(org_code_compact(pl.lit(s))).to_series()
+    well_formed = _well_formed(compact, ORG_PATTERN)
+    good = compact.filter(well_formed)
+    check = _chars("0123456789X", _org_expected(_values(_codes(good, 9), _ORG_LUT), 0))
+    hyphen = s.filter(well_formed).str.contains("-")
+    sep = pl.select(pl.when(pl.lit(hyphen)).then(pl.lit("-")).otherwise(pl.lit(""))).to_series()
+    return _fill(s, well_formed, _concat(good.str.head(8), sep, check))
+
+
+def resident_id_corrected(s: pl.Series) -> pl.Series:
+    """The resident ID number with character 18 recomputed (GB 11643); null unless 17 digits
+    with a real birth date and a check character."""
+    born = pl.select(resident_id_birth_date(pl.lit(s))).to_series()
+    well_formed = _well_formed(s, ID_PATTERN) & born.is_not_null()
+    good = s.filter(well_formed)
+    remainder = _weighted_sum(_values(_codes(good, 18), _DIGIT_LUT), (*ID_WEIGHTS, 0)) % 11
+    return _fill(s, well_formed, _concat(good.str.head(17), _chars(ID_CHECK_CHARS, remainder)))
+
+
+def gs15_corrected(s: pl.Series) -> pl.Series:
+    """The 15-digit registration number with digit 15 recomputed (ISO 7064 MOD 11,10); null
+    for anything but 15 digits."""
+    fifteen = _well_formed(s, r"^[0-9]{15}$")
+    digits = s.filter(fifteen)
+    p = pl.repeat(10, digits.len(), dtype=pl.Int32, eager=True)
+    for start, width in _GS15_CHUNKS:
+        chunk = digits.str.slice(start, width).cast(pl.Int32)
+        p = _GS15_TABLES[width].gather(p * 10**width + chunk)
+    return _fill(s, fifteen, _concat(digits.str.head(14), ((11 - p) % 10).cast(pl.String)))
+
+
 # ----------------------------------------------------------------------------- expressions
 #
 # Boolean views of the same computations, for callers that work with expressions.  Each is
@@ -234,7 +318,8 @@ def gs15_status_series(s: pl.Series) -> pl.Series:
 
 def _status_expr(s: pl.Expr, fn, wanted: int) -> pl.Expr:
     status = s.map_batches(fn, return_dtype=pl.Int8)
-    return pl.when(status.is_null() | (status == BAD_FORMAT)).then(None).otherwise(status != wanted)
+    malformed = status.is_null() | status.is_in([BAD_FORMAT, BAD_AUTHORITY])
+    return pl.when(malformed).then(None).otherwise(status != wanted)
 
 
 def uscc_format_ok(s: pl.Expr) -> pl.Expr:

@@ -2,7 +2,8 @@
 
 The error table is the product's central artefact: one row per (record, field, rule) failure
 with the spreadsheet row, the field code, a stable rule code, severity, a Chinese message and the
-value exactly as the unit wrote it.  Every later output (CLI, feedback lists, the store) is a
+value exactly as the unit wrote it, and the corrected value where the fix is determined
+(:mod:`sgs.validate.suggestions`).  Every later output (CLI, feedback lists, the store) is a
 view of it.
 """
 
@@ -23,6 +24,7 @@ from sgs.reference.catalogue import Kind, load_catalogue
 from sgs.validate.normalise import ROW, normalise
 from sgs.validate.readers import SheetInfo, Upload, read_upload
 from sgs.validate.rules import build_rules, prepare
+from sgs.validate.suggestions import SUGGESTION, add_suggestions
 
 ERROR_SCHEMA = {
     "sheet": pl.String,  # the workbook sheet of the row; null for a CSV
@@ -32,6 +34,7 @@ ERROR_SCHEMA = {
     "severity": pl.String,
     "message": pl.String,
     "value": pl.String,
+    "suggestion": pl.String,  # the whole corrected value where the fix is determined, else null
 }
 
 
@@ -119,10 +122,13 @@ def build_errors(
     gives each label its field, rule, severity, message and sort order (:func:`rule_table`);
     ``sheets`` the sheet of each row of a workbook.  Uploads and ledgers both report through
     here, so their errors have one shape; they come in the order of the file (sheet by sheet,
-    row by row), then of the fields.
+    row by row), then of the fields.  ``failures`` may carry a ``suggestion`` column
+    (:func:`sgs.validate.suggestions.add_suggestions`); without it suggestions are null.
     """
     if failures.is_empty():
         return pl.DataFrame(schema=ERROR_SCHEMA)
+    if SUGGESTION not in failures.columns:
+        failures = failures.with_columns(pl.lit(None, dtype=pl.String).alias(SUGGESTION))
     found = failures.join(rules, on="label", how="left")
     parts = []
     for (code,), part in found.group_by("field", maintain_order=True):
@@ -151,7 +157,7 @@ def validate_upload(upload: Upload, received: date | None = None) -> Validation:
     received = received or office_today()
     spec = load_catalogue().kind(upload.kind)
     frame = prepare(normalise(upload.frame, spec.fields), spec, received)
-    failures = failure_table(upload.kind, frame)
+    failures = add_suggestions(failure_table(upload.kind, frame), frame, spec)
     errors = build_errors(upload.frame, failures, rule_table(upload.kind), upload.row_sheets)
     return Validation(upload, received, frame, errors)
 

@@ -157,6 +157,7 @@ class _Builder:
     def uscc(self, f: Field) -> None:
         status = pl.col(status_col(f.code))
         self.add(f, "uscc_format", status != ids.BAD_FORMAT)
+        self.add(f, "uscc_authority", status != ids.BAD_AUTHORITY)
         self.add(f, "uscc_check", status != ids.BAD_CHECK)
         self.add(f, "uscc_org_check", status != ids.BAD_EMBEDDED)
         if f.uscc_prefix:
@@ -165,7 +166,8 @@ class _Builder:
             legal = lb == self.cat.subject_types["legal"]
             starts92 = pl.col(f.code).str.starts_with("92")
             ok = ~(individual & ~starts92) & ~(legal & starts92)
-            self.add(f, "uscc_prefix", pl.when(status != ids.BAD_FORMAT).then(ok))
+            malformed = status.is_in([ids.BAD_FORMAT, ids.BAD_AUTHORITY])
+            self.add(f, "uscc_prefix", pl.when(~malformed).then(ok))
 
     def org_code(self, f: Field) -> None:
         status = pl.col(status_col(f.code))
