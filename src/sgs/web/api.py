@@ -26,8 +26,6 @@ routing (:mod:`sgs.web.auth`), then 413 while the body is read (:mod:`sgs.web.up
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -68,23 +66,12 @@ def _checked_form(request: Request, up: Upload) -> None:
 def _check_file(up: Upload) -> tuple[bytes, int]:
     """Validate the upload in a private temporary folder (deleted on return)."""
     from sgs.report.validation import refusal_object, validation_json
-    from sgs.store.handin import clean_name, sanitise_name, sniff_type
-    from sgs.validate.pipeline import validate_file
+    from sgs.web.selfcheck import validate_upload
 
-    with tempfile.TemporaryDirectory(prefix="sgs-check-") as tmp:
-        scratch = Path(tmp) / "upload"
-        with scratch.open("xb") as out:
-            shutil.copyfileobj(up.file, out)
-        label = clean_name(up.filename)
-        try:
-            path = scratch.rename(
-                Path(tmp) / sanitise_name(up.filename, sniff_type(scratch, label))
-            )
-            label = path.name
-            result = validate_file(path)
-        except FileRefused as exc:
-            return json.dumps(refusal_object(label, None, exc), ensure_ascii=False).encode(), 422
-        return validation_json(label, result), 200
+    label, outcome = validate_upload(up)
+    if isinstance(outcome, FileRefused):
+        return json.dumps(refusal_object(label, None, outcome), ensure_ascii=False).encode(), 422
+    return validation_json(label, outcome), 200
 
 
 async def check(request: Request) -> Response:

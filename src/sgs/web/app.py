@@ -14,6 +14,9 @@ where it is carried out:
   number matched against its own listing), never by joining request text to a path.
 - **The units' API** — :mod:`sgs.web.api` (check a file, hand it in, the hand-in history) and
   :mod:`sgs.web.uploads` (the multipart body within ``SGS_UPLOAD_MAX_MB``).
+- **The units' pages** — :mod:`sgs.web.home` (a unit's own start page),
+  :mod:`sgs.web.selfcheck` (check a file, download its problem list) and
+  :mod:`sgs.web.handin_pages` (hand a file in, the receipt and the history).
 - **Downloads** — :mod:`sgs.web.downloads`: the bulletin and the feedback lists only, named by
   the store and the registry, never by the request.
 
@@ -43,7 +46,7 @@ from starlette.routing import Route
 
 from sgs.clock import office_today
 from sgs.periods import is_period
-from sgs.web import api, csrf
+from sgs.web import api, csrf, handin_pages, selfcheck
 from sgs.web.accounts import AccountBook
 from sgs.web.auth import (
     COOKIE,
@@ -59,12 +62,12 @@ from sgs.web.auth import (
 )
 from sgs.web.docs import docs_batch, docs_index
 from sgs.web.downloads import download_bulletin, download_feedback
+from sgs.web.home import unit_home
 from sgs.web.views import (
     available_months,
     error_page,
     login_page,
     month_view,
-    own_rows,
     reading,
     render,
     return_to,
@@ -77,7 +80,10 @@ HTTP_TITLES = {400: "请求有误", 404: "未找到", 405: "不支持的请求�
 
 
 def index(request: Request) -> Response:
-    """The month page: ``?period=YYYY-MM`` (default the latest month with data)."""
+    """The month page: ``?period=YYYY-MM`` (default the latest month with data); a unit's
+    account gets its own start page instead (:mod:`sgs.web.home`)."""
+    if not principal(request).is_office:
+        return unit_home(request)
     state = request.app.state
     asked = request.query_params.get("period", "").strip() or None
     if asked is not None and not is_period(asked):
@@ -87,13 +93,10 @@ def index(request: Request) -> Response:
         return render(request, "month.html", 400, title="月份有误", months=months,
                       period=None, view=None, message=message, as_of=office_today())  # fmt: skip
     today = office_today()
-    who = principal(request)
     with state.lock, reading(state.root) as con:
         months = available_months(con)
         period = asked or (months[0] if months else None)
         view = month_view(con, period, today) if period in months else None
-    if view is not None and not who.is_office:  # a unit sees its own row only
-        view = own_rows(view, who.unit_code)
     message = ""
     if period is not None and view is None:
         message = f"{period} 没有上报文件或台账数据，请选择其他月份。"
@@ -189,6 +192,11 @@ def create_app(root: Path | None = None, password: str | None = None) -> Starlet
         Route("/download/feedback/{name}", download_feedback, methods=["GET"]),
         Route("/docs/", office_only(docs_index), methods=["GET"]),
         Route("/docs/batch/{batch_id}", office_only(docs_batch), methods=["GET"]),
+        Route("/check", selfcheck.check_form, methods=["GET"]),
+        Route("/check", selfcheck.check, methods=["POST"]),
+        Route("/check/{name}", selfcheck.download_check, methods=["GET"]),
+        Route("/handin", handin_pages.handin_form, methods=["GET"]),
+        Route("/handin", handin_pages.handin, methods=["POST"]),
         Route("/api/check", api.check, methods=["POST"]),
         Route("/api/uploads", api.upload, methods=["POST"]),
         Route("/api/uploads", api.uploads, methods=["GET"]),

@@ -37,13 +37,15 @@ from sgs.web.docs import BATCH_ID
 READ_TIMEOUT_S = 20.0  # a page should not hang for the store's default ten minutes
 
 # The pages a login may return to: the app's own pages, as local paths — the month page, the
-# Data Docs, the downloads.  A full match of this pattern starts with one "/" and holds no
-# scheme, host, backslash, dot segment or anything else of someone else's choosing.
+# Data Docs, the downloads, the self-check and the hand-in.  A full match of this pattern starts
+# with one "/" and holds no scheme, host, backslash, dot segment or anything else of someone
+# else's choosing.
 NEXT_PAGE = re.compile(
     rf"/(?:\?period=(?:{PERIOD.pattern}))?"
     rf"|/docs/(?:batch/{BATCH_ID.pattern})?"
     rf"|/download/bulletin/(?:{PERIOD.pattern})\.(?:xlsx|pdf)"
     r"|/download/feedback/[0-9A-Z]{18}\.xlsx"
+    r"|/check|/handin(?:\?unit=[0-9A-Z]{18})?"
 )
 
 TEMPLATES = Environment(

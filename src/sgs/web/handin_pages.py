@@ -1,0 +1,110 @@
+"""The hand-in page: a unit hands a file in with a form and gets a receipt, then sees every
+file it has handed in with what became of it.
+
+Decisions:
+
+- **The same door as the API.**  The form's upload is read within ``SGS_UPLOAD_MAX_MB``
+  (:mod:`sgs.web.uploads`), the unit decided as ``POST /api/uploads`` decides it, the file put
+  into ``raw/<unit code>/<received>/`` by :func:`sgs.store.handin.hand_in`, validated where it
+  lies, and the daily deployment asked for after the response (:mod:`sgs.web.api`).
+- **Who for.**  A unit's account hands in for itself only: the form has no unit field, and a
+  forged one naming another unit is 403.  The office chooses the unit from the registry.
+- **History.**  A unit sees its own hand-ins; the office sees one unit's at a time, chosen
+  with ``/handin?unit=<code>`` (all units' files at once would be a long, mixed list — the
+  month page shows every unit's figures side by side instead).
+- **Refreshing the receipt** would send the file again; the browser asks first, and a second
+  copy gets its own name (``name (2).xlsx``) and is stored once (same bytes, same batch).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from sgs.errors import FileRefused
+from sgs.web import csrf
+from sgs.web.accounts import Principal
+from sgs.web.api import UNIT_FIELD, _trigger, _unit_of, _validate_landed
+from sgs.web.auth import principal
+from sgs.web.uploads import UploadProblem, read_upload
+from sgs.web.views import READ_TIMEOUT_S, render
+
+
+def _units() -> list[dict]:
+    """The registry's units, for the office's choice."""
+    from sgs.reference.units import load_units
+
+    return list(load_units().select("code", "name").iter_rows(named=True))
+
+
+def _unit_name(code: str) -> str:
+    from sgs.reference.units import resolve_unit
+
+    return str(resolve_unit(code)["name"])
+
+
+def _history(root: Path, code: str | None) -> list[dict]:
+    from sgs.store.handin import history
+
+    return [] if code is None else history(root, code, timeout=READ_TIMEOUT_S)
+
+
+def _chosen(who: Principal, given: str | None) -> str | None:
+    """The unit whose page this is: a unit is itself (403 for another), the office names one
+    (or none yet)."""
+    if who.is_office and not (given or "").strip():
+        return None
+    try:
+        return _unit_of(who, given, "history")
+    except UploadProblem as p:
+        raise HTTPException(p.status, p.message) from None
+
+
+async def _page(request: Request, code: str | None, status: int = 200, **context) -> Response:
+    who = principal(request)
+    files = await run_in_threadpool(_history, request.app.state.root, code)
+    context.setdefault("receipt", None)
+    context.setdefault("validation", None)
+    context.setdefault("message", "")
+    return render(
+        request, "handin.html", status, title="报送", nav_here="handin", unit_code=code,
+        unit_name=_unit_name(code) if code else "", units=_units() if who.is_office else [],
+        files=files, **context,
+    )  # fmt: skip
+
+
+async def handin_form(request: Request) -> Response:
+    who = principal(request)
+    return await _page(request, _chosen(who, request.query_params.get(UNIT_FIELD)))
+
+
+async def handin(request: Request) -> Response:
+    """Hand the chosen file in; the receipt, the file's validation summary and the history."""
+    from sgs.store.handin import hand_in
+
+    root: Path = request.app.state.root
+    who = principal(request)
+    own = None if who.is_office else who.unit_code
+    try:
+        async with read_upload(request) as up:
+            csrf.check(request, up.fields.get(csrf.CSRF_FIELD))
+            code = _unit_of(who, up.fields.get(UNIT_FIELD))
+            try:
+                receipt = await run_in_threadpool(hand_in, root, code, up.filename, up.file)
+            except FileRefused as exc:
+                return await _page(request, code, 422, message=exc.message)
+    except UploadProblem as p:
+        if p.status == 403:
+            raise HTTPException(403, p.message) from None
+        return await _page(request, own, p.status, message=p.message)
+    validation = json.loads(await run_in_threadpool(_validate_landed, root, receipt))
+    response = await _page(request, receipt.unit_code, receipt=receipt.as_dict(),
+                           validation=validation)  # fmt: skip
+    response.background = BackgroundTask(_trigger)
+    return response

@@ -1,0 +1,87 @@
+"""A unit's own start page: its figures for a month, its open problems with their deadlines,
+its feedback list, and the way to the self-check and the hand-in.
+
+Decisions:
+
+- **Only its own unit.**  The unit comes from the account, never from the request; the month
+  figures are the month page's row of this unit (:func:`sgs.web.views.own_rows`), the problems
+  those of the feedback list (:func:`sgs.measure.problems.open_problems` turned into what a
+  clerk reads by :func:`sgs.report.feedback.feedback_frame`: masked ID numbers, Chinese names,
+  已逾期 flags).
+- **Every open problem, not just the month's**, as in the feedback list; the page lists at
+  most :data:`SHOWN_PROBLEMS` of them (overdue first, then by deadline) and the feedback list
+  has them all.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+from starlette.requests import Request
+from starlette.responses import Response
+
+from sgs.clock import office_today
+from sgs.periods import is_period
+from sgs.web.auth import principal
+from sgs.web.views import available_months, month_view, own_rows, reading, render
+
+SHOWN_PROBLEMS = 500
+
+
+def _unit(code: str) -> dict:
+    """The registry's entry of the account's unit (its code alone if the registry lost it)."""
+    from sgs.reference.units import resolve_unit
+
+    try:
+        return resolve_unit(code)
+    except KeyError:
+        return {"code": code, "name": code}
+
+
+def problems_view(problems: pl.DataFrame, today) -> dict:
+    """The open problems as the page lists them: most urgent first, capped."""
+    from sgs.report.feedback import feedback_frame
+
+    rows = feedback_frame(problems, today).sort(
+        [pl.col("overdue").is_null(), pl.col("deadline"), pl.col("reported_on")],
+        nulls_last=True,
+    )
+    errors = rows.filter(pl.col("severity") == "error")
+    shown = rows.head(SHOWN_PROBLEMS)
+    return {
+        "rows": list(shown.iter_rows(named=True)),
+        "total": rows.height,
+        "errors": errors.height,
+        "overdue": rows.filter(pl.col("overdue").is_not_null()).height,
+        "next_deadline": errors.filter(pl.col("overdue").is_null())["deadline"].min(),
+        "more": rows.height - shown.height,
+    }
+
+
+def unit_home(request: Request) -> Response:
+    """``/`` for a unit's account: ``?period=YYYY-MM`` (default the latest month with data)."""
+    from sgs.measure.problems import open_problems
+
+    who = principal(request)
+    unit = _unit(str(who.unit_code))
+    today = office_today()
+    asked = request.query_params.get("period", "").strip() or None
+    status, message = 200, ""
+    if asked is not None and not is_period(asked):
+        status, asked = 400, None
+        message = "月份格式不正确，请按 YYYY-MM 填写，例如 2026-10。"
+    with reading(request.app.state.root) as con:
+        months = available_months(con)
+        period = asked or (months[0] if months else None)
+        view = month_view(con, period, today) if period in months else None
+        problems = None if con is None else problems_view(open_problems(con, unit["code"]), today)
+    if view is not None:
+        view = own_rows(view, unit["code"])
+    if period is not None and view is None and not message:
+        message = f"{period} 没有上报文件或台账数据，请选择其他月份。"
+    rows = [r for _, group in view["groups"] for r in group] if view else []
+    return render(
+        request, "unit.html", status, title=unit["name"], nav_here="home", unit=unit, months=months,
+        period=period, view=view, row=rows[0] if rows else None, problems=problems,
+        message=message, as_of=today,
+        feedback_url=f"/download/feedback/{unit['code']}.xlsx",
+    )  # fmt: skip
