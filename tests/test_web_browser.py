@@ -11,46 +11,19 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import openpyxl
 import pytest
 from support.rates_builders import shared_build
+from support.web_server import SGS, chromium, need_chromium, serving, shot
 
 from sgs.config import PROJECT_ROOT
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]  # fmt: skip
-SGS = [sys.executable, "-m", "sgs.cli.main"]
 SECRET = "browser-test-secret"
 PERIOD = "2026-10"
 UNIT = "长治市潞州区人民政府"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_until_up(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"sgs serve exited early:\n{proc.stdout.read()}")  # type: ignore[union-attr]
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            conn.request("GET", "/login")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError("sgs serve did not answer within 30 s")
 
 
 def _raw_status(port: int, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
@@ -91,42 +64,18 @@ def _ingest_samples(data: Path) -> None:
 def server(tmp_path_factory):
     """A data root with the sample uploads ingested, and `sgs serve` on a free port (one per
     pytest-xdist worker, over the one data root)."""
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium); "
-            "the browser tests never download a browser."
-        )
+    need_chromium()
     data = shared_build(tmp_path_factory, "web_browser_data", _ingest_samples)
     env = {**os.environ, "SGS_DATA_DIR": str(data), "SGS_WEB_PASSWORD": SECRET}
     expected = _expected_rates(env)
-    port = _free_port()
-    proc = subprocess.Popen([*SGS, "serve", "--port", str(port)], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
-    try:
-        _wait_until_up(port, proc)
+    with serving(env) as port:
         yield {"base": f"http://127.0.0.1:{port}", "port": port, "expected": expected}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
-
-
-def _shot(page, tmp_path: Path, name: str) -> None:
-    """Screenshot into the test folder, and into $SGS_WEB_SCREENSHOTS when set."""
-    path = tmp_path / name
-    page.screenshot(path=str(path), full_page=True)
-    target = os.environ.get("SGS_WEB_SCREENSHOTS")
-    if target:
-        shutil.copy(path, Path(target) / name)
 
 
 def test_log_in_choose_a_month_see_the_table_and_download(server, browser, tmp_path):
@@ -137,7 +86,7 @@ def test_log_in_choose_a_month_see_the_table_and_download(server, browser, tmp_p
     response = page.goto(base + "/")
     assert response is not None and response.status == 401
     assert page.locator("h1").inner_text() == "请登录"
-    _shot(page, tmp_path, "web-login.png")
+    shot(page, tmp_path, "web-login.png")
 
     page.fill("#password", "wrong")
     page.click("button[type=submit]")
@@ -157,7 +106,7 @@ def test_log_in_choose_a_month_see_the_table_and_download(server, browser, tmp_p
     assert page.locator(f'svg.chart-desk text:text-is("{UNIT}")').count() == 1
     assert page.locator("svg.chart-desk").is_visible()
     assert not page.locator("svg.chart-phone").is_visible()
-    _shot(page, tmp_path, "web-month.png")
+    shot(page, tmp_path, "web-month.png")
 
     with page.expect_download() as info:
         page.click(f"text=下载 {PERIOD} 月通报（XLSX）")
@@ -249,5 +198,5 @@ def test_on_a_phone_the_chart_scales_and_the_table_scrolls_in_its_box(server, br
     wide.evaluate("e => { e.scrollLeft = e.scrollWidth; }")
     shown = last.bounding_box()
     assert shown and shown["x"] + shown["width"] <= 390 + 1
-    _shot(page, tmp_path, "web-phone.png")
+    shot(page, tmp_path, "web-phone.png")
     context.close()

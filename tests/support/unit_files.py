@@ -30,11 +30,12 @@ DEFECTS = [
 ]
 
 
-def defective_permits() -> bytes:
-    """Four permits as CSV, one defect each (rows 2–5 of the spreadsheet)."""
+def defective_permits(encoding: str = "utf-8") -> bytes:
+    """Four permits as CSV, one defect each (rows 2–5 of the spreadsheet); another encoding
+    gives other bytes with the same problems."""
     recs = records("permit", 4)
     recs[0]["XK_XDR_SHXYM"] = BAD_USCC
     recs[1]["XK_FR_ZJHM"] = BAD_ID
     recs[2]["XK_JDRQ"] = BAD_DATE
     recs[3]["XK_XKLB"] = BAD_CATEGORY
-    return csv_bytes(table("permit", recs))
+    return csv_bytes(table("permit", recs), encoding)
