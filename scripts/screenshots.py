@@ -6,12 +6,14 @@ Starts the local Prefect stack on a free port with a copy of the bundled landing
 daily deployment through the real worker, and photographs into docs/img/: the flow run page
 of the Prefect UI and its artifacts; then `sgs serve` over the same data root — its login, the
 month page on a desk and on a phone, and the Data Docs it serves (index and a batch with
-failures); and the first page of the month's PDF bulletin (`sgs report --out …pdf`, rendered to
+failures); as 长治市行政审批服务管理局's account (`sgs users add`), its start page, the self-check of
+its October permits (the file with defects) and the receipt of handing them in again; and the first page of the month's PDF bulletin (`sgs report --out …pdf`, rendered to
 PNG by poppler's pdftoppm).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -33,6 +35,7 @@ OUT = PROJECT_ROOT / "docs" / "img"
 SGS = [sys.executable, "-m", "sgs.cli.main"]
 SECRET = "screenshot-secret"
 PERIOD = "2026-10"
+APPROVALS = "111404000448224608"  # 长治市行政审批服务管理局
 
 
 def _free_port() -> int:
@@ -80,9 +83,35 @@ def _served_pages(browser, env: dict[str, str]) -> None:
         phone.goto(base + f"/?period={PERIOD}")
         phone.wait_for_selector("#units")
         phone.screenshot(path=str(OUT / "web-phone.png"))
+        _unit_pages(browser, env, base)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def _unit_pages(browser, env: dict[str, str], base: str) -> None:
+    """A unit's start page, the self-check of one of its files and the hand-in receipt."""
+    made = subprocess.run([*SGS, "users", "add", APPROVALS, "--json"], env=env, check=True,
+                          capture_output=True, text=True).stdout  # fmt: skip
+    upload = (
+        Path(env["SGS_DATA_DIR"]) / "raw" / APPROVALS / "2026-11-05" / "行政许可_2026年10月.xlsx"
+    )
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.goto(base + "/")
+    page.fill("#password", json.loads(made)["token"])
+    page.click("button[type=submit]")
+    page.wait_for_selector("#unit-name")
+    page.screenshot(path=str(OUT / "web-unit-home.png"), full_page=True)
+    page.goto(base + "/check")
+    page.set_input_files("#file", str(upload))
+    page.click("#check")
+    page.wait_for_selector("#problems")
+    page.screenshot(path=str(OUT / "web-check.png"), full_page=True)
+    page.goto(base + "/handin")
+    page.set_input_files("#file", str(upload))
+    page.click("#handin")
+    page.wait_for_selector("#receipt")
+    page.screenshot(path=str(OUT / "web-handin.png"), full_page=True)
 
 
 def _pdf_first_page(env: dict[str, str], tmp: Path) -> None:

@@ -341,3 +341,18 @@ def test_the_nav_names_the_pages_by_role(root, tokens):
     assert re.search(r"<nav>.*本单位.*自查.*报送.*</nav>", unit, re.S)
     office = client_as(root, tokens["office"]).get("/check").text
     assert re.search(r"<nav>.*月度数据.*自查.*报送.*</nav>", office, re.S)
+
+
+def test_the_check_page_lists_at_most_its_cap_and_points_to_the_list(root, tokens, monkeypatch):
+    from sgs.web import selfcheck
+
+    monkeypatch.setattr(selfcheck, "SHOWN_PROBLEMS", 3)
+    office = client_as(root, tokens["office"])  # the office checks files too
+    r = upload(office, "/check", "a.csv", defective_permits())
+    assert r.status_code == 200 and len(cells(r.text, "problems")) == 3
+    assert "页面只列出前 3 处，其余 1 处请下载问题清单查看" in r.text
+    link = re.search(r'href="(/check/[A-Za-z0-9_-]{22}\.xlsx)"', r.text)
+    assert link
+    book = openpyxl.load_workbook(io.BytesIO(office.get(link.group(1)).content))
+    rows = list(book["问题清单"].iter_rows(values_only=True))
+    assert sum(1 for row in rows if row[0] in (2, 3, 4, 5)) == 4  # all four in the list
