@@ -253,3 +253,11 @@ def test_cookies_are_secure_on_https_or_behind_a_tls_proxy_only(root, monkeypatc
     proxied = TestClient(web.create_app(root, SECRET))
     page = proxied.get("/login")
     assert "secure" in page.headers["set-cookie"].lower()  # the CSRF cookie too
+
+
+def test_a_broken_accounts_file_lets_no_account_in_but_the_office_secret(tmp_path):
+    token = add(tmp_path, LUZHOU)["token"]
+    (tmp_path / "accounts" / "accounts.json").write_text("{ not json", encoding="utf-8")
+    c = client(tmp_path)
+    assert c.get("/", headers=bearer(token)).status_code == 401
+    assert c.get("/", headers=bearer(SECRET)).status_code == 200

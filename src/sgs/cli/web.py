@@ -28,9 +28,10 @@ def serve(host: str, port: int) -> None:
     """启动信用办下载页面：按月查看各单位三率、积分与图表，下载月通报和各单位反馈清单。
 
     \b
-    访问口令取自环境变量 SGS_WEB_PASSWORD；未设置时，启动时随机生成一个口令并显示在这里
-    （每次启动不同）。浏览器中用口令登录；脚本可发送请求头
-    “Authorization: Bearer <口令>”。数据目录同其他命令（./data 或 $SGS_DATA_DIR）。
+    信用办口令取自环境变量 SGS_WEB_PASSWORD；未设置时，启动时随机生成一个口令并显示在这里
+    （每次启动不同）。各单位与信用办人员也可用 sgs users add 发放的令牌登录。浏览器中用口令
+    或令牌登录；脚本可发送请求头 “Authorization: Bearer <口令或令牌>”。
+    数据目录同其他命令（./data 或 $SGS_DATA_DIR）。
     Ctrl-C 停止。
     """
     import uvicorn

@@ -24,6 +24,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import re
 import secrets
@@ -40,6 +41,7 @@ from starlette.requests import Request
 from sgs.clock import office_now
 from sgs.files import write_atomically
 
+log = logging.getLogger(__name__)
 Role = Literal["office", "unit"]
 ACCOUNTS_DIR = "accounts"
 ACCOUNTS_FILE = "accounts.json"
@@ -209,7 +211,13 @@ class AccountBook:
             stamp = None
         with self._mutex:
             if stamp != self._stamp:
-                self._by_id = {a.id: a for a in _read(self.path)} if stamp else {}
+                try:
+                    self._by_id = {a.id: a for a in _read(self.path)} if stamp else {}
+                except (ValueError, TypeError, KeyError):
+                    # A hand-edited, broken file: no account logs in (the office secret still
+                    # does), rather than every page failing.
+                    log.error("accounts file %s is unreadable; no account can log in", self.path)
+                    self._by_id = {}
                 self._stamp = stamp
             return self._by_id
 
