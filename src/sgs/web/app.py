@@ -168,10 +168,14 @@ async def crash(request: Request, exc: Exception) -> Response:
 # --- the app ------------------------------------------------------------------------------
 
 
-def create_app(root: Path | None = None, password: str | None = None) -> Starlette:
+def create_app(
+    root: Path | None = None, password: str | None = None, throttle: Throttle | None = None
+) -> Starlette:
     """The web app over the data root ``root`` (default :func:`sgs.config.data_root`).
 
     ``password`` defaults to ``$SGS_WEB_PASSWORD``; with neither the app refuses to start.
+    ``throttle`` counts wrong passwords and tokens (default: :class:`Throttle` with the
+    numbers of :mod:`sgs.web.throttle`, on the real clock).
     """
     from starlette.middleware import Middleware
 
@@ -183,7 +187,7 @@ def create_app(root: Path | None = None, password: str | None = None) -> Starlet
         raise ValueError(f"未配置访问口令：请设置环境变量 {PASSWORD_ENV}。")
     app_root = Path(root) if root is not None else data_root()
     auth = Auth(secret, AccountBook(app_root))
-    throttle = Throttle()
+    throttle = Throttle() if throttle is None else throttle
     client_address = ClientAddress(trusted_proxies())
     routes = [
         Route("/", index, methods=["GET"]),
