@@ -21,7 +21,7 @@ from support.web_login import csrf_of, login
 
 from sgs.store import database
 from sgs.web import app as web
-from sgs.web.throttle import BLOCK_S, MAX_FAILURES, WINDOW_S, Throttle
+from sgs.web.throttle import BLOCK_S, MAX_CLIENTS, MAX_FAILURES, WINDOW_S, Throttle
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=".*httpx2")
@@ -184,6 +184,7 @@ def test_behind_a_trusted_proxy_each_forwarded_client_is_counted_apart(root, mon
 
 
 def test_the_table_of_addresses_is_bounded():
+    assert MAX_CLIENTS == 10_000 and Throttle().max_clients == MAX_CLIENTS  # the README's
     clock = Clock()
     throttle = Throttle(max_failures=2, max_clients=3, now=clock)
     for address in ("a", "b", "c", "d"):
