@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -268,6 +269,14 @@ def _pandas(records: pl.DataFrame) -> object:
     return records.with_columns(pl.col(dates).cast(pl.Datetime("us"))).to_pandas()
 
 
+# Great Expectations is not safe to run in two threads at once: its suite-parameter parser
+# (pyparsing, whose parse actions are wrapped on first call) fails with "push_first() missing 1
+# required positional argument" when two validations parse at the same time.  The daily flow
+# checks its batches in parallel threads, so the validations take turns (reading the store and
+# building the frames do not).
+_GX_TURN = threading.Lock()
+
+
 def _validate(context, suite_dict: dict, data: pl.DataFrame, params: dict, index: list[str]):
     import great_expectations as gx
 
@@ -303,19 +312,22 @@ def run_batch(
     for name in ("great_expectations", "great_expectations.data_context.types.base"):
         logging.getLogger(name).setLevel(logging.WARNING)
     kind, records, current, rows_read = batch_frames(con, batch_id)
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = {"globally": False}  # type: ignore[assignment]
     today = today or office_today()
     params = {"rows_read": rows_read, "today": datetime(today.year, today.month, today.day)}
     names = field_names(kind) | {RECEIVED: "接收日期"}
     names |= {written(code): name for code, name in list(names.items())}
     names[DOC_KEY] = names[load_catalogue().kind(kind).document_number]  # type: ignore[arg-type]
     outcomes = []
-    for suite_dict, data, index in (
+    suites = [
         (load_suite(f"{kind}_batch"), as_written(kind, records), RECORD_INDEX),  # type: ignore[arg-type]
         (load_suite(STORE_SUITE), current, STORE_INDEX),
-    ):
-        for r in _validate(context, suite_dict, data, params, index):
+    ]
+    with _GX_TURN:
+        context = gx.get_context(mode="ephemeral")
+        context.variables.progress_bars = {"globally": False}  # type: ignore[assignment]
+        results = [(s, _validate(context, s, data, params, index)) for s, data, index in suites]
+    for suite_dict, suite_results in results:
+        for r in suite_results:
             cfg, res = r.expectation_config, (r.result or {})
             meta = cfg.meta or {}
             field = meta.get("字段")

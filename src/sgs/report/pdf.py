@@ -28,6 +28,9 @@ Decisions:
 - **Long lists capped, not cut silently**: a sheet with a ``print_cap`` (column, n) — the
   bulletin's drill-downs — lists at most n rows per value of the column (per unit), then one row
   saying how many more there are and where they are; the sheet's notes give the totals.
+- **One PDF at a time per process**: WeasyPrint (Pango and fontconfig through cffi) does not
+  promise to be safe in two threads at once, and the download page serves requests in threads,
+  so printing takes turns; reading the store and everything else does not wait for it.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import threading
 from datetime import date, datetime
 from pathlib import Path
 
@@ -52,6 +56,9 @@ NO_PANGO = (
 )
 NO_WEASYPRINT = "无法生成 PDF：未安装 Python 软件包 weasyprint，请重新运行 scripts/setup 安装环境。"
 NUMERIC = ("int", "number", "percent")
+
+
+_PRINTING = threading.Lock()
 
 
 def _weasyprint():
@@ -73,13 +80,15 @@ def require_renderer() -> None:
 
 def write_pdf(path: str | Path, cover: Cover, sheets: list[Sheet], generated: datetime) -> Path:
     """Print ``cover`` and ``sheets`` to an A4 PDF at ``path``."""
-    weasyprint = _weasyprint()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     html = render_html(cover, sheets, generated)
-    logging.getLogger("weasyprint").setLevel(logging.ERROR)  # its notes are not the user's
-    document = weasyprint.HTML(string=html, base_url=str(TEMPLATES))
-    document.write_pdf(path, stylesheets=[weasyprint.CSS(filename=str(TEMPLATES / "bulletin.css"))])
+    with _PRINTING:
+        weasyprint = _weasyprint()
+        logging.getLogger("weasyprint").setLevel(logging.ERROR)  # its notes are not the user's
+        document = weasyprint.HTML(string=html, base_url=str(TEMPLATES))
+        css = weasyprint.CSS(filename=str(TEMPLATES / "bulletin.css"))
+        document.write_pdf(path, stylesheets=[css])
     return path
 
 

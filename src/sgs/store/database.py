@@ -4,6 +4,11 @@ DuckDB lets one process write a database file at a time and refuses other proces
 does.  So every writer first takes an exclusive ``flock`` on a lock file next to the database
 (readers take it shared): concurrent ingests queue up instead of failing, and a database held
 open by some other program is retried with back-off before giving up with a clear message.
+The same lock orders the threads of one process: each ``with`` opens the lock file anew, and a
+``flock`` belongs to that open file, so a writer in one thread waits for the readers of other
+threads and they for it, while readers never wait for each other (a long download does not
+hold up other pages).  That also keeps DuckDB from ever being asked, in one process, for a
+read-only and a read-write connection to the file at once, which it refuses.
 Each file is written in one transaction, so a process killed half-way leaves the store as it
 was.
 
@@ -14,11 +19,11 @@ for the rates, are window functions in the ``*_versions`` views.
 from __future__ import annotations
 
 import fcntl
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import duckdb
 
@@ -29,8 +34,6 @@ from sgs.store.sql import one, run
 from sgs.store.tables import tables_ddl
 
 DB_FILE = "sgs.duckdb"
-
-_local_lock = threading.RLock()
 
 
 def curated_dir(root: Path | None = None) -> Path:
@@ -43,25 +46,42 @@ def db_path(root: Path | None = None) -> Path:
 
 @contextmanager
 def _file_lock(path: Path, exclusive: bool, timeout: float) -> Iterator[None]:
-    """A cross-process lock (flock) that also serialises threads of this process."""
+    """A lock (flock) shared by readers, exclusive for a writer, across processes and threads.
+
+    The file is opened for each holder, so threads of one process exclude each other exactly
+    as processes do.  A writer first closes a gate (a second lock file) that every reader
+    passes on its way in, so a steady stream of overlapping readers (a busy page) cannot keep
+    a writer out for ever: readers that come after it wait, those already in finish.  Not
+    re-entrant: a thread holding the writer's lock that asked for a reader's would wait for
+    itself (nothing does).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    with _local_lock, path.open("a+") as fh:
-        mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fh, mode | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise StoreBusy(
-                        f"数据库正被另一个任务使用，等待 {timeout:.0f} 秒后仍未释放：{path}"
-                    ) from None
-                time.sleep(0.05)
+    deadline = time.monotonic() + timeout
+    gate = path.with_suffix(".gate")
+    with gate.open("a+") as gate_fh, path.open("a+") as fh:
+        _flock(gate_fh, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH, deadline, timeout, path)
+        try:
+            _flock(fh, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH, deadline, timeout, path)
+        finally:
+            fcntl.flock(gate_fh, fcntl.LOCK_UN)  # in (or given up): the next one may queue
         try:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _flock(fh: IO[str], mode: int, deadline: float, timeout: float, path: Path) -> None:
+    """Take ``mode`` on ``fh`` by polling, giving up at ``deadline`` with a clear message."""
+    while True:
+        try:
+            fcntl.flock(fh, mode | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise StoreBusy(
+                    f"数据库正被另一个任务使用，等待 {timeout:.0f} 秒后仍未释放：{path}"
+                ) from None
+            time.sleep(0.05)
 
 
 def _connect(path: Path, read_only: bool, timeout: float) -> duckdb.DuckDBPyConnection:

@@ -169,9 +169,7 @@ def _history(request: Request, code: str) -> dict:
     from sgs.store.handin import history
     from sgs.web.views import READ_TIMEOUT_S
 
-    state = request.app.state
-    with state.lock:
-        files = history(state.root, code, timeout=READ_TIMEOUT_S)
+    files = history(request.app.state.root, code, timeout=READ_TIMEOUT_S)
     return {"unit_code": code, "unit_name": resolve_unit(code)["name"], "files": files}
 
 

@@ -11,7 +11,12 @@ Decisions:
   revokes the session on the server too.  Everything except ``/login`` and ``/logout`` answers
   401 without valid credentials (the 401 page is the login form) — before routing, so an
   unauthenticated request learns nothing about which paths exist.  A failed login waits a
-  moment (:data:`FAILED_LOGIN_DELAY_S`), to slow guessing.  After logging in, the form
+  moment (:data:`FAILED_LOGIN_DELAY_S`), to slow guessing.
+- **Throttling** — :mod:`sgs.web.throttle`: wrong passwords and bearer tokens are counted per
+  client address; a blocked address gets 429 with ``Retry-After`` on every request, before
+  its credentials are looked at.  So the order of answers is 429 (throttled), 401 (no or bad
+  credentials), then whatever the route answers (413 for a too-large body, 403 for a missing
+  CSRF token or another unit's data).  After logging in, the form
   returns to the page first asked for (a link from the Prefect UI to a Data Docs page opens
   that page), but only to one of the app's own pages as a local path
   (:func:`sgs.web.views.return_to`), never to an address of someone else's choosing.
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import hmac
+import math
 import re
 import secrets
 import threading
@@ -45,7 +51,8 @@ from sgs.web.accounts import (
     AccountBook,
     Principal,
 )
-from sgs.web.views import login_page
+from sgs.web.throttle import CLIENT_KEY, ClientAddress, Throttle
+from sgs.web.views import login_page, render
 
 PASSWORD_ENV = "SGS_WEB_PASSWORD"
 COOKIE = "sgs_session"
@@ -166,10 +173,6 @@ class Auth:
         hit = self.credential(token)
         return None if hit is None else (hit[1], "bearer")
 
-    def bearer_attempt(self, request: Request) -> bool:
-        """Whether the request offers a bearer token (right or wrong): a guess to count."""
-        return bearer_token(request) is not None
-
 
 def bearer_token(request: Request) -> bytes | None:
     """The raw bytes of an ``Authorization: Bearer`` token, or None."""
@@ -210,11 +213,16 @@ def require_unit(request: Request, unit_code: str) -> None:
 
 
 class Guard:
-    """ASGI middleware: security headers on every response; 401 before routing without auth."""
+    """ASGI middleware: security headers on every response; 429 for a throttled client, then
+    401 before routing without credentials; wrong bearer tokens counted."""
 
-    def __init__(self, app: ASGIApp, auth: Auth) -> None:
+    def __init__(
+        self, app: ASGIApp, auth: Auth, throttle: Throttle, client_address: ClientAddress
+    ) -> None:
         self.app = app
         self.auth = auth
+        self.throttle = throttle
+        self.client_address = client_address
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -229,13 +237,35 @@ class Guard:
             await send(message)
 
         request = Request(scope)
+        client = scope[CLIENT_KEY] = self.client_address(scope)
+        wait = self.throttle.retry_after(client)
+        if wait is not None:
+            await too_many_attempts(request, wait)(scope, receive, send_with_headers)
+            return
         found = self.auth.authenticate(request)
+        if found is None and bearer_token(request) is not None:
+            self.throttle.failed(client)  # a wrong token: a guess (a stale cookie is not)
         if found is not None:
             scope[PRINCIPAL_KEY], scope[VIA_KEY] = found
         if found is not None or scope["path"] in PUBLIC_PATHS:
             await self.app(scope, receive, send_with_headers)
         else:
             await login_page(request, status=401)(scope, receive, send_with_headers)
+
+
+def too_many_attempts(request: Request, wait: int) -> Response:
+    """The 429 page: how long to wait, in minutes (and ``Retry-After`` in seconds)."""
+    minutes = math.ceil(wait / 60)
+    message = f"口令或令牌错误次数过多，已暂时停止接受来自本地址的请求，请 {minutes} 分钟后再试。"
+    response = render(request, "error.html", 429, title="尝试次数过多", message=message,
+                      authed=False)  # fmt: skip
+    response.headers["retry-after"] = str(wait)
+    return response
+
+
+def count_failure(request: Request) -> None:
+    """Count a wrong password from the login form against the request's client address."""
+    request.app.state.throttle.failed(request.scope[CLIENT_KEY])
 
 
 def configured_secret() -> str | None:

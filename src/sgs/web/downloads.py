@@ -13,13 +13,16 @@ Decisions:
 - **Written, then sent.**  The app writes the file into its own folder
   ``<data root>/curated/web/`` under a name it builds, with
   :func:`sgs.files.write_atomically` (so nobody reads half a workbook), and sends it with a
-  Chinese file name (RFC 5987 ``filename*``).  The app's lock is held while the store is read
-  and the file written, so a burst of downloads queues instead of competing.
+  Chinese file name (RFC 5987 ``filename*``).  No lock is held across requests: two people
+  asking for the same file at once each write their own scratch file and each move theirs into
+  place (an atomic rename), and each is sent the bytes it wrote — never another's half-written
+  file — while everyone else's pages go on being served.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -61,8 +64,21 @@ def bulletin_bytes(period: str, root: Path, form: str = "xlsx") -> bytes:
     from sgs.report.bulletin import write_bulletin
 
     final = web_dir(root) / f"月通报_{period}.{form}"
-    write_atomically(final, lambda out: write_bulletin(period, out=out, root=root))
-    return final.read_bytes()
+    return written_bytes(final, lambda out: write_bulletin(period, out=out, root=root))
+
+
+def written_bytes(final: Path, write: Callable[[Path], object]) -> bytes:
+    """Write ``final`` atomically and return the bytes *this* request wrote: read from its own
+    scratch file, before the move, so a concurrent request's newer file is never what this
+    one sends (both are whole; the one sent matches the moment it was asked for)."""
+    sent: list[bytes] = []
+
+    def write_and_keep(out: Path) -> None:
+        write(out)
+        sent.append(out.read_bytes())
+
+    write_atomically(final, write_and_keep)
+    return sent[0]
 
 
 def download_bulletin(request: Request) -> Response:
@@ -78,18 +94,17 @@ def download_bulletin(request: Request) -> Response:
         )
     form = match.group(2)  # one of the pattern's two literals: xlsx or pdf
     state = request.app.state
-    with state.lock:
-        with reading(state.root) as con:
-            months = available_months(con)
-        period = next((m for m in months if m == match.group(1)), None)  # the store's string
-        if period is None:
-            raise HTTPException(404, f"{match.group(1)} 没有上报文件或台账数据，无法生成月通报。")
-        try:
-            data = bulletin_bytes(period, state.root, form)
-        except EventsError as exc:  # the office's events file, not the request, is at fault
-            raise HTTPException(500, f"月通报无法生成（事件文件有误）：{exc}") from exc
-        except BulletinError as exc:  # the server lacks what a PDF needs (Pango)
-            raise HTTPException(500, str(exc)) from exc
+    with reading(state.root) as con:
+        months = available_months(con)
+    period = next((m for m in months if m == match.group(1)), None)  # the store's string
+    if period is None:
+        raise HTTPException(404, f"{match.group(1)} 没有上报文件或台账数据，无法生成月通报。")
+    try:
+        data = bulletin_bytes(period, state.root, form)
+    except EventsError as exc:  # the office's events file, not the request, is at fault
+        raise HTTPException(500, f"月通报无法生成（事件文件有误）：{exc}") from exc
+    except BulletinError as exc:  # the server lacks what a PDF needs (Pango)
+        raise HTTPException(500, str(exc)) from exc
     return attachment(data, f"月通报_{period}.{form}", f"bulletin-{period}.{form}")
 
 
@@ -109,13 +124,11 @@ def download_feedback(request: Request) -> Response:
         raise HTTPException(404, "单位清单中没有这个统一社会信用代码。")
     unit = hit.row(0, named=True)  # from here on the registry's values, not the request's
     state, today = request.app.state, office_today()
-    with state.lock:
-        with reading(state.root) as con:
-            if con is None:
-                raise HTTPException(404, "暂无数据：尚未入库任何上报文件。")
-            problems = open_problems(con, unit["code"])
-        final = web_dir(state.root) / f"反馈清单_{unit['code']}.xlsx"
-        write_atomically(final, lambda out: write_feedback(out, unit, problems, today))
-        data = final.read_bytes()
+    with reading(state.root) as con:
+        if con is None:
+            raise HTTPException(404, "暂无数据：尚未入库任何上报文件。")
+        problems = open_problems(con, unit["code"])
+    final = web_dir(state.root) / f"反馈清单_{unit['code']}.xlsx"
+    data = written_bytes(final, lambda out: write_feedback(out, unit, problems, today))
     name = f"反馈清单_{unit['name']}_{today.isoformat()}.xlsx"
     return attachment(data, name, f"feedback-{unit['code']}-{today.isoformat()}.xlsx")
