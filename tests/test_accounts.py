@@ -261,3 +261,18 @@ def test_a_broken_accounts_file_lets_no_account_in_but_the_office_secret(tmp_pat
     c = client(tmp_path)
     assert c.get("/", headers=bearer(token)).status_code == 401
     assert c.get("/", headers=bearer(SECRET)).status_code == 200
+
+
+def test_before_the_first_ingest_a_unit_gets_its_empty_feedback_list(tmp_path):
+    import io
+
+    import openpyxl
+
+    token = add(tmp_path, LUZHOU)["token"]
+    c = client(tmp_path)
+    r = c.get(f"/download/feedback/{LUZHOU}.xlsx", headers=bearer(token))
+    assert r.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(r.content)).worksheets[0]
+    assert any("待整改问题 0 处" in str(cell.value) for row in sheet.iter_rows() for cell in row)
+    assert c.get(f"/download/feedback/{MARKET}.xlsx", headers=bearer(token)).status_code == 403
+    assert not (tmp_path / "curated" / "sgs.duckdb").exists()  # a GET creates no store

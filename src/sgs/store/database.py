@@ -136,6 +136,14 @@ def reader(
             con.close()
 
 
+def blank_store() -> duckdb.DuckDBPyConnection:
+    """An in-memory store with the schema and no rows: what a reader sees before the first
+    ingest (a unit's empty feedback list), without creating the store on a GET."""
+    con = duckdb.connect()
+    run(con, tables_ddl())
+    return con
+
+
 def _fresh_calendar_for_reading(con: duckdb.DuckDBPyConnection) -> None:
     """A holidays file added since the last write must count at once, without writing: shadow
     the stored calendar with a temporary one built from the current sources."""

@@ -125,8 +125,10 @@ def download_feedback(request: Request) -> Response:
     unit = hit.row(0, named=True)  # from here on the registry's values, not the request's
     state, today = request.app.state, office_today()
     with reading(state.root) as con:
-        if con is None:
-            raise HTTPException(404, "暂无数据：尚未入库任何上报文件。")
+        if con is None:  # nothing ingested yet: the unit's list is empty, not missing
+            from sgs.store.database import blank_store
+
+            con = blank_store()
         problems = open_problems(con, unit["code"])
     final = web_dir(state.root) / f"反馈清单_{unit['code']}.xlsx"
     data = written_bytes(final, lambda out: write_feedback(out, unit, problems, today))
