@@ -216,6 +216,15 @@ _GS15_CHUNKS = ((0, 3), (3, 3), (6, 3), (9, 3), (12, 2))
 _GS15_TABLES = {width: _gs15_table(width) for width in {w for _, w in _GS15_CHUNKS}}
 
 
+def _gs15_state(digits: pl.Series) -> pl.Series:
+    """The ISO 7064 MOD 11,10 state after the first 14 digits, table lookups a chunk at a time."""
+    p = pl.repeat(10, digits.len(), dtype=pl.Int32, eager=True)
+    for start, width in _GS15_CHUNKS:
+        chunk = digits.str.slice(start, width).cast(pl.Int32)
+        p = _GS15_TABLES[width].gather(p * 10**width + chunk)
+    return p
+
+
 def gs15_status_series(s: pl.Series) -> pl.Series:
     """2 for a 15-digit number whose ISO 7064 MOD 11,10 check fails, else 0; null for null.
 
@@ -224,10 +233,7 @@ def gs15_status_series(s: pl.Series) -> pl.Series:
     """
     fifteen = _well_formed(s, r"^[0-9]{15}$")
     digits = s.filter(fifteen)
-    p = pl.repeat(10, digits.len(), dtype=pl.Int32, eager=True)
-    for start, width in _GS15_CHUNKS:
-        chunk = digits.str.slice(start, width).cast(pl.Int32)
-        p = _GS15_TABLES[width].gather(p * 10**width + chunk)
+    p = _gs15_state(digits)
     ok = (p + digits.str.slice(14, 1).cast(pl.Int32)) % 10 == 1
     inner = pl.select(pl.when(ok).then(OK).otherwise(BAD_CHECK).cast(pl.Int8)).to_series()
     out = pl.repeat(OK, s.len(), dtype=pl.Int8, eager=True).scatter(fifteen.arg_true(), inner)
@@ -303,10 +309,7 @@ def gs15_corrected(s: pl.Series) -> pl.Series:
     for anything but 15 digits."""
     fifteen = _well_formed(s, r"^[0-9]{15}$")
     digits = s.filter(fifteen)
-    p = pl.repeat(10, digits.len(), dtype=pl.Int32, eager=True)
-    for start, width in _GS15_CHUNKS:
-        chunk = digits.str.slice(start, width).cast(pl.Int32)
-        p = _GS15_TABLES[width].gather(p * 10**width + chunk)
+    p = _gs15_state(digits)
     return _fill(s, fifteen, _concat(digits.str.head(14), ((11 - p) % 10).cast(pl.String)))
 
 
