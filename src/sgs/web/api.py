@@ -99,7 +99,7 @@ OTHER_UNIT = {
 }
 
 
-def _unit_of(who: Principal, given: str | None, what: str = "upload") -> str:
+def unit_of(who: Principal, given: str | None, what: str = "upload") -> str:
     """The registry code a request is for: the office names it, a unit is itself (403 when
     it names another)."""
     from sgs.store.handin import unit_folder_code
@@ -118,7 +118,7 @@ def _unit_of(who: Principal, given: str | None, what: str = "upload") -> str:
     return code
 
 
-def _validate_landed(root: Path, receipt) -> bytes:
+def validate_landed(root: Path, receipt) -> bytes:
     """The handed-in file validated where it lies (read only), as received on its date."""
     from sgs.report.validation import refusal_object, validation_json
     from sgs.validate.pipeline import validate_file
@@ -130,7 +130,9 @@ def _validate_landed(root: Path, receipt) -> bytes:
     return validation_json(receipt.file, result)
 
 
-def _trigger() -> None:
+def trigger_daily_run() -> None:
+    """Ask a running Prefect server for the daily run at once (after the answer is sent; never
+    raises, does nothing without a server)."""
     from sgs.jobs.trigger import trigger_ingest
 
     trigger_ingest()
@@ -144,7 +146,7 @@ async def upload(request: Request) -> Response:
     try:
         async with read_upload(request) as up:
             _checked_form(request, up)
-            unit = _unit_of(who, up.fields.get(UNIT_FIELD))
+            unit = unit_of(who, up.fields.get(UNIT_FIELD))
             try:
                 receipt = await run_in_threadpool(hand_in, root, unit, up.filename, up.file)
             except FileRefused as exc:
@@ -153,12 +155,14 @@ async def upload(request: Request) -> Response:
         return error(p.status, p.code, p.message)
     except HTTPException as exc:
         return error(exc.status_code, "forbidden", str(exc.detail))
-    validation = await run_in_threadpool(_validate_landed, root, receipt)
+    validation = await run_in_threadpool(validate_landed, root, receipt)
     body = b"".join((
         b'{"receipt": ', json.dumps(receipt.as_dict(), ensure_ascii=False).encode(),
         b', "validation": ', validation, b"}",
     ))  # fmt: skip
-    return Response(body, status_code=201, media_type=JSON, background=BackgroundTask(_trigger))
+    return Response(
+        body, status_code=201, media_type=JSON, background=BackgroundTask(trigger_daily_run)
+    )
 
 
 # ----------------------------------------------------------------------------- history
@@ -176,7 +180,7 @@ def _history(request: Request, code: str) -> dict:
 async def uploads(request: Request) -> Response:
     who = principal(request)
     try:
-        code = _unit_of(who, request.query_params.get(UNIT_FIELD), "history")
+        code = unit_of(who, request.query_params.get(UNIT_FIELD), "history")
     except UploadProblem as p:
         return error(p.status, p.code, p.message)
     return JSONResponse(await run_in_threadpool(_history, request, code))

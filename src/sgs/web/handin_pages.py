@@ -30,7 +30,7 @@ from starlette.responses import Response
 from sgs.errors import FileRefused
 from sgs.web import csrf
 from sgs.web.accounts import Principal
-from sgs.web.api import UNIT_FIELD, _trigger, _unit_of, _validate_landed
+from sgs.web.api import UNIT_FIELD, trigger_daily_run, unit_of, validate_landed
 from sgs.web.auth import principal
 from sgs.web.uploads import UploadProblem, read_upload
 from sgs.web.views import READ_TIMEOUT_S, render
@@ -61,7 +61,7 @@ def _chosen(who: Principal, given: str | None) -> str | None:
     if who.is_office and not (given or "").strip():
         return None
     try:
-        return _unit_of(who, given, "history")
+        return unit_of(who, given, "history")
     except UploadProblem as p:
         raise HTTPException(p.status, p.message) from None
 
@@ -94,7 +94,7 @@ async def handin(request: Request) -> Response:
     try:
         async with read_upload(request) as up:
             csrf.check(request, up.fields.get(csrf.CSRF_FIELD))
-            code = _unit_of(who, up.fields.get(UNIT_FIELD))
+            code = unit_of(who, up.fields.get(UNIT_FIELD))
             try:
                 receipt = await run_in_threadpool(hand_in, root, code, up.filename, up.file)
             except FileRefused as exc:
@@ -103,8 +103,8 @@ async def handin(request: Request) -> Response:
         if p.status == 403:
             raise HTTPException(403, p.message) from None
         return await _page(request, own, p.status, message=p.message)
-    validation = json.loads(await run_in_threadpool(_validate_landed, root, receipt))
+    validation = json.loads(await run_in_threadpool(validate_landed, root, receipt))
     response = await _page(request, receipt.unit_code, receipt=receipt.as_dict(),
                            validation=validation)  # fmt: skip
-    response.background = BackgroundTask(_trigger)
+    response.background = BackgroundTask(trigger_daily_run)
     return response
