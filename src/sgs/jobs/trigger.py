@@ -53,7 +53,10 @@ def trigger_ingest(deployment: str = DAILY_DEPLOYMENT) -> str | None:
             return None
         from prefect.deployments import run_deployment
 
-        run = run_deployment(deployment, timeout=0, tags=[TAG])
+        # Always the synchronous implementation: Prefect otherwise picks the coroutine when it
+        # believes it runs in an async context (a leftover run context or event loop of the
+        # process), and an un-awaited coroutine creates no run.
+        run = run_deployment(deployment, timeout=0, tags=[TAG], _sync=True)
         log.info("flow run %s of %s created for a hand-in", run.id, deployment)
         return str(run.id)
     except Exception:
