@@ -359,13 +359,16 @@ def test_a_month_without_data_says_so(client):
     assert 'id="units"' not in r.text
 
 
-def test_an_empty_data_root_shows_no_data_and_creates_nothing(tmp_path):
+def test_an_empty_data_root_shows_no_data_and_creates_no_store(tmp_path):
     c = TestClient(web.create_app(tmp_path, SECRET))
     r = c.get("/", headers=BEARER)
     assert r.status_code == 200 and "暂无数据" in r.text
     assert c.get("/download/bulletin/2026-10.xlsx", headers=BEARER).status_code == 404
-    assert c.get(f"/download/feedback/{UNIT_A}.xlsx", headers=BEARER).status_code == 404
     assert list(tmp_path.iterdir()) == []
+    # A unit's feedback list is then an empty list (nothing reported yet), and still no store.
+    r = c.get(f"/download/feedback/{UNIT_A}.xlsx", headers=BEARER)
+    assert r.status_code == 200 and r.content.startswith(b"PK")
+    assert not database.db_path(tmp_path).exists()
 
 
 def test_a_broken_events_file_still_shows_the_rates(client, tmp_path, monkeypatch):
