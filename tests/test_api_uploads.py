@@ -14,11 +14,9 @@ import warnings
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from support.upload_files import broken_check, codes, csv_bytes, records, table
-from support.web_login import csrf_of, login
+from support.upload_files import codes, csv_bytes, permits_csv, records, table
+from support.web_login import csrf_of, login, token_for
 
-from sgs.cli.main import main
 from sgs.config import PROJECT_ROOT
 from sgs.web import app as web
 
@@ -32,15 +30,6 @@ MARKET = "11140400041270234C"  # 长治市市场监督管理局
 MARKET_NAME = "长治市市场监督管理局"
 SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
-
-
-def permits_csv(n: int = 3, broken: int = 0) -> bytes:
-    """``n`` valid permits; the first ``broken`` with a wrong check character in the
-    authority's credit code (one error each)."""
-    recs = records("permit", n)
-    for r in recs[:broken]:
-        r["XK_XKJGDM"] = broken_check(r["XK_XKJGDM"])
-    return csv_bytes(table("permit", recs))
 
 
 # every column of a permit but its 文书号 (XK_WSH), which the standard requires
@@ -58,16 +47,10 @@ def root(tmp_path, monkeypatch) -> Path:
     return tmp_path / "data"
 
 
-def add(root: Path, *args: str) -> str:
-    r = CliRunner().invoke(main, ["users", "add", *args, "--json"], env={"SGS_DATA_DIR": str(root)})
-    assert r.exit_code == 0, r.output
-    return json.loads(r.output)["token"]
-
-
 @pytest.fixture
 def tokens(root) -> dict[str, str]:
-    return {"luzhou": add(root, LUZHOU), "market": add(root, MARKET),
-            "office": add(root, "--office", "李四")}  # fmt: skip
+    return {"luzhou": token_for(root, LUZHOU), "market": token_for(root, MARKET),
+            "office": token_for(root, "--office", "李四")}  # fmt: skip
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from support.upload_files import (
-    broken_check,
     csv_bytes,
+    permits_csv,
     records,
     table,
     write_xls,
@@ -38,15 +38,6 @@ DAY = date(2026, 11, 5)
 @pytest.fixture
 def root(tmp_path) -> Path:
     return tmp_path / "data"
-
-
-def permits_csv(n: int = 3, broken: int = 0) -> bytes:
-    """``n`` valid permits, the first ``broken`` of them with a wrong check character in the
-    authority's credit code (one error each)."""
-    recs = records("permit", n)
-    for r in recs[:broken]:
-        r["XK_XKJGDM"] = broken_check(r["XK_XKJGDM"])
-    return csv_bytes(table("permit", recs))
 
 
 def landed(root: Path) -> list[str]:

@@ -19,7 +19,6 @@ from urllib.parse import unquote
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
 from support.unit_files import (
     BAD_ID,
     DEFECTS,
@@ -27,9 +26,8 @@ from support.unit_files import (
     defective_permits,
 )
 from support.upload_files import broken_check, mask, records, resident_id, table, write_csv
-from support.web_login import csrf_of, login
+from support.web_login import csrf_of, login, token_for
 
-from sgs.cli.main import main
 from sgs.clock import office_today
 from sgs.store.ingest import ingest_file
 from sgs.store.landing import expand
@@ -56,16 +54,10 @@ def root(tmp_path, monkeypatch) -> Path:
     return tmp_path / "data"
 
 
-def add(root: Path, *args: str) -> str:
-    r = CliRunner().invoke(main, ["users", "add", *args, "--json"], env={"SGS_DATA_DIR": str(root)})
-    assert r.exit_code == 0, r.output
-    return json.loads(r.output)["token"]
-
-
 @pytest.fixture
 def tokens(root) -> dict[str, str]:
-    return {"luzhou": add(root, LUZHOU), "market": add(root, MARKET),
-            "office": add(root, "--office", "李四")}  # fmt: skip
+    return {"luzhou": token_for(root, LUZHOU), "market": token_for(root, MARKET),
+            "office": token_for(root, "--office", "李四")}  # fmt: skip
 
 
 def client_as(root: Path, token: str) -> TestClient:

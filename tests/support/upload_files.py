@@ -286,3 +286,12 @@ def write_xls(
 def mask(value: str) -> str:
     """The masking the standard asks for: first 6 and last 4 characters kept."""
     return value[:6] + "*" * (len(value) - 10) + value[-4:]
+
+
+def permits_csv(n: int = 3, broken: int = 0) -> bytes:
+    """``n`` valid permits as CSV bytes; the first ``broken`` with a wrong check character in
+    the authority's credit code (one error each)."""
+    recs = records("permit", n)
+    for r in recs[:broken]:
+        r["XK_XKJGDM"] = broken_check(r["XK_XKJGDM"])
+    return csv_bytes(table("permit", recs))
