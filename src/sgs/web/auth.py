@@ -2,13 +2,14 @@
 
 Decisions:
 
-- **Access.**  One shared secret (password or token) from ``$SGS_WEB_PASSWORD``; ``sgs serve``
-  generates a random one at start-up when none is set, so the page never runs unprotected.
-  People log in with a form (``POST /login``, compared with :func:`hmac.compare_digest`) that
-  sets a signed session cookie (HttpOnly, SameSite=Strict, 8 hours); scripts send
-  ``Authorization: Bearer <secret>``.  The cookie is signed with a key drawn at start-up and
-  derived from the secret, so a restart or a changed secret ends every session; logging out
-  revokes the session on the server too.  Everything except ``/login`` and ``/logout`` answers
+- **Access.**  The office's shared secret from ``$SGS_WEB_PASSWORD`` (``sgs serve`` generates
+  a random one at start-up when none is set, so the page never runs unprotected) or an
+  account's token (:mod:`sgs.web.accounts`, one argon2 check).  People log in with a form
+  (``POST /login``, with its CSRF token, :mod:`sgs.web.csrf`) that sets a signed session cookie
+  (HttpOnly, SameSite=Strict, 8 hours) naming the account, looked up again on every request;
+  scripts send ``Authorization: Bearer <secret or token>``.  The cookie is signed with a key
+  drawn at start-up and derived from the secret, so a restart or a changed secret ends every
+  session; logging out (a POST) revokes the session on the server too.  Everything except ``/login`` and ``/logout`` answers
   401 without valid credentials (the 401 page is the login form) — before routing, so an
   unauthenticated request learns nothing about which paths exist.  A failed login waits a
   moment (:data:`FAILED_LOGIN_DELAY_S`), to slow guessing.

@@ -12,7 +12,7 @@ refuses the ``file://`` links they had).  Decisions:
   made (:func:`sgs.quality.data_docs.pages`, a listing of its own folder), and the path sent is
   the one from that listing.  No text of the request reaches a path; an unknown id, or no Data
   Docs yet, is a Chinese 404 page.
-- Reading a page needs neither the store nor the app's lock: pages are replaced atomically,
+- Reading a page needs neither the store nor a lock: pages are replaced atomically,
   and a page removed between the lookup and the read (a run re-rendering after a rebuilt
   store) is a 404 like any page that is not there.
 """
