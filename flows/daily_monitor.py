@@ -8,7 +8,7 @@ what happened as Prefect artifacts.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -65,8 +65,8 @@ def check(batch_id: int, sha256: str, data_root: str | None, today: date) -> dai
 
 
 @task(task_run_name="rates {period}", retries=2, retry_delay_seconds=3, cache_policy=NO_CACHE)
-def rates(period: str, data_root: str | None) -> tuple[list[dict], str]:
-    table, path = daily.rates_snapshot(period, _root(data_root))
+def rates(period: str, data_root: str | None, as_of: date) -> tuple[list[dict], str]:
+    table, path = daily.rates_snapshot(period, _root(data_root), as_of)
     return artifacts.rates_rows(table), str(path)
 
 
@@ -116,7 +116,9 @@ def daily_monitor(data_root: str | None = None, today: date | None = None) -> di
     stored = [r for r in results if r.status == "stored" and r.kind in ("permit", "penalty")]
     checks = [check.submit(r.batch_id, r.sha256, data_root, today) for r in stored]
     periods = daily.affected_periods(results, _root(data_root))
-    rate_futures = [rates.submit(p, data_root) for p in periods]
+    # The figures of a day are complete once it has ended: the 06:00 run computes as of yesterday.
+    known = today - timedelta(days=1)
+    rate_futures = [rates.submit(p, data_root, known) for p in periods]
     feedback_futures = [feedback.submit(u, today, data_root) for u in daily.affected_units(results)]
     batch_checks = [f.result() for f in checks]
     rate_rows = [row for f in rate_futures for row in f.result()[0]]
@@ -132,10 +134,12 @@ def daily_monitor(data_root: str | None = None, today: date | None = None) -> di
     )  # fmt: skip
     create_table_artifact(
         key="daily-rates", table=rate_rows or [{"说明": "没有受影响的月份"}],
-        description=f"受影响月份的三率：{', '.join(periods) or '无'}（生成于 {stamp}）",
+        description=f"受影响月份的三率，截至 {known}（昨日）已收到的文件：{', '.join(periods) or '无'}"
+        f"（生成于 {stamp}）",
     )  # fmt: skip
     create_markdown_artifact(
-        key="daily-expectations", markdown=artifacts.expectations_markdown(batch_checks),
+        key="daily-expectations",
+        markdown=artifacts.horizon_markdown(today) + artifacts.expectations_markdown(batch_checks),
         description=f"Great Expectations 批次检查结果，批次链接到其数据质量检查报告（生成于 {stamp}）",
     )  # fmt: skip
     create_link_artifact(

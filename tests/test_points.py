@@ -636,8 +636,9 @@ def test_total_is_the_sum_of_the_applicable_items(period, as_of):
         assert r["calendar_gap"] is False
 
 
-def test_ledger_due_beyond_the_calendar_is_a_visible_gap():
+def test_ledger_due_beyond_the_calendar_is_a_visible_gap(monkeypatch):
     # December 2026: the ledger is due in January 2027, which no calendar source covers here.
+    monkeypatch.setenv("SGS_TODAY", "2026-12-31")  # as of a day that must not be after today
     frame = month("2026-12", date(2026, 12, 31))
     assert frame["item_5"].null_count() == frame.height
     assert frame["ledger_due"].null_count() == frame.height

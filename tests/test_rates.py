@@ -6,7 +6,7 @@ Definitions under test (POLICY.md "The three rates" and the documented choices o
   the records whose first version was received in the month.  A re-submission (same kind,
   normalised 文书号 and subject) never counts again and never changes the first verdict;
 - timely ⇔ received ≤ the 7th workday strictly after the decision date; an unreadable decision
-  date is late; received on or before the decision date is timely; a needed date outside the
+  date is late; received on the decision date is timely, before it late (issue 18); a needed date outside the
   calendar makes the record *undecided* (out of the denominator, ``calendar_gap``);
 - completeness belongs to the month of the *ledger*: entries of the unit's current ledger,
   matched on kind + normalised 文书号 against any stored record of the unit (subject too when
@@ -101,7 +101,7 @@ def build_world(root: Path) -> None:
         Row(wsh(103), "2022/02/30", subject=3),                 # P3 no such date: late, invalid
         Row(wsh(104), "2022年2月11日", subject=4),               # P4 received the decision day: timely
         Row(wsh(105), "2022/02/15", subject=5),                 # P5 received before the decision:
-                                                                #    timely; invalid (date_range)
+                                                                #    late; invalid (date_range)
         Row(wsh(101), "2022/01/28", subject=1),                 # P1 again in the same file: a
                                                                 #    duplicate = version 2, not counted
     ])  # fmt: skip
@@ -274,9 +274,10 @@ def one_row(root: Path, period: str, unit: str, kind: str) -> dict:
 # (period, unit, kind, uploaded, timely, compliant) — reasoning in build_world.
 UPLOAD_FIGURES = [
     # 2022-02, unit A: counted P1 P2 P3 P4 P5 P7 P8 P9 = 8 (the duplicate row is a 2nd version).
-    # timely P1 P2 P4 P5 P8 = 5; late P3 (unreadable), P7 (02-14), P9 (Sat 02-12).
+    # timely P1 P2 P4 P8 = 4; late P3 (unreadable), P5 (decided after it was received), P7
+    # (02-14), P9 (Sat 02-12).
     # compliant P1 P4 P7 P8 = 4 (P2, P9 许可机关 blank; P3 bad date; P5 decided after receipt).
-    pytest.param("2022-02", UNIT_A, "permit", 8, 5, 4, id="2022-02 spring festival"),
+    pytest.param("2022-02", UNIT_A, "permit", 8, 4, 4, id="2022-02 spring festival"),
     # 2022-03, unit A: only P10 is a first version (P7, P2, P3 were first received in February).
     pytest.param("2022-03", UNIT_A, "permit", 1, 1, 1, id="2022-03 resubmissions not counted"),
     # 2024-02: S1 (Sun 02-18, makeup, = deadline) timely, S2 (Mon 02-19) late, S3 timely.
@@ -307,7 +308,7 @@ def test_timeliness_and_compliance(world, period, unit, kind, uploaded, timely, 
 
 def test_spring_festival_2022_rates_exact(world):
     row = one_row(world, "2022-02", UNIT_A, "permit")
-    assert row["timeliness_rate"] == pytest.approx(0.625)  # 5 / 8
+    assert row["timeliness_rate"] == pytest.approx(0.5)  # 4 / 8
     assert row["compliance_rate"] == pytest.approx(0.5)  # 4 / 8
     assert row["unit_name"] == NAME_A
 
@@ -433,16 +434,18 @@ def test_zero_increment_report(world):
 def test_details_late(world):
     late = get_details(world, "2022-02", "late", unit=UNIT_A, kind="permit")
     rows = {r["doc_number"]: r for r in late.iter_rows(named=True)}
-    assert set(rows) == {wsh(103), wsh(107), wsh(109)}
+    assert set(rows) == {wsh(103), wsh(105), wsh(107), wsh(109)}
     assert rows[wsh(103)]["note"] == "决定日期无法识别"
+    # P5 decided 02-15, received 02-11: a decision cannot be published before it is made.
+    assert rows[wsh(105)]["note"] == "决定日期晚于上报日期"
     assert rows[wsh(103)]["decision_date"] is None
     assert rows[wsh(107)]["deadline"] == date(2022, 2, 11)
     assert rows[wsh(107)]["received_date"] == date(2022, 2, 14)
     assert rows[wsh(109)]["received_date"] == date(2022, 2, 12)
     assert rows[wsh(109)]["file_name"] == "许可_0212.csv"
     assert rows[wsh(109)]["row"] == 2
-    # The count agrees with the rate row: uploaded 8 − timely 5 = 3.
-    assert late.height == 8 - 5
+    # The count agrees with the rate row: uploaded 8 − timely 4 = 4.
+    assert late.height == 8 - 4
 
 
 def test_details_failing(world):
@@ -527,6 +530,7 @@ def gap(tmp_path, monkeypatch) -> tuple[Path, Path]:
     holidays.mkdir()
     monkeypatch.setenv("SGS_DATA_DIR", str(root))
     monkeypatch.setenv("SGS_HOLIDAYS_DIR", str(holidays))
+    monkeypatch.setenv("SGS_TODAY", "2027-01-31")  # files received in 2027 are not "future"
     monkeypatch.delenv("SGS_UNITS_FILE", raising=False)
     g1 = land(root, UNIT_A, "2027-01-07", "许可.csv", "permit", [Row(wsh(901, 2026), "2026/12/28")])
     g2 = land(root, UNIT_A, "2027-01-08", "许可.csv", "permit", [Row(wsh(902, 2026), "2026/12/28")])
@@ -584,6 +588,7 @@ def test_deadline_inside_calendar_received_after_it(tmp_path, monkeypatch):
     holidays.mkdir()
     monkeypatch.setenv("SGS_DATA_DIR", str(root))
     monkeypatch.setenv("SGS_HOLIDAYS_DIR", str(holidays))
+    monkeypatch.setenv("SGS_TODAY", "2027-01-31")
     path = land(
         root, UNIT_A, "2027-01-08", "许可.csv", "permit", [Row(wsh(903, 2026), "2026/12/01")]
     )

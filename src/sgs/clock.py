@@ -8,10 +8,15 @@ evening would be received a day early.  So nothing in sgs asks the machine for "
 
 Timestamps stored or printed (``ingested_at``, ``quarantined_at``, workbook stamps) are the
 office's wall-clock time without a zone, as people at the office read them.
+
+``$SGS_TODAY`` (``YYYY-MM-DD``) sets the office's date — the time of day stays the clock's — for
+rehearsing a day to come (what the 2027 calendar or a 06:00 run in January will do) and for
+tests that must not depend on the real date.  Unset in production.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -23,14 +28,34 @@ def office_zone() -> ZoneInfo:
     return ZoneInfo(load_settings().office_timezone)
 
 
+TODAY_ENV = "SGS_TODAY"
+
+
+def _set_day() -> date | None:
+    """The date ``$SGS_TODAY`` fixes, if any."""
+    from sgs.errors import SettingsError
+
+    text = os.environ.get(TODAY_ENV, "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise SettingsError(
+            f"环境变量 {TODAY_ENV} 应为 YYYY-MM-DD 格式的日期：{text[:20]!r}"
+        ) from None
+
+
 def office_now() -> datetime:
     """The office's wall-clock time now, without a zone (DuckDB TIMESTAMP, workbook stamps)."""
-    return datetime.now(office_zone()).replace(tzinfo=None)
+    now = datetime.now(office_zone()).replace(tzinfo=None)
+    day = _set_day()
+    return datetime.combine(day, now.time()) if day else now
 
 
 def office_today() -> date:
     """Today at the office."""
-    return datetime.now(office_zone()).date()
+    return _set_day() or datetime.now(office_zone()).date()
 
 
 def office_date(timestamp: float) -> date:

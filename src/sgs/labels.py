@@ -99,3 +99,12 @@ def pct(value: float | None) -> str:
 def num(value: float | None) -> str:
     """Points as people read them (9.5, 10); not applicable is "—"."""
     return NOT_APPLICABLE if value is None else f"{value:g}"
+
+
+def zero_report_note(row: dict) -> str:
+    """The 备注 of a unit whose zero-increment report the data contradict (tables, bulletin,
+    the unit's page): the office must be able to say why item 8 is 0."""
+    n = row.get("zero_report_contradicted") or 0
+    if row.get("zero_report") and n:
+        return f"零增量报告不实：已上报该月作出的决定 {n} 条"
+    return ""

@@ -67,3 +67,21 @@ def ledger_due(period: str) -> date:
     """The day a unit's ledger of ``period`` is due: the ``ledger_due_workday``-th workday of
     the next month (points item 5, the weekly reminder).  Raises ``CalendarGap`` like above."""
     return nth_workday_of_next_month(period, load_settings().ledger_due_workday)
+
+
+def knowledge_day(as_of: date | None) -> date:
+    """The day whose end the figures stand at (``--as-of``; default the office's today).
+
+    Figures are what the office knew at the end of that day, so a day after today would be a
+    guess about files not yet received: :class:`PeriodError` with a Chinese message.
+    """
+    from sgs.clock import office_today
+
+    today = office_today()
+    if as_of is None:
+        return today
+    if as_of > today:
+        raise PeriodError(
+            f"截至日期 {as_of.isoformat()} 晚于今天（{today.isoformat()}）：只能计算今天或以前某日的数据。"
+        )
+    return as_of

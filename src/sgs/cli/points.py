@@ -11,8 +11,7 @@ import click
 from sgs.cli.common import ISO_DATE, exit_now
 from sgs.cli.output import Col, echo_table
 from sgs.cli.usage import command
-from sgs.clock import office_today
-from sgs.labels import NOT_APPLICABLE, num
+from sgs.labels import NOT_APPLICABLE, num, zero_report_note
 
 
 @command()
@@ -20,7 +19,10 @@ from sgs.labels import NOT_APPLICABLE, num
 @click.option(
     "--year", type=int, help="年度：各月积分之和（排名依据）、年终项目（第 11–13 项）与年度总成绩。"
 )
-@click.option("--as-of", "as_of", type=ISO_DATE, help="计算截至日期（逾期按此日计算）；默认今天。")
+@click.option(
+    "--as-of", "as_of", type=ISO_DATE,
+    help="计算截至日期：只计接收日期不晚于该日的文件，逾期按此日计算；默认今天。",
+)  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON 数组。")
 def points(period: str | None, year: int | None, as_of: date | None, as_json: bool) -> None:
     """按《通知》的积分细则计算各单位积分并排名（县区与市直部门分别排名）。
@@ -33,11 +35,13 @@ def points(period: str | None, year: int | None, as_of: date | None, as_json: bo
     """
     from sgs.errors import EventsError, PeriodError
     from sgs.measure.points import monthly_points, yearly_points
+    from sgs.periods import knowledge_day
     from sgs.store import database
 
     if (period is None) == (year is None):
         raise click.UsageError("请指定 --period YYYY-MM 或 --year YYYY（二者选一）。")
     try:
+        as_of = knowledge_day(as_of)
         with database.reader() as con:
             table = (
                 monthly_points(con, period, as_of) if period else yearly_points(con, year, as_of)
@@ -49,9 +53,9 @@ def points(period: str | None, year: int | None, as_of: date | None, as_json: bo
         sys.stdout.write(table.write_json() + "\n")
         exit_now(0)
     if period:
-        _print_monthly(table, f"{period} 月度积分（截至 {as_of or office_today()}）")
+        _print_monthly(table, f"{period} 月度积分（截至 {as_of}）")
     else:
-        _print_yearly(table, f"{year} 年度积分（截至 {as_of or office_today()}）")
+        _print_yearly(table, f"{year} 年度积分（截至 {as_of}）")
     exit_now(0)
 
 
@@ -61,12 +65,14 @@ def _print_monthly(table, title: str) -> None:
     columns = [Col("分组", wrap=False), Col("排名", True), Col("单位")]
     columns += [Col(f"{i}.{ITEM_NAMES[item]}", True) for i, item in enumerate(ITEMS, start=1)]
     rows = [
-        [r["group"], r["rank"], r["unit_name"], *(num(r[item]) for item in ITEMS), num(r["total"])]
+        [r["group"], r["rank"], r["unit_name"], *(num(r[item]) for item in ITEMS), num(r["total"]),
+         zero_report_note(r)]
         for r in table.iter_rows(named=True)
-    ]
+    ]  # fmt: skip
     echo_table(
-        [*columns, Col("合计", True)], rows, f"{title}；“{NOT_APPLICABLE}”表示不适用或未到期"
-    )
+        [*columns, Col("合计", True), Col("备注")], rows,
+        f"{title}；“{NOT_APPLICABLE}”表示不适用或未到期",
+    )  # fmt: skip
 
 
 def _print_yearly(table, title: str) -> None:
@@ -87,25 +93,31 @@ def _print_yearly(table, title: str) -> None:
 @click.option(
     "--out", type=click.Path(path_type=Path), required=True, help="输出的 XLSX 反馈清单。"
 )
-@click.option("--as-of", "as_of", type=ISO_DATE, help="判断是否逾期的日期；默认今天。")
+@click.option(
+    "--as-of", "as_of", type=ISO_DATE,
+    help="截至日期：按该日结束时已收到的文件列出问题，逾期按此日判断；默认今天。",
+)  # fmt: skip
 def feedback(unit: str, since: date | None, out: Path, as_of: date | None) -> None:
     """生成单位的反馈清单：全部待整改问题（文件、行号、字段、原因、原值、反馈日期、整改期限）。
 
     身份证号已脱敏；警告列出供参考，不设整改期限。
     """
+    from sgs.errors import PeriodError
     from sgs.measure.problems import open_problems
+    from sgs.periods import knowledge_day
     from sgs.reference.units import resolve_unit
     from sgs.report.feedback import write_feedback
     from sgs.store import database
 
     try:
         target = resolve_unit(unit)
-    except KeyError as exc:
+        as_of = knowledge_day(as_of)
+    except (KeyError, PeriodError) as exc:
         click.echo(str(exc.args[0]), err=True)
         exit_now(2)
     with database.reader() as con:
-        problems = open_problems(con, str(target["code"]), since)
-    write_feedback(out, target, problems, as_of or office_today())
+        problems = open_problems(con, str(target["code"]), since, as_of=as_of)
+    write_feedback(out, target, problems, as_of)
     errors = int((problems["severity"] == "error").sum())
     click.echo(
         f"已生成 {target['name']} 的反馈清单：待整改问题 {errors} 处，提示 {problems.height - errors} 处：{out}"

@@ -9,14 +9,23 @@ Chinese beside the rule codes.
 from __future__ import annotations
 
 import sys
+from datetime import date
 from typing import TYPE_CHECKING
 
 import click
 
-from sgs.cli.common import KIND_CHOICE, exit_now
+from sgs.cli.common import ISO_DATE, KIND_CHOICE, exit_now
 from sgs.cli.output import Col, echo_table
 from sgs.cli.usage import command
-from sgs.labels import NOT_APPLICABLE, kind_name, kind_names, pct, problem_names, problem_rules
+from sgs.labels import (
+    NOT_APPLICABLE,
+    kind_name,
+    kind_names,
+    pct,
+    problem_names,
+    problem_rules,
+    zero_report_note,
+)  # fmt: skip
 
 if TYPE_CHECKING:
     import polars as pl
@@ -37,6 +46,7 @@ DETAIL_TITLES = {
     "late": "迟报记录（晚于上报期限）",
     "failing": "不合规记录",
     "missing": "台账中应报未报的决定",
+    "unlisted": "已上报但台账未列的决定",
 }
 _RECORD = [
     ("unit_name", Col("单位")),
@@ -68,6 +78,7 @@ DETAIL_COLUMNS = {
         ("ledger_received", Col("台账接收日期", wrap=False)),
         ("reason", Col("原因", wrap=False)),
     ],
+    "unlisted": [*_RECORD],
 }
 
 
@@ -79,11 +90,21 @@ DETAIL_COLUMNS = {
 @click.option("--csv", "fmt", flag_value="csv", help="输出 CSV。")
 @click.option(
     "--details",
-    type=click.Choice(["late", "failing", "missing"]),
-    help="明细：late 迟报记录，failing 不合规记录，missing 台账中应报未报的条目。",
+    type=click.Choice(["late", "failing", "missing", "unlisted"]),
+    help="明细：late 迟报记录，failing 不合规记录，missing 台账中应报未报的条目，"
+    "unlisted 已上报但台账未列的决定（台账未列）。",
 )
+@click.option(
+    "--as-of", "as_of", type=ISO_DATE,
+    help="按截至该日结束时已收到的数据计算（接收日期不晚于该日）；默认今天。",
+)  # fmt: skip
 def rates(
-    period: str, unit: str | None, kind: str | None, fmt: str | None, details: str | None
+    period: str,
+    unit: str | None,
+    kind: str | None,
+    fmt: str | None,
+    details: str | None,
+    as_of: date | None,
 ) -> None:
     """按单位、类别计算某月的及时率、合规率、完整率。
 
@@ -91,6 +112,8 @@ def rates(
     及时率、合规率按上报月份统计（同一记录的更正不重复计算，以首次上报的结论为准）；
     完整率按台账所属月份统计。分母为 0 时比率为空（显示“—”），不是 0%。
     日历未覆盖的日期使该记录的及时性无法判定：不计入及时率，并标记 calendar_gap。
+    --as-of 日期：按该日结束时已收到的文件计算（接收日期不晚于该日），可复算过去任一日的数字。
+    零增量报告与数据核对：该月有决定日期在该月的记录即为“零报告不实”（zero_report_contradicted）。
     """
     import polars as pl
 
@@ -105,9 +128,9 @@ def rates(
         unit_code = str(resolve_unit(unit)["code"]) if unit else None
         with database.reader() as con:
             if details:
-                frame = detail_rows(con, period, details, unit_code, kind)
+                frame = detail_rows(con, period, details, unit_code, kind, as_of=as_of)
             else:
-                frame = rate_rows(con, period, unit_code, kind)
+                frame = rate_rows(con, period, unit_code, kind, as_of=as_of)
     except (KeyError, PeriodError) as exc:
         click.echo(str(exc.args[0]), err=True)
         exit_now(2)
@@ -136,7 +159,9 @@ def rates(
 def _note(row: dict) -> str:
     """What a reader needs to trust a row: no ledger yet, a zero report, dates not covered."""
     notes = []
-    if row["zero_report"]:
+    if contradicted := zero_report_note(row):
+        notes.append(contradicted)
+    elif row["zero_report"]:
         notes.append("零增量报告")
     elif row["ledger_received"] is None:
         notes.append("台账未报")

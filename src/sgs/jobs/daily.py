@@ -105,12 +105,15 @@ def affected_periods(results: list[IngestResult], root: Path | None = None) -> l
     return sorted(periods)
 
 
-def rates_snapshot(period: str, root: Path | None = None) -> tuple[pl.DataFrame, Path]:
-    """Compute a month's rates and keep them as ``curated/rates/rates_<period>.csv``."""
+def rates_snapshot(
+    period: str, root: Path | None = None, as_of: date | None = None
+) -> tuple[pl.DataFrame, Path]:
+    """Compute a month's rates as of ``as_of`` (default today; the daily run passes yesterday,
+    the last day that has ended) and keep them as ``curated/rates/rates_<period>.csv``."""
     from sgs.measure.rates import rates
 
     with database.reader(root) as con:
-        table = rates(con, period)
+        table = rates(con, period, as_of=as_of)
     path = curated_dir(root) / "rates" / f"rates_{period}.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     table.write_csv(path)

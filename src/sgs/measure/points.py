@@ -9,15 +9,19 @@ Items by month P (numbers as in the city notice):
 5    the ledger (or zero-increment report) of P, due on the ``ledger_due_workday``-th workday of
      the next month: same lateness rule, on its first receipt.
 6–8  10 × timeliness / compliance / completeness of P, both kinds together.  Not applicable
-     (null) when the denominator is empty — except for a unit that sent a zero-increment report
-     and uploaded nothing, which gets full marks (setting ``zero_report_full_marks``).
+     (null) when the denominator is empty.  A zero-increment report for P is checked against
+     the data: *contradicted* when a record of the unit decided in P is stored (any version,
+     valid or not, received by ``as_of``) — item 8 = 0 and items 6–7 from the month's uploads;
+     otherwise item 8 = 10 and items 6–7 = 10 when nothing was uploaded in P (setting
+     ``zero_report_full_marks``), else computed from the month's uploads.
 9    10, −1 per workday each error first reported in P stays uncorrected past its deadline
      (``correction_workdays`` after being reported), counted until corrected or ``as_of``.
 10   credit repairs in P, counties and districts only: ``repair_points_each`` each, at most
      ``repair_points_cap``.
 
 An item not yet due is null (pending); one overdue and not done scores what it would if done on
-``as_of``.  The total is the sum of the applicable items; units are ranked by it within their
+``as_of``.  Everything is as the office knew it at the end of ``as_of`` (default today): only
+files received by then count, so the month's points can be recomputed as they stood on any day.  The total is the sum of the applicable items; units are ranked by it within their
 group — counties, districts and zones (县区) apart from city departments (市直部门), as the
 notice treats them.  A date the workday calendar cannot place makes the item null and sets
 ``calendar_gap``.
@@ -30,9 +34,8 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from sgs.clock import office_today
 from sgs.measure.rates import rates, unit_rates
-from sgs.periods import ledger_due, period_bounds
+from sgs.periods import knowledge_day, ledger_due, period_bounds
 from sgs.reference.events import load_events
 from sgs.reference.settings import Settings, load_settings
 from sgs.store.sql import frame
@@ -82,9 +85,9 @@ def _for_year(year: int) -> pl.Expr:
     )
 
 
-def _unit_rates(con: duckdb.DuckDBPyConnection, period: str) -> pl.DataFrame:
+def _unit_rates(con: duckdb.DuckDBPyConnection, period: str, as_of: date) -> pl.DataFrame:
     """Rates of each unit with both kinds together (the points are per unit)."""
-    return unit_rates(rates(con, period))
+    return unit_rates(rates(con, period, as_of=as_of))
 
 
 def _error_lateness(
@@ -101,7 +104,7 @@ def _error_lateness(
             con,
             f"SELECT unit_code, reported_on, corrected_on FROM ({problems_sql(kind)}) "
             "WHERE severity = 'error' AND reported_on >= $start AND reported_on < $end",
-            {"start": start, "end": end},
+            {"start": start, "end": end, "as_of": as_of},
         )
         for kind in ("permit", "penalty")
     ]
@@ -136,9 +139,9 @@ def monthly_points(
     from sgs.errors import CalendarGap
 
     s = load_settings()
-    as_of = as_of or office_today()
+    as_of = knowledge_day(as_of)
     start, end = period_bounds(period)
-    base = _unit_rates(con, period)
+    base = _unit_rates(con, period, as_of)
     events = load_events()
     errors = _error_lateness(con, period, as_of, s)
     base = base.join(errors, on="unit_code", how="left").with_columns(
@@ -178,7 +181,8 @@ def monthly_points(
                     gap = True
             known = [x for x in scores if x is not None]
             row["item_4"] = sum(known) if known else None
-        zero_only = s.zero_report_full_marks and u["zero_report"] and u["uploaded"] == 0
+        contradicted = bool(u["zero_report"]) and u["zero_report_contradicted"] > 0
+        zero_kept = bool(u["zero_report"]) and not contradicted and s.zero_report_full_marks
         if ledger_due_on is not None:
             try:
                 row["item_5"] = late_score(u["ledger_received"], ledger_due_on, as_of, s)
@@ -192,8 +196,13 @@ def monthly_points(
             ("item_7", "compliance_rate"),
             ("item_8", "completeness_rate"),
         ):
-            value = u[rate]
-            row[item] = full if zero_only else (None if value is None else round(full * value, 2))
+            value = None if u[rate] is None else round(full * u[rate], 2)
+            if item == "item_8" and u["zero_report"]:
+                # A zero report lists no decisions: 0 when the data show some, else full marks.
+                value = 0.0 if contradicted else (full if zero_kept else value)
+            elif zero_kept and u["uploaded"] == 0:
+                value = full  # a true zero report and nothing uploaded in the month
+            row[item] = value
         row["item_9"] = float(max(0, s.points_per_item - u["error_late_workdays"]))
         if u["unit_type"] == "county":
             repairs = mine.filter(
@@ -206,6 +215,7 @@ def monthly_points(
             "group": GROUPS.get(u["unit_type"], u["unit_type"]), "period": period, **row,
             "total": round(sum(applicable), 2), "ledger_due": ledger_due_on,
             "ledger_received": u["ledger_received"], "zero_report": bool(u["zero_report"]),
+            "zero_report_contradicted": int(u["zero_report_contradicted"]),
             "errors_reported": u["errors_reported"], "error_late_workdays": u["error_late_workdays"],
             "calendar_gap": gap,
         })  # fmt: skip
@@ -229,7 +239,7 @@ def yearly_points(
 ) -> pl.DataFrame:
     """Per unit: the months' totals, their sum (the ranking), year-end items 11–13, year total."""
     s = load_settings()
-    as_of = as_of or office_today()
+    as_of = knowledge_day(as_of)
     months = [f"{year}-{m:02d}" for m in range(1, 13) if date(year, m, 1) <= as_of]
     monthly = pl.concat([monthly_points(con, p, as_of).select("unit_code", "unit_name", "unit_type",
                                                                "group", "period", "total")

@@ -6,6 +6,11 @@ within ``correction_workdays`` workdays (settings), and is corrected by the firs
 that no longer has it.  Problems of the unit's current ledgers count too (they are corrected by
 sending a new ledger).  Warnings are listed for information, with no deadline.  The feedback
 lists, the weekly reminder and points item 9 all read problems from here.
+
+Everything is as of the end of a day (``$as_of``, :mod:`sgs.store.known`): a problem is open
+unless a version received by then corrected it.  What a problem shows — its value, message,
+suggestion, file and sheet — is the latest occurrence's, even where that is empty: a correction
+that leaves a field blank shows the blank, not the previous version's value.
 """
 
 from __future__ import annotations
@@ -16,16 +21,18 @@ import duckdb
 import polars as pl
 
 from sgs.errors import CalendarGap
+from sgs.periods import knowledge_day
 from sgs.reference.calendar import add_workdays
 from sgs.reference.catalogue import KINDS
 from sgs.reference.settings import load_settings
+from sgs.store import known
 from sgs.store.sql import frame
-from sgs.store.tables import VERSION_VIEWS
 
 
 def problems_sql(kind: str) -> str:
-    """Every (record, field, rule) problem of a kind with when it was reported and corrected."""
-    view = VERSION_VIEWS[kind]
+    """Every (record, field, rule) problem of a kind with when it was reported and corrected,
+    as of ``$as_of``."""
+    view = known.versions(kind)
     return f"""
     WITH occurrences AS (
         SELECT v.record_key, v.unit_code, v.version, v.versions, v.received_date, v.batch_id,
@@ -38,10 +45,12 @@ def problems_sql(kind: str) -> str:
                min(version) AS first_version, max(version) AS last_version,
                max(versions) AS versions,
                min(received_date) AS reported_on,
-               arg_max(message, version) AS message, arg_max(value, version) AS value,
-               arg_max_null(suggestion, version) AS suggestion,  -- the latest, even if none
-               arg_max(batch_id, version) AS batch_id, arg_max(source_row, version) AS source_row,
-               arg_max(source_sheet, version) AS source_sheet
+               -- the latest occurrence's, even where it is null (arg_max would skip nulls)
+               arg_max_null(message, version) AS message, arg_max_null(value, version) AS value,
+               arg_max_null(suggestion, version) AS suggestion,
+               arg_max_null(batch_id, version) AS batch_id,
+               arg_max_null(source_row, version) AS source_row,
+               arg_max_null(source_sheet, version) AS source_sheet
         FROM occurrences GROUP BY ALL
     )
     SELECT '{kind}' AS kind, p.*,
@@ -73,9 +82,15 @@ def _deadlines(problems: pl.DataFrame) -> pl.DataFrame:
 
 
 def open_problems(
-    con: duckdb.DuckDBPyConnection, unit: str | None = None, since: date | None = None
+    con: duckdb.DuckDBPyConnection,
+    unit: str | None = None,
+    since: date | None = None,
+    *,
+    as_of: date | None = None,
 ) -> pl.DataFrame:
-    """The open problems (records and current ledgers) of one unit or all, newest report first."""
+    """The open problems (records and current ledgers) of one unit or all, newest report first,
+    as they stood at the end of ``as_of`` (default today)."""
+    day = knowledge_day(as_of)
     parts = []
     for kind in KINDS:
         part = frame(
@@ -84,20 +99,20 @@ def open_problems(
                 JOIN batches b USING (batch_id)
                 WHERE p.open AND ($unit IS NULL OR p.unit_code = $unit)
                   AND ($since IS NULL OR p.reported_on >= $since)""",
-            {"unit": unit, "since": since},
+            {"unit": unit, "since": since, "as_of": day},
         )
         parts.append(part)
     ledger = frame(
         con,
-        """SELECT 'ledger' AS kind, e.field, e.rule, e.severity, e.message, e.value,
+        f"""SELECT 'ledger' AS kind, e.field, e.rule, e.severity, e.message, e.value,
                   e.suggestion,
                   l.unit_code, l.received_date AS reported_on, e."row" AS source_row,
                   e.sheet AS source_sheet,
                   l.file_name, l.batch_id
-           FROM errors e JOIN ledgers l ON l.batch_id = e.batch_id AND l.is_current
+           FROM errors e JOIN {known.ledgers()} l ON l.batch_id = e.batch_id AND l.is_current
            WHERE ($unit IS NULL OR l.unit_code = $unit)
              AND ($since IS NULL OR l.received_date >= $since)""",
-        {"unit": unit, "since": since},
+        {"unit": unit, "since": since, "as_of": day},
     )
     parts.append(ledger)
     columns = ["unit_code", "kind", "file_name", "source_sheet", "source_row", "field", "rule", "severity",

@@ -6,32 +6,46 @@
 - 完整率 completeness belongs to the month of the **ledger**: the entries of the unit's
   current ledger for the period, matched on kind and normalised 文书号 against every stored
   record of the unit (any version, valid or not), whenever it arrived.
+- Everything is as the office knew it at the end of ``as_of`` (default today): only batches
+  received by then count (:mod:`sgs.store.known`), so a past figure can be recomputed.
+- A zero-increment report is checked against the data: records of the unit decided in the
+  month contradict it (``zero_report_contradicted``); the records decided in the month that
+  the unit's ledger does not list are the 台账未列 drill-down (``unlisted``).
 
-Timely ⇔ received on or before the 7th workday after the decision date.  With running workday
+Timely ⇔ received on or before the 7th workday after the decision date, and not before the
+decision date (a decision dated after its upload is a typo or a guess: not timely).  With running workday
 numbers ``wn`` (the count of workdays up to a day), that is ``wn(received) < wn(decided) + 7``,
 or equal when the received day is itself a workday — a join on the calendar, no loops.  A date
 the calendar does not cover makes that record's timeliness *undecided*: it is left out of the
 rate and the row carries ``calendar_gap = true``, never a silent guess.  A record whose decision
-date cannot be read is late; one received on or before its decision date is timely whatever the
-calendar says.
+date cannot be read is late; one received on its decision date is timely whatever the calendar
+says.
 """
 
 from __future__ import annotations
 
+from datetime import date
+
 import duckdb
 import polars as pl
 
-from sgs.periods import is_period, period_bounds
+from sgs.periods import is_period, knowledge_day, period_bounds
 from sgs.reference.catalogue import load_catalogue
+from sgs.store import known
 from sgs.store.sql import frame, run
 from sgs.store.tables import RECORD_TABLES, VERSION_ORDER
 
 
-def _settings_params() -> dict:
+def _params(period: str, as_of: date | None) -> dict:
+    """The named parameters every query of this module takes."""
     from sgs.reference.settings import load_settings
 
     s = load_settings()
-    return {"deadline": s.deadline_workdays, "match_subject": s.match_subject_when_ambiguous}
+    start, end = period_bounds(period)
+    return {
+        "start": start, "end": end, "period": period, "as_of": knowledge_day(as_of),
+        "deadline": s.deadline_workdays, "match_subject": s.match_subject_when_ambiguous,
+    }  # fmt: skip
 
 
 def months_with_data(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -50,12 +64,11 @@ def _uploads_sql(kind: str) -> str:
     A record's first version is its earliest in ``VERSION_ORDER``; versions received
     after the period cannot be first, so they are left out before grouping.
     """
-    table = RECORD_TABLES[kind]
     decided = load_catalogue().kind(kind).decision_date
     return f"""
     WITH firsts AS (
         SELECT arg_min(r.record_id, ({VERSION_ORDER})) AS record_id
-        FROM {table} r JOIN batches b USING (batch_id) WHERE r.received_date < $end
+        FROM {known.records(kind)} r JOIN batches b USING (batch_id) WHERE r.received_date < $end
         GROUP BY r.record_key HAVING min(r.received_date) >= $start
     )
     SELECT r.record_id, r.unit_code, '{kind}' AS kind, r.batch_id, r.source_row,
@@ -63,7 +76,8 @@ def _uploads_sql(kind: str) -> str:
            dl.day AS deadline,
            CASE
              WHEN r."{decided}" IS NULL THEN false
-             WHEN r.received_date <= r."{decided}" THEN true
+             WHEN r."{decided}" > r.received_date THEN false  -- decided after it was received
+             WHEN r.received_date = r."{decided}" THEN true
              WHEN dl.day IS NOT NULL THEN r.received_date <= dl.day
              -- the deadline lies beyond the calendar, but both dates are inside it
              WHEN cd.day IS NOT NULL AND cr.day IS NOT NULL THEN
@@ -71,7 +85,7 @@ def _uploads_sql(kind: str) -> str:
                   OR (cr.workday_no = cd.workday_no + $deadline AND cr.workday)
              ELSE NULL
            END AS timely
-    FROM {table} r
+    FROM {known.records(kind)} r
     JOIN firsts USING (record_id)
     LEFT JOIN calendar cd ON cd.day = r."{decided}"
     LEFT JOIN calendar cr ON cr.day = r.received_date
@@ -79,16 +93,16 @@ def _uploads_sql(kind: str) -> str:
     """
 
 
-#: The entries that count for a period: those of each unit's current ledger, each repeat once.
-CURRENT_ENTRIES = """
+#: The entries that count for a period: those of each unit's current ledger (as of the day),
+#: each repeat once.
+CURRENT_ENTRIES = f"""
     SELECT e.* FROM ledger_entries e
-    JOIN ledgers l ON l.batch_id = e.batch_id AND l.is_current
+    JOIN {known.ledgers()} l ON l.batch_id = e.batch_id AND l.is_current
     WHERE e.period = $period AND NOT e.duplicate"""
 
 
 def _ledger_sql(kind: str) -> str:
     """Entries of the current ledgers of a period with whether a stored record matches them."""
-    table = RECORD_TABLES[kind]
     p = load_catalogue().kind(kind).prefix  # type: ignore[arg-type]
     return f"""
     WITH entries AS (SELECT * FROM ({CURRENT_ENTRIES}) WHERE kind = '{kind}'),
@@ -96,7 +110,7 @@ def _ledger_sql(kind: str) -> str:
         SELECT unit_code, doc_key, count(DISTINCT record_key) AS records,
                list(DISTINCT upper(coalesce("{p}_XDR_SHXYM", "{p}_XDR_ZJHM"))) AS codes,
                list(DISTINCT "{p}_XDR_MC") AS names
-        FROM {table}
+        FROM {known.records(kind)}
         WHERE doc_key IN (SELECT doc_key FROM entries)
         GROUP BY ALL
     )
@@ -110,18 +124,32 @@ def _ledger_sql(kind: str) -> str:
     """
 
 
+def _contradicting_sql(kind: str) -> str:
+    """Records of a kind with some version decided in the period (received by ``$as_of``):
+    what contradicts a zero-increment report for that month."""
+    decided = load_catalogue().kind(kind).decision_date
+    return f"""
+    SELECT unit_code, '{kind}' AS kind, count(DISTINCT record_key) AS n
+    FROM {known.records(kind)}
+    WHERE "{decided}" >= $start AND "{decided}" < $end
+    GROUP BY ALL"""
+
+
 def rates(
     con: duckdb.DuckDBPyConnection,
     period: str,
     unit: str | None = None,
     kind: str | None = None,
+    *,
+    as_of: date | None = None,
 ) -> pl.DataFrame:
-    """One row per unit and kind (every registered unit, both kinds unless filtered)."""
-    start, end = period_bounds(period)
+    """One row per unit and kind (every registered unit, both kinds unless filtered), as the
+    office knew it at the end of ``as_of`` (default today; a later day is a PeriodError)."""
     kinds = [kind] if kind else list(RECORD_TABLES)
-    params = {"start": start, "end": end, "period": period, **_settings_params()}
+    params = _params(period, as_of)
     uploads = " UNION ALL ".join(f"SELECT * FROM ({_uploads_sql(k)})" for k in kinds)
     ledger = " UNION ALL ".join(f"SELECT * FROM ({_ledger_sql(k)})" for k in kinds)
+    contradicting = " UNION ALL ".join(f"SELECT * FROM ({_contradicting_sql(k)})" for k in kinds)
     kinds_sql = ", ".join(f"('{k}')" for k in kinds)
     query = f"""
     WITH up AS ({uploads}),
@@ -143,8 +171,9 @@ def rates(
     ),
     ledger_state AS (
         SELECT unit_code, bool_or(zero_report) AS zero_report, min(first_received) AS ledger_received
-        FROM ledgers WHERE period = $period AND is_current GROUP BY ALL
+        FROM {known.ledgers()} WHERE period = $period AND is_current GROUP BY ALL
     ),
+    contra AS ({contradicting}),
     grid AS (SELECT u.code AS unit_code, u.name AS unit_name, u.type AS unit_type, k.kind
              FROM units u CROSS JOIN (VALUES {kinds_sql}) k(kind))
     SELECT g.unit_code, g.unit_name, g.unit_type, g.kind, $period AS period,
@@ -157,6 +186,8 @@ def rates(
            CASE WHEN coalesce(a.uploaded, 0) > 0 THEN a.compliant / a.uploaded END AS compliance_rate,
            ls.ledger_received,
            coalesce(ls.zero_report, false) AS zero_report,
+           CASE WHEN coalesce(ls.zero_report, false) THEN coalesce(c.n, 0) ELSE 0 END
+               AS zero_report_contradicted,
            coalesce(l.ledger_entries, 0) AS ledger_entries,
            coalesce(l.ledger_matched, 0) AS ledger_matched,
            CASE WHEN coalesce(l.ledger_entries, 0) > 0
@@ -168,10 +199,61 @@ def rates(
     LEFT JOIN led_agg l USING (unit_code, kind)
     LEFT JOIN ledger_state ls USING (unit_code)
     LEFT JOIN unclassified uc USING (unit_code)
+    LEFT JOIN contra c USING (unit_code, kind)
     WHERE $unit IS NULL OR g.unit_code = $unit
     ORDER BY g.unit_type, g.unit_code, g.kind
     """
     return frame(con, query, {**params, "unit": unit})
+
+
+def _unlisted_sql(kind: str) -> str:
+    """台账未列: records decided in the period (their current version, as of the day) of a unit
+    that has a current ledger or zero report for the period, which no entry of that ledger
+    lists — the same match as completeness, in the other direction: same kind and 文书号, and
+    when the unit has several records with that 文书号 (and ``match_subject_when_ambiguous``),
+    an entry naming one of this record's subject codes or names, or naming no code."""
+    p = load_catalogue().kind(kind).prefix  # type: ignore[arg-type]
+    decided = load_catalogue().kind(kind).decision_date
+    return f"""
+    WITH entries AS (SELECT * FROM ({CURRENT_ENTRIES}) WHERE kind = '{kind}'),
+    with_ledger AS (
+        SELECT DISTINCT unit_code FROM {known.ledgers()} WHERE period = $period AND is_current
+    ),
+    per_doc AS (
+        SELECT unit_code, doc_key, count(DISTINCT record_key) AS records
+        FROM {known.records(kind)} WHERE doc_key IS NOT NULL GROUP BY ALL
+    ),
+    subjects AS (
+        SELECT record_key,
+               list(DISTINCT upper(coalesce("{p}_XDR_SHXYM", "{p}_XDR_ZJHM"))) AS codes,
+               list(DISTINCT "{p}_XDR_MC") AS names
+        FROM {known.records(kind)} GROUP BY record_key
+    ),
+    current AS (
+        SELECT * FROM {known.versions(kind)}
+        WHERE is_current AND "{decided}" >= $start AND "{decided}" < $end
+          AND unit_code IN (SELECT unit_code FROM with_ledger)
+    )
+    SELECT c.unit_code, '{kind}' AS kind, b.file_name, c.source_sheet AS sheet,
+           c.source_row AS "row", c."{p}_WSH" AS doc_number, c."{p}_XDR_MC" AS subject_name,
+           c."{decided}" AS decision_date, c.received_date
+    FROM current c
+    JOIN batches b ON b.batch_id = c.batch_id
+    LEFT JOIN per_doc d ON d.unit_code = c.unit_code AND d.doc_key = c.doc_key
+    LEFT JOIN subjects s ON s.record_key = c.record_key
+    WHERE NOT EXISTS (
+        SELECT 1 FROM entries e
+        WHERE e.unit_code = c.unit_code AND e.doc_key = c.doc_key
+          AND (NOT $match_subject OR d.records = 1 OR e.subject_code IS NULL
+               OR list_contains(s.codes, upper(e.subject_code))
+               OR list_contains(s.names, e.subject_name))
+    )
+    AND ($unit IS NULL OR c.unit_code = $unit)
+    """
+
+
+#: The drill-downs of :func:`details`.
+DRILL_DOWNS = ("late", "failing", "missing", "unlisted")
 
 
 def details(
@@ -180,14 +262,15 @@ def details(
     which: str,
     unit: str | None = None,
     kind: str | None = None,
+    *,
+    as_of: date | None = None,
 ) -> pl.DataFrame:
-    """Drill-downs: ``late`` and ``failing`` records of the period, ``missing`` ledger entries."""
-    start, end = period_bounds(period)
+    """Drill-downs: ``late`` and ``failing`` records of the period, ``missing`` ledger entries
+    (应报未报), ``unlisted`` records the ledger does not list (台账未列); as of ``as_of``."""
     kinds = [kind] if kind else list(RECORD_TABLES)
-    params = {"start": start, "end": end, "period": period, "unit": unit, **_settings_params()}
+    params = {**_params(period, as_of), "unit": unit}
     parts = []
     for k in kinds:
-        table = RECORD_TABLES[k]
         p = "XK" if k == "permit" else "CF"
         if which in ("late", "failing"):
             cond = "up.timely IS NOT TRUE" if which == "late" else "NOT up.valid"
@@ -196,7 +279,8 @@ def details(
                    up.source_row AS "row",
                    r."{p}_WSH" AS doc_number, r."{p}_XDR_MC" AS subject_name,
                    up.decision_date, up.received_date, up.deadline,
-                   CASE WHEN up.timely IS NULL AND up.decision_date IS NOT NULL THEN '日历未覆盖'
+                   CASE WHEN up.decision_date > up.received_date THEN '决定日期晚于上报日期'
+                        WHEN up.timely IS NULL AND up.decision_date IS NOT NULL THEN '日历未覆盖'
                         WHEN up.decision_date IS NULL THEN '决定日期无法识别'
                         ELSE NULL END AS note,
                    r.errors, r.warnings,
@@ -204,7 +288,7 @@ def details(
                     FROM errors e WHERE e.batch_id = up.batch_id AND e.record_id = up.record_id
                       AND e.severity = 'error') AS problems
             FROM ({_uploads_sql(k)}) up
-            JOIN {table} r USING (record_id)
+            JOIN {RECORD_TABLES[k]} r USING (record_id)
             JOIN batches b ON b.batch_id = up.batch_id
             WHERE {cond} AND ($unit IS NULL OR up.unit_code = $unit)
             """)
@@ -218,6 +302,8 @@ def details(
             FROM ({_ledger_sql(k)}) e JOIN batches b USING (batch_id)
             WHERE NOT e.matched AND ($unit IS NULL OR e.unit_code = $unit)
             """)
+        elif which == "unlisted":
+            parts.append(f"SELECT * FROM ({_unlisted_sql(k)})")
         else:
             raise ValueError(f"unknown drill-down {which!r}")
     if which == "missing" and kind is None:
@@ -241,7 +327,7 @@ MISSING_REASONS = {
 }
 
 COUNTS = ("uploaded", "timely", "timeliness_undecided", "compliant", "ledger_entries",
-          "ledger_matched")  # fmt: skip
+          "ledger_matched", "zero_report_contradicted")  # fmt: skip
 
 
 def ratios() -> list[pl.Expr]:

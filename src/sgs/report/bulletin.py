@@ -24,7 +24,7 @@ first, figures before the lists of records behind them:
 - **趋势** the city's totals and rates for every month the store has data for, up to the period
   (uploads by received month, ledgers by their month), with a line chart.  It closes the
   figures, before the lists, so a reader of the PDF does not page past every record to find it.
-- **迟报明细 / 不合规明细 / 应报未报** the drill-downs of :func:`sgs.measure.rates.details`:
+- **迟报明细 / 不合规明细 / 应报未报 / 台账未列** the drill-downs of :func:`sgs.measure.rates.details`:
   the appendices, longest and read by the units that have to act on them.  The workbook lists
   every record; the PDF at most :data:`PDF_ROWS_PER_UNIT` per unit and list, with the number
   left out, so one unit with thousands of late records cannot turn the circulated document into
@@ -52,7 +52,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from sgs.clock import office_now, office_today
+from sgs.clock import office_now
 from sgs.errors import BulletinError
 from sgs.files import write_atomically
 from sgs.labels import (
@@ -66,7 +66,7 @@ from sgs.labels import (
     problem_rules,
 )
 from sgs.measure.rates import unit_rates
-from sgs.periods import period_title
+from sgs.periods import knowledge_day, period_title
 from sgs.reference.catalogue import KINDS
 from sgs.report.masking import mask_ids_in_text, mask_subject_codes
 from sgs.report.xlsx import Chart, Column, Cover, Sheet, neutralised, write_workbook
@@ -74,7 +74,16 @@ from sgs.store import database
 from sgs.store.database import curated_dir
 
 COVER = "封面"
-SHEET_NAMES = ("汇总", "行政许可", "行政处罚", "趋势", "迟报明细", "不合规明细", "应报未报")
+SHEET_NAMES = (
+    "汇总",
+    "行政许可",
+    "行政处罚",
+    "趋势",
+    "迟报明细",
+    "不合规明细",
+    "应报未报",
+    "台账未列",
+)
 SUFFIXES = (".xlsx", ".csv", ".pdf")
 PDF_ROWS_PER_UNIT = 20  # records per unit and drill-down list in the PDF
 
@@ -90,6 +99,7 @@ class Bulletin:
     late: pl.DataFrame
     failing: pl.DataFrame
     missing: pl.DataFrame
+    unlisted: pl.DataFrame  # records decided in the month that the unit's ledger does not list
     trend: pl.DataFrame  # the city's totals per month
 
 
@@ -150,12 +160,15 @@ def collect(period: str, root: Path | None = None, as_of: date | None = None) ->
     from sgs.periods import period_bounds
 
     period_bounds(period)  # a malformed period fails here, before the store is opened
-    as_of = as_of or office_today()
+    as_of = knowledge_day(as_of)  # what the office knew at the end of that day
     with database.reader(root) as con:
-        by_kind = rates(con, period)
+        by_kind = rates(con, period, as_of=as_of)
         points = monthly_points(con, period, as_of)
-        drill = {which: details(con, period, which) for which in ("late", "failing", "missing")}
-        trend = _trend(con, period)
+        drill = {
+            which: details(con, period, which, as_of=as_of)
+            for which in ("late", "failing", "missing", "unlisted")
+        }
+        trend = _trend(con, period, as_of)
     summary = _summary(points, by_kind)
     order = summary.select("unit_code", pl.int_range(pl.len()).alias("_order"), "group")
     by_kind = (
@@ -174,14 +187,20 @@ def collect(period: str, root: Path | None = None, as_of: date | None = None) ->
         late=mask_ids_in_text(drill["late"]),
         failing=mask_ids_in_text(_problems_in_chinese(drill["failing"])),
         missing=mask_ids_in_text(mask_subject_codes(drill["missing"])),
+        unlisted=mask_ids_in_text(drill["unlisted"]),
         trend=trend,
     )
 
 
 def _notes() -> pl.Expr:
-    """Remarks a reader needs to trust a row: a zero-increment report, dates the calendar lacks."""
+    """Remarks a reader needs to trust a row: a zero-increment report (and whether the data
+    contradict it), dates the calendar lacks."""
+    contradicted = pl.col("zero_report_contradicted") > 0
     note = pl.concat_str(
-        pl.when(pl.col("zero_report")).then(pl.lit("零增量报告")),
+        pl.when(pl.col("zero_report") & contradicted)
+        .then(pl.format("零增量报告不实：已上报该月作出的决定 {} 条", "zero_report_contradicted"))
+        .when(pl.col("zero_report"))
+        .then(pl.lit("零增量报告")),
         pl.when(pl.col("calendar_gap")).then(pl.lit("部分日期超出工作日历，相关结果未判定")),
         separator="；",
         ignore_nulls=True,
@@ -193,19 +212,20 @@ def _summary(points: pl.DataFrame, by_kind: pl.DataFrame) -> pl.DataFrame:
     """Points and ranks per unit (their order: group, then rank) with both kinds' rates."""
     totals = unit_rates(by_kind).drop("unit_name", "unit_type", "ledger_received", "calendar_gap")
     return (
-        points.drop("zero_report")
+        points.drop("zero_report", "zero_report_contradicted")
         .join(totals, on="unit_code", how="left", maintain_order="left")
         .with_columns(_notes().alias("note"))
     )
 
 
-def _trend(con: duckdb.DuckDBPyConnection, period: str) -> pl.DataFrame:
-    """The city's totals and rates for every month with uploads or ledgers, up to ``period``."""
+def _trend(con: duckdb.DuckDBPyConnection, period: str, as_of: date) -> pl.DataFrame:
+    """The city's totals and rates for every month with uploads or ledgers, up to ``period``,
+    as of the bulletin's day."""
     from sgs.measure.rates import COUNTS, months_with_data, rates, ratios
 
     rows = []
     for month in sorted(m for m in {*months_with_data(con), period} if m <= period):
-        sums = unit_rates(rates(con, month)).select(pl.col(*COUNTS).sum())
+        sums = unit_rates(rates(con, month, as_of=as_of)).select(pl.col(*COUNTS).sum())
         rows.append({"month": month, **sums.row(0, named=True)})
     return pl.DataFrame(rows).with_columns(ratios())
 
@@ -282,6 +302,7 @@ GUIDE = {
     "迟报明细": "超过决定之日起 {days} 个工作日上报的记录",
     "不合规明细": "未通过数据标准校验的记录及其问题字段",
     "应报未报": "台账中列出、但未见上报的行政决定",
+    "台账未列": "已上报平台、决定日期在本月、但单位本月台账（或零增量报告）未列出的决定",
 }
 
 
@@ -304,7 +325,11 @@ def _cover(b: Bulletin, generated: datetime) -> Cover:
         [
             ("通报月份", f"{period_title(b.period)}（{b.period}）"),
             ("生成时间", f"{generated:%Y-%m-%d %H:%M}"),
-            ("积分计算截至", f"{b.as_of}（逾期天数、整改期限按此日计算）"),
+            (
+                "积分计算截至",
+                f"{b.as_of}（只计接收日期不晚于该日的文件；逾期天数、整改期限按此日计算）",
+            ),
+            *_contradicted_fact(b),
             ("参评单位", f"{b.summary.height} 个（{by_group}）"),
             (
                 "本月上报",
@@ -325,6 +350,17 @@ def _cover(b: Bulletin, generated: datetime) -> Cover:
             "各单位全部待整改问题见其反馈清单。",
         ],
     )
+
+
+def _contradicted_fact(b: Bulletin) -> list[tuple[str, str]]:
+    """A cover line naming the units whose zero-increment report the data contradict."""
+    found = b.summary.filter(pl.col("note").str.starts_with("零增量报告不实").fill_null(False))
+    if found.height == 0:
+        return []
+    names = "、".join(found["unit_name"].to_list())
+    return [
+        ("零增量报告不实", f"{names}（报送了零增量报告，但已上报该月作出的决定；第 8 项计 0 分）")
+    ]
 
 
 def _rate_chart_data(frame: pl.DataFrame, label: str, source: str) -> pl.DataFrame:
@@ -401,11 +437,15 @@ def _sheets(b: Bulletin) -> list[Sheet]:
         Column("completeness_rate", "完整率", 8, "percent"),
     ], ["库中有上报记录或台账的月份；上报按接收月份，台账按所属月份", na],
         [Chart("line", "全市三率趋势", _rate_chart_data(b.trend, "月份", "month"))])  # fmt: skip
-    for sheet in (late, failing, missing):
+    unlisted = Sheet("台账未列", f"{title}：已上报但台账未列的决定", b.unlisted, record,
+                     ["决定日期在本月、已上报平台，但单位本月台账（或零增量报告）未列出；"
+                      "供单位补正台账，不影响完整率（完整率以台账条目为准）",
+                      "只列出已报送本月台账或零增量报告的单位"])  # fmt: skip
+    for sheet in (late, failing, missing, unlisted):
         sheet.print_cap = ("unit_name", PDF_ROWS_PER_UNIT)
         if sheet.frame.height == 0:
             sheet.notes.append("本月没有此类记录")
-    ordered = {s.name: s for s in (summary, *kinds, late, failing, missing, trend)}
+    ordered = {s.name: s for s in (summary, *kinds, late, failing, missing, unlisted, trend)}
     return [ordered[name] for name in SHEET_NAMES]
 
 

@@ -57,6 +57,17 @@ def problems_view(problems: pl.DataFrame, today) -> dict:
     }
 
 
+def _unlisted(con, period: str, unit_code: str) -> list[dict]:
+    """台账未列: the unit's records decided in the month that its ledger does not list, so it
+    can correct the ledger before the office compares (docs/policy.md section 7)."""
+    from sgs.labels import kind_name
+    from sgs.measure.rates import details
+    from sgs.report.masking import mask_ids_in_text
+
+    rows = mask_ids_in_text(details(con, period, "unlisted", unit_code))
+    return [r | {"kind_zh": kind_name(r["kind"])} for r in rows.iter_rows(named=True)]
+
+
 def unit_home(request: Request) -> Response:
     """``/`` for a unit's account: ``?period=YYYY-MM`` (default the latest month with data)."""
     from sgs.measure.problems import open_problems
@@ -74,6 +85,7 @@ def unit_home(request: Request) -> Response:
         period = asked or (months[0] if months else None)
         view = month_view(con, period, today) if period in months else None
         problems = None if con is None else problems_view(open_problems(con, unit["code"]), today)
+        unlisted = _unlisted(con, period, unit["code"]) if view is not None else []
     if view is not None:
         view = own_rows(view, unit["code"])
     if period is not None and view is None and not message:
@@ -82,6 +94,6 @@ def unit_home(request: Request) -> Response:
     return render(
         request, "unit.html", status, title=unit["name"], nav_here="home", unit=unit, months=months,
         period=period, view=view, row=rows[0] if rows else None, problems=problems,
-        message=message, as_of=today,
+        message=message, as_of=today, unlisted=unlisted,
         feedback_url=f"/download/feedback/{unit['code']}.xlsx",
     )  # fmt: skip
