@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from sgs.cli.common import ISO_DATE, KIND_CHOICE, exit_now
+from sgs.cli.common import KIND_CHOICE, IsoDate, exit_now
 from sgs.cli.output import Col, echo_table, progress
 from sgs.cli.usage import command
 
@@ -24,13 +24,35 @@ IGNORED_MESSAGE = (
 )
 
 
+class ReceivedDate(IsoDate):
+    """``--received``: a date not after the office's today (docs/policy.md section 4, "No
+    future").  Refused as a usage error before anything is read or written: no file can have
+    been received on a day still to come, and a year typed wrong would put every record of the
+    run into a month nobody measures yet."""
+
+    def convert(self, value, param, ctx):
+        from sgs.clock import office_today
+        from sgs.store.landing import future
+
+        day = super().convert(value, param, ctx)
+        today = office_today()
+        if day > today:
+            self.fail(f"接收日期「{day.isoformat()}」{future(today)}", param, ctx)
+        return day
+
+
+RECEIVED_DATE = ReceivedDate()
+
+
 @command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--unit", help="上报单位（统一社会信用代码或全称）；默认取落地目录 raw/<单位>/<日期>/。"
 )
 @click.option(
-    "--received", type=ISO_DATE, help="接收日期；默认取清单 manifest.json、落地目录日期或文件时间。"
+    "--received",
+    type=RECEIVED_DATE,
+    help="接收日期，不能晚于今天；默认取清单 manifest.json、落地目录日期或文件时间。",
 )
 @click.option("--kind", type=KIND_CHOICE, help="记录类型；不指定时从表头识别。")
 @click.option("--json", "as_json", is_flag=True, help="每个文件输出一个 JSON 对象（一行一个）。")
@@ -131,7 +153,9 @@ def _summary(results: list) -> None:
 @click.option("--unit", required=True, help="报送单位（统一社会信用代码或全称）。")
 @click.option("--period", required=True, help="台账所属月份 YYYY-MM（决定作出的月份）。")
 @click.option(
-    "--received", type=ISO_DATE, help="收到台账的日期；默认取落地目录日期、文件时间或今天。"
+    "--received",
+    type=RECEIVED_DATE,
+    help="收到台账的日期，不能晚于今天；默认取落地目录日期、文件时间或今天。",
 )
 @click.option("--zero", is_flag=True, help="登记零增量报告（该月没有作出决定），此时不需要文件。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON 对象。")

@@ -64,12 +64,13 @@ def skipped(arr: Arrival, unit_code: str, kind: str, batch_id: int) -> IngestRes
 
 
 # Quarantine reasons the office fixes by configuration: the unit registry, the manifest, the
-# landing folders, a ledger's month.  A file quarantined for one of them is tried again by every
-# daily run until it is stored.  Every other reason is the file's content (unreadable, refused
-# layout, missing columns, …): the same bytes would get the same verdict, so it is not retried.
+# landing folders (one dated after today too), a ledger's month.  A file quarantined for one of
+# them is tried again by every daily run until it is stored.  Every other reason is the file's
+# content (unreadable, refused layout, missing columns, …): the same bytes would get the same
+# verdict, so it is not retried.
 CONFIGURATION_REASONS = (
     "manifest_unreadable", "manifest_entry", "no_unit", "no_received_date", "unknown_unit",
-    "ledger_period",
+    "ledger_period", "received_future",
 )  # fmt: skip
 
 

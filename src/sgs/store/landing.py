@@ -12,9 +12,9 @@ modification time, as a date of the office's time zone.
 
 A manifest is checked, never guessed around: one that cannot be read at all (not JSON, not an
 object with a ``files`` object) makes every file of its folder an :class:`ArrivalProblem`; a
-bad entry (not an object, an unknown key, an unknown kind, an impossible date or month) makes
-its own file one.  Ingest quarantines such a file with the Chinese reason, and the daily run
-tries it again until the manifest is corrected.
+bad entry (not an object, an unknown key, an unknown kind, an impossible date or month, a
+received date after the office's today) makes its own file one.  Ingest quarantines such a
+file with the Chinese reason, and the daily run tries it again until the manifest is corrected.
 
 Ledgers may land here too: a file is a ledger when the manifest (or ``--kind``) says so, or when
 its header is a ledger's — a name containing 台账 only makes ingest look at the header first.
@@ -51,8 +51,9 @@ class ArrivalProblem(LandingError):
     """A file whose sender, date or kind the landing zone cannot establish.
 
     ``code`` is the quarantine reason (``manifest_unreadable``, ``manifest_entry``, ``no_unit``,
-    ``no_received_date``) — all of them problems of configuration, fixed by the office, after
-    which the file goes in.  ``received`` is the received date when it is known after all.
+    ``no_received_date``, ``received_future``) — all of them problems of configuration, fixed by
+    the office, after which the file goes in.  ``received`` is the received date when it is
+    known after all.
     """
 
     def __init__(
@@ -72,9 +73,10 @@ class Arrival:
     path: Path
     unit: str | None  # as written in the folder name or option: a code or an exact name
     received: date
-    received_from: str  # option | manifest | folder | file time
+    received_from: str  # option | manifest | folder | file time | today (a future file time)
     kind: str | None = None  # as declared: permit | penalty | ledger | None (from the content)
     period: str | None = None  # ledgers: YYYY-MM, from the manifest or the file name
+    note: str | None = None  # said with the file's outcome, e.g. a future file time taken as today
 
     @property
     def is_ledger(self) -> bool:
@@ -202,20 +204,34 @@ def _checked_entry(path: Path, entry: object) -> dict:
 
 
 def _manifest_date(path: Path, value: object) -> date:
-    """``YYYY-MM-DD``, or an ISO date-time (taken in the office's zone when it has an offset)."""
-    from sgs.clock import office_date_of
+    """``YYYY-MM-DD``, or an ISO date-time (taken in the office's zone when it has an offset),
+    not after the office's today: a file cannot have been received on a day still to come, and
+    a typo a year ahead would put its records in a month nobody measures yet."""
+    from sgs.clock import office_date_of, office_today
 
     if isinstance(value, str):
         try:
-            if len(value) == 10:
-                return date.fromisoformat(value)
-            return office_date_of(datetime.fromisoformat(value))
+            day = (
+                date.fromisoformat(value)
+                if len(value) == 10
+                else office_date_of(datetime.fromisoformat(value))
+            )
         except ValueError:
             pass
+        else:
+            if day > (today := office_today()):
+                raise _entry_problem(path, f"接收日期 received「{value}」{future(today)}")
+            return day
     raise _entry_problem(path, f"接收日期 received「{value}」不是有效日期，应为 YYYY-MM-DD（如 2026-11-04）")  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- arrival
+
+
+def future(today: date) -> str:
+    """The Chinese words for a received date after ``today`` (docs/policy.md section 4, "No
+    future"), one wording for the option, the manifest and the landing folder."""
+    return f"晚于今天（{today.isoformat()}），不能是将来的日期"
 
 
 def _folder_date(name: str) -> date | None:
@@ -244,21 +260,39 @@ def in_landing_zone(path: Path, root: Path | None = None) -> bool:
 
 def _received(
     path: Path, option: date | None, entry: dict, day_folder: date | None
-) -> tuple[date, str]:
-    """The received date and where it came from: the option, else the sources in the order
-    of the ``received_date_sources`` setting."""
-    from sgs.clock import office_date
+) -> tuple[date, str, str | None]:
+    """The received date, where it came from and a note for the file's outcome: the option,
+    else the sources in the order of the ``received_date_sources`` setting.
+
+    No date after the office's today (docs/policy.md section 4, "No future"): a landing folder
+    named for a day still to come is the office's naming mistake (``received_future``, tried
+    again daily); a modification time ahead is a wrong clock on some machine on the way, so
+    the file was received today at the latest — taken so, and said.  The option and the
+    manifest are checked where they are read (the command line, :func:`_manifest_date`).
+    """
+    from sgs.clock import office_date, office_today
     from sgs.reference.settings import load_settings
 
     if option is not None:
-        return option, "option"
+        return option, "option", None
     for source in load_settings().received_date_sources:
         if source == "manifest" and "received" in entry:
-            return entry["received"], "manifest"
+            return entry["received"], "manifest", None
         if source == "folder" and day_folder is not None:
-            return day_folder, "folder"
+            if day_folder > (today := office_today()):
+                raise ArrivalProblem(
+                    "received_future",
+                    f"落地目录日期「{day_folder.isoformat()}」{future(today)}：请把「{path.name}」"
+                    "放到实际接收日期的目录 raw/<单位>/<YYYY-MM-DD>/ 下",
+                )  # fmt: skip
+            return day_folder, "folder", None
         if source == "file_time":
-            return office_date(path.stat().st_mtime), "file time"
+            modified, today = office_date(path.stat().st_mtime), office_today()
+            if modified > today:
+                return today, "today", (
+                    f"文件修改时间 {modified.isoformat()} 晚于今天，接收日期按今天 {today.isoformat()} 计"
+                )  # fmt: skip
+            return modified, "file time", None
     raise ArrivalProblem(
         "no_received_date", f"无法确定「{path.name}」的接收日期：请放在 raw/<单位>/<日期>/ 下、在清单中给出 received，或用 --received 指定"
     )  # fmt: skip
@@ -280,9 +314,14 @@ def arrival(
     except ArrivalProblem as exc:
         exc.received, exc.unit, exc.kind = received, unit or folder_unit, kind
         raise
-    when, source = _received(path, received, entry, day_folder)
     sender = unit or entry.get("unit") or folder_unit
     kind = kind or entry.get("kind")
+    try:
+        when, source, note = _received(path, received, entry, day_folder)
+    except ArrivalProblem as exc:
+        if exc.code == "received_future":  # whose file it is, so the office sees it
+            exc.unit, exc.kind = sender, kind
+        raise
     if sender is None:
         raise ArrivalProblem(
             "no_unit", f"无法确定「{path.name}」的上报单位：请放在 raw/<单位代码>/<日期>/ 下，或用 --unit 指定。",
@@ -293,5 +332,6 @@ def arrival(
         found = PERIOD_IN_NAME.search(path.name)
         period = f"{found.group(1)}-{int(found.group(2)):02d}" if found else None
     return Arrival(
-        path=path, unit=sender, received=when, received_from=source, kind=kind, period=period
-    )
+        path=path, unit=sender, received=when, received_from=source, kind=kind, period=period,
+        note=note,
+    )  # fmt: skip

@@ -84,7 +84,10 @@ def ingest_ledger(
         return _store(None, sha, unit_code, period, when, source, "零增量报告", None, root)
     assert path is not None
     arr = arrival(Path(path), unit, received, "ledger")
-    return store_ledger(arr, sha256_of(arr.path), unit_code, period, root)
+    result = store_ledger(arr, sha256_of(arr.path), unit_code, period, root)
+    if arr.note:  # e.g. a future file time taken as today
+        result.message += f"；{arr.note}"
+    return result
 
 
 def store_ledger(
