@@ -3,7 +3,9 @@
 Exit codes: ``add`` 0 on success; ``is`` 0 for a workday, 1 otherwise; both 2 for a date (or
 result) in a year without holiday data, a malformed holidays file, or a malformed argument.
 Every run gets an empty holidays folder of its own (``$SGS_HOLIDAYS_DIR``), so the calendar
-covers exactly chinesecalendar's 2004–2026 whatever files the checkout ships.
+covers exactly chinesecalendar's 2004–2026 whatever files the checkout ships.  Tests that compare
+stderr or the JSON object exactly get a folder reaching the year after today instead, so that no
+horizon warning joins them whatever the real date (the warning: test_calendar_horizon.py).
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from pathlib import Path
 
 import pytest
 from support.holidays_2027 import TEST_2027
+from support.holidays_ahead import cover_next_year
+
+from sgs.clock import office_today
 
 SGS = Path(sys.executable).with_name("sgs")
 if not SGS.exists():  # pragma: no cover - running outside the project's venv
@@ -43,15 +48,26 @@ def folder(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_add_policy_example(folder: Path) -> None:
-    run = workdays(folder, "add", "2022-01-28", "7")
+@pytest.fixture
+def covered(tmp_path: Path) -> Path:
+    """A holidays folder reaching the year after today: no horizon warning is due."""
+    return cover_next_year(tmp_path / "covered", office_today())
+
+
+def test_add_policy_example(covered: Path) -> None:
+    run = workdays(covered, "add", "2022-01-28", "7")
     assert (run.returncode, run.stdout, run.stderr) == (0, "2022-02-11\n", "")
 
 
-def test_add_json(folder: Path) -> None:
-    run = workdays(folder, "add", "--json", "2022-09-30", "1")
+def test_add_json(covered: Path) -> None:
+    run = workdays(covered, "add", "--json", "2022-09-30", "1")
     assert run.returncode == 0
-    assert json.loads(run.stdout) == {"date": "2022-09-30", "n": 1, "result": "2022-10-08"}
+    assert json.loads(run.stdout) == {
+        "date": "2022-09-30",
+        "n": 1,
+        "result": "2022-10-08",
+        "horizon_warning": None,
+    }
 
 
 @pytest.mark.parametrize(
@@ -64,13 +80,13 @@ def test_add_json(folder: Path) -> None:
         ("2022-10-01", 1, "2022-10-01 不是工作日（法定节假日：国庆节）"),
     ],
 )
-def test_is(folder: Path, day: str, code: int, line: str) -> None:
-    run = workdays(folder, "is", day)
+def test_is(covered: Path, day: str, code: int, line: str) -> None:
+    run = workdays(covered, "is", day)
     assert (run.returncode, run.stdout, run.stderr) == (code, line + "\n", "")
 
 
-def test_is_json(folder: Path) -> None:
-    run = workdays(folder, "is", "--json", "2022-01-31")
+def test_is_json(covered: Path) -> None:
+    run = workdays(covered, "is", "--json", "2022-01-31")
     assert run.returncode == 1
     assert json.loads(run.stdout) == {
         "date": "2022-01-31",
@@ -78,8 +94,9 @@ def test_is_json(folder: Path) -> None:
         "kind": "法定节假日",
         "holiday": "春节",
         "source": "chinesecalendar",
+        "horizon_warning": None,
     }
-    run = workdays(folder, "is", "--json", "2022-01-30")
+    run = workdays(covered, "is", "--json", "2022-01-30")
     assert run.returncode == 0
     assert json.loads(run.stdout)["kind"] == "调休上班"
 

@@ -145,6 +145,11 @@ def test_daily_monitor_stores_quarantines_checks_and_publishes(harness, landing)
         assert f"[{batch_id}](http://127.0.0.1:8000/docs/batch/{batch_id})" in (
             arts["daily-expectations"].data
         )
+    # the calendar's horizon heads it when next year's holidays file is missing on TODAY
+    from sgs.reference.horizon import horizon_warning
+
+    warned = arts["daily-expectations"].data.startswith("> **工作日历提醒**")
+    assert warned == (horizon_warning(TODAY) is not None)
     assert sorted(arts["daily-feedback"].data.splitlines()) == sorted(
         f"- [{name}（{code}）](http://127.0.0.1:8000/download/feedback/{code}.xlsx)"
         f"：反馈清单\\_{TODAY}.xlsx"

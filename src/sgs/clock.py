@@ -16,7 +16,6 @@ tests that must not depend on the real date.  Unset in production.
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -33,10 +32,11 @@ TODAY_ENV = "SGS_TODAY"
 
 def _set_day() -> date | None:
     """The date ``$SGS_TODAY`` fixes, if any."""
+    from sgs.config import env
     from sgs.errors import SettingsError
 
-    text = os.environ.get(TODAY_ENV, "").strip()
-    if not text:
+    text = env(TODAY_ENV)
+    if text is None:
         return None
     try:
         return date.fromisoformat(text)

@@ -40,6 +40,7 @@ VARIABLES: dict[str, str] = {
     "SGS_TRUSTED_PROXIES": "proxy addresses whose X-Forwarded-For names the client; default none",
     "SGS_UPLOAD_MAX_MB": "the largest file a unit may hand in or check on the web, in MB; default 50",
     "SGS_PUBLIC_URL": "where people open sgs serve (setting public_url); default http://127.0.0.1:8000",
+    "SGS_TODAY": "the office's date (YYYY-MM-DD) for rehearsing a day to come and for tests; unset: the clock",
     "SGS_FAULT": "tests only: kill the process at a named point inside an ingest transaction",
 }
 SETTING_PREFIX = "SGS_"

@@ -199,7 +199,27 @@ def workdays() -> None:
     chinesecalendar 已收录的年份用该库；其他年份用节假日目录（$SGS_HOLIDAYS_DIR，
     默认 config/holidays）中按国务院通知填写的 <年份>.toml，格式见该目录的 README.md。
     某年两者都没有时报错（退出码 2），不做猜测。
+    自每年 calendar_warning_from 设置的日期（默认 11-01）起，若日历尚未覆盖下一年，
+    在标准错误输出提醒应填写的文件（退出码不变）。
     """
+
+
+def _horizon_warning() -> dict | None:
+    """Tell the office on stderr that next year's holidays file is missing, before deadlines
+    become undecided (:mod:`sgs.reference.horizon`); the JSON form for ``--json``.  Nothing when
+    a holidays file is malformed: the command reports that itself."""
+    from sgs.clock import office_today
+    from sgs.errors import HolidayFileError
+    from sgs.reference.horizon import horizon_warning
+
+    try:
+        found = horizon_warning(office_today())
+    except HolidayFileError:
+        return None
+    if found is None:
+        return None
+    click.echo(f"提醒：{found.message}", err=True)
+    return found.as_json()
 
 
 @workdays.command("add")
@@ -222,9 +242,16 @@ def workdays_add(start: date, n: int, as_json: bool) -> None:
         result = add_workdays(start, n)
     except (CalendarGap, HolidayFileError) as exc:
         click.echo(f"无法计算工作日：{exc}", err=True)
+        _horizon_warning()
         sys.exit(EXIT_REFUSED)
+    horizon = _horizon_warning()
     if as_json:
-        payload = {"date": start.isoformat(), "n": n, "result": result.isoformat()}
+        payload = {
+            "date": start.isoformat(),
+            "n": n,
+            "result": result.isoformat(),
+            "horizon_warning": horizon,
+        }
         click.echo(json.dumps(payload, ensure_ascii=False))
     else:
         click.echo(result.isoformat())
@@ -249,9 +276,12 @@ def workdays_is(day: date, as_json: bool) -> None:
         info = describe(day)
     except (CalendarGap, HolidayFileError) as exc:
         click.echo(f"无法判断是否工作日：{exc}", err=True)
+        _horizon_warning()
         sys.exit(EXIT_REFUSED)
+    horizon = _horizon_warning()
     if as_json:
-        click.echo(json.dumps({"date": day.isoformat(), **info}, ensure_ascii=False))
+        payload = {"date": day.isoformat(), **info, "horizon_warning": horizon}
+        click.echo(json.dumps(payload, ensure_ascii=False))
     else:
         kind, holiday = info["kind"], info["holiday"]
         detail = f"{kind}：{holiday}" if kind == "法定节假日" and holiday else kind

@@ -23,6 +23,7 @@ Decisions:
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -194,3 +195,17 @@ def feedback_markdown(files: list[str]) -> str:
             f"：{md(Path(f).name)}"
         )
     return "\n".join(lines)
+
+
+def horizon_markdown(today: date) -> str:
+    """A warning to head the daily run's markdown when next year's holidays file is missing
+    (:mod:`sgs.reference.horizon`): the run is what the office reads every morning.  Empty when
+    the calendar reaches far enough; a malformed holidays file is shown in its place."""
+    from sgs.errors import HolidayFileError
+    from sgs.reference.horizon import horizon_warning
+
+    try:
+        found = horizon_warning(today)
+    except HolidayFileError as exc:
+        return f"> **节假日文件有误**：{md(exc)}\n\n"
+    return f"> **工作日历提醒**：{md(found.message)}\n\n" if found else ""

@@ -410,6 +410,30 @@ def workdays_between(a: date, b: date) -> int:
     return cal.workday_no[cal.index(b)] - cal.workday_no[cal.index(a)]
 
 
+def last_covered_year() -> int:
+    """The calendar's last covered year (2003 when it covers none), rebuilt first if a holidays
+    file changed: a long-running server must stop warning once next year's file is added."""
+    return _fresh_calendar().last_year
+
+
+def first_start_beyond(n: int) -> date | None:
+    """The first day D whose :func:`add_workdays` (D, ``n``) falls beyond the last covered day —
+    the first decision date whose ``n``-workday deadline the calendar cannot give (None when it
+    covers nothing).  Every later day is beyond too: workday numbers never decrease.
+
+    Index arithmetic, as :func:`add_workdays`: with W workdays in the calendar, D's result is
+    workday number wn(D) + n, beyond once wn(D) ≥ W − n + 1, which first holds on the
+    (W − n + 1)-th workday itself (the first day of the calendar if n > W).
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n 应为不小于 1 的整数：{n!r}")
+    cal = _fresh_calendar()
+    if not cal.years:
+        return None
+    count = len(cal.workday_index)
+    return cal.day(0 if n > count else cal.workday_index[count - n])
+
+
 # ---------------------------------------------------------------------------------------------
 # Files for years chinesecalendar covers
 

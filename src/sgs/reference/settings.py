@@ -6,6 +6,7 @@ whole file replaced with ``$SGS_SETTINGS_FILE``; the type of an override follows
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, fields
 
@@ -33,6 +34,7 @@ class Settings:
     match_subject_when_ambiguous: bool
     office_timezone: str
     public_url: str
+    calendar_warning_from: str
 
 
 def _coerce(value: str, like: object) -> object:
@@ -63,7 +65,25 @@ def load_settings() -> Settings:
         raise SettingsError(f"received_date_sources 含未知来源：{', '.join(sorted(unknown))}")
     _check_zone(values["office_timezone"])
     _check_url(values["public_url"])
+    for name in ("directory_due", "plan_due", "staff_due", "calendar_warning_from"):
+        _check_month_day(name, values[name])
     return Settings(**values)
+
+
+def _check_month_day(name: str, value: object) -> None:
+    """A day of every year written ``MM-DD``: refused when it cannot be read, rather than fail
+    later in whatever computes a date from it (02-29 is refused: most years lack it)."""
+    from datetime import date
+
+    found = re.fullmatch(r"(\d\d)-(\d\d)", value) if isinstance(value, str) else None
+    try:
+        readable = found is not None and bool(date(2001, int(found[1]), int(found[2])))
+    except ValueError:
+        readable = False
+    if not readable:
+        raise SettingsError(
+            f"{name}「{value}」不是有效的月-日（应写成 MM-DD，如 01-10、11-01；不能是 02-29）"
+        )
 
 
 def _check_url(url: str) -> None:

@@ -67,6 +67,7 @@ from sgs.web.downloads import download_bulletin, download_feedback
 from sgs.web.home import unit_home
 from sgs.web.throttle import ClientAddress, Throttle
 from sgs.web.views import (
+    asked_as_of,
     available_months,
     error_page,
     login_page,
@@ -96,15 +97,22 @@ def index(request: Request) -> Response:
         return render(request, "month.html", 400, title="月份有误", months=months,
                       period=None, view=None, message=message, as_of=office_today())  # fmt: skip
     today = office_today()
+    as_of, problem = asked_as_of(request.query_params.get("as_of", ""), today)
+    if problem:
+        with reading(state.root) as con:
+            months = available_months(con)
+        return render(request, "month.html", 400, title="截至日期有误", months=months,
+                      period=None, view=None, message=problem, as_of=today)  # fmt: skip
     with reading(state.root) as con:
         months = available_months(con)
         period = asked or (months[0] if months else None)
-        view = month_view(con, period, today) if period in months else None
+        view = month_view(con, period, as_of) if period in months else None
     message = ""
     if period is not None and view is None:
         message = f"{period} 没有上报文件或台账数据，请选择其他月份。"
     return render(request, "month.html", title=period or "暂无数据", months=months,
-                  period=period, view=view, message=message, as_of=today)  # fmt: skip
+                  period=period, view=view, message=message, as_of=as_of,
+                  live=as_of == today)  # fmt: skip
 
 
 def login_form(request: Request) -> Response:

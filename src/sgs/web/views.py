@@ -29,7 +29,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from sgs.labels import RATE_NAMES, num, pct
+from sgs.labels import RATE_NAMES, num, pct, zero_report_note
 from sgs.periods import PERIOD
 from sgs.web.charts import rates_chart
 from sgs.web.docs import BATCH_ID
@@ -119,13 +119,35 @@ def available_months(con) -> list[str]:
 # --- the month page -----------------------------------------------------------------------
 
 
+def asked_as_of(text: str, today: date) -> tuple[date, str]:
+    """The page's ``?as_of=YYYY-MM-DD`` (default today) and, when it cannot be used, the Chinese
+    reason: figures are what the office knew at the end of that day, so not a day to come."""
+    text = text.strip()
+    if not text:
+        return today, ""
+    try:
+        day = (
+            date.fromisoformat(text) if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text) else None
+        )
+    except ValueError:
+        day = None
+    if day is None:
+        return (
+            today,
+            f"截至日期格式不正确：「{text[:20]}」。请按 YYYY-MM-DD 填写，例如 2026-11-15。",
+        )
+    if day > today:
+        return today, f"截至日期 {day} 晚于今天（{today}）：只能查看今天或以前某日的数据。"
+    return day, ""
+
+
 def month_view(con, period: str, as_of: date) -> dict:
     """What the month page shows: grouped rows, the chart, the bulletin link."""
     from sgs.errors import EventsError
     from sgs.measure.points import GROUPS, ITEM_NAMES, ITEMS, monthly_points
     from sgs.measure.rates import rates, unit_rates
 
-    per_unit = unit_rates(rates(con, period))
+    per_unit = unit_rates(rates(con, period, as_of=as_of))
     note = ""
     try:
         points = monthly_points(con, period, as_of)
@@ -171,5 +193,27 @@ def _row(r: dict, items: tuple[str, ...]) -> dict:
         "completeness_rate": r["completeness_rate"],
         "items": [num(r[i]) for i in items], "total": num(r["total"]),
         "feedback_url": f"/download/feedback/{r['unit_code']}.xlsx",
-        "gap": bool(r.get("calendar_gap")),
+        "gap": bool(r.get("calendar_gap")), "note": zero_report_note(r),
     } | {f"{k}_text": pct(r[k]) for k in RATE_NAMES}  # fmt: skip
+
+
+# --- the calendar's horizon ---------------------------------------------------------------
+
+
+def calendar_horizon() -> str | None:
+    """The office's banner when next year's holidays file is missing
+    (:mod:`sgs.reference.horizon`), as of the office's today: the month page is where the
+    office looks, so it learns before deadlines become undecided.  Called by ``month.html``
+    only — the units cannot add the file.  A malformed holidays file is shown instead."""
+    from sgs.clock import office_today
+    from sgs.errors import HolidayFileError
+    from sgs.reference.horizon import horizon_warning
+
+    try:
+        found = horizon_warning(office_today())
+    except HolidayFileError as exc:
+        return str(exc)
+    return found.message if found else None
+
+
+TEMPLATES.globals["calendar_horizon"] = calendar_horizon
