@@ -78,7 +78,7 @@ CREATE TABLE IF NOT EXISTS batches (
     sheet VARCHAR,                  -- the sheets read, joined with "、" (null for a CSV)
     header_row INTEGER,
     received_date DATE NOT NULL,
-    received_from VARCHAR,          -- option | manifest | folder | file time
+    received_from VARCHAR,          -- option | manifest | folder | file time | today
     ingested_at TIMESTAMP NOT NULL,
     rows_read INTEGER NOT NULL,
     rows_stored INTEGER NOT NULL,
