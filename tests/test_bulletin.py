@@ -24,7 +24,7 @@ AS_OF = date(2026, 11, 20)
 FORMULAS = ['=HYPERLINK("http://x","y")', "+1", "@SUM(A1)", "-2"]
 TEST_UNIT = ("11140400TEST00001X", "=1+2测试单位")  # a unit name a spreadsheet would run
 ID_FIRST17 = "14040219850312123"
-SHEETS = ["汇总", "行政许可", "行政处罚", "趋势", "迟报明细", "不合规明细", "应报未报"]
+SHEETS = ["汇总", "行政许可", "行政处罚", "趋势", "迟报明细", "不合规明细", "应报未报", "台账未列"]
 
 
 def person_id() -> str:
