@@ -1,26 +1,54 @@
-"""What the office should see after a generated month, computed by plain loops.
+"""What the office should see of the generated months as of a day, computed by plain loops.
 
 Independent of the code under test: it reads only the scenario (and the bytes of the landed
 files, for their hashes and row counts), counts workdays with chinesecalendar day by day, and
 applies docs/policy.md as written — record identity (section 5), the rates (6), points items
-5–9 (7) and open problems (9) — one record, one entry, one day at a time.
+5–9 (7), open problems (9) — one record, one entry, one day at a time, with these rules of
+knowledge as of a day D:
+
+- only what was received on or before D exists: upload files, ledgers and zero reports;
+- the ledger that counts for a month is the latest received by D; item 5 takes the first one;
+- a problem is open unless a version received by D corrected it; item 9 counts the errors
+  first reported in the month (and by D), each until it was corrected or D;
+- timely ⇔ decided ≤ received ≤ the 7th workday after the decision date (a decision dated
+  after its upload is late);
+- a zero report is contradicted by any record of the unit with some version decided in its
+  month: item 8 = 0 and items 6–7 from the month's uploads; otherwise item 8 = 10 and items
+  6–7 = 10 when nothing was uploaded in the month;
+- 台账未列 (unlisted): for a unit with a ledger or zero report for the month, the records whose
+  current version is decided in the month and that the current ledger does not list.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 
 import chinese_calendar
 
-from support.month_scenario import AS_OF, AUTHORITY, PERIOD, PREFIX, Landed, Line, Scenario
+from support.month_scenario import (
+    AUTHORITY,
+    MONTHS,
+    PERIODS,
+    PREFIX,
+    UNITS,
+    ZERO_NAME,
+    Landed,
+    Line,
+    Scenario,
+    month_of,
+)
 from support.rates_builders import PENALTY, PERMIT
 from support.records import document_key
 
-DEADLINE, CORRECTION, LEDGER_DUE, LATE_LIMIT = 7, 5, 3, 10
+DEADLINE, CORRECTION, LEDGER_DUE, LATE_LIMIT, FULL = 7, 5, 3, 10, 10.0
+KINDS = ("permit", "penalty")
+KIND_OF = {PERMIT: "permit", PENALTY: "penalty"}
 
 
 # ----------------------------------------------------------------------------- workdays
@@ -42,8 +70,23 @@ def workdays_in(a: date, b: date) -> int:
     return sum(workday(a + timedelta(days=i)) for i in range(1, (b - a).days + 1))
 
 
-def month_of(d: date) -> str:
-    return d.strftime("%Y-%m")
+def last_day(period: str) -> date:
+    year, month = int(period[:4]), int(period[5:])
+    return date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+
+
+def ledger_due(period: str) -> date:
+    return nth_workday_after(last_day(period), LEDGER_DUE)
+
+
+def late_score(done: date | None, due: date, as_of: date) -> float | None:
+    """Lateness rule: 10 by the due date, −1 per workday late, 0 beyond 10; pending (None)
+    while not done and not yet due; not done and overdue scores as if done on ``as_of``."""
+    if done is None and as_of <= due:
+        return None
+    end = done or as_of
+    late = workdays_in(due, end) if end > due else 0
+    return 0.0 if late > LATE_LIMIT else float(10 - late)
 
 
 # ----------------------------------------------------------------------------- records
@@ -67,6 +110,8 @@ class Version:
             found.add((f"{p}_XDR_SHXYM", "uscc_check"))
         if self.duplicate:
             found.add((f"{p}_WSH", "duplicate"))
+        if self.line.decided > self.received:
+            found.add((f"{p}_JDRQ", "date_range"))
         return found
 
 
@@ -81,14 +126,19 @@ class Record:
         return sorted(self.versions, key=lambda v: (v.received, v.file, v.sha, v.row))
 
     def codes(self) -> set[str]:
-        return {v.line.code for v in self.versions}
+        return {v.line.code.upper() for v in self.versions}
 
     def names(self) -> set[str]:
         return {v.line.name for v in self.versions}
 
 
+@functools.cache
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def sha_of(landed: Landed) -> str:
-    return hashlib.sha256(landed.path.read_bytes()).hexdigest()
+    return _sha(landed.path)
 
 
 def stored_uploads(files: list[Landed]) -> list[tuple[Landed, str]]:
@@ -106,6 +156,7 @@ def records_of(files: list[Landed]) -> list[Record]:
     """Identity per docs/policy.md section 5, file by file in version order."""
     records: list[Record] = []
     for f, sha in stored_uploads(files):
+        assert f.upload is not None
         groups: dict[tuple[str, str], list[tuple[int, Line, bool]]] = {}
         seen_in_file: set[tuple[str, str]] = set()
         for i, line in enumerate(f.upload.lines):
@@ -128,7 +179,7 @@ def records_of(files: list[Landed]) -> list[Record]:
                 for r in stored:  # the earliest stored record first
                     if id(r) in taken:
                         continue
-                    ok = {3: code in r.codes(), 2: name in r.names(),
+                    ok = {3: code.upper() in r.codes(), 2: name in r.names(),
                           1: per_doc[doc] == 1 and len(stored) == 1}[score]  # fmt: skip
                     if ok:
                         assignment[key] = r
@@ -144,85 +195,150 @@ def records_of(files: list[Landed]) -> list[Record]:
     return records
 
 
-# ----------------------------------------------------------------------------- rates
-
-
 def timely(v: Version) -> bool:
     decided = v.line.decided
-    return v.received <= decided or v.received <= nth_workday_after(decided, DEADLINE)
+    return decided <= v.received <= nth_workday_after(decided, DEADLINE)
 
 
 def valid(v: Version, kind: str) -> bool:
     return not v.problems(kind)
 
 
-@dataclass
-class Expected:
-    rates: dict[tuple[str, str, str], dict]  # (unit, kind, month) -> counts
-    unclassified: dict[str, int]
-    points: dict[str, dict[str, float | None]]  # unit -> item_5..item_9
-    open_problems: dict[str, list[tuple[str, int, str]]]  # unit -> (file, row, field)
-    rows_in_files: int
+# ----------------------------------------------------------------------------- ledgers
 
 
-def current_ledgers(sc: Scenario) -> dict[str, object]:
-    out = {}
-    for led in sorted(sc.ledgers, key=lambda g: (g.received, g.name)):
-        out[led.unit] = led
+@dataclass(frozen=True)
+class Sent:
+    """A ledger or a zero report (``entries`` None) as stored for a unit and month."""
+
+    unit: str
+    period: str
+    received: date
+    name: str
+    entries: tuple | None
+
+
+def sent_by(sc: Scenario, files: list[Landed], as_of: date) -> list[Sent]:
+    out = [
+        Sent(f.unit, f.ledger.period, f.received, f.path.name, tuple(f.ledger.entries))
+        for f in files
+        if f.ledger and f.received <= as_of
+    ]
+    out += [Sent(z.unit, z.period, z.received, ZERO_NAME, None) for z in sc.zeros
+            if z.received <= as_of]  # fmt: skip
+    # The scenario never sends two for one month on one day: the received date orders them.
+    days = [(s.unit, s.period, s.received) for s in out]
+    assert len(days) == len(set(days)), "two ledgers of a month on one day"
     return out
 
 
-def ledger_counts(sc: Scenario, records: list[Record]) -> tuple[dict, dict]:
-    """(unit, kind) -> [entries, matched]; unit -> unclassified entries."""
-    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    unclassified: dict[str, int] = defaultdict(int)
-    for unit, led in current_ledgers(sc).items():
-        names_seen, codes_seen = set(), set()
-        for lb, doc, name, code, _ in led.entries:
-            kind = {PERMIT: "permit", PENALTY: "penalty"}.get(lb)
-            key = document_key(doc)
-            if (kind, key, name) in names_seen or (kind, key, code) in codes_seen:
-                continue  # repeats an earlier entry: counted once
-            names_seen.add((kind, key, name))
-            codes_seen.add((kind, key, code))
-            if kind is None:
-                unclassified[unit] += 1
-                continue
-            same = [r for r in records if (r.unit, r.kind, r.doc) == (unit, kind, key)]
-            matched = bool(same) and (
-                len(same) == 1 or any(code in r.codes() or name in r.names() for r in same)
-            )
-            counts[(unit, kind)][0] += 1
-            counts[(unit, kind)][1] += matched
-    return counts, unclassified
+def entry_kind(lb: str) -> str | None:
+    return KIND_OF.get(lb)
 
 
-def late_score(done: date | None, due: date) -> float | None:
-    end = done or AS_OF
-    if done is None and due >= AS_OF:
-        return None
-    late = workdays_in(due, end) if end > due else 0
-    return 0.0 if late > LATE_LIMIT else float(10 - late)
+def listed(rec: Record, same_doc: int, entries: tuple) -> bool:
+    """Whether a ledger lists a record (台账未列 otherwise)."""
+    for lb, doc, name, code, _ in entries:
+        if entry_kind(lb) != rec.kind or document_key(doc) != rec.doc:
+            continue
+        if same_doc == 1 or not code or code.upper() in rec.codes() or name in rec.names():
+            return True
+    return False
 
 
-def expected(sc: Scenario, files: list[Landed]) -> Expected:
-    records = records_of(files)
-    rates: dict[tuple[str, str, str], dict] = defaultdict(
-        lambda: dict(uploaded=0, timely=0, compliant=0)
-    )
+# ----------------------------------------------------------------------------- as of a day
+
+
+@dataclass
+class Expected:
+    seed: int
+    as_of: date
+    rates: dict[tuple[str, str, str], dict]  # (unit, kind, month) -> counts and zero flags
+    unclassified: dict[tuple[str, str], int]  # (unit, period) -> unclassified ledger entries
+    points: dict[tuple[str, str], dict[str, float | None]]  # (unit, period) -> item_5..item_9
+    unlisted: dict[str, list[tuple]]  # period -> sorted rows of 台账未列
+    open_problems: dict[str, list[tuple[str, int, str]]]  # unit -> (file, row, field)
+    records: dict[tuple[str, str], int]  # (unit, kind) -> records stored
+    rows_in_files: int
+
+
+ZERO_ROW = dict(uploaded=0, timely=0, compliant=0, ledger_entries=0, ledger_matched=0,
+                zero_report=False, zero_report_contradicted=0)  # fmt: skip
+
+
+def expected(sc: Scenario, files: list[Landed], as_of: date) -> Expected:
+    known = [f for f in files if f.received <= as_of]
+    records = records_of(known)
+    rates = {(u, k, m): dict(ZERO_ROW) for u in UNITS for k in KINDS for m in MONTHS}
     for r in records:
         first = r.ordered()[0]
         row = rates[(r.unit, r.kind, month_of(first.received))]
         row["uploaded"] += 1
         row["timely"] += timely(first)
         row["compliant"] += valid(first, r.kind)
-    ledger, unclassified = ledger_counts(sc, records)
-    for (unit, kind), (entries, matched) in ledger.items():
-        rates[(unit, kind, PERIOD)] |= {"ledger_entries": entries, "ledger_matched": matched}
+
+    sent = sent_by(sc, files, as_of)
+    current: dict[tuple[str, str], Sent] = {}
+    first_receipt: dict[tuple[str, str], date] = {}
+    for s in sorted(sent, key=lambda s: (s.received, s.name)):
+        current[(s.unit, s.period)] = s
+        first_receipt.setdefault((s.unit, s.period), s.received)
+
+    # Completeness: the current ledgers' entries, each repeat once, matched against records.
+    unclassified: dict[tuple[str, str], int] = defaultdict(int)
+    for (unit, period), led in current.items():
+        if led.entries is None:
+            continue
+        names_seen, codes_seen = set(), set()
+        for lb, doc, name, code, _ in led.entries:
+            kind, key = entry_kind(lb), document_key(doc)
+            if (kind, key, name) in names_seen or (kind, key, code) in codes_seen:
+                continue  # repeats an earlier entry: counted once
+            names_seen.add((kind, key, name))
+            codes_seen.add((kind, key, code))
+            if kind is None:
+                unclassified[(unit, period)] += 1
+                continue
+            same = [r for r in records if (r.unit, r.kind, r.doc) == (unit, kind, key)]
+            matched = bool(same) and (
+                len(same) == 1 or any(code in r.codes() or name in r.names() for r in same)
+            )
+            rates[(unit, kind, period)]["ledger_entries"] += 1
+            rates[(unit, kind, period)]["ledger_matched"] += matched
+
+    # Zero reports: contradicted by a record with some version decided in the month.
+    contradicted: dict[tuple[str, str], bool] = {}
+    for (unit, period), led in current.items():
+        if led.entries is not None:
+            continue
+        for kind in KINDS:
+            n = sum(
+                1
+                for r in records
+                if (r.unit, r.kind) == (unit, kind)
+                and any(month_of(v.line.decided) == period for v in r.versions)
+            )
+            rates[(unit, kind, period)] |= {"zero_report": True, "zero_report_contradicted": n}
+        contradicted[(unit, period)] = any(
+            rates[(unit, k, period)]["zero_report_contradicted"] for k in KINDS
+        )
+
+    # 台账未列: records decided (current version) in the month that the current ledger omits.
+    unlisted: dict[str, list[tuple]] = {p: [] for p in PERIODS}
+    for (unit, period), led in current.items():
+        for r in records:
+            cur = r.ordered()[-1]
+            if r.unit != unit or month_of(cur.line.decided) != period:
+                continue
+            same_doc = sum(1 for x in records if (x.unit, x.kind, x.doc) == (unit, r.kind, r.doc))
+            if led.entries is None or not listed(r, same_doc, led.entries):
+                unlisted[period].append((unit, r.kind, cur.line.doc, cur.line.name,
+                                         cur.line.decided, cur.received, cur.file))  # fmt: skip
+    unlisted = {p: sorted(rows) for p, rows in unlisted.items()}
 
     # Problems (errors only: every defect of the scenario is an error).
     open_problems: dict[str, list] = defaultdict(list)
-    item9_late: dict[str, int] = defaultdict(int)
+    late_workdays: dict[tuple[str, str], int] = defaultdict(int)
     for r in records:
         versions = r.ordered()
         found: dict[tuple[str, str], list[int]] = defaultdict(list)
@@ -236,54 +352,54 @@ def expected(sc: Scenario, files: list[Landed]) -> Expected:
             if corrected is None:
                 cur = versions[-1]
                 open_problems[r.unit].append((cur.file, cur.row, fld))
-            if month_of(reported) == PERIOD:
-                deadline = nth_workday_after(reported, CORRECTION)
-                end = min(corrected or AS_OF, AS_OF)
-                item9_late[r.unit] += workdays_in(deadline, end) if end > deadline else 0
-
+            deadline = nth_workday_after(reported, CORRECTION)
+            end = min(corrected or as_of, as_of)
+            late = workdays_in(deadline, end) if end > deadline else 0
+            late_workdays[(r.unit, month_of(reported))] += late
     # The current ledgers' own problems (open until a new ledger): an unreadable 类别, a repeat.
-    for unit, led in current_ledgers(sc).items():
+    for (unit, _period), led in current.items():
         names_seen, codes_seen = set(), set()
-        for i, (lb, doc, name, code, _) in enumerate(led.entries):
-            kind = {PERMIT: "permit", PENALTY: "penalty"}.get(lb)
+        for i, (lb, doc, name, code, _) in enumerate(led.entries or ()):
+            kind, key = entry_kind(lb), document_key(doc)
             if kind is None:
                 open_problems[unit].append((led.name, i + 2, "LB"))
-            key = document_key(doc)
             if (kind, key, name) in names_seen or (kind, key, code) in codes_seen:
                 open_problems[unit].append((led.name, i + 2, "WSH"))
             names_seen.add((kind, key, name))
             codes_seen.add((kind, key, code))
 
-    ledger_due = nth_workday_after(date(2026, 11, 30), LEDGER_DUE)
-    first_receipt: dict[str, date] = {}
-    for led in sc.ledgers:
-        first_receipt[led.unit] = min(led.received, first_receipt.get(led.unit, led.received))
-    zero_unit, zero_day = sc.zero
-    first_receipt[zero_unit] = min(zero_day, first_receipt.get(zero_unit, zero_day))
+    points: dict[tuple[str, str], dict[str, float | None]] = {}
+    for period in PERIODS:
+        for unit in UNITS:
+            rows = [rates[(unit, k, period)] for k in KINDS]
+            n = sum(x["uploaded"] for x in rows)
+            t = sum(x["timely"] for x in rows)
+            c = sum(x["compliant"] for x in rows)
+            e = sum(x["ledger_entries"] for x in rows) + unclassified.get((unit, period), 0)
+            m = sum(x["ledger_matched"] for x in rows)
+            items: dict[str, float | None] = {
+                "item_5": late_score(first_receipt.get((unit, period)), ledger_due(period), as_of),
+                "item_6": round(10 * t / n, 2) if n else None,
+                "item_7": round(10 * c / n, 2) if n else None,
+                "item_8": round(10 * m / e, 2) if e else None,
+                "item_9": float(max(0, 10 - late_workdays.get((unit, period), 0))),
+            }
+            if (unit, period) in contradicted:  # the current ledger is a zero report
+                if contradicted[(unit, period)]:
+                    items["item_8"] = 0.0
+                else:
+                    items["item_8"] = FULL
+                    if n == 0:
+                        items |= {"item_6": FULL, "item_7": FULL}
+            points[(unit, period)] = items
 
-    points: dict[str, dict[str, float | None]] = {}
-    units = {*(u.unit for u in sc.uploads), *(f.unit for f in files), zero_unit}
-    for unit in units:
-        up = [rates.get((unit, k, PERIOD), {}) for k in ("permit", "penalty")]
-        n = sum(x.get("uploaded", 0) for x in up)
-        t = sum(x.get("timely", 0) for x in up)
-        c = sum(x.get("compliant", 0) for x in up)
-        e = sum(x.get("ledger_entries", 0) for x in up) + unclassified.get(unit, 0)
-        m = sum(x.get("ledger_matched", 0) for x in up)
-        items: dict[str, float | None] = {
-            "item_5": late_score(first_receipt.get(unit), ledger_due),
-            "item_6": round(10 * t / n, 2) if n else None,
-            "item_7": round(10 * c / n, 2) if n else None,
-            "item_8": round(10 * m / e, 2) if e else None,
-            "item_9": float(max(0, 10 - item9_late.get(unit, 0))),
-        }
-        if unit == zero_unit and n == 0:
-            items |= {"item_6": 10.0, "item_7": 10.0, "item_8": 10.0}
-        points[unit] = items
-
-    rows = 0
-    for f, _ in stored_uploads(files):
+    per_unit: dict[tuple[str, str], int] = defaultdict(int)
+    for r in records:
+        per_unit[(r.unit, r.kind)] += 1
+    rows_in_files = 0
+    for f, _ in stored_uploads(known):
         with f.path.open(encoding="utf-8-sig", newline="") as fh:
-            rows += sum(1 for _ in csv.reader(fh)) - 1
-    return Expected(dict(rates), dict(unclassified), points,
-                    {u: sorted(p) for u, p in open_problems.items()}, rows)  # fmt: skip
+            rows_in_files += sum(1 for _ in csv.reader(fh)) - 1
+    return Expected(sc.seed, as_of, rates, dict(unclassified), points, unlisted,
+                    {u: sorted(p) for u, p in open_problems.items()}, dict(per_unit),
+                    rows_in_files)  # fmt: skip
