@@ -31,7 +31,7 @@ def wrong_code(i: int) -> str:
 
 
 def sgs(root: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "SGS_DATA_DIR": str(root)}
+    env = {**os.environ, "SGS_DATA_DIR": str(root), "SGS_TODAY": "2026-12-31"}
     env.pop("SGS_UNITS_FILE", None)
     return subprocess.run([SGS, *args], capture_output=True, text=True, env=env, timeout=120)
 

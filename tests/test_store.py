@@ -94,11 +94,19 @@ def test_reingest_changes_nothing(root):
     assert (first.status, again.status) == ("stored", "skipped")
     assert again.batch_id == first.batch_id
     assert dump(root) == before
-    # the same bytes under another name are the same file
-    copy = path.with_name("处罚-副本.xlsx")
+    # the same bytes under another name are the same file; received the same day, the copy
+    # whose name sorts after the stored one's changes nothing ...
+    copy = path.with_name("处罚（副本）.xlsx")
     shutil.copy(path, copy)
     assert ingest_file(copy).status == "skipped"
     assert dump(root) == before
+    # ... and one whose name sorts first gives the stored upload its name, as if it had been
+    # ingested first (the name is part of the order of versions: docs/policy.md section 4)
+    first_copy = path.with_name("处罚-副本.xlsx")
+    shutil.copy(path, first_copy)
+    assert ingest_file(first_copy).status == "skipped"
+    names = query(root, "SELECT file_name, received_date FROM batches")
+    assert [(n, str(d)) for n, d in names] == [("处罚-副本.xlsx", "2026-11-03")]
 
 
 def test_typed_columns_and_what_they_cannot_hold(root):

@@ -22,7 +22,7 @@ from sgs.errors import FileRefused
 from sgs.reference.catalogue import Kind, load_catalogue
 from sgs.store import database
 from sgs.store.batches import IngestResult, quarantine, quarantine_file, sha256_of, skipped
-from sgs.store.identity import assign_record_keys
+from sgs.store.identity import assign_record_keys, replay_later
 from sgs.store.landing import Arrival, ArrivalProblem, arrival, in_landing_zone
 from sgs.store.ledger import store_ledger
 from sgs.store.sql import one, run
@@ -154,7 +154,7 @@ def _write(
         batch_id = _next_id(con, "batches", "batch_id")
         records = build_records(v, unit_code, batch_id, _next_record_id(con))
         records = records.with_columns(
-            assign_record_keys(con, records, kind, unit_code, batch_id).alias("record_key")
+            assign_record_keys(con, records, kind, unit_code, sha).alias("record_key")
         )
         con.register("records_frame", records)
         run(con, f"INSERT INTO {table} BY NAME SELECT * FROM records_frame")
@@ -189,6 +189,7 @@ def _write(
                 up.unknown_columns,
             ],
         )  # fmt: skip
+        replay_later(con, kind, batch_id)  # a file received before stored ones sharing its 文书号
         _fault("before-commit")
         run(con, "COMMIT")
     except BaseException:
@@ -223,38 +224,45 @@ def _stored_result(v: Validation, arr: Arrival, unit_code: str, batch_id: int) -
 
 def _seen_before(
     sha: str, unit_code: str, kind: str | None, root: Path | None
-) -> tuple[int, str, date] | None:
-    """A cheap look before validating: was this very file stored for this unit already?"""
+) -> tuple[int, str, date, str] | None:
+    """A cheap look before validating: was this very file stored for this unit already?
+    (Its batch, kind, received date and file name.)"""
     if not database.db_path(root).exists():
         return None
     with database.reader(root) as con:
         row = one(
             con,
-            "SELECT batch_id, kind, received_date FROM batches WHERE sha256 = ? AND unit_code = ?"
+            "SELECT batch_id, kind, received_date, file_name FROM batches"
+            " WHERE sha256 = ? AND unit_code = ?"
             " AND (? IS NULL OR kind = ?) AND kind <> 'ledger' ORDER BY batch_id LIMIT 1",
             [sha, unit_code, kind, kind],
         )
-    return (row[0], row[1], row[2]) if row else None
+    return (row[0], row[1], row[2], row[3]) if row else None
 
 
 def _received_earlier(arr: Arrival, batch_id: int, kind: str, root: Path | None) -> None:
     """A stored file arriving again with an earlier received date was received then: its batch
     and records take that date (and that copy's name), so the order in which copies of a file
-    are ingested never changes a received date (docs/policy.md section 4)."""
+    are ingested never changes a received date (docs/policy.md section 4).  Copies received the
+    same day keep the name that sorts first, the same either way round.  The batch moves
+    earlier in version order, so its records and the later ones sharing their 文书号 are keyed
+    again by replay (docs/policy.md section 5)."""
     with database.writer(root) as con:
         run(con, "BEGIN TRANSACTION")
         try:
             run(con,
                 "UPDATE batches SET received_date = ?, received_from = ?, file_name = ?,"
-                " source_path = ? WHERE batch_id = ? AND received_date > ?",
+                " source_path = ? WHERE batch_id = ?"
+                " AND (received_date > ? OR (received_date = ? AND file_name > ?))",
                 [arr.received, arr.received_from, arr.path.name, str(arr.path), batch_id,
-                 arr.received],
+                 arr.received, arr.received, arr.path.name],
             )  # fmt: skip
             run(con,
                 f"UPDATE {RECORD_TABLES[kind]} SET received_date = ?"
                 " WHERE batch_id = ? AND received_date > ?",
                 [arr.received, batch_id, arr.received],
             )  # fmt: skip
+            replay_later(con, kind, batch_id)  # type: ignore[arg-type]
             run(con, "COMMIT")
         except BaseException:
             run(con, "ROLLBACK")
@@ -306,6 +314,8 @@ def ingest_file(
     sha = sha256_of(arr.path)
     result = _ingest(arr, sha, root)
     result.sha256 = sha
+    if arr.note:  # e.g. a future file time taken as today: said whatever became of the file
+        result.message += f"；{arr.note}"
     return result
 
 
@@ -331,8 +341,8 @@ def _ingest(arr: Arrival, sha: str, root: Path | None) -> IngestResult:
             return quarantine(arr, sha, exc.code, exc.message, unit_code, arr.kind, root)
     earlier = _seen_before(sha, unit_code, arr.kind, root)
     if earlier is not None:
-        batch_id, kind, received = earlier
-        if arr.received < received:
+        batch_id, kind, received, name = earlier
+        if (arr.received, arr.path.name) < (received, name):
             _received_earlier(arr, batch_id, kind, root)
         return skipped(arr, unit_code, kind, batch_id)
     try:
