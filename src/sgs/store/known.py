@@ -14,7 +14,7 @@ Each function returns a parenthesised SQL relation that expects the named parame
 
 from __future__ import annotations
 
-from sgs.store.tables import RECORD_TABLES, VERSION_ORDER
+from sgs.store.tables import LEDGER_ORDER, RECORD_TABLES, VERSION_ORDER
 
 
 def batches() -> str:
@@ -44,10 +44,9 @@ def versions(kind: str) -> str:
 def ledgers() -> str:
     """The ``ledgers`` view as of the day: the current ledger of a unit and month is the latest
     received by then, and ``first_received`` its month's first receipt by then (item 5)."""
-    return """(
+    return f"""(
     SELECT b.*,
-        row_number() OVER (PARTITION BY unit_code, period
-                           ORDER BY received_date DESC, file_name DESC, sha256 DESC,
-                                    batch_id DESC) = 1 AS is_current,
+        row_number() OVER (PARTITION BY unit_code, period ORDER BY {LEDGER_ORDER}) = 1
+            AS is_current,
         min(received_date) OVER (PARTITION BY unit_code, period) AS first_received
     FROM batches b WHERE kind = 'ledger' AND received_date <= $as_of)"""
