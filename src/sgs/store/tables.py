@@ -17,6 +17,8 @@ RECORD_TABLES = {"permit": "permits", "penalty": "penalties"}
 #: same files in another order gives the same first and current versions.
 VERSION_ORDER = "r.received_date, b.file_name, b.sha256, r.record_id"
 VERSION_VIEWS = {"permit": "permit_versions", "penalty": "penalty_versions"}
+#: The order of a unit's ledgers of one month, latest first: the current one is the first.
+LEDGER_ORDER = "received_date DESC, file_name DESC, sha256 DESC, batch_id DESC"
 
 
 def _sql_type(f: Field) -> str:
@@ -58,7 +60,7 @@ WINDOW w AS (PARTITION BY record_key ORDER BY {VERSION_ORDER}
 """
 
 
-TABLES = """
+TABLES = f"""
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE TABLE IF NOT EXISTS units (
     code VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, type VARCHAR NOT NULL, parent VARCHAR
@@ -138,9 +140,7 @@ ALTER TABLE errors ADD COLUMN IF NOT EXISTS suggestion VARCHAR;
 ALTER TABLE ledger_entries ADD COLUMN IF NOT EXISTS source_sheet VARCHAR;
 CREATE OR REPLACE VIEW ledgers AS
 SELECT b.*,
-    row_number() OVER (PARTITION BY unit_code, period
-                       ORDER BY received_date DESC, file_name DESC, sha256 DESC, batch_id DESC) = 1
-        AS is_current,
+    row_number() OVER (PARTITION BY unit_code, period ORDER BY {LEDGER_ORDER}) = 1 AS is_current,
     min(received_date) OVER (PARTITION BY unit_code, period) AS first_received
 FROM batches b WHERE kind = 'ledger';
 """
