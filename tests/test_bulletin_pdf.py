@@ -35,7 +35,17 @@ ID_FIRST17 = "14040219850312123"
 MARKUP = "<b>粗体</b>有限公司"  # a name that must print as text, not become markup
 FORMULA = '=HYPERLINK("http://x","y")'
 TITLE = "2026年10月双公示工作月通报"
-SECTIONS = ["封面", "汇总", "行政许可", "行政处罚", "趋势", "迟报明细", "不合规明细", "应报未报", "台账未列"]
+SECTIONS = [
+    "封面",
+    "汇总",
+    "行政许可",
+    "行政处罚",
+    "趋势",
+    "迟报明细",
+    "不合规明细",
+    "应报未报",
+    "台账未列",
+]
 A4 = {(595, 842), (842, 595)}  # points, portrait and landscape
 
 
