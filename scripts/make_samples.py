@@ -43,6 +43,7 @@ APPROVAL = "111404000448224608"  # 长治市行政审批服务管理局
 MARKET = "11140400041270234C"  # 长治市市场监督管理局
 LUZHOU = "11140403MB6028813E"  # 长治市潞州区人民政府
 HIGH_TECH = "111404000230924385"  # 长治高新技术产业开发区管理委员会
+LUZHOU_MARKET = "11140403MB1A20213D"  # 长治市潞州区市场监督管理局, a department of 潞州区
 
 UPLOADS = (
     Upload(
@@ -117,7 +118,21 @@ UPLOADS = (
         date(2026, 11, 10),
         "高新区行政许可.xls",
     ),
+    # A county's department uploads under its own code; its decisions count in 潞州区's row and
+    # are listed in 潞州区's ledger (the county gathers its departments' ledgers).
+    Upload(
+        LUZHOU_MARKET,
+        "penalty",
+        8,
+        date(2026, 10, 8),
+        date(2026, 10, 30),
+        date(2026, 11, 2),
+        "潞州区市场监管局行政处罚_2026年10月.csv",
+        defect_rate=0.25,
+    ),
 )
+#: Units whose ledger lists their departments' decisions too.
+LEDGER_COVERS = {LUZHOU: (LUZHOU_MARKET,)}
 DEFECTS_FILE = Path("tests") / "fixtures" / "raw_samples_defects.csv"
 
 # October ledgers (台账) of three units, received on the 3rd workday of November: every
@@ -218,7 +233,8 @@ def build(root: Path = PROJECT_ROOT) -> list[Path]:
         decisions.setdefault(up.unit, []).append((up.kind, sample.frame))
         findings.append(sample.defects.select(pl.lit(relative.as_posix()).alias("path"), pl.all()))
     for unit, received, name, title in LEDGERS:
-        ledger = _ledger(decisions[unit])
+        covered = [d for member in LEDGER_COVERS.get(unit, ()) for d in decisions[member]]
+        ledger = _ledger([*decisions[unit], *covered])
         kinds = {"行政许可" if k == "permit" else "行政处罚" for k, _ in decisions[unit]}
         missing = [row for row in NOT_UPLOADED if row[0] in kinds]
         extra = pl.DataFrame(missing, schema=ledger.columns, orient="row")

@@ -156,7 +156,8 @@ def test_summary_matches_points_ranked_within_groups(root, book):
             else:
                 assert cell.value == pytest.approx(expected[item])
     groups = [ws.cell(r, col["分组"]).value for r in rows]
-    assert groups == sorted(groups, key=["县区", "市直部门"].index)  # 县区 first, then departments
+    # 县区 first, then city departments, then the counties' departments (unranked)
+    assert groups == sorted(groups, key=["县区", "市直部门", "县区部门"].index)
     for group in ("县区", "市直部门"):  # each group ranked from 1 on its own
         ranks = [
             ws.cell(r, col["排名"]).value for r in rows if ws.cell(r, col["分组"]).value == group
@@ -275,14 +276,18 @@ def test_drill_downs_list_late_failing_and_missing(book):
     late = book["迟报明细"]
     env_rows = [r for r in data_rows(late) if late.cell(r, 1).value == "长治市生态环境局"]
     assert len(env_rows) == 6
-    assert {late.cell(r, 6).value for r in env_rows} >= set(FORMULAS)
+    subject = column_of(late, "行政相对人名称")
+    assert {late.cell(r, subject).value for r in env_rows} >= set(FORMULAS)
     failing = book["不合规明细"]
-    problems = [failing.cell(r, 10).value for r in data_rows(failing)]
-    codes = [failing.cell(r, 11).value for r in data_rows(failing)]
+    problems = [failing.cell(r, column_of(failing, "问题（字段：规则）")).value
+                for r in data_rows(failing)]  # fmt: skip
+    codes = [failing.cell(r, column_of(failing, "规则代码")).value for r in data_rows(failing)]
     assert problems and all("：" in p for p in problems)  # 字段名：规则名
     assert all(re.fullmatch(r"[a-z_]+(；[a-z_]+)*", c) for c in codes)  # 规则代码
     missing = book["应报未报"]
-    names = [missing.cell(r, 4).value for r in data_rows(missing)]
+    names = [
+        missing.cell(r, column_of(missing, "行政相对人名称")).value for r in data_rows(missing)
+    ]
     assert {"张三", "@SUM(A1)"} <= set(names)
     assert FORMULAS[0] not in names  # that ledger entry matches the stored record
 
@@ -293,7 +298,8 @@ def test_person_id_numbers_are_masked_everywhere(book):
         text = str(cell.value)
         assert pid not in text and other not in text, (title, cell.coordinate)
     missing = book["应报未报"]
-    codes = {missing.cell(r, 4).value: missing.cell(r, 5).value for r in data_rows(missing)}
+    name, code = column_of(missing, "行政相对人名称"), column_of(missing, "行政相对人代码")
+    codes = {missing.cell(r, name).value: missing.cell(r, code).value for r in data_rows(missing)}
     assert codes["张三"] == pid[:6] + "*" * 8 + pid[-4:]
     assert codes["@SUM(A1)"] == "11140400MB84708085"  # a valid USCC: a legal person's, public
     swept = [n for n in codes if n.startswith("李四")]
@@ -413,7 +419,8 @@ def test_the_cover_opens_the_workbook_and_prints_on_one_page(root, book):
     assert facts["通报月份"] == "2026年10月（2026-10）"
     assert facts["生成时间"] == "2026-11-20 08:30"
     assert facts["积分计算截至"].startswith("2026-11-20")
-    assert facts["参评单位"].startswith("36 个")  # config/units.csv and the test unit
+    # config/units.csv (with three county departments) and the test unit
+    assert facts["参评单位"].startswith("39 个")
     # every sheet a reader sees is explained, in the workbook's order
     guide = [ws.cell(r, 1).value for r in range(1, ws.max_row + 1)]
     assert [g for g in guide if g in SHEETS] == SHEETS

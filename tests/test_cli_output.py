@@ -180,7 +180,8 @@ def test_points_are_aligned_tables(data):
     assert run.returncode == 0, run.stderr
     (rows,) = aligned(run.stdout)
     assert {"分组", "排名", "单位", "1.目录编制", "10.信用修复", "合计"} <= set(rows[0])
-    assert {r["分组"] for r in rows} == {"县区", "市直部门"}
+    assert {r["分组"] for r in rows} == {"县区", "市直部门", "县区部门"}
+    assert {r["排名"] for r in rows if r["分组"] == "县区部门"} == {"—"}  # never ranked
     assert any(r["1.目录编制"] == "—" for r in rows)  # not due in October: not applicable
     yearly = sgs("points", "--year", "2026", "--as-of", "2026-11-20", data=data)
     (rows,) = aligned(yearly.stdout)
@@ -279,7 +280,7 @@ def test_lines_pass_above_the_bar_when_stdout_is_the_terminal_too(landing):
     assert code == 0 and out == ""
     plain = ANSI.sub("", screen)
     assert plain.count("[入库]") == sum(1 for p in (landing / "raw").rglob("*.*")) - 1
-    assert "共 10 个文件" in plain
+    assert "共 11 个文件" in plain
 
 
 def test_pipes_and_json_get_no_progress(landing):

@@ -79,25 +79,25 @@ def test_the_run_completes_and_keeps_its_logs(ran):
     assert run["state"] == "COMPLETED"
     flow_logs = [log["message"] for log in run["logs"] if log["task"] is None]
     assert any(m.startswith("完成：") for m in flow_logs), flow_logs
-    assert any("新到文件 10 个" in m for m in flow_logs), flow_logs
+    assert any("新到文件 11 个" in m for m in flow_logs), flow_logs
     # each file's task logs the Chinese file name
     by_task: dict[str, list[str]] = {}
     for log in run["logs"]:
         if log["task"]:
             by_task.setdefault(run["tasks"][log["task"]], []).append(log["message"])
     ingests = {name: logs for name, logs in by_task.items() if name.startswith("ingest-")}
-    assert len(ingests) == 10
+    assert len(ingests) == 11
     wanted = "文件：111404000448224608/2026-11-05/行政许可_2026年10月.xlsx"
     assert any(wanted in logs for logs in ingests.values()), ingests
     # the console stays quiet: the INFO lines went to the database only
-    assert "新到文件 10 个" not in ran["stderr"]
+    assert "新到文件 11 个" not in ran["stderr"]
 
 
 def test_task_run_names_are_ascii_with_unit_date_and_index(ran):
     names = sorted(ran["run"]["tasks"].values())
     assert all(name.isascii() for name in names), names
     ingests = sorted(n for n in names if n.startswith("ingest-"))
-    assert [n.rsplit("-", 1)[1] for n in ingests] == [f"{i:02d}" for i in range(1, 11)]
+    assert [n.rsplit("-", 1)[1] for n in ingests] == [f"{i:02d}" for i in range(1, 12)]
     assert "ingest-111404000448224608-20261105-" in " ".join(ingests)
     assert "ingest-11140403MB6028813E-20261020-" in " ".join(ingests)
 

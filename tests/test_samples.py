@@ -307,7 +307,11 @@ def test_units_file() -> None:
         next(k for k in regions if k in n and not (k == "沁县" and "沁源" in n))
         for n in counties["name"]
     }
-    others = units.filter(pl.col("type") != "county")
+    # a county's departments (with a parent) carry their county's division code
+    departments = units.filter(pl.col("parent").is_not_null())
+    assert departments.height >= 2 and (departments["type"] == "department").all()
+    assert (departments["code"].str.slice(2, 6) == departments["parent"].str.slice(2, 6)).all()
+    others = units.filter((pl.col("type") != "county") & pl.col("parent").is_null())
     assert (others["code"].str.slice(2, 6) == "140400").all()
 
 

@@ -306,9 +306,11 @@ def test_month_page_table_chart_and_links(client):
     assert r.status_code == 200 and "<script" not in html.lower()
     assert "县区" in html and "市直部门" in html and "<svg" in html
     cells = _row_cells(html, LUZHOU)
-    # 潞州区, 2026-10: 15 permits (10 timely, all compliant), no penalties; ledger 26 entries, 24 found.
-    assert cells[:7] == ["1", "长治市潞州区人民政府", "15", "0", "66.7%", "100.0%", "92.3%"]
-    assert cells[-2] == "55.9"
+    # 潞州区, 2026-10: 15 permits (10 timely, all compliant), no penalties; its ledger lists 26
+    # of its own entries (24 found) and the 8 October penalties of its department 潞州区市场监督
+    # 管理局 (uploaded on 11-02, all found): 32 of 34 → 94.1%, item 8 9.41 (was 9.23 alone).
+    assert cells[:7] == ["1", "长治市潞州区人民政府", "15", "0", "66.7%", "100.0%", "94.1%"]
+    assert cells[-2] == "56.08"
     assert f'href="/download/feedback/{LUZHOU}.xlsx"' in html
     assert 'href="/download/bulletin/2026-10.xlsx"' in html
     assert 'href="/download/bulletin/2026-10.pdf"' in html  # the print version beside it

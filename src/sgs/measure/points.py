@@ -41,6 +41,9 @@ from sgs.reference.settings import Settings, load_settings
 from sgs.store.sql import frame
 
 GROUPS = {"county": "县区", "zone": "县区", "department": "市直部门"}
+#: The group of a county's department (a unit with a ``parent``): shown, never ranked — its
+#: figures count in its county's row (docs/policy.md section 1).
+DEPARTMENT_OF_COUNTY = "县区部门"
 ITEMS = tuple(f"item_{i}" for i in range(1, 11))
 ITEM_NAMES = {
     "item_1": "目录编制", "item_2": "实施方案", "item_3": "双员落实", "item_4": "阶段性工作",
@@ -132,6 +135,32 @@ def _error_lateness(
     )
 
 
+def _with_families(per_unit: pl.DataFrame, con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Item 9 of a county or zone counts its departments' errors too: the family's sums on the
+    head's row, each department keeping its own."""
+    from sgs.measure.rates import FAMILIES
+
+    fam = frame(con, FAMILIES)
+    if fam.filter(pl.col("family") != pl.col("unit_code")).height == 0:
+        return per_unit
+    sums = (
+        per_unit.join(fam, on="unit_code", how="left")
+        .group_by(pl.coalesce("family", "unit_code").alias("unit_code"))
+        .agg(
+            pl.col("errors_reported").sum(),
+            pl.col("error_late_workdays").sum(),
+            pl.col("error_gap").any(),
+        )
+    )
+    heads = pl.col("unit_code").is_in(
+        fam.filter(pl.col("family") != pl.col("unit_code"))["family"].unique().implode()
+    )
+    typed = [pl.col("errors_reported", "error_late_workdays").cast(pl.Int64)]
+    return pl.concat(
+        [per_unit.filter(~heads).with_columns(typed), sums.filter(heads).with_columns(typed)]
+    )
+
+
 def monthly_points(
     con: duckdb.DuckDBPyConnection, period: str, as_of: date | None = None
 ) -> pl.DataFrame:
@@ -143,7 +172,7 @@ def monthly_points(
     start, end = period_bounds(period)
     base = _unit_rates(con, period, as_of)
     events = load_events()
-    errors = _error_lateness(con, period, as_of, s)
+    errors = _with_families(_error_lateness(con, period, as_of, s), con)
     base = base.join(errors, on="unit_code", how="left").with_columns(
         pl.col("errors_reported", "error_late_workdays").fill_null(0),
         pl.col("error_gap").fill_null(False),
@@ -210,14 +239,15 @@ def monthly_points(
             )["count"].sum()
             row["item_10"] = float(min(s.repair_points_cap, s.repair_points_each * repairs))
         applicable = [v for k, v in row.items() if v is not None]
+        group = GROUPS.get(u["unit_type"], u["unit_type"])
         rows.append({
             "unit_code": u["unit_code"], "unit_name": u["unit_name"], "unit_type": u["unit_type"],
-            "group": GROUPS.get(u["unit_type"], u["unit_type"]), "period": period, **row,
+            "group": DEPARTMENT_OF_COUNTY if u.get("parent_code") else group, "period": period, **row,
             "total": round(sum(applicable), 2), "ledger_due": ledger_due_on,
             "ledger_received": u["ledger_received"], "zero_report": bool(u["zero_report"]),
             "zero_report_contradicted": int(u["zero_report_contradicted"]),
             "errors_reported": u["errors_reported"], "error_late_workdays": u["error_late_workdays"],
-            "calendar_gap": gap,
+            "calendar_gap": gap, "parent_code": u.get("parent_code"),
         })  # fmt: skip
     schema = {k: pl.Float64 for k in ITEMS} | {"total": pl.Float64, "ledger_due": pl.Date,
                                                "ledger_received": pl.Date}  # fmt: skip
@@ -226,12 +256,17 @@ def monthly_points(
 
 
 def _ranked(points: pl.DataFrame, by: str) -> pl.DataFrame:
-    """Competition rank (1, 2, 2, 4) within each group; groups listed 县区 first."""
+    """Competition rank (1, 2, 2, 4) within each group; groups listed 县区 first, then 市直部门;
+    a county's departments (县区部门) last and unranked."""
     ranked = points.with_columns(
-        pl.col(by).rank(method="min", descending=True).over("group").cast(pl.Int32).alias("rank")
+        pl.when(pl.col("group") != DEPARTMENT_OF_COUNTY)
+        .then(pl.col(by).rank(method="min", descending=True).over("group"))
+        .cast(pl.Int32)
+        .alias("rank")
     )
     order = pl.col("group").replace_strict({"县区": 0, "市直部门": 1}, default=2)
-    return ranked.sort([order, "rank", "unit_code"])
+    parent = ["parent_code"] if "parent_code" in points.columns else []
+    return ranked.sort([order, *parent, "rank", "unit_code"], nulls_last=True)
 
 
 def yearly_points(

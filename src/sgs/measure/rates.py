@@ -101,17 +101,32 @@ CURRENT_ENTRIES = f"""
     WHERE e.period = $period AND NOT e.duplicate"""
 
 
+#: Each unit's family: a county's (or zone's) departments belong to it (``parent``), every
+#: other unit is a family of its own.  Ledger entries of any member match records of any member.
+FAMILIES = """
+    SELECT code AS unit_code, coalesce(parent, code) AS family FROM units"""
+#: The units a ``--unit`` drill-down covers: the unit and, for a county, its departments.
+UNIT_FAMILY = "(SELECT code FROM units WHERE code = $unit OR parent = $unit)"
+
+
 def _ledger_sql(kind: str) -> str:
-    """Entries of the current ledgers of a period with whether a stored record matches them."""
+    """Entries of the current ledgers of a period with whether a stored record of the unit's
+    family matches them (a county may list its departments' decisions, and the other way)."""
     p = load_catalogue().kind(kind).prefix  # type: ignore[arg-type]
     return f"""
-    WITH entries AS (SELECT * FROM ({CURRENT_ENTRIES}) WHERE kind = '{kind}'),
+    WITH fam AS ({FAMILIES}),
+    entries AS (
+        SELECT e.*, coalesce(f.family, e.unit_code) AS family
+        FROM ({CURRENT_ENTRIES}) e LEFT JOIN fam f ON f.unit_code = e.unit_code
+        WHERE e.kind = '{kind}'
+    ),
     stored AS (
-        SELECT unit_code, doc_key, count(DISTINCT record_key) AS records,
-               list(DISTINCT upper(coalesce("{p}_XDR_SHXYM", "{p}_XDR_ZJHM"))) AS codes,
-               list(DISTINCT "{p}_XDR_MC") AS names
-        FROM {known.records(kind)}
-        WHERE doc_key IN (SELECT doc_key FROM entries)
+        SELECT coalesce(f.family, r.unit_code) AS family, r.doc_key,
+               count(DISTINCT r.record_key) AS records,
+               list(DISTINCT upper(coalesce(r."{p}_XDR_SHXYM", r."{p}_XDR_ZJHM"))) AS codes,
+               list(DISTINCT r."{p}_XDR_MC") AS names
+        FROM {known.records(kind)} r LEFT JOIN fam f ON f.unit_code = r.unit_code
+        WHERE r.doc_key IN (SELECT doc_key FROM entries)
         GROUP BY ALL
     )
     SELECT e.*,
@@ -120,18 +135,26 @@ def _ledger_sql(kind: str) -> str:
                 OR list_contains(s.codes, upper(e.subject_code))
                 OR list_contains(s.names, e.subject_name)) AS matched
     FROM entries e
-    LEFT JOIN stored s ON s.unit_code = e.unit_code AND s.doc_key = e.doc_key
+    LEFT JOIN stored s ON s.family = e.family AND s.doc_key = e.doc_key
     """
 
 
 def _contradicting_sql(kind: str) -> str:
     """Records of a kind with some version decided in the period (received by ``$as_of``):
-    what contradicts a zero-increment report for that month."""
+    what contradicts a zero-increment report for that month — counted for the unit whose
+    ledger covers them: the unit's own, or, for a department without a ledger of its own for
+    the month, its county's (the county gathers its departments' ledgers)."""
     decided = load_catalogue().kind(kind).decision_date
     return f"""
-    SELECT unit_code, '{kind}' AS kind, count(DISTINCT record_key) AS n
-    FROM {known.records(kind)}
-    WHERE "{decided}" >= $start AND "{decided}" < $end
+    WITH fam AS ({FAMILIES}),
+    with_ledger AS (
+        SELECT DISTINCT unit_code FROM {known.ledgers()} WHERE period = $period AND is_current
+    )
+    SELECT CASE WHEN r.unit_code IN (SELECT unit_code FROM with_ledger) THEN r.unit_code
+                ELSE coalesce(f.family, r.unit_code) END AS unit_code,
+           '{kind}' AS kind, count(DISTINCT r.record_key) AS n
+    FROM {known.records(kind)} r LEFT JOIN fam f ON f.unit_code = r.unit_code
+    WHERE r."{decided}" >= $start AND r."{decided}" < $end
     GROUP BY ALL"""
 
 
@@ -174,7 +197,8 @@ def rates(
         FROM {known.ledgers()} WHERE period = $period AND is_current GROUP BY ALL
     ),
     contra AS ({contradicting}),
-    grid AS (SELECT u.code AS unit_code, u.name AS unit_name, u.type AS unit_type, k.kind
+    grid AS (SELECT u.code AS unit_code, u.name AS unit_name, u.type AS unit_type,
+                    u.parent AS parent_code, k.kind
              FROM units u CROSS JOIN (VALUES {kinds_sql}) k(kind))
     SELECT g.unit_code, g.unit_name, g.unit_type, g.kind, $period AS period,
            coalesce(a.uploaded, 0) AS uploaded,
@@ -193,35 +217,74 @@ def rates(
            CASE WHEN coalesce(l.ledger_entries, 0) > 0
                 THEN l.ledger_matched / l.ledger_entries END AS completeness_rate,
            coalesce(uc.n, 0) AS ledger_unclassified,
-           coalesce(a.undecided, 0) > 0 AS calendar_gap
+           coalesce(a.undecided, 0) > 0 AS calendar_gap,
+           g.parent_code
     FROM grid g
     LEFT JOIN up_agg a USING (unit_code, kind)
     LEFT JOIN led_agg l USING (unit_code, kind)
     LEFT JOIN ledger_state ls USING (unit_code)
     LEFT JOIN unclassified uc USING (unit_code)
     LEFT JOIN contra c USING (unit_code, kind)
-    WHERE $unit IS NULL OR g.unit_code = $unit
     ORDER BY g.unit_type, g.unit_code, g.kind
     """
-    return frame(con, query, {**params, "unit": unit})
+    out = roll_up(frame(con, query, params))
+    return out.filter(pl.col("unit_code") == unit) if unit else out
+
+
+def roll_up(per_unit: pl.DataFrame) -> pl.DataFrame:
+    """A county's (or zone's) row counts its own data plus its departments' (docs/policy.md
+    section 1): counts summed and the rates recomputed from the sums; the ledger received is
+    the family's latest first receipt (complete once the last member's ledger is in); the
+    family has a zero report when every member that sent something for the month sent one.
+    Departments keep their own rows, with ``parent_code``."""
+    members = per_unit.filter(pl.col("parent_code").is_not_null())
+    if members.height == 0:
+        return per_unit
+    family = pl.coalesce("parent_code", "unit_code").alias("unit_code")
+    sent = pl.col("ledger_received").is_not_null()
+    sums = (
+        per_unit.group_by(family, "kind")
+        .agg(
+            *[pl.col(c).sum() for c in (*COUNTS, "ledger_unclassified")],
+            pl.col("ledger_received").max(),
+            (pl.col("zero_report").any() & (pl.col("zero_report") | ~sent).all()).alias(
+                "zero_report"
+            ),
+            pl.col("calendar_gap").any(),
+        )
+        .with_columns(ratios())
+    )
+    heads = pl.col("unit_code").is_in(members["parent_code"].unique().implode())
+    rolled = per_unit.filter(heads).select("unit_code", "kind").join(sums, on=["unit_code", "kind"])
+    return per_unit.update(rolled, on=["unit_code", "kind"], include_nulls=True)
 
 
 def _unlisted_sql(kind: str) -> str:
     """台账未列: records decided in the period (their current version, as of the day) of a unit
-    that has a current ledger or zero report for the period, which no entry of that ledger
-    lists — the same match as completeness, in the other direction: same kind and 文书号, and
-    when the unit has several records with that 文书号 (and ``match_subject_when_ambiguous``),
-    an entry naming one of this record's subject codes or names, or naming no code."""
+    whose family has a current ledger or zero report for the period, which no entry of the
+    family's ledgers lists — the same match as completeness, in the other direction: same kind
+    and 文书号, and when the family has several records with that 文书号 (and
+    ``match_subject_when_ambiguous``), an entry naming one of this record's subject codes or
+    names, or naming no code."""
     p = load_catalogue().kind(kind).prefix  # type: ignore[arg-type]
     decided = load_catalogue().kind(kind).decision_date
     return f"""
-    WITH entries AS (SELECT * FROM ({CURRENT_ENTRIES}) WHERE kind = '{kind}'),
+    WITH fam AS ({FAMILIES}),
+    entries AS (
+        SELECT e.*, coalesce(f.family, e.unit_code) AS family
+        FROM ({CURRENT_ENTRIES}) e LEFT JOIN fam f ON f.unit_code = e.unit_code
+        WHERE e.kind = '{kind}'
+    ),
     with_ledger AS (
-        SELECT DISTINCT unit_code FROM {known.ledgers()} WHERE period = $period AND is_current
+        SELECT DISTINCT coalesce(f.family, l.unit_code) AS family
+        FROM {known.ledgers()} l LEFT JOIN fam f ON f.unit_code = l.unit_code
+        WHERE l.period = $period AND l.is_current
     ),
     per_doc AS (
-        SELECT unit_code, doc_key, count(DISTINCT record_key) AS records
-        FROM {known.records(kind)} WHERE doc_key IS NOT NULL GROUP BY ALL
+        SELECT coalesce(f.family, r.unit_code) AS family, r.doc_key,
+               count(DISTINCT r.record_key) AS records
+        FROM {known.records(kind)} r LEFT JOIN fam f ON f.unit_code = r.unit_code
+        WHERE r.doc_key IS NOT NULL GROUP BY ALL
     ),
     subjects AS (
         SELECT record_key,
@@ -230,25 +293,26 @@ def _unlisted_sql(kind: str) -> str:
         FROM {known.records(kind)} GROUP BY record_key
     ),
     current AS (
-        SELECT * FROM {known.versions(kind)}
-        WHERE is_current AND "{decided}" >= $start AND "{decided}" < $end
-          AND unit_code IN (SELECT unit_code FROM with_ledger)
+        SELECT v.*, coalesce(f.family, v.unit_code) AS family
+        FROM {known.versions(kind)} v LEFT JOIN fam f ON f.unit_code = v.unit_code
+        WHERE v.is_current AND v."{decided}" >= $start AND v."{decided}" < $end
+          AND coalesce(f.family, v.unit_code) IN (SELECT family FROM with_ledger)
     )
     SELECT c.unit_code, '{kind}' AS kind, b.file_name, c.source_sheet AS sheet,
            c.source_row AS "row", c."{p}_WSH" AS doc_number, c."{p}_XDR_MC" AS subject_name,
            c."{decided}" AS decision_date, c.received_date
     FROM current c
     JOIN batches b ON b.batch_id = c.batch_id
-    LEFT JOIN per_doc d ON d.unit_code = c.unit_code AND d.doc_key = c.doc_key
+    LEFT JOIN per_doc d ON d.family = c.family AND d.doc_key = c.doc_key
     LEFT JOIN subjects s ON s.record_key = c.record_key
     WHERE NOT EXISTS (
         SELECT 1 FROM entries e
-        WHERE e.unit_code = c.unit_code AND e.doc_key = c.doc_key
+        WHERE e.family = c.family AND e.doc_key = c.doc_key
           AND (NOT $match_subject OR d.records = 1 OR e.subject_code IS NULL
                OR list_contains(s.codes, upper(e.subject_code))
                OR list_contains(s.names, e.subject_name))
     )
-    AND ($unit IS NULL OR c.unit_code = $unit)
+    AND ($unit IS NULL OR c.unit_code IN {UNIT_FAMILY})
     """
 
 
@@ -290,7 +354,7 @@ def details(
             FROM ({_uploads_sql(k)}) up
             JOIN {RECORD_TABLES[k]} r USING (record_id)
             JOIN batches b ON b.batch_id = up.batch_id
-            WHERE {cond} AND ($unit IS NULL OR up.unit_code = $unit)
+            WHERE {cond} AND ($unit IS NULL OR up.unit_code IN {UNIT_FAMILY})
             """)
         elif which == "missing":
             parts.append(f"""
@@ -300,7 +364,7 @@ def details(
                    CASE WHEN e.doc_key IS NULL THEN '{MISSING_REASONS["no_doc_number"]}'
                         ELSE '{MISSING_REASONS["not_uploaded"]}' END AS reason
             FROM ({_ledger_sql(k)}) e JOIN batches b USING (batch_id)
-            WHERE NOT e.matched AND ($unit IS NULL OR e.unit_code = $unit)
+            WHERE NOT e.matched AND ($unit IS NULL OR e.unit_code IN {UNIT_FAMILY})
             """)
         elif which == "unlisted":
             parts.append(f"SELECT * FROM ({_unlisted_sql(k)})")
@@ -313,10 +377,14 @@ def details(
                e.subject_name, e.subject_code, e.decision_date, b.received_date AS ledger_received,
                '{MISSING_REASONS["unclassified"]}' AS reason
         FROM ({CURRENT_ENTRIES}) e JOIN batches b USING (batch_id)
-        WHERE e.kind IS NULL AND ($unit IS NULL OR e.unit_code = $unit)
+        WHERE e.kind IS NULL AND ($unit IS NULL OR e.unit_code IN {UNIT_FAMILY})
         """)
     query = " UNION ALL ".join(parts) + ' ORDER BY unit_code, kind, file_name, sheet, "row"'
-    return frame(con, query, params)
+    parents = frame(con, "SELECT code AS unit_code, parent AS parent_code FROM units")
+    # Each department's rows name its county: the drill-down per department.
+    return frame(con, query, params).join(
+        parents, on="unit_code", how="left", maintain_order="left"
+    )
 
 
 #: Why a ledger entry is in the 应报未报 list (``details(..., "missing")["reason"]``).
@@ -354,7 +422,10 @@ def unit_rates(per_kind: pl.DataFrame) -> pl.DataFrame:
         pl.col("uploaded").filter(pl.col("kind") == k).sum().alias(f"uploaded_{k}")
         for k in ("permit", "penalty")
     ]
-    out = per_kind.group_by("unit_code", "unit_name", "unit_type", maintain_order=True).agg(
+    keys = [
+        c for c in ("unit_code", "unit_name", "unit_type", "parent_code") if c in per_kind.columns
+    ]
+    out = per_kind.group_by(*keys, maintain_order=True).agg(
         *[pl.col(c).sum() for c in COUNTS],
         *per_type,
         pl.col("ledger_unclassified").first(),

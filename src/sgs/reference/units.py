@@ -33,11 +33,42 @@ def _registry() -> pl.DataFrame:
 
 
 def _read_units(path: Path) -> pl.DataFrame:
+    from sgs.errors import UnitsError
+
     frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
     missing = [c for c in UNITS_COLUMNS if c not in frame.columns]
     if missing:
-        raise ValueError(f"单位清单缺少列：{', '.join(missing)}")
-    return frame.select(pl.col(c).str.strip_chars() for c in UNITS_COLUMNS)
+        raise UnitsError(f"单位清单缺少列：{', '.join(missing)}")
+    units = frame.select(
+        pl.col(c).str.strip_chars().replace("", None) for c in UNITS_COLUMNS
+    ).with_columns(pl.col("parent").str.to_uppercase())
+    _check_parents(units, path)
+    return units
+
+
+def _check_parents(units: pl.DataFrame, path: Path) -> None:
+    """A county's departments name it in ``parent``: one level only, so a county's figures are
+    its own plus its departments' and nothing is counted twice (docs/policy.md section 1)."""
+    from sgs.errors import UnitsError
+
+    by_code = {r["code"]: r for r in units.iter_rows(named=True)}
+    for line, r in enumerate(units.iter_rows(named=True), start=2):  # line 1 is the header
+        if r["parent"] is None:
+            continue
+        where = f"单位清单 {path.name} 第 {line} 行（{r['name']}）"
+        parent = by_code.get(r["parent"])
+        if parent is None:
+            raise UnitsError(f"{where}：上级单位「{r['parent']}」不在单位清单中")
+        if parent["parent"] is not None:
+            raise UnitsError(
+                f"{where}：上级单位「{parent['name']}」本身也有上级单位；只允许一级（县区 → 县区部门）"
+            )
+        if parent["type"] not in ("county", "zone"):
+            raise UnitsError(
+                f"{where}：上级单位「{parent['name']}」应为县区或开发区（county、zone）"
+            )
+        if r["type"] != "department":
+            raise UnitsError(f"{where}：有上级单位的单位类型应为 department（县区部门）")
 
 
 def resolve_unit(ref: str, units: pl.DataFrame | None = None) -> dict[str, str | None]:

@@ -164,8 +164,14 @@ def _unit_prefix(name: str, unit_type: str) -> str:
 
 
 def _units(unit: str | None) -> list[_Unit]:
+    """The units a sample is spread over: the city's departments, counties and zones — a
+    county's own departments upload only when named (their figures count in the county's), so
+    adding one to the registry leaves the seeded samples as they were."""
+    import polars as pl
+
     table = load_units()
-    rows = [resolve_unit(unit, table)] if unit else table.iter_rows(named=True)
+    spread = table.filter(pl.col("parent").is_null())
+    rows = [resolve_unit(unit, table)] if unit else spread.iter_rows(named=True)
     return [
         _Unit(
             r["code"],

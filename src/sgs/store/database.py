@@ -131,6 +131,7 @@ def reader(
         con = _connect(path, read_only=True, timeout=timeout)
         try:
             _fresh_calendar_for_reading(con)
+            _fresh_units_for_reading(con)
             yield con
         finally:
             con.close()
@@ -154,6 +155,29 @@ def _fresh_calendar_for_reading(con: duckdb.DuckDBPyConnection) -> None:
     con.register("_fresh_calendar", workdays.calendar_frame())
     run(con, "CREATE OR REPLACE TEMP TABLE calendar AS SELECT * FROM _fresh_calendar")
     con.unregister("_fresh_calendar")
+
+
+def _units_stamp() -> tuple[object, str]:
+    """The registry in force and the stamp the store keeps of the one it holds."""
+    from sgs.config import units_path
+    from sgs.reference.units import load_units
+
+    units = load_units()
+    return units, f"{units_path()}:{units.hash_rows().sum()}"
+
+
+def _fresh_units_for_reading(con: duckdb.DuckDBPyConnection) -> None:
+    """An edited units registry (a new county department) counts at once, like a holidays
+    file: shadow the stored units with a temporary table when they differ."""
+    units, stamp = _units_stamp()
+    if _meta(con, "units") == stamp:
+        return
+    con.register("_fresh_units", units)
+    run(
+        con,
+        "CREATE OR REPLACE TEMP TABLE units AS SELECT code, name, type, parent FROM _fresh_units",
+    )
+    con.unregister("_fresh_units")
 
 
 def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -182,11 +206,7 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 def _refresh_reference_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Keep the units and the workday calendar in the store in step with their sources."""
-    from sgs.config import units_path
-    from sgs.reference.units import load_units
-
-    units = load_units()
-    stamp = f"{units_path()}:{units.hash_rows().sum()}"
+    units, stamp = _units_stamp()
     if _meta(con, "units") != stamp:
         run(con, "BEGIN")
         run(con, "DELETE FROM units")

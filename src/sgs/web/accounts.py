@@ -64,8 +64,17 @@ class Principal:
         return self.role == "office"
 
     def may_see(self, unit_code: str) -> bool:
-        """Per-unit isolation: the office sees every unit, a unit only itself."""
-        return self.is_office or self.unit_code == unit_code
+        """Per-unit isolation: the office sees every unit, a unit itself — and a county (or
+        zone) its departments too, whose figures count in its own (docs/policy.md section 1)."""
+        if self.is_office or self.unit_code == unit_code:
+            return True
+        if not self.unit_code:
+            return False
+        from sgs.reference.units import load_units
+
+        units = load_units()
+        mine = units.filter((units["code"] == unit_code) & (units["parent"] == self.unit_code))
+        return mine.height > 0
 
 
 OFFICE_SECRET_PRINCIPAL = Principal("信用办", "office", None)

@@ -95,7 +95,7 @@ NO_UNIT = {
 }
 OTHER_UNIT = {
     "upload": "单位账户只能为本单位上报文件。",
-    "history": "单位账户只能查看本单位的上报记录。",
+    "history": "单位账户只能查看本单位（县区账户：含所属部门）的上报记录。",
 }
 
 
@@ -113,7 +113,9 @@ def unit_of(who: Principal, given: str | None, what: str = "upload") -> str:
         code = unit_folder_code(given)
     except LandingError as exc:
         raise UploadProblem(422, "unknown_unit", str(exc)) from None
-    if not who.may_see(code):
+    # A county sees its departments' hand-ins; only the unit itself (or the office) hands in.
+    allowed = who.may_see(code) if what == "history" else who.is_office or who.unit_code == code
+    if not allowed:
         raise UploadProblem(403, "other_unit", OTHER_UNIT[what])
     return code
 
