@@ -4,7 +4,9 @@ deadline (the 3rd workday) has passed for the month just ended.
 Writes the month's bulletin workbook (rates, points and ranking, drill-downs, charts; see
 :mod:`sgs.report.bulletin`) and publishes the rates and the points ranking as table artifacts, with
 a link to the workbook on the download page (``public_url``), so the office sees the ranking
-without opening the file.
+without opening the file.  Then it publishes the month (:mod:`sgs.report.publication`, a new
+revision by ``monthly_bulletin``) unless the setting ``publish_monthly`` is off: what the
+schedule circulates is what is kept, so a unit disputing its rank later is shown these figures.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_link_artifact, create_table_artifact
+from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
 from sgs.clock import office_today
 from sgs.jobs.artifacts import bulletin_url, rates_rows
@@ -26,6 +28,19 @@ def bulletin(period: str, data_root: str | None) -> tuple[str, list[dict], list[
     report = collect(period, root)
     path = write(report, bulletin_path(period, root))
     return str(path), rates_rows(report.rates), ranking_rows(report)
+
+
+@task
+def publication(period: str, data_root: str | None) -> dict | None:
+    """Publish the month as a new revision (setting ``publish_monthly``).  No retries: a
+    publication that went through and then failed to report would be made twice."""
+    from sgs.reference.settings import load_settings
+    from sgs.report.publication import publish
+
+    if not load_settings().publish_monthly:
+        return None
+    root = Path(data_root) if data_root else None
+    return publish(period, root, by="monthly_bulletin").as_json()
 
 
 @flow(name="monthly_bulletin")
@@ -43,7 +58,17 @@ def monthly_bulletin(data_root: str | None = None, period: str | None = None) ->
         description=f"在下载页面（sgs serve）登录后下载；文件：{path}",
     )  # fmt: skip
     get_run_logger().info("月通报已生成：%s", path)
-    return {"period": period, "file": path}
+    published = publication(period, data_root)
+    if published is not None:
+        create_markdown_artifact(
+            key="monthly-publication",
+            markdown=f"{period} 已发布第 {published['revision']} 版（截至 {published['as_of']}）；"
+            f"查看：`sgs rates --period {period} --published`",
+            description=f"{period} 发布记录",
+        )
+        get_run_logger().info("%s 已发布第 %s 版", period, published["revision"])
+    revision = published["revision"] if published else None
+    return {"period": period, "file": path, "revision": revision}
 
 
 if __name__ == "__main__":

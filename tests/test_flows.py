@@ -185,7 +185,7 @@ def test_weekly_reminder_lists_overdue_missing_and_low(harness, landing):
     assert "file://" not in arts["weekly-reminder-file"].data
 
 
-def test_monthly_bulletin_publishes_rates_and_a_link(harness, landing):
+def test_monthly_bulletin_publishes_rates_and_a_link(harness, landing, monkeypatch):
     daily = load("flows/daily_monitor.py:daily_monitor")
     daily(data_root=str(landing), today=TODAY)
     monthly = load("flows/monthly_bulletin.py:monthly_bulletin")
@@ -200,6 +200,16 @@ def test_monthly_bulletin_publishes_rates_and_a_link(harness, landing):
     )
     rows = json.loads(arts["monthly-rates"].data)
     assert any(row["单位"] == "长治市行政审批服务管理局" for row in rows)
+    # the month is published on the schedule (revision 1, by the flow) ...
+    assert result["revision"] == 1
+    assert arts["monthly-publication"].data.startswith("2026-11 已发布第 1 版")
+    stored = "SELECT revision, published_by FROM publications WHERE period = '2026-11'"
+    assert query(landing, stored) == [(1, "monthly_bulletin")]
+    # ... unless the setting turns that off
+    monkeypatch.setenv("SGS_PUBLISH_MONTHLY", "false")
+    again = monthly(data_root=str(landing), period="2026-11")
+    assert again["revision"] is None and Path(again["file"]).is_file()
+    assert query(landing, stored) == [(1, "monthly_bulletin")]
 
 
 def test_flows_are_importable_as_prefect_entrypoints():

@@ -79,3 +79,11 @@ class EventsError(SgsError, ValueError):
 
 class BulletinError(SgsError, ValueError):
     """A bulletin that cannot be written as asked."""
+
+
+class PublicationError(SgsError, LookupError):
+    """A month, or a revision of it, that was never published (docs/policy.md, "Publication")."""
+
+
+class UnitsError(SgsError, ValueError):
+    """The units registry (``config/units.csv``) cannot be used; the message names the row."""

@@ -21,16 +21,19 @@ EXIT_OK, EXIT_ERRORS, EXIT_REFUSED = 0, 1, 2
 
 class SgsGroup(ChineseGroup):
     """Help and usage errors in Chinese (:mod:`sgs.cli.usage`); a setting sgs cannot use (a
-    misspelt time zone, an unknown source) stops any command with its Chinese message and exit
-    status 2, never a traceback."""
+    misspelt time zone, an unknown source) or a units registry it cannot use (a parent of a
+    parent) stops any command with its Chinese message and exit status 2, never a traceback."""
 
     def invoke(self, ctx: click.Context) -> object:
-        from sgs.errors import SettingsError
+        from sgs.errors import SettingsError, UnitsError
 
         try:
             return super().invoke(ctx)
         except SettingsError as exc:
             click.echo(f"设置有误：{exc}", err=True)
+            _exit_now(EXIT_REFUSED)
+        except UnitsError as exc:
+            click.echo(str(exc), err=True)
             _exit_now(EXIT_REFUSED)
 
 
@@ -299,6 +302,7 @@ COMMAND_MODULES = (
     "sgs.cli.rates",
     "sgs.cli.points",
     "sgs.cli.reports",
+    "sgs.cli.publish",
     "sgs.cli.web",
     "sgs.cli.users",
 )

@@ -10,6 +10,12 @@ import click
 
 from sgs.cli.common import ISO_DATE, exit_now
 from sgs.cli.output import Col, echo_table
+from sgs.cli.publish import (
+    PUBLISHED_HELP,
+    REVISION_HELP,
+    refuse_with_published,
+    show_published_points,
+)
 from sgs.cli.usage import command
 from sgs.labels import NOT_APPLICABLE, num, zero_report_note
 
@@ -24,7 +30,16 @@ from sgs.labels import NOT_APPLICABLE, num, zero_report_note
     help="计算截至日期：只计接收日期不晚于该日的文件，逾期按此日计算；默认今天。",
 )  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON 数组。")
-def points(period: str | None, year: int | None, as_of: date | None, as_json: bool) -> None:
+@click.option("--published", is_flag=True, help=PUBLISHED_HELP)
+@click.option("--revision", type=click.IntRange(min=1), help=REVISION_HELP)
+def points(
+    period: str | None,
+    year: int | None,
+    as_of: date | None,
+    as_json: bool,
+    published: bool,
+    revision: int | None,
+) -> None:
     """按《通知》的积分细则计算各单位积分并排名（县区与市直部门分别排名）。
 
     \b
@@ -32,7 +47,13 @@ def points(period: str | None, year: int | None, as_of: date | None, as_json: bo
     6–8 三率×10、9 错误认领、10 信用修复（仅县区）。年度：各月合计排名，年度总成绩 =
     90% × 月度平均 + 10% × 年终项目（11 配合评估、12 宣传报道、13 年度总结）。
     不适用或未到期的项目显示“—”。选择项见 config/settings.toml。
+    --published：显示已发布的月度积分（sgs publish），JSON 各行另有 revision、published_at、as_of。
     """
+    if published or revision is not None:
+        refuse_with_published(published, revision, as_of=as_of, year=year)
+        if period is None:
+            raise click.UsageError("--published 需要 --period YYYY-MM")
+        show_published_points(period, as_json, revision)
     from sgs.errors import EventsError, PeriodError
     from sgs.measure.points import monthly_points, yearly_points
     from sgs.periods import knowledge_day
@@ -65,7 +86,8 @@ def _print_monthly(table, title: str) -> None:
     columns = [Col("分组", wrap=False), Col("排名", True), Col("单位")]
     columns += [Col(f"{i}.{ITEM_NAMES[item]}", True) for i, item in enumerate(ITEMS, start=1)]
     rows = [
-        [r["group"], r["rank"], r["unit_name"], *(num(r[item]) for item in ITEMS), num(r["total"]),
+        [r["group"], NOT_APPLICABLE if r["rank"] is None else r["rank"], r["unit_name"],
+         *(num(r[item]) for item in ITEMS), num(r["total"]),
          zero_report_note(r)]
         for r in table.iter_rows(named=True)
     ]  # fmt: skip

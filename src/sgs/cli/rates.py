@@ -16,6 +16,12 @@ import click
 
 from sgs.cli.common import ISO_DATE, KIND_CHOICE, exit_now
 from sgs.cli.output import Col, echo_table
+from sgs.cli.publish import (
+    PUBLISHED_HELP,
+    REVISION_HELP,
+    refuse_with_published,
+    show_published_rates,
+)
 from sgs.cli.usage import command
 from sgs.labels import (
     NOT_APPLICABLE,
@@ -98,6 +104,8 @@ DETAIL_COLUMNS = {
     "--as-of", "as_of", type=ISO_DATE,
     help="按截至该日结束时已收到的数据计算（接收日期不晚于该日）；默认今天。",
 )  # fmt: skip
+@click.option("--published", is_flag=True, help=PUBLISHED_HELP)
+@click.option("--revision", type=click.IntRange(min=1), help=REVISION_HELP)
 def rates(
     period: str,
     unit: str | None,
@@ -105,6 +113,8 @@ def rates(
     fmt: str | None,
     details: str | None,
     as_of: date | None,
+    published: bool,
+    revision: int | None,
 ) -> None:
     """按单位、类别计算某月的及时率、合规率、完整率。
 
@@ -114,7 +124,12 @@ def rates(
     日历未覆盖的日期使该记录的及时性无法判定：不计入及时率，并标记 calendar_gap。
     --as-of 日期：按该日结束时已收到的文件计算（接收日期不晚于该日），可复算过去任一日的数字。
     零增量报告与数据核对：该月有决定日期在该月的记录即为“零报告不实”（zero_report_contradicted）。
+    --published：显示已发布的三率（sgs publish），JSON 各行另有 revision、published_at、as_of；
+    --csv 为发布时计算 sha256 的规范 CSV。
     """
+    if published or revision is not None:
+        refuse_with_published(published, revision, as_of=as_of, details=details)
+        show_published_rates(period, unit, kind, fmt, revision)
     import polars as pl
 
     from sgs.errors import PeriodError
@@ -210,6 +225,11 @@ def print_details(period: str, which: str, frame: pl.DataFrame) -> None:
             problems.map_elements(problem_rules, return_dtype=pl.String).alias("rule_codes"),
         )
     columns = DETAIL_COLUMNS[which]
+    if "parent_code" in shown.columns and shown["parent_code"].is_not_null().any():
+        # a county's department: its county beside it (the drill-down per department)
+        parents = units.rename({"unit_code": "parent_code", "unit_name": "parent_name"})
+        shown = shown.join(parents, on="parent_code", how="left", maintain_order="left")
+        columns = [columns[0], ("parent_name", Col("所属县区")), *columns[1:]]
     shown = mask_ids_in_text(shown.select([c for c, _ in columns]))
     echo_table([col for _, col in columns], shown.iter_rows(),
                f"{period} {DETAIL_TITLES[which]}：{frame.height} 条")  # fmt: skip

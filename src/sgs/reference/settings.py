@@ -35,6 +35,7 @@ class Settings:
     office_timezone: str
     public_url: str
     calendar_warning_from: str
+    publish_monthly: bool
 
 
 def _coerce(value: str, like: object) -> object:

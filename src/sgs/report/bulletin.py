@@ -29,6 +29,10 @@ first, figures before the lists of records behind them:
   every record; the PDF at most :data:`PDF_ROWS_PER_UNIT` per unit and list, with the number
   left out, so one unit with thousands of late records cannot turn the circulated document into
   a book (the workbook and the unit's feedback list have them all).
+- **修订** last, only once the month has been published (:mod:`sgs.report.publication`) and
+  figures have changed since: every figure that differs from the latest revision, published →
+  now, with the files behind the change (:mod:`sgs.report.revisions`), so a bulletin sent
+  after a publication says what it corrects.
 
 Rules every sheet follows:
 
@@ -45,7 +49,7 @@ Rules every sheet follows:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
@@ -69,6 +73,7 @@ from sgs.measure.rates import unit_rates
 from sgs.periods import knowledge_day, period_title
 from sgs.reference.catalogue import KINDS
 from sgs.report.masking import mask_ids_in_text, mask_subject_codes
+from sgs.report.revisions import REVISION_SHEET, Revisions, revision_facts, revision_sheet
 from sgs.report.xlsx import Chart, Column, Cover, Sheet, neutralised, write_workbook
 from sgs.store import database
 from sgs.store.database import curated_dir
@@ -101,6 +106,10 @@ class Bulletin:
     missing: pl.DataFrame
     unlisted: pl.DataFrame  # records decided in the month that the unit's ledger does not list
     trend: pl.DataFrame  # the city's totals per month
+    # The rates and points exactly as `sgs rates|points --json` print them (what publication
+    # keeps), and the figures changed since the month's latest publication (the 修订 sheet).
+    figures: dict[str, pl.DataFrame] = field(default_factory=dict)
+    revisions: Revisions | None = None
 
 
 def bulletin_path(period: str, root: Path | None = None) -> Path:
@@ -155,20 +164,30 @@ def write(bulletin: Bulletin, out: Path, generated: datetime | None = None) -> P
 
 def collect(period: str, root: Path | None = None, as_of: date | None = None) -> Bulletin:
     """Read the month's rates, points, drill-downs and the city's trend from the store."""
-    from sgs.measure.points import monthly_points
-    from sgs.measure.rates import details, rates
     from sgs.periods import period_bounds
 
     period_bounds(period)  # a malformed period fails here, before the store is opened
     as_of = knowledge_day(as_of)  # what the office knew at the end of that day
     with database.reader(root) as con:
-        by_kind = rates(con, period, as_of=as_of)
-        points = monthly_points(con, period, as_of)
-        drill = {
-            which: details(con, period, which, as_of=as_of)
-            for which in ("late", "failing", "missing", "unlisted")
-        }
-        trend = _trend(con, period, as_of)
+        return collect_from(con, period, as_of)
+
+
+def collect_from(con: duckdb.DuckDBPyConnection, period: str, as_of: date) -> Bulletin:
+    """:func:`collect` on an open connection: publication reads under the writer's lock, so
+    that no ingest slips between the figures it keeps and the bulletin it stores."""
+    from sgs.measure.points import monthly_points
+    from sgs.measure.rates import details, rates
+    from sgs.report.revisions import revisions
+
+    by_kind = rates(con, period, as_of=as_of)
+    points = monthly_points(con, period, as_of)
+    drill = {
+        which: details(con, period, which, as_of=as_of)
+        for which in ("late", "failing", "missing", "unlisted")
+    }
+    trend = _trend(con, period, as_of)
+    figures = {"rates": by_kind, "points": points}
+    changed = revisions(con, period, as_of, by_kind, points)
     summary = _summary(points, by_kind)
     order = summary.select("unit_code", pl.int_range(pl.len()).alias("_order"), "group")
     by_kind = (
@@ -189,6 +208,8 @@ def collect(period: str, root: Path | None = None, as_of: date | None = None) ->
         missing=mask_ids_in_text(mask_subject_codes(drill["missing"])),
         unlisted=mask_ids_in_text(drill["unlisted"]),
         trend=trend,
+        figures=figures,
+        revisions=changed,
     )
 
 
@@ -237,6 +258,12 @@ def _unit_names() -> pl.DataFrame:
 
 
 def _drill_down(frame: pl.DataFrame, units: pl.DataFrame) -> pl.DataFrame:
+    """Records with their unit's name and, for a county's department, its county's name (the
+    drill-down per department: the department's records count in its county's row)."""
+    parents = units.rename({"unit_code": "parent_code", "unit_name": "parent_name"})
+    if "parent_code" not in frame.columns:
+        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("parent_code"))
+    frame = frame.join(parents, on="parent_code", how="left", maintain_order="left")
     return frame.join(units, on="unit_code", how="left", maintain_order="left").with_columns(
         pl.col("unit_name").fill_null(pl.col("unit_code")),
         # A workbook's row is (sheet, row): several sheets may each have a row 5.
@@ -303,6 +330,7 @@ GUIDE = {
     "不合规明细": "未通过数据标准校验的记录及其问题字段",
     "应报未报": "台账中列出、但未见上报的行政决定",
     "台账未列": "已上报平台、决定日期在本月、但单位本月台账（或零增量报告）未列出的决定",
+    REVISION_SHEET: "本月已发布：与最近一版发布的数字相比有变化的数字（发布值 → 现值）及相关文件",
 }
 
 
@@ -330,6 +358,7 @@ def _cover(b: Bulletin, generated: datetime) -> Cover:
                 f"{b.as_of}（只计接收日期不晚于该日的文件；逾期天数、整改期限按此日计算）",
             ),
             *_contradicted_fact(b),
+            *revision_facts(b.revisions),
             ("参评单位", f"{b.summary.height} 个（{by_group}）"),
             (
                 "本月上报",
@@ -337,7 +366,7 @@ def _cover(b: Bulletin, generated: datetime) -> Cover:
             ),
             ("全市三率", f"{rates}（两类合计）"),
         ],
-        [(name, GUIDE[name].format(days=days)) for name in SHEET_NAMES],
+        [(name, GUIDE[name].format(days=days)) for name in _sheet_names(b)],
         [
             "“—”表示不适用：比率的分母为 0（本月没有上报记录或台账），或积分项对该单位不适用、"
             "尚未到期；“—”不按 0 计，也不计入总分。",
@@ -404,6 +433,7 @@ def _sheets(b: Bulletin) -> list[Sheet]:
     ]  # fmt: skip
     record = [
         Column("unit_name", "单位", 24),
+        Column("parent_name", "所属县区", 14),
         Column("kind_zh", "类别", 8),
         Column("file_name", "上报文件", 20),
         Column("row", "行号", 6, "int"),
@@ -421,7 +451,8 @@ def _sheets(b: Bulletin) -> list[Sheet]:
                      Column("rule_codes", "规则代码", 16)],
                     ["规则代码见数据标准的规则代码表；各单位的反馈清单列有完整说明"])  # fmt: skip
     missing = Sheet("应报未报", f"{title}：台账中应报未报的决定", b.missing, [
-        Column("unit_name", "单位", 24), Column("kind_zh", "类别", 8),
+        Column("unit_name", "单位", 24), Column("parent_name", "所属县区", 14),
+        Column("kind_zh", "类别", 8),
         Column("doc_number", "决定文书号", 20), Column("subject_name", "行政相对人名称", 20),
         Column("subject_code", "行政相对人代码", 20), Column("decision_date", "决定日期", 11, "date"),
         Column("file_name", "台账文件", 20), Column("row", "台账行号", 8, "int"),
@@ -446,7 +477,16 @@ def _sheets(b: Bulletin) -> list[Sheet]:
         if sheet.frame.height == 0:
             sheet.notes.append("本月没有此类记录")
     ordered = {s.name: s for s in (summary, *kinds, late, failing, missing, unlisted, trend)}
-    return [ordered[name] for name in SHEET_NAMES]
+    if REVISION_SHEET in _sheet_names(b):
+        ordered[REVISION_SHEET] = revision_sheet(b.revisions, title)  # type: ignore[arg-type]
+    return [ordered[name] for name in _sheet_names(b)]
+
+
+def _sheet_names(b: Bulletin) -> tuple[str, ...]:
+    """The sheets in order: the 修订 sheet last, only when figures changed since the month's
+    latest publication (:mod:`sgs.report.revisions`)."""
+    changed = b.revisions is not None and b.revisions.changes.height > 0
+    return (*SHEET_NAMES, REVISION_SHEET) if changed else SHEET_NAMES
 
 
 def write_summary_csv(bulletin: Bulletin, out: Path) -> Path:

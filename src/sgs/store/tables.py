@@ -138,6 +138,27 @@ ALTER TABLE errors ADD COLUMN IF NOT EXISTS sheet VARCHAR;
 -- ... and before fix suggestions were (null: none was made then).
 ALTER TABLE errors ADD COLUMN IF NOT EXISTS suggestion VARCHAR;
 ALTER TABLE ledger_entries ADD COLUMN IF NOT EXISTS source_sheet VARCHAR;
+-- Publication (sgs/report/publication.py): each revision of a month's published figures.
+-- No keys, constraints or non-literal defaults: the store is to move to DuckLake.
+CREATE TABLE IF NOT EXISTS publications (
+    period VARCHAR NOT NULL,
+    revision INTEGER NOT NULL,      -- 1, 2, ... per period, never reused
+    published_at TIMESTAMP NOT NULL,  -- office time
+    as_of DATE NOT NULL,            -- the figures are what the office knew at the end of it
+    published_by VARCHAR NOT NULL,
+    bulletin BLOB NOT NULL,         -- the bulletin's bytes as published
+    bulletin_format VARCHAR NOT NULL,  -- xlsx
+    rates_sha256 VARCHAR NOT NULL,  -- of each table's canonical CSV (docs/policy.md section 8)
+    points_sha256 VARCHAR NOT NULL,
+    ranking_sha256 VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS published_rows (
+    period VARCHAR NOT NULL,
+    revision INTEGER NOT NULL,
+    table_name VARCHAR NOT NULL,    -- rates | points | ranking
+    position INTEGER NOT NULL,      -- the row's place in the output, from 0
+    row_json JSON NOT NULL          -- the object exactly as `sgs rates|points --json` printed it
+);
 CREATE OR REPLACE VIEW ledgers AS
 SELECT b.*,
     row_number() OVER (PARTITION BY unit_code, period ORDER BY {LEDGER_ORDER}) = 1 AS is_current,

@@ -20,6 +20,9 @@ where it is carried out:
   :mod:`sgs.web.handin_pages` (hand a file in, the receipt and the history).
 - **Downloads** — :mod:`sgs.web.downloads`: the bulletin and the feedback lists only, named by
   the store and the registry, never by the request.
+- **Published months** — :mod:`sgs.web.published`: the month page shows a published month's
+  latest revision unless live figures are asked for; ``/revisions/<YYYY-MM>`` lists the
+  revisions and what changed since.
 
 Decisions made here:
 
@@ -65,6 +68,7 @@ from sgs.web.auth import (
 from sgs.web.docs import docs_batch, docs_index
 from sgs.web.downloads import download_bulletin, download_feedback
 from sgs.web.home import unit_home
+from sgs.web.published import publication_of, published_view, revisions_page
 from sgs.web.throttle import ClientAddress, Throttle
 from sgs.web.views import (
     asked_as_of,
@@ -103,16 +107,23 @@ def index(request: Request) -> Response:
             months = available_months(con)
         return render(request, "month.html", 400, title="截至日期有误", months=months,
                       period=None, view=None, message=problem, as_of=today)  # fmt: skip
+    # A published month shows its published figures unless live ones are asked for
+    # (:mod:`sgs.web.published`).
+    live = request.query_params.get("live") == "1" or as_of != today
     with reading(state.root) as con:
         months = available_months(con)
         period = asked or (months[0] if months else None)
-        view = month_view(con, period, as_of) if period in months else None
+        publication = publication_of(con, period) if period in months else None
+        view = published_view(con, period) if publication and not live else None
+        if view is None and period in months:
+            view = month_view(con, period, as_of)
     message = ""
     if period is not None and view is None:
         message = f"{period} 没有上报文件或台账数据，请选择其他月份。"
     return render(request, "month.html", title=period or "暂无数据", months=months,
                   period=period, view=view, message=message, as_of=as_of,
-                  live=as_of == today)  # fmt: skip
+                  live=as_of == today, publication=publication,
+                  shows_published=bool(publication) and not live)  # fmt: skip
 
 
 def login_form(request: Request) -> Response:
@@ -209,6 +220,7 @@ def create_app(
         Route("/logout", logout, methods=["POST"]),
         Route("/download/bulletin/{name}", office_only(download_bulletin), methods=["GET"]),
         Route("/download/feedback/{name}", download_feedback, methods=["GET"]),
+        Route("/revisions/{period}", office_only(revisions_page), methods=["GET"]),
         Route("/docs/", office_only(docs_index), methods=["GET"]),
         Route("/docs/batch/{batch_id}", office_only(docs_batch), methods=["GET"]),
         Route("/check", selfcheck.check_form, methods=["GET"]),

@@ -46,6 +46,7 @@ NEXT_PAGE = re.compile(
     rf"|/download/bulletin/(?:{PERIOD.pattern})\.(?:xlsx|pdf)"
     r"|/download/feedback/[0-9A-Z]{18}\.xlsx"
     r"|/check|/handin(?:\?unit=[0-9A-Z]{18})?"
+    rf"|/revisions/(?:{PERIOD.pattern})"
 )
 
 TEMPLATES = Environment(
@@ -144,7 +145,7 @@ def asked_as_of(text: str, today: date) -> tuple[date, str]:
 def month_view(con, period: str, as_of: date) -> dict:
     """What the month page shows: grouped rows, the chart, the bulletin link."""
     from sgs.errors import EventsError
-    from sgs.measure.points import GROUPS, ITEM_NAMES, ITEMS, monthly_points
+    from sgs.measure.points import monthly_points
     from sgs.measure.rates import rates, unit_rates
 
     per_unit = unit_rates(rates(con, period, as_of=as_of))
@@ -154,6 +155,16 @@ def month_view(con, period: str, as_of: date) -> dict:
     except EventsError as exc:
         note = f"积分无法计算（事件文件有误）：{exc}"
         points = None
+    return figures_view(period, per_unit, points, note)
+
+
+def figures_view(
+    period: str, per_unit: pl.DataFrame, points: pl.DataFrame | None, note: str = ""
+) -> dict:
+    """The month view of given figures — computed now, or as published
+    (:mod:`sgs.web.published`): rates per unit (both kinds together) and the points rows."""
+    from sgs.measure.points import GROUPS, ITEM_NAMES, ITEMS
+
     if points is not None:
         rates_only = per_unit.drop("unit_name", "unit_type", "calendar_gap")
         table = points.join(rates_only, on="unit_code", how="left", maintain_order="left")
