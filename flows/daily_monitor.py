@@ -8,6 +8,10 @@ what happened as Prefect artifacts.
 
 from __future__ import annotations
 
+from sgs.jobs.prefect_env import use_project_defaults
+
+use_project_defaults()  # before Prefect reads its settings: the start scripts/run has
+
 from datetime import date, timedelta
 from pathlib import Path
 

@@ -11,6 +11,10 @@ schedule circulates is what is kept, so a unit disputing its rank later is shown
 
 from __future__ import annotations
 
+from sgs.jobs.prefect_env import use_project_defaults
+
+use_project_defaults()  # before Prefect reads its settings: the start scripts/run has
+
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task

@@ -7,6 +7,10 @@ and a workbook in ``curated/reminders/``.
 
 from __future__ import annotations
 
+from sgs.jobs.prefect_env import use_project_defaults
+
+use_project_defaults()  # before Prefect reads its settings: the start scripts/run has
+
 from datetime import date
 from pathlib import Path
 

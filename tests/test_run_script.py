@@ -20,6 +20,7 @@ import sys
 import pytest
 
 from sgs.config import PROJECT_ROOT
+from sgs.jobs.prefect_env import project_defaults
 
 READ_RUNS = """
 import asyncio, json
@@ -66,8 +67,11 @@ def ran(tmp_path_factory) -> dict:
     done = subprocess.run([str(PROJECT_ROOT / "scripts" / "run")], env=env, capture_output=True,
                           text=True, timeout=900)  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
-    read = subprocess.run([sys.executable, "-c", READ_RUNS], env=env, capture_output=True,
-                          text=True, timeout=300, cwd=tmp)  # fmt: skip
+    # Read as the Prefect UI would, starting Prefect the way the flows do (the same time to
+    # start its ephemeral server on a busy machine; this run's own home).
+    reader_env = {**project_defaults(), **env}
+    read = subprocess.run([sys.executable, "-c", READ_RUNS], env=reader_env, capture_output=True,
+                          text=True, timeout=600, cwd=tmp)  # fmt: skip
     assert read.returncode == 0, read.stderr
     runs = json.loads(read.stdout)
     assert len(runs) == 1, runs
@@ -121,3 +125,51 @@ def test_artifacts_link_to_the_download_page_not_to_files(ran):
     assert row["单位"] == "长治市行政审批服务管理局" and row["单位代码"] == "111404000448224608"
     assert row["任务"].startswith("ingest-111404000448224608-20261105-")
     assert row["任务"] in ran["run"]["tasks"].values()
+
+
+SETTINGS_OF_A_FLOW = """
+import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("flow", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+from prefect.settings import get_current_settings
+s = get_current_settings()
+print(json.dumps([s.server.ephemeral.startup_timeout_seconds, str(s.home), s.server.analytics_enabled]))
+"""
+
+
+@pytest.mark.parametrize("flow", ["daily_monitor", "weekly_reminder", "monthly_bulletin"])
+def test_a_flow_file_starts_prefect_as_the_main_command_does(flow):
+    """Imported (or run) on its own, a flow file gives Prefect the project's home and time to
+    start its ephemeral server; a value in the environment still wins."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "SGS_"))}
+    path = str(PROJECT_ROOT / "flows" / f"{flow}.py")
+    run = subprocess.run([sys.executable, "-c", SETTINGS_OF_A_FLOW, path], env=env,
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == [300, str(PROJECT_ROOT / ".prefect"), False]
+    env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "45"
+    run = subprocess.run([sys.executable, "-c", SETTINGS_OF_A_FLOW, path], env=env,
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert json.loads(run.stdout)[0] == 45
+
+
+def test_the_daily_flow_run_directly_on_a_loaded_machine(tmp_path):
+    """``python flows/daily_monitor.py`` with no Prefect settings of its own, while three
+    processes keep both cores busy: the ephemeral server gets the time it needs."""
+    data = tmp_path / "data"
+    shutil.copytree(PROJECT_ROOT / "data" / "raw", data / "raw")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "SGS_"))}
+    env |= {"SGS_DATA_DIR": str(data), "PREFECT_HOME": str(tmp_path / "prefect")}
+    burn = "import time\nend = time.time() + 600\nwhile time.time() < end: pass"
+    load = [subprocess.Popen([sys.executable, "-c", burn]) for _ in range(3)]
+    try:
+        done = subprocess.run([sys.executable, str(PROJECT_ROOT / "flows" / "daily_monitor.py")],
+                              env=env, capture_output=True, text=True, timeout=900,
+                              cwd=tmp_path)  # fmt: skip
+    finally:
+        for p in load:
+            p.kill()
+            p.wait()
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "日监测完成：新到文件 11 个" in done.stdout
