@@ -422,3 +422,30 @@ def test_the_same_bytes_keep_the_earliest_received_date_and_are_keyed_again(tmp_
     for path in (f1, f2):
         ingest_file(reference / path.relative_to(tmp_path), root=reference)
     assert keys(tmp_path) == keys(reference)
+
+
+def test_an_earlier_copy_is_validated_against_its_own_received_date(tmp_path):
+    """A decision of 10-19 received on 10-18 fails 'decided no later than received'; the same
+    bytes received again on 10-20 would pass.  Whichever copy is ingested first, the store holds
+    the upload as received on 10-18: not valid, with the error (found by the oracle's seed 5)."""
+    stores = {}
+    for order in ("original first", "copy first"):
+        root = tmp_path / order.replace(" ", "_")
+        original = land(root, UNIT_A, "2026-10-18", "许可.csv", "permit",
+                        [Row(D[7], "2026/10/19", 14)])  # fmt: skip
+        copy = root / "raw" / UNIT_A / "2026-10-20" / "许可.csv"
+        copy.parent.mkdir(parents=True)
+        shutil.copyfile(original, copy)
+        for path in (original, copy) if order == "original first" else (copy, original):
+            ingest_file(path, root=root)
+        with duckdb.connect(str(database.db_path(root)), read_only=True) as con:
+            stores[order] = (
+                con.execute("SELECT received_date, valid, errors FROM permits").fetchall(),
+                con.execute("SELECT field, rule FROM errors ORDER BY ALL").fetchall(),
+                con.execute("SELECT received_date, file_name, rows_valid FROM batches").fetchall(),
+            )
+    assert stores["copy first"] == stores["original first"]
+    (records, errors, batches) = stores["copy first"]
+    assert records == [(date(2026, 10, 18), False, 1)]
+    assert ("XK_JDRQ", "date_range") in errors
+    assert batches == [(date(2026, 10, 18), "许可.csv", 0)]

@@ -2,8 +2,10 @@
 
 :mod:`support.month_scenario` generates September and October 2026 (across the Mid-Autumn
 festival and the Golden Week) — uploads, corrections (one after the bulletin), re-sent files,
-ledgers, true and false zero reports; :mod:`support.month_oracle` computes by its own loops
-what the office should see as of any day.  Each test compares the figures — rates, points items
+ledgers, true and false zero reports, a county whose ledgers cover one of its departments while
+the other sends its own; :mod:`support.month_oracle` computes by its own loops what the office
+should see as of any day — a county's rows and points over its family, each department's
+own, shown under its county and not ranked.  Each test compares the figures — rates, points items
 5–9, the 台账未列 drill-down, the open problems — as of several days twice: on a store grown day
 by day (the files received by the day ingested, then computed as of the day) and on the store
 holding everything (computed ``--as-of`` the day).  The first test runs it as the office does
@@ -14,6 +16,7 @@ nothing, every decision counts once per unit, and the rows in the files equal th
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import random
@@ -30,9 +33,14 @@ from click.testing import Result
 from support.month_oracle import Expected, expected, stored_uploads
 from support.month_scenario import (
     BULLETIN,
+    COUNTY,
     DAYS,
+    DEP_COVERED,
+    DEP_OWN,
+    FAMILY,
     LAST_DAY,
     MONTHS,
+    PARENT,
     PERIODS,
     UNIT_E,
     UNIT_F,
@@ -52,8 +60,9 @@ from sgs.config import PROJECT_ROOT
 SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
 KINDS = ("permit", "penalty")
 ITEMS = ("item_5", "item_6", "item_7", "item_8", "item_9")
-COUNTS = ("uploaded", "timely", "compliant", "ledger_entries", "ledger_matched", "zero_report",
-          "zero_report_contradicted")  # fmt: skip
+COUNTS = ("uploaded", "timely", "timeliness_undecided", "compliant", "ledger_entries",
+          "ledger_matched", "zero_report", "zero_report_contradicted", "ledger_received",
+          "parent_code")  # fmt: skip
 UNLISTED = ("unit_code", "kind", "doc_number", "subject_name", "decision_date", "received_date",
             "file_name")  # fmt: skip
 
@@ -77,18 +86,23 @@ def _text(value: object) -> str:
     return str(value)  # a date and its JSON text alike
 
 
+def _value(value: object) -> object:
+    """A figure as compared: a date as its JSON text, anything else as it is."""
+    return value.isoformat() if isinstance(value, date) else value
+
+
 def compare(exp: Expected, seen: Seen, where: str) -> None:
     """Every difference between the oracle and sgs, listed at once."""
     wrong: list[str] = []
     got = {
-        (r["unit_code"], r["kind"], r["period"]): tuple(r.get(c) for c in COUNTS)
+        (r["unit_code"], r["kind"], r["period"]): tuple(_value(r.get(c)) for c in COUNTS)
         for r in seen.rates
         if r["unit_code"] in UNITS
     }
     for month in months_by(exp.as_of):
         for unit in UNITS:
             for kind in KINDS:
-                want = tuple(exp.rates[(unit, kind, month)][c] for c in COUNTS)
+                want = tuple(_value(exp.rates[(unit, kind, month)][c]) for c in COUNTS)
                 if got.get((unit, kind, month)) != want:
                     wrong.append(f"rates {unit} {kind} {month} {COUNTS}: "
                                  f"got {got.get((unit, kind, month))}, expected {want}")  # fmt: skip
@@ -101,6 +115,14 @@ def compare(exp: Expected, seen: Seen, where: str) -> None:
     for period, rows in seen.points.items():
         by_unit = {p["unit_code"]: p for p in rows}
         for unit in UNITS:
+            # A county's department is shown in its own group, under its county, not ranked.
+            row, group = by_unit[unit], exp.groups[unit]
+            ranked = group != "县区部门"
+            want_parent = exp.rates[(unit, KINDS[0], period)]["parent_code"]
+            got_place = (row["group"], row["rank"] is not None, row["parent_code"])
+            if got_place != (group, ranked, want_parent):
+                wrong.append(f"points {period} {unit} (group, ranked, parent_code): got "
+                             f"{got_place}, expected {(group, ranked, want_parent)}")  # fmt: skip
             for item in ITEMS:
                 want_item, got_item = exp.points[(unit, period)][item], by_unit[unit][item]
                 same = (got_item is None) == (want_item is None) and (
@@ -149,6 +171,21 @@ def test_the_scenario_has_what_it_is_about():
         assert late_fix[0].month == 9 and late_fix[1] > BULLETIN["2026-09"]
         golden = [up for up in sc.uploads if date(2026, 9, 25) <= up.received <= date(2026, 10, 12)]
         assert golden, "uploads around the holidays"
+        # The county's family: every member uploads, DEP_COVERED sends no ledger, the county's
+        # ledgers list its decisions, and the county shares a 文书号 with it.
+        assert {up.unit for up in sc.uploads} >= set(FAMILY)
+        assert {led.unit for led in sc.ledgers} & set(FAMILY) == {COUNTY, DEP_OWN}
+        covered_docs = {ln.doc for up in sc.uploads if up.unit == DEP_COVERED for ln in up.lines}
+        listed = {e[1] for led in sc.ledgers if led.unit == COUNTY for e in led.entries}
+        assert covered_docs & listed, "the county's ledger lists DEP_COVERED's decisions"
+        county_docs = {ln.doc for up in sc.uploads if up.unit == COUNTY for ln in up.lines}
+        assert county_docs & covered_docs, "one 文书号 for a record of each"
+        assert {(z.unit, z.period) for z in sc.zeros} >= {(COUNTY, "2026-10"), (DEP_OWN, "2026-10")}
+    # ... registered so in the shipped registry.
+    with (PROJECT_ROOT / "config" / "units.csv").open(encoding="utf-8") as fh:
+        registry = {r["code"]: r for r in csv.DictReader(fh)}
+    assert registry[COUNTY]["type"] == "county" and not registry[COUNTY]["parent"]
+    assert {u: registry[u]["parent"] for u in PARENT} == PARENT
 
 
 # ----------------------------------------------------------------------------- as the office
@@ -221,7 +258,8 @@ def cli_arrive(root: Path, sc: Scenario, files: list[Landed], after: date, day: 
 def test_two_months_through_the_cli_match_the_oracle(tmp_path):
     """Grown to 10-10 (September's ledger due day: the late correction not yet in, E's zero
     report not yet contradicted), then to the end; holding everything, as of 10-10 and of
-    11-05 (E's report contradicted, October's ledgers due the day before)."""
+    11-05 (E's report contradicted, October's ledgers due the day before; the county's zero
+    report contradicted by its departments' decisions, one of which has no report yet)."""
     sc = generate(seed=1)
     files = land(sc, tmp_path)
     early, middle = date(2026, 10, 10), date(2026, 11, 5)
@@ -229,7 +267,7 @@ def test_two_months_through_the_cli_match_the_oracle(tmp_path):
     cli_arrive(tmp_path, sc, files, date.min, early)
     compare(wanted[early], cli_seen(tmp_path, early, ()), f"grown to {early}")
     cli_arrive(tmp_path, sc, files, early, LAST_DAY)
-    everyone = (*UPLOADING, UNIT_E, UNIT_F)
+    everyone = (*UPLOADING, UNIT_E, UNIT_F, *FAMILY)
     compare(wanted[LAST_DAY], cli_seen(tmp_path, LAST_DAY, everyone), "everything")
     compare(wanted[early], cli_seen(tmp_path, early, UPLOADING), f"everything, as of {early}")
     compare(wanted[middle], cli_seen(tmp_path, middle, ()), f"everything, as of {middle}")
@@ -330,7 +368,7 @@ def test_any_ingest_order_gives_the_figures_as_of_each_day(seed, tmp_path):
             )
             for unit in UNITS:
                 assert per_unit.get(unit, 0) == exp.records.get((unit, kind), 0), (unit, kind)
-                counted = sum(exp.rates[(unit, kind, m)]["uploaded"] for m in MONTHS)
+                counted = sum(exp.own[(unit, kind, m)]["uploaded"] for m in MONTHS)
                 assert counted == exp.records.get((unit, kind), 0), (unit, kind)
         stored = con.execute(
             "SELECT coalesce(sum(rows_stored), 0) FROM batches WHERE kind <> 'ledger'"

@@ -17,6 +17,21 @@ knowledge as of a day D:
   6–7 = 10 when nothing was uploaded in the month;
 - 台账未列 (unlisted): for a unit with a ledger or zero report for the month, the records whose
   current version is decided in the month and that the current ledger does not list.
+
+A county and its departments (``PARENT``: the units whose ``parent`` is the county) are a
+family (docs/policy.md section 1; every other unit is a family of its own):
+
+- an entry of any member's current ledger matches (and lists) a record of any member: same
+  kind and 文书号, and when the family holds several records of that 文书号, an entry naming
+  one of the records' subject codes or names (or no code);
+- a record is unlisted when the family has some current ledger for the month and no entry of
+  any member's current ledger lists it;
+- a record contradicts the zero report of the unit whose ledger covers it: its own unit when
+  that unit has a current ledger for the month, else the family's head;
+- each unit keeps its own rows; the county's rows (and points) are the family's: the counts
+  summed, the ledger received on the latest of the members' first receipts, a zero report
+  when some member's current ledger is one and every member with a current ledger sent one,
+  and item 9 over the errors of every member.
 """
 
 from __future__ import annotations
@@ -34,6 +49,7 @@ import chinese_calendar
 from support.month_scenario import (
     AUTHORITY,
     MONTHS,
+    PARENT,
     PERIODS,
     PREFIX,
     UNITS,
@@ -49,6 +65,23 @@ from support.records import document_key
 DEADLINE, CORRECTION, LEDGER_DUE, LATE_LIMIT, FULL = 7, 5, 3, 10, 10.0
 KINDS = ("permit", "penalty")
 KIND_OF = {PERMIT: "permit", PENALTY: "penalty"}
+#: The ranking groups of the scenario's units: the county's departments are not ranked.
+COUNTY_GROUP, DEPARTMENT_GROUP, CITY_GROUP = "县区", "县区部门", "市直部门"
+
+
+def family_of(unit: str) -> str:
+    """The head of a unit's family: its county, or itself."""
+    return PARENT.get(unit, unit)
+
+
+def members_of(head: str) -> list[str]:
+    return [head, *(u for u in UNITS if PARENT.get(u) == head)]
+
+
+def group_of(unit: str) -> str:
+    if unit in PARENT:
+        return DEPARTMENT_GROUP
+    return COUNTY_GROUP if unit in PARENT.values() else CITY_GROUP
 
 
 # ----------------------------------------------------------------------------- workdays
@@ -253,29 +286,40 @@ def listed(rec: Record, same_doc: int, entries: tuple) -> bool:
 class Expected:
     seed: int
     as_of: date
-    rates: dict[tuple[str, str, str], dict]  # (unit, kind, month) -> counts and zero flags
+    rates: dict[tuple[str, str, str], dict]  # (unit, kind, month) -> the row's counts and flags
+    own: dict[tuple[str, str, str], dict]  # the same, before a county's family is added up
     unclassified: dict[tuple[str, str], int]  # (unit, period) -> unclassified ledger entries
     points: dict[tuple[str, str], dict[str, float | None]]  # (unit, period) -> item_5..item_9
     unlisted: dict[str, list[tuple]]  # period -> sorted rows of 台账未列
     open_problems: dict[str, list[tuple[str, int, str]]]  # unit -> (file, row, field)
     records: dict[tuple[str, str], int]  # (unit, kind) -> records stored
     rows_in_files: int
+    groups: dict[str, str]  # unit -> ranking group (县区部门: not ranked)
 
 
-ZERO_ROW = dict(uploaded=0, timely=0, compliant=0, ledger_entries=0, ledger_matched=0,
-                zero_report=False, zero_report_contradicted=0)  # fmt: skip
+ZERO_ROW = dict(uploaded=0, timely=0, timeliness_undecided=0, compliant=0, ledger_entries=0,
+                ledger_matched=0, zero_report=False, zero_report_contradicted=0,
+                ledger_received=None, parent_code=None)  # fmt: skip
+#: The counts a county's row adds up over its family.
+SUMMED = ("uploaded", "timely", "timeliness_undecided", "compliant", "ledger_entries",
+          "ledger_matched", "zero_report_contradicted")  # fmt: skip
 
 
 def expected(sc: Scenario, files: list[Landed], as_of: date) -> Expected:
     known = [f for f in files if f.received <= as_of]
     records = records_of(known)
-    rates = {(u, k, m): dict(ZERO_ROW) for u in UNITS for k in KINDS for m in MONTHS}
+    own = {(u, k, m): dict(ZERO_ROW, parent_code=PARENT.get(u))
+           for u in UNITS for k in KINDS for m in MONTHS}  # fmt: skip
     for r in records:
         first = r.ordered()[0]
-        row = rates[(r.unit, r.kind, month_of(first.received))]
+        row = own[(r.unit, r.kind, month_of(first.received))]
         row["uploaded"] += 1
         row["timely"] += timely(first)
         row["compliant"] += valid(first, r.kind)
+    # The records of each family by kind and 文书号: what a ledger entry of a member matches.
+    family_docs: dict[tuple[str, str, str], list[Record]] = defaultdict(list)
+    for r in records:
+        family_docs[(family_of(r.unit), r.kind, r.doc)].append(r)
 
     sent = sent_by(sc, files, as_of)
     current: dict[tuple[str, str], Sent] = {}
@@ -283,6 +327,9 @@ def expected(sc: Scenario, files: list[Landed], as_of: date) -> Expected:
     for s in sorted(sent, key=lambda s: (s.received, s.name)):
         current[(s.unit, s.period)] = s
         first_receipt.setdefault((s.unit, s.period), s.received)
+    for unit, period in current:
+        for kind in KINDS:
+            own[(unit, kind, period)]["ledger_received"] = first_receipt[(unit, period)]
 
     # Completeness: the current ledgers' entries, each repeat once, matched against records.
     unclassified: dict[tuple[str, str], int] = defaultdict(int)
@@ -299,41 +346,63 @@ def expected(sc: Scenario, files: list[Landed], as_of: date) -> Expected:
             if kind is None:
                 unclassified[(unit, period)] += 1
                 continue
-            same = [r for r in records if (r.unit, r.kind, r.doc) == (unit, kind, key)]
+            same = family_docs.get((family_of(unit), kind, key), [])
             matched = bool(same) and (
-                len(same) == 1 or any(code in r.codes() or name in r.names() for r in same)
+                len(same) == 1
+                or not code
+                or any(code.upper() in r.codes() or name in r.names() for r in same)
             )
-            rates[(unit, kind, period)]["ledger_entries"] += 1
-            rates[(unit, kind, period)]["ledger_matched"] += matched
+            own[(unit, kind, period)]["ledger_entries"] += 1
+            own[(unit, kind, period)]["ledger_matched"] += matched
 
-    # Zero reports: contradicted by a record with some version decided in the month.
-    contradicted: dict[tuple[str, str], bool] = {}
+    # Zero reports: contradicted by a record with some version decided in the month, counted
+    # for the unit whose ledger covers the record (its own unit's, else its county's).
     for (unit, period), led in current.items():
         if led.entries is not None:
             continue
         for kind in KINDS:
-            n = sum(
-                1
-                for r in records
-                if (r.unit, r.kind) == (unit, kind)
-                and any(month_of(v.line.decided) == period for v in r.versions)
-            )
-            rates[(unit, kind, period)] |= {"zero_report": True, "zero_report_contradicted": n}
-        contradicted[(unit, period)] = any(
-            rates[(unit, k, period)]["zero_report_contradicted"] for k in KINDS
-        )
+            n = 0
+            for r in records:
+                covering = r.unit if (r.unit, period) in current else family_of(r.unit)
+                if (
+                    r.kind == kind
+                    and covering == unit
+                    and any(month_of(v.line.decided) == period for v in r.versions)
+                ):
+                    n += 1
+            own[(unit, kind, period)] |= {"zero_report": True, "zero_report_contradicted": n}
 
-    # 台账未列: records decided (current version) in the month that the current ledger omits.
+    # Each unit's rows as shown: its own, a county's over its family.
+    rates = {key: dict(row) for key, row in own.items()}
+    for head in sorted(set(PARENT.values())):
+        members = members_of(head)
+        for period in MONTHS:
+            unclassified[(head, period)] = sum(unclassified.get((u, period), 0) for u in members)
+            with_ledger = [u for u in members if (u, period) in current]
+            for kind in KINDS:
+                row = rates[(head, kind, period)]
+                for c in SUMMED:
+                    row[c] = sum(own[(u, kind, period)][c] for u in members)
+                receipts = [first_receipt[(u, period)] for u in with_ledger]
+                row["ledger_received"] = max(receipts) if receipts else None
+                zeros = [u for u in with_ledger if current[(u, period)].entries is None]
+                row["zero_report"] = bool(zeros) and len(zeros) == len(with_ledger)
+    unclassified = {key: n for key, n in unclassified.items() if n}
+
+    # 台账未列: records decided (current version) in a month, of a family with a current
+    # ledger or zero report for it, that no entry of the family's current ledgers lists.
     unlisted: dict[str, list[tuple]] = {p: [] for p in PERIODS}
-    for (unit, period), led in current.items():
-        for r in records:
-            cur = r.ordered()[-1]
-            if r.unit != unit or month_of(cur.line.decided) != period:
-                continue
-            same_doc = sum(1 for x in records if (x.unit, x.kind, x.doc) == (unit, r.kind, r.doc))
-            if led.entries is None or not listed(r, same_doc, led.entries):
-                unlisted[period].append((unit, r.kind, cur.line.doc, cur.line.name,
-                                         cur.line.decided, cur.received, cur.file))  # fmt: skip
+    for r in records:
+        cur = r.ordered()[-1]
+        period, family = month_of(cur.line.decided), family_of(r.unit)
+        ledgers = [led for (u, p), led in current.items()
+                   if p == period and family_of(u) == family]  # fmt: skip
+        if not ledgers:
+            continue
+        same_doc = len(family_docs[(family, r.kind, r.doc)])
+        if not any(led.entries is not None and listed(r, same_doc, led.entries) for led in ledgers):
+            unlisted[period].append((r.unit, r.kind, cur.line.doc, cur.line.name,
+                                     cur.line.decided, cur.received, cur.file))  # fmt: skip
     unlisted = {p: sorted(rows) for p, rows in unlisted.items()}
 
     # Problems (errors only: every defect of the scenario is an error).
@@ -377,15 +446,18 @@ def expected(sc: Scenario, files: list[Landed], as_of: date) -> Expected:
             c = sum(x["compliant"] for x in rows)
             e = sum(x["ledger_entries"] for x in rows) + unclassified.get((unit, period), 0)
             m = sum(x["ledger_matched"] for x in rows)
+            # A county's errors are its family's; a department's its own.
+            members = members_of(unit) if unit in PARENT.values() else [unit]
+            late = sum(late_workdays.get((u, period), 0) for u in members)
             items: dict[str, float | None] = {
-                "item_5": late_score(first_receipt.get((unit, period)), ledger_due(period), as_of),
+                "item_5": late_score(rows[0]["ledger_received"], ledger_due(period), as_of),
                 "item_6": round(10 * t / n, 2) if n else None,
                 "item_7": round(10 * c / n, 2) if n else None,
                 "item_8": round(10 * m / e, 2) if e else None,
-                "item_9": float(max(0, 10 - late_workdays.get((unit, period), 0))),
+                "item_9": float(max(0, 10 - late)),
             }
-            if (unit, period) in contradicted:  # the current ledger is a zero report
-                if contradicted[(unit, period)]:
+            if rows[0]["zero_report"]:  # a zero report (for a county: the family's)
+                if any(x["zero_report_contradicted"] for x in rows):
                     items["item_8"] = 0.0
                 else:
                     items["item_8"] = FULL
@@ -400,6 +472,6 @@ def expected(sc: Scenario, files: list[Landed], as_of: date) -> Expected:
     for f, _ in stored_uploads(known):
         with f.path.open(encoding="utf-8-sig", newline="") as fh:
             rows_in_files += sum(1 for _ in csv.reader(fh)) - 1
-    return Expected(sc.seed, as_of, rates, dict(unclassified), points, unlisted,
+    return Expected(sc.seed, as_of, rates, own, unclassified, points, unlisted,
                     {u: sorted(p) for u, p in open_problems.items()}, dict(per_unit),
-                    rows_in_files)  # fmt: skip
+                    rows_in_files, {u: group_of(u) for u in UNITS})  # fmt: skip

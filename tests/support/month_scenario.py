@@ -2,7 +2,8 @@
 
 A seeded generator of the events of September and October 2026 — the months around the
 Mid-Autumn festival (09-25) and the National Day Golden Week (10-01 to 10-07, with the makeup
-workdays 09-20 and 10-10) — for six units, received from 09-01 to 12-04:
+workdays 09-20 and 10-10) — for six units and a county with two of its departments,
+received from 09-01 to 12-04:
 
 - three uploading units (A, B, C): on-time and late uploads on the unit's upload days,
   corrections of subject codes, names, decision dates and defects, a correction of a September
@@ -18,7 +19,21 @@ workdays 09-20 and 10-10) — for six units, received from 09-01 to 12-04:
   ledger;
 - F sends a zero report for October but uploads in October two decisions of September (one
   received on the 7th workday after it, across the Golden Week, or the day after), and
-  sometimes a September ledger that lists them before the upload arrives.
+  sometimes a September ledger that lists them before the upload arrives;
+- a county and two of its departments, as ``config/units.csv`` registers them (``parent``):
+  长治市潞州区人民政府 (``COUNTY``), its 市场监督管理局 (``DEP_OWN``: penalties, and ledgers of its
+  own) and its 行政审批服务管理局 (``DEP_COVERED``: permits, and no ledger — the county's ledgers
+  list its decisions).  Both departments upload like A–C, less often; the county uploads a
+  decision or two of its own and one under a 文书号 of ``DEP_COVERED`` for another subject (the
+  family then holds two records of that 文书号, told apart by the subject): its ledger lists
+  that 文书号 for ``DEP_COVERED``'s subject, and for the county's record a wrong subject or
+  nothing.  The county's ledger sometimes lists a decision of ``DEP_OWN`` (the one
+  ``DEP_OWN``'s own ledger left out, if any).  For October the county and ``DEP_OWN`` first
+  send zero reports, both false (``DEP_OWN`` always decides in October) — ``DEP_OWN``'s on the
+  due day in odd seeds, after 11-05 in even ones, so as of 11-05 its records are contradicting
+  either its own report or the county's — then real ledgers, ``DEP_OWN``'s first: as of 11-10
+  the county's zero report stands beside ``DEP_OWN``'s ledger.  The family's events come from
+  a random stream of their own: the other units' events are those of the six units alone.
 
 :func:`land` writes the uploads and ledgers as real files in the landing zone; zero reports
 are sent with ``sgs ledger --zero``.  :mod:`support.month_oracle` computes what the office
@@ -54,6 +69,12 @@ from support.rates_builders import (
 
 UNIT_E = "111404000382642475"  # 长治市应急管理局: a false zero report
 UNIT_F = "11140400MB8273484T"  # 长治市住房和城乡建设局: a zero report and an earlier decision
+COUNTY = "11140403MB6028813E"  # 长治市潞州区人民政府: a county, head of its family
+DEP_OWN = "11140403MB1A20213D"  # 长治市潞州区市场监督管理局: sends its own ledgers
+DEP_COVERED = "11140403MB1B703507"  # 长治市潞州区行政审批服务管理局: in the county's ledgers
+#: The county's departments (``parent`` in config/units.csv).
+PARENT = {DEP_OWN: COUNTY, DEP_COVERED: COUNTY}
+FAMILY = (COUNTY, DEP_OWN, DEP_COVERED)
 PERIODS = ("2026-09", "2026-10")  # the months of the decisions, ledgers and zero reports
 MONTHS = ("2026-09", "2026-10", "2026-11")  # the months anything is received in
 FIRST_DAY, LAST_DAY = date(2026, 9, 1), date(2026, 12, 4)
@@ -67,8 +88,9 @@ DAYS = (
 #: The monthly bulletin (月通报) of each period: the 4th of the next month.
 BULLETIN = {"2026-09": date(2026, 10, 4), "2026-10": date(2026, 11, 4)}
 UPLOADING = (UNIT_A, UNIT_B, UNIT_C)
-UNITS = (UNIT_A, UNIT_B, UNIT_C, UNIT_D, UNIT_E, UNIT_F)
-ABBR = {UNIT_A: "审批", UNIT_B: "市监", UNIT_C: "环", UNIT_E: "应急", UNIT_F: "住建"}
+UNITS = (UNIT_A, UNIT_B, UNIT_C, UNIT_D, UNIT_E, UNIT_F, *FAMILY)
+ABBR = {UNIT_A: "审批", UNIT_B: "市监", UNIT_C: "环", UNIT_E: "应急", UNIT_F: "住建",
+        COUNTY: "潞政", DEP_OWN: "潞市监", DEP_COVERED: "潞审批"}  # fmt: skip
 AUTHORITY = {"permit": "XK_XKJG", "penalty": "CF_CFJG"}
 PREFIX = {"permit": "XK", "penalty": "CF"}
 ZERO_NAME = "零增量报告"
@@ -166,12 +188,13 @@ def _correction(line: Line, rng: random.Random, joint: bool) -> Line:
     return out
 
 
-def _upload_days(rng: random.Random) -> list[date]:
-    """A unit's upload days: one every week or two (any day: the platform receives on holidays)."""
+def _upload_days(rng: random.Random, gap: tuple[int, int] = (7, 13)) -> list[date]:
+    """A unit's upload days: one every week or two by default, ``gap`` days apart (any day: the
+    platform receives on holidays)."""
     days, d = [], FIRST_DAY + timedelta(days=rng.randint(0, 4))
     while d <= date(2026, 11, 20):
         days.append(d)
-        d += timedelta(days=rng.randint(7, 13))
+        d += timedelta(days=rng.randint(*gap))
     return days
 
 
@@ -187,9 +210,9 @@ def _on_or_after(days: list[date], d: date) -> date:
 class _Unit:
     """One uploading unit's rows by file (kind, received day) and its decisions."""
 
-    def __init__(self, unit: str, rng: random.Random) -> None:
+    def __init__(self, unit: str, rng: random.Random, gap: tuple[int, int] = (7, 13)) -> None:
         self.unit, self.rng = unit, rng
-        self.days = _upload_days(rng)
+        self.days = _upload_days(rng, gap)
         self.files: dict[tuple[str, date], list[Line]] = {}
         self.decisions: list[tuple[str, Line]] = []  # (kind, first line) of every record
 
@@ -210,10 +233,13 @@ class _Unit:
         return out
 
 
-def _random_decisions(u: _Unit, subject: int) -> int:
+def _random_decisions(
+    u: _Unit, subject: int, most: int = 6, kinds: tuple[str, ...] = ("permit", "penalty")
+) -> int:
+    """Between ``most`` − 2 and ``most`` decisions of the unit (the first a joint one)."""
     rng = u.rng
-    for k in range(1, rng.randint(5, 7)):
-        kind = rng.choice(("permit", "penalty"))
+    for k in range(1, rng.randint(most - 1, most + 1)):
+        kind = rng.choice(kinds)
         decided = date(2026, 8, 27) + timedelta(days=rng.randint(0, 65))
         lag = rng.choice((0, 1, 3, 6, 9, 12, 16))
         received = _on_or_after(u.days, max(decided + timedelta(days=lag), FIRST_DAY))
@@ -309,12 +335,42 @@ def generate(seed: int) -> Scenario:
         entries = [(PERMIT, ln.doc, ln.name, ln.code, ln.decided) for ln in earlier]
         sc.ledgers.append(Ledger(UNIT_F, "2026-09", date(2026, 10, 9), "台账_2026-09.csv", entries))
     sc.zeros.append(Zero(UNIT_F, "2026-10", date(2026, 11, 2) + timedelta(rng.randint(0, 4))))
+    _county(sc, seed)
 
     last = max([up.resent_on or up.received for up in sc.uploads]
                + [g.received for g in sc.ledgers] + [z.received for z in sc.zeros])  # fmt: skip
     first = min(up.received for up in sc.uploads)
     assert first >= FIRST_DAY and last <= LAST_DAY, (first, last)
     return sc
+
+
+def _ledger_entries(
+    unit: str, decisions: list[tuple[str, Line]], period: str, extra_no: int, rng: random.Random
+) -> tuple[list[tuple], list[tuple]]:
+    """A ledger's entries for the decisions of ``period``: sometimes one left out (returned
+    too), a joint decision listed for one of its subjects only, an entry nobody uploaded, a
+    repeated entry and one whose 类别 cannot be read."""
+    entries, left_out = [], []
+    for kind, line in decisions:
+        if month_of(line.decided) == period:
+            name, code = company(line.subject)
+            entries.append(
+                (PERMIT if kind == "permit" else PENALTY, line.doc, name, code, line.decided)
+            )
+    if entries and rng.random() < 0.35:
+        left_out.append(rng.choice(entries))  # a decision the ledger leaves out
+        entries.remove(left_out[-1])
+    joint = [e for e in entries if sum(x[1] == e[1] for x in entries) > 1]
+    if joint and rng.random() < 0.5:
+        entries.remove(joint[-1])  # a joint decision listed for one of its subjects only
+    n = len(entries)
+    day = date(int(period[:4]), int(period[5:]), 20)
+    entries.append((PENALTY, f"长{ABBR[unit]}罚〔2026〕{extra_no}号", *company(900 + n), day))
+    if entries[:-1]:
+        entries.append(rng.choice(entries[:-1]))  # a repeated entry counts once
+    entries.append(("许可", f"长{ABBR[unit]}许〔2026〕{extra_no - 1}号", *company(950 + n), day))
+    rng.shuffle(entries)
+    return entries, left_out
 
 
 def _ledgers(unit: str, decisions: list[tuple[str, Line]], rng: random.Random) -> list[Ledger]:
@@ -325,27 +381,7 @@ def _ledgers(unit: str, decisions: list[tuple[str, Line]], rng: random.Random) -
     ):
         if unit == UNIT_C and period == "2026-10" and rng.random() < 0.3:
             continue  # never sent
-        entries = []
-        for kind, line in decisions:
-            if month_of(line.decided) == period:
-                name, code = company(line.subject)
-                entries.append(
-                    (PERMIT if kind == "permit" else PENALTY, line.doc, name, code, line.decided)
-                )
-        if entries and rng.random() < 0.35:
-            entries.remove(rng.choice(entries))  # a decision the ledger leaves out
-        joint = [e for e in entries if sum(x[1] == e[1] for x in entries) > 1]
-        if joint and rng.random() < 0.5:
-            entries.remove(joint[-1])  # a joint decision listed for one of its subjects only
-        n = len(entries)
-        day = date(int(period[:4]), int(period[5:]), 20)
-        entries.append((PENALTY, f"长{ABBR[unit]}罚〔2026〕{extra_no}号", *company(900 + n), day))
-        if entries[:-1]:
-            entries.append(rng.choice(entries[:-1]))  # a repeated entry counts once
-        entries.append(
-            ("许可", f"长{ABBR[unit]}许〔2026〕{extra_no - 1}号", *company(950 + n), day)
-        )
-        rng.shuffle(entries)
+        entries, _ = _ledger_entries(unit, decisions, period, extra_no, rng)
         first = Ledger(unit, period, sent, f"台账_{period}.csv", entries)
         out.append(first)
         if unit == UNIT_B:
@@ -355,6 +391,87 @@ def _ledgers(unit: str, decisions: list[tuple[str, Line]], rng: random.Random) -
             out.append(Ledger(unit, period, sent + timedelta(days=3),
                               f"台账_{period}_更正.csv", again))  # fmt: skip
     return out
+
+
+def _entry(kind: str, line: Line, subject: int | None = None) -> tuple:
+    """A ledger entry for a decision, naming ``subject`` (default: the decision's own)."""
+    name, code = company(line.subject if subject is None else subject)
+    return (PERMIT if kind == "permit" else PENALTY, line.doc, name, code, line.decided)
+
+
+def _county(sc: Scenario, seed: int) -> None:
+    """The county 潞州区 and its two departments (see the module's docstring), from a random
+    stream of their own."""
+    rng = random.Random(seed * 7919 + 19)
+    subject = 2000
+    # Fewer files than A–C (uploads every one to two weeks and a half; each department deciding
+    # one kind: 市监 penalties, 审批 permits), to keep the tests quick.
+    own, covered, head = (_Unit(u, rng, gap=(10, 18)) for u in (DEP_OWN, DEP_COVERED, COUNTY))
+    subject = _random_decisions(own, subject, most=4, kinds=("penalty",))
+    subject = _random_decisions(covered, subject, most=4, kinds=("permit",))
+    # DEP_OWN decides in October whatever the draw, uploading it in October: its zero report
+    # for October is false.
+    subject += 1
+    decided = date(2026, 10, 8) + timedelta(days=rng.randint(0, 8))
+    october = _line(_doc(DEP_OWN, "penalty", 9), decided, subject, rng, broken_p=0.2)
+    own.add("penalty", decided + timedelta(days=rng.randint(1, 6)), october)
+    for k in range(1, rng.randint(3, 4)):  # the county's own decisions: one or two
+        kind = rng.choice(("permit", "penalty"))
+        decided = date(2026, 9, 1) + timedelta(days=rng.randint(0, 58))
+        received = _on_or_after(head.days, decided + timedelta(days=rng.choice((0, 2, 5, 11))))
+        subject += 1
+        head.add(kind, received, _line(_doc(COUNTY, kind, k), decided, subject, rng, 0.2))
+    # A decision of DEP_COVERED (of a single subject, decided in September or October) that the
+    # county uploads too, under its 文书号, for another subject.
+    docs = [ln.doc for _, ln in covered.decisions]
+    in_periods = [(k, ln) for k, ln in covered.decisions if month_of(ln.decided) in PERIODS]
+    single = [(k, ln) for k, ln in in_periods if docs.count(ln.doc) == 1]
+    shared_kind, base = rng.choice(single or in_periods or covered.decisions)
+    subject += 1
+    shared = _line(base.doc, base.decided, subject, rng, broken_p=0.0)
+    head.add(shared_kind, _on_or_after(head.days, base.decided + timedelta(days=rng.randint(0, 6))),
+             shared)  # fmt: skip
+    for u in (own, covered, head):
+        sc.uploads.extend(u.uploads())
+
+    def county_entries(period: str, extra_no: int) -> list[tuple]:
+        """The county's ledger: its decisions and DEP_COVERED's, sometimes one of DEP_OWN's;
+        the 文书号 both hold listed for DEP_COVERED's subject, and for the county's record a
+        wrong subject or nothing."""
+        theirs = [(k, ln) for k, ln in head.decisions + covered.decisions
+                  if ln is not shared and ln is not base]  # fmt: skip
+        entries, _ = _ledger_entries(COUNTY, theirs, period, extra_no, rng)
+        extra = []
+        if month_of(base.decided) == period:
+            extra.append(_entry(shared_kind, base))
+            if rng.random() < 0.5:
+                extra.append(_entry(shared_kind, shared, 5000))
+        of_own = [(k, ln) for k, ln in own.decisions if month_of(ln.decided) == period]
+        if of_own and rng.random() < 0.6:  # a decision of DEP_OWN, often one it left out
+            left = [e for e in left_out[period] if e[1] in {ln.doc for _, ln in of_own}]
+            extra.append(left[0] if left else _entry(*rng.choice(of_own)))
+        for e in extra:
+            entries.insert(rng.randrange(len(entries) + 1), e)
+        return entries
+
+    left_out: dict[str, list[tuple]] = {}
+    # September: DEP_OWN's ledger and the county's, on days of their own (due 10-10).
+    day = date(2026, 10, 1) + timedelta(rng.choice((1, 3, 8, 9, 12)))
+    entries, left_out["2026-09"] = _ledger_entries(DEP_OWN, own.decisions, "2026-09", 99, rng)
+    sc.ledgers.append(Ledger(DEP_OWN, "2026-09", day, "台账_2026-09.csv", entries))
+    day = date(2026, 10, 1) + timedelta(rng.choice((2, 7, 9, 10, 13)))
+    sc.ledgers.append(Ledger(COUNTY, "2026-09", day, "台账_2026-09.csv",
+                             county_entries("2026-09", 99)))  # fmt: skip
+    # October (due 11-04): zero reports first — DEP_OWN's on the due day in odd seeds, two days
+    # late in even ones — then the real ledgers, DEP_OWN's before the county's.
+    sc.zeros.append(Zero(COUNTY, "2026-10", date(2026, 11, 2) + timedelta(rng.randint(0, 2))))
+    sc.zeros.append(Zero(DEP_OWN, "2026-10", date(2026, 11, 4 if seed % 2 else 6)))
+    day = date(2026, 11, 7) + timedelta(rng.randint(0, 2))
+    entries, left_out["2026-10"] = _ledger_entries(DEP_OWN, own.decisions, "2026-10", 89, rng)
+    sc.ledgers.append(Ledger(DEP_OWN, "2026-10", day, "台账_2026-10.csv", entries))
+    day = date(2026, 11, 11) + timedelta(rng.randint(0, 3))
+    sc.ledgers.append(Ledger(COUNTY, "2026-10", day, "台账_2026-10.csv",
+                             county_entries("2026-10", 89)))  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- files

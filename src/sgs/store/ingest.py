@@ -141,17 +141,30 @@ def _next_record_id(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def _write(
-    con: duckdb.DuckDBPyConnection, v: Validation, arr: Arrival, unit_code: str, sha: str
+    con: duckdb.DuckDBPyConnection,
+    v: Validation,
+    arr: Arrival,
+    unit_code: str,
+    sha: str,
+    replace: int | None = None,
 ) -> IngestResult:
+    """Store one validated file in one transaction; with ``replace``, the stored batch of the
+    same bytes is stored again in its place (same batch id) as this copy — received earlier,
+    so validated against that date (see :func:`_received_earlier`)."""
     kind = v.kind
     table = RECORD_TABLES[kind]
     run(con, "BEGIN TRANSACTION")
     try:
-        existing = _already(con, sha, unit_code, kind)
-        if existing is not None:
-            run(con, "ROLLBACK")
-            return skipped(arr, unit_code, kind, existing)
-        batch_id = _next_id(con, "batches", "batch_id")
+        if replace is None:
+            existing = _already(con, sha, unit_code, kind)
+            if existing is not None:
+                run(con, "ROLLBACK")
+                return skipped(arr, unit_code, kind, existing)
+            batch_id = _next_id(con, "batches", "batch_id")
+        else:
+            batch_id = replace
+            for drop in (table, "errors", "batches"):
+                run(con, f"DELETE FROM {drop} WHERE batch_id = ?", [batch_id])
         records = build_records(v, unit_code, batch_id, _next_record_id(con))
         records = records.with_columns(
             assign_record_keys(con, records, kind, unit_code, sha).alias("record_key")
@@ -240,33 +253,21 @@ def _seen_before(
     return (row[0], row[1], row[2], row[3]) if row else None
 
 
-def _received_earlier(arr: Arrival, batch_id: int, kind: str, root: Path | None) -> None:
-    """A stored file arriving again with an earlier received date was received then: its batch
-    and records take that date (and that copy's name), so the order in which copies of a file
-    are ingested never changes a received date (docs/policy.md section 4).  Copies received the
-    same day keep the name that sorts first, the same either way round.  The batch moves
-    earlier in version order, so its records and the later ones sharing their 文书号 are keyed
-    again by replay (docs/policy.md section 5)."""
+def _received_earlier(
+    arr: Arrival, sha: str, unit_code: str, batch_id: int, kind: str, root: Path | None
+) -> IngestResult | None:
+    """A stored file arriving again with an earlier received date (or, the same day, under a
+    name that sorts first) was received then: its batch is stored again as this copy — validated
+    against the earlier date, since rules such as "decided no later than received" depend on it
+    — and keeps its batch id; the later batches sharing its 文书号 are keyed again by replay
+    (docs/policy.md sections 4 and 5).  So the order in which copies of a file are ingested never
+    changes the store.  None when the file cannot be validated as that kind any more."""
+    try:
+        v = validate_file(arr.path, kind, arr.received)  # type: ignore[arg-type]
+    except FileRefused:
+        return None  # the stored copy stays: the same bytes read the same way before
     with database.writer(root) as con:
-        run(con, "BEGIN TRANSACTION")
-        try:
-            run(con,
-                "UPDATE batches SET received_date = ?, received_from = ?, file_name = ?,"
-                " source_path = ? WHERE batch_id = ?"
-                " AND (received_date > ? OR (received_date = ? AND file_name > ?))",
-                [arr.received, arr.received_from, arr.path.name, str(arr.path), batch_id,
-                 arr.received, arr.received, arr.path.name],
-            )  # fmt: skip
-            run(con,
-                f"UPDATE {RECORD_TABLES[kind]} SET received_date = ?"
-                " WHERE batch_id = ? AND received_date > ?",
-                [arr.received, batch_id, arr.received],
-            )  # fmt: skip
-            replay_later(con, kind, batch_id)  # type: ignore[arg-type]
-            run(con, "COMMIT")
-        except BaseException:
-            run(con, "ROLLBACK")
-            raise
+        return _write(con, v, arr, unit_code, sha, replace=batch_id)
 
 
 def _ingest_landed_ledger(
@@ -343,7 +344,11 @@ def _ingest(arr: Arrival, sha: str, root: Path | None) -> IngestResult:
     if earlier is not None:
         batch_id, kind, received, name = earlier
         if (arr.received, arr.path.name) < (received, name):
-            _received_earlier(arr, batch_id, kind, root)
+            moved = _received_earlier(arr, sha, unit_code, batch_id, kind, root)
+            if moved is not None:  # still the same file: skipped, but now dated by this copy
+                result = skipped(arr, unit_code, kind, batch_id)
+                result.message += f"；接收日期改为本次的 {arr.received}，并按此日重新校验"
+                return result
         return skipped(arr, unit_code, kind, batch_id)
     try:
         v = validate_file(arr.path, arr.kind, arr.received)  # type: ignore[arg-type]
