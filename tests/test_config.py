@@ -14,8 +14,9 @@ from sgs.reference.settings import load_settings
 from sgs.reference.units import load_units
 
 SRC = PROJECT_ROOT / "src" / "sgs"
-# Variables of other programs that sgs sets for them (telemetry off), not settings of its own.
-FOREIGN_ENV_USES = {"quality/expectations.py", "jobs/prefect_stack.py"}
+# Variables of other programs that sgs sets for them (telemetry off, Prefect's start-up), not
+# settings of its own.
+FOREIGN_ENV_USES = {"quality/expectations.py", "jobs/prefect_stack.py", "jobs/prefect_env.py"}
 
 
 def test_only_the_config_module_reads_the_environment() -> None:
