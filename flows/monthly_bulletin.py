@@ -39,7 +39,7 @@ def publication(period: str, data_root: str | None) -> dict | None:
     """Publish the month as a new revision (setting ``publish_monthly``).  No retries: a
     publication that went through and then failed to report would be made twice."""
     from sgs.reference.settings import load_settings
-    from sgs.report.publication import publish
+    from sgs.report.publishing import publish
 
     if not load_settings().publish_monthly:
         return None

@@ -170,7 +170,10 @@ def test_ledgers_match_across_the_family(root):
 
 def test_the_drill_down_names_each_department(root):
     late = json.loads(ok(sgs(root, "rates", "--period", P, "--details", "late", "--json")).stdout)
-    assert [(r["unit_code"], r["parent_code"]) for r in late] == [(D1, COUNTY)]
+    assert [r["unit_code"] for r in late] == [D1]  # the department's own record
+    # --unit <county> covers its departments' records too
+    family = sgs(root, "rates", "--period", P, "--details", "late", "--unit", COUNTY, "--json")
+    assert [r["unit_code"] for r in json.loads(ok(family).stdout)] == [D1]
     text = ok(sgs(root, "rates", "--period", P, "--details", "late")).stdout
     assert "长治市潞州区市场监督管理局" in text and "长治市潞州区人民政府" in text
 

@@ -91,7 +91,7 @@ def test_the_bulletin_summary_and_missing_list_agree(root, tmp_path):
     def table(sheet: str, first: str) -> list[dict]:
         rows = list(book[sheet].iter_rows(values_only=True))
         head = next(i for i, r in enumerate(rows) if r and r[0] == first)
-        return [dict(zip(rows[head], r, strict=False)) for r in rows[head + 1 :] if r and r[1]]
+        return [dict(zip(rows[head], r, strict=False)) for r in rows[head + 1 :] if r and r[0]]
 
     (summary,) = [r for r in table("汇总", "分组") if r["单位"] == "长治市行政审批服务管理局"]
     assert summary["完整率"] == pytest.approx(1 / 3)

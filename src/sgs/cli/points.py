@@ -53,7 +53,7 @@ def points(
         refuse_with_published(published, revision, as_of=as_of, year=year)
         if period is None:
             raise click.UsageError("--published 需要 --period YYYY-MM")
-        show_published_points(period, as_json, revision)
+        show_published_points(period, as_json, revision, _print_monthly)
     from sgs.errors import EventsError, PeriodError
     from sgs.measure.points import monthly_points, yearly_points
     from sgs.periods import knowledge_day

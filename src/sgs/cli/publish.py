@@ -11,13 +11,18 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from sgs.cli.common import ISO_DATE, exit_now
 from sgs.cli.usage import command
+
+if TYPE_CHECKING:
+    import polars as pl
 
 PUBLISHED_HELP = "显示已发布的数字（默认最新一版），而不是重新计算。"
 REVISION_HELP = "与 --published 一起使用：显示第 N 版。"
@@ -43,7 +48,7 @@ def publish(period: str, as_of: date | None, by: str | None, as_json: bool) -> N
     退出码：0 已发布；2 月份或截至日期有误、事件文件有误（原因输出到标准错误）。
     """
     from sgs.errors import BulletinError, EventsError, PeriodError
-    from sgs.report.publication import publish as record
+    from sgs.report.publishing import publish as record
 
     try:
         done = record(period, as_of=as_of, by=by)
@@ -122,12 +127,17 @@ def _print_rows(p, rows: list[dict], fmt: str | None) -> bool:
 
 
 def show_published_rates(
-    period: str, unit: str | None, kind: str | None, fmt: str | None, revision: int | None
+    period: str,
+    unit: str | None,
+    kind: str | None,
+    fmt: str | None,
+    revision: int | None,
+    print_rates: Callable[[str, pl.DataFrame], None],
 ) -> None:
-    """``sgs rates --published``: the stored rows, filtered by unit and kind; then exit."""
+    """``sgs rates --published``: the stored rows, filtered by unit and kind, printed as
+    ``sgs rates`` prints its table (``print_rates``, passed in by that command); then exit."""
     import polars as pl
 
-    from sgs.cli.rates import print_rates
     from sgs.reference.units import resolve_unit
 
     try:
@@ -143,16 +153,20 @@ def show_published_rates(
     exit_now(0)
 
 
-def show_published_points(period: str, as_json: bool, revision: int | None) -> None:
-    """``sgs points --published``: the stored rows of the month; then exit."""
+def show_published_points(
+    period: str,
+    as_json: bool,
+    revision: int | None,
+    print_monthly: Callable[[pl.DataFrame, str], None],
+) -> None:
+    """``sgs points --published``: the stored rows of the month, printed by ``sgs points``'s
+    own table (``print_monthly``); then exit."""
     import polars as pl
-
-    from sgs.cli.points import _print_monthly
 
     p, rows = _published(period, "points", revision)
     if not _print_rows(p, rows, "json" if as_json else None):
         table = pl.DataFrame(rows, infer_schema_length=None)
-        _print_monthly(table, f"{period} 月度积分（第 {p.revision} 版，截至 {p.as_of}）")
+        print_monthly(table, f"{period} 月度积分（第 {p.revision} 版，截至 {p.as_of}）")
     exit_now(0)
 
 

@@ -129,7 +129,7 @@ def rates(
     """
     if published or revision is not None:
         refuse_with_published(published, revision, as_of=as_of, details=details)
-        show_published_rates(period, unit, kind, fmt, revision)
+        show_published_rates(period, unit, kind, fmt, revision, print_rates)
     import polars as pl
 
     from sgs.errors import PeriodError
@@ -207,9 +207,12 @@ def print_details(period: str, which: str, frame: pl.DataFrame) -> None:
     from sgs.reference.units import load_units
     from sgs.report.masking import mask_ids_in_text
 
-    units = load_units().select(
-        pl.col("code").alias("unit_code"), pl.col("name").alias("unit_name")
+    registry = load_units()
+    units = registry.select(pl.col("code").alias("unit_code"), pl.col("name").alias("unit_name"))
+    parent_of = registry.select(
+        pl.col("code").alias("unit_code"), pl.col("parent").alias("parent_code")
     )
+    frame = frame.join(parent_of, on="unit_code", how="left", maintain_order="left")
     shown = frame.join(units, on="unit_code", how="left", maintain_order="left").with_columns(
         pl.col("unit_name").fill_null(pl.col("unit_code")),
         pl.col("kind").replace_strict(kind_names(), default="未识别").alias("kind_zh"),

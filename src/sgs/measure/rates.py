@@ -380,11 +380,7 @@ def details(
         WHERE e.kind IS NULL AND ($unit IS NULL OR e.unit_code IN {UNIT_FAMILY})
         """)
     query = " UNION ALL ".join(parts) + ' ORDER BY unit_code, kind, file_name, sheet, "row"'
-    parents = frame(con, "SELECT code AS unit_code, parent AS parent_code FROM units")
-    # Each department's rows name its county: the drill-down per department.
-    return frame(con, query, params).join(
-        parents, on="unit_code", how="left", maintain_order="left"
-    )
+    return frame(con, query, params)
 
 
 #: Why a ledger entry is in the 应报未报 list (``details(..., "missing")["reason"]``).

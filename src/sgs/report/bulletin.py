@@ -260,9 +260,13 @@ def _unit_names() -> pl.DataFrame:
 def _drill_down(frame: pl.DataFrame, units: pl.DataFrame) -> pl.DataFrame:
     """Records with their unit's name and, for a county's department, its county's name (the
     drill-down per department: the department's records count in its county's row)."""
+    from sgs.reference.units import load_units
+
+    parent_of = load_units().select(
+        pl.col("code").alias("unit_code"), pl.col("parent").alias("parent_code")
+    )
     parents = units.rename({"unit_code": "parent_code", "unit_name": "parent_name"})
-    if "parent_code" not in frame.columns:
-        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("parent_code"))
+    frame = frame.join(parent_of, on="unit_code", how="left", maintain_order="left")
     frame = frame.join(parents, on="parent_code", how="left", maintain_order="left")
     return frame.join(units, on="unit_code", how="left", maintain_order="left").with_columns(
         pl.col("unit_name").fill_null(pl.col("unit_code")),
