@@ -118,13 +118,14 @@ def test_daily_deployment_runs_through_a_real_worker(daily):
     )
     # the flow ran in the checkout (pull step) and wrote the temporary data root
     with duckdb.connect(str(data_root / "curated" / "sgs.duckdb"), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM batches").fetchone()[0] == 11
+        # the 11 sample files (8 uploads, 3 ledgers) and the second unit's copy of an upload
+        assert con.execute("SELECT count(*) FROM batches").fetchone()[0] == 12
         shared = con.execute(
             "SELECT unit_code FROM batches WHERE file_name = '行政许可_2026年9月.csv' ORDER BY 1"
         ).fetchall()
         assert shared == [("11140400041270234C",), ("111404000448224608",)]
         checked = "SELECT count(DISTINCT batch_id) FROM expectation_results"
-        assert con.execute(checked).fetchone()[0] == 8  # every upload batch, not the ledgers
+        assert con.execute(checked).fetchone()[0] == 9  # every upload batch, not the ledgers
 
 
 @pytest.fixture(scope="module")
