@@ -109,17 +109,21 @@ FAMILIES = """
 UNIT_FAMILY = "(SELECT code FROM units WHERE code = $unit OR parent = $unit)"
 
 
+def _family_entries(kind: str) -> str:
+    """The current ledger entries of one kind, each with its unit's family (needs ``fam``)."""
+    return f"""
+        SELECT e.*, coalesce(f.family, e.unit_code) AS family
+        FROM ({CURRENT_ENTRIES}) e LEFT JOIN fam f ON f.unit_code = e.unit_code
+        WHERE e.kind = '{kind}'"""
+
+
 def _ledger_sql(kind: str) -> str:
     """Entries of the current ledgers of a period with whether a stored record of the unit's
     family matches them (a county may list its departments' decisions, and the other way)."""
     p = load_catalogue().kind(kind).prefix  # type: ignore[arg-type]
     return f"""
     WITH fam AS ({FAMILIES}),
-    entries AS (
-        SELECT e.*, coalesce(f.family, e.unit_code) AS family
-        FROM ({CURRENT_ENTRIES}) e LEFT JOIN fam f ON f.unit_code = e.unit_code
-        WHERE e.kind = '{kind}'
-    ),
+    entries AS ({_family_entries(kind)}),
     stored AS (
         SELECT coalesce(f.family, r.unit_code) AS family, r.doc_key,
                count(DISTINCT r.record_key) AS records,
@@ -270,11 +274,7 @@ def _unlisted_sql(kind: str) -> str:
     decided = load_catalogue().kind(kind).decision_date
     return f"""
     WITH fam AS ({FAMILIES}),
-    entries AS (
-        SELECT e.*, coalesce(f.family, e.unit_code) AS family
-        FROM ({CURRENT_ENTRIES}) e LEFT JOIN fam f ON f.unit_code = e.unit_code
-        WHERE e.kind = '{kind}'
-    ),
+    entries AS ({_family_entries(kind)}),
     with_ledger AS (
         SELECT DISTINCT coalesce(f.family, l.unit_code) AS family
         FROM {known.ledgers()} l LEFT JOIN fam f ON f.unit_code = l.unit_code
