@@ -69,7 +69,12 @@ def server(tmp_path_factory):
     env = {**os.environ, "SGS_DATA_DIR": str(data), "SGS_WEB_PASSWORD": SECRET}
     expected = _expected_rates(env)
     with serving(env) as port:
-        yield {"base": f"http://127.0.0.1:{port}", "port": port, "expected": expected}
+        yield {
+            "base": f"http://127.0.0.1:{port}",
+            "port": port,
+            "expected": expected,
+            "data": str(data),
+        }
 
 
 @pytest.fixture(scope="module")
@@ -200,3 +205,33 @@ def test_on_a_phone_the_chart_scales_and_the_table_scrolls_in_its_box(server, br
     assert shown and shown["x"] + shown["width"] <= 390 + 1
     shot(page, tmp_path, "web-phone.png")
     context.close()
+
+
+def test_a_long_calendar_warning_wraps_on_a_narrow_phone(server, browser, tmp_path):
+    """The calendar horizon warning names a file by its path; on a 320/360 px phone that path
+    wraps inside its card and nothing but the wide table's box is wider than the screen (a
+    path alone once made the page 425 px wide on the CI machine)."""
+    folder = tmp_path / ("节假日文件夹-" + "很长的路径名称" * 6)
+    folder.mkdir()
+    data = Path(server["data"])
+    env = {**os.environ, "SGS_DATA_DIR": str(data), "SGS_WEB_PASSWORD": SECRET,
+           "SGS_TODAY": "2026-12-07", "SGS_HOLIDAYS_DIR": str(folder)}  # fmt: skip
+    with serving(env) as port:
+        for width in (320, 360):
+            context = browser.new_context(
+                viewport={"width": width, "height": 800}, is_mobile=True, has_touch=True,
+                extra_http_headers={"Authorization": f"Bearer {SECRET}"},
+            )  # fmt: skip
+            page = context.new_page()
+            page.goto(f"http://127.0.0.1:{port}/?period={PERIOD}")
+            warning = page.locator("#calendar-horizon")
+            assert str(folder / "2027.toml") in warning.inner_text().replace("\n", "")
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+            too_wide = page.evaluate(
+                """() => [...document.querySelectorAll('main *')]
+                     .filter(e => !e.closest('.wide') && e.scrollWidth > e.clientWidth + 1
+                                  && getComputedStyle(e).display !== 'inline')
+                     .map(e => e.tagName + ' ' + (e.id || e.className))"""
+            )
+            assert too_wide == [], (width, too_wide)
+            context.close()

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from sgs.config import holidays_dir
+from sgs.config import PROJECT_ROOT, holidays_dir
 from sgs.reference.calendar import DEFAULT_HOLIDAYS_DIR, first_start_beyond, last_covered_year
 from sgs.reference.settings import load_settings
 
@@ -42,18 +42,18 @@ class HorizonWarning:
     @property
     def message(self) -> str:
         """One Chinese paragraph: what is missing, what to write, what it costs meanwhile."""
-        readme = DEFAULT_HOLIDAYS_DIR / "README.md"
+        readme, file = _shown(DEFAULT_HOLIDAYS_DIR / "README.md"), _shown(self.file)
         if self.today.year > self.last_covered_year:
             head = (
                 f"今天（{self.today}）已超出工作日历范围：日历只覆盖到 {self.last_covered_year} "
                 f"年底。请按国务院办公厅各年的节假日安排通知，从 {self.year} 年起逐年填写节假日"
-                f"文件，先填 {self.file}（格式见 {readme}）。"
+                f"文件，先填 {file}（格式见 {readme}）。"
             )
         else:
             head = (
                 f"下一年的节假日安排尚未填写：工作日历只覆盖到 {self.last_covered_year} 年底。"
                 f"请在《国务院办公厅关于{self.year}年部分节假日安排的通知》发布后，照通知填写 "
-                f"{self.file}（格式见 {readme}）。"
+                f"{file}（格式见 {readme}）。"
             )
         if self.first_undecided_decision is None:
             return head
@@ -73,6 +73,15 @@ class HorizonWarning:
             "first_undecided_decision": first.isoformat() if first else None,
             "deadline_workdays": self.deadline_workdays,
         }
+
+
+def _shown(path: Path) -> str:
+    """A path as the office reads it: relative to the project when inside it (shorter, and a
+    page does not show where the server's checkout lives), absolute otherwise."""
+    try:
+        return str(path.resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path.resolve())
 
 
 def warning_starts(year: int) -> date:
