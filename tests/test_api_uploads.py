@@ -19,6 +19,7 @@ from support.web_login import csrf_of, login, token_for
 
 from sgs.config import PROJECT_ROOT
 from sgs.web import app as web
+from sgs.web import checkpool
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=".*httpx2")
@@ -41,6 +42,9 @@ MISSING_COLUMNS = csv_bytes(
 @pytest.fixture
 def root(tmp_path, monkeypatch) -> Path:
     """A fresh data root; temporary files of this test in a folder of its own."""
+    # The checks' forkserver first: multiprocessing keeps its socket in the temporary folder
+    # current when it starts, which is not one of the checks' files.
+    checkpool.warm_up()
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
     monkeypatch.delenv("SGS_UPLOAD_MAX_MB", raising=False)

@@ -32,6 +32,7 @@ from sgs.clock import office_today
 from sgs.store.ingest import ingest_file
 from sgs.store.landing import expand
 from sgs.web import app as web
+from sgs.web import checkpool
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=".*httpx2")
@@ -47,6 +48,9 @@ MARKET_BAD_ID = broken_check(resident_id("140402", "19750615", "000"))
 
 @pytest.fixture
 def root(tmp_path, monkeypatch) -> Path:
+    # The checks' forkserver first: multiprocessing keeps its socket in the temporary folder
+    # current when it starts, which is not one of the checks' files.
+    checkpool.warm_up()
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
     monkeypatch.delenv("SGS_UPLOAD_MAX_MB", raising=False)

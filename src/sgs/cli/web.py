@@ -32,10 +32,11 @@ def serve(host: str, port: int) -> None:
     （每次启动不同）。各单位与信用办人员也可用 sgs users add 发放的令牌登录。浏览器中用口令
     或令牌登录；脚本可发送请求头 “Authorization: Bearer <口令或令牌>”。
     数据目录同其他命令（./data 或 $SGS_DATA_DIR）。
-    Ctrl-C 停止。
+    文件自查在独立进程中运行（$SGS_CHECK_WORKERS 个同时进行，$SGS_CHECK_QUEUE 个排队），
+    页面不受影响。只有 $SGS_TRUSTED_PROXIES 列出的反向代理转发的 X-Forwarded-* 请求头才被采信。
+    Ctrl-C 停止（正在进行的自查随即中止）。
     """
-    import uvicorn
-
+    from sgs.cli.web_server import run_server
     from sgs.config import data_root
     from sgs.web.app import create_app
     from sgs.web.auth import PASSWORD_ENV, configured_secret, generated_secret
@@ -58,4 +59,4 @@ def serve(host: str, port: int) -> None:
             "或置于 HTTPS 反向代理之后。",
             err=True,
         )
-    uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
+    run_server(app, host, port)

@@ -53,11 +53,17 @@ UNIT_CODE = re.compile(r"[0-9A-Z]{18}")
 
 @dataclass(frozen=True)
 class Principal:
-    """Who a request comes from: an account, or the office's shared secret."""
+    """Who a request comes from: an account, or the office's shared secret.
+
+    ``subject`` is what the session names — the account's id, or ``office`` for the shared
+    secret: unlike the name, no two principals share it, so what belongs to one account (a
+    self-check's problem list) is keyed by it.
+    """
 
     name: str
     role: Role
     unit_code: str | None
+    subject: str = ""
 
     @property
     def is_office(self) -> bool:
@@ -77,7 +83,7 @@ class Principal:
         return mine.height > 0
 
 
-OFFICE_SECRET_PRINCIPAL = Principal("信用办", "office", None)
+OFFICE_SECRET_PRINCIPAL = Principal("信用办", "office", None, "office")
 # Where the auth middleware leaves who a request comes from, and how (cookie or bearer).
 PRINCIPAL_KEY = "sgs.principal"
 VIA_KEY = "sgs.via"
@@ -100,7 +106,7 @@ class Account:
 
     @property
     def principal(self) -> Principal:
-        return Principal(self.name, self.role, self.unit_code)
+        return Principal(self.name, self.role, self.unit_code, self.id)
 
     def public(self) -> dict:
         """What may be shown: everything but the hash."""

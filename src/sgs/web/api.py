@@ -3,8 +3,9 @@
 - ``POST /api/check`` (multipart ``file``): 200 and the JSON object of ``sgs validate --json``
   (``file`` is the upload's sanitised name); a file that cannot be validated — not a table at
   all, unreadable, refused layout, missing columns — is 422 with the refused object.  The file
-  is validated in a private temporary folder outside the data root and deleted after; nothing
-  is written to the landing zone or the store.
+  is validated in a check process of its own (:mod:`sgs.web.checkpool`), in a private
+  temporary folder outside the data root deleted on every path; nothing is written to the
+  landing zone or the store.  With the checks' queue full: 503 ``busy`` and ``Retry-After``.
 - ``POST /api/uploads`` (multipart ``file``; the office adds ``unit``, a code or exact name):
   201 and ``{"receipt": {file, sha256, received, unit_code, path}, "validation": {…}}``.  The
   file lands in ``raw/<unit code>/<received>/`` (:mod:`sgs.store.handin`), then a flow run of
@@ -18,7 +19,8 @@
   with what the store made of it (:func:`sgs.store.handin.history`).
 
 A unit's account works for its own unit only (403 for another); errors are JSON
-``{"error": {"code", "message"}}`` with a Chinese message.  Order of answers: 401 before
+``{"error": {"code", "message"}}`` with a Chinese message — the 401 of a request without
+credentials too (:mod:`sgs.web.auth`).  Order of answers: 401 before
 routing (:mod:`sgs.web.auth`), then 413 while the body is read (:mod:`sgs.web.uploads`), then
 403 (the CSRF token of a cookie-borne form, the unit).
 """
@@ -39,6 +41,13 @@ from sgs.errors import FileRefused, LandingError
 from sgs.web import csrf
 from sgs.web.accounts import Principal
 from sgs.web.auth import principal
+from sgs.web.checkpool import (
+    BUSY_MESSAGE,
+    CheckRefused,
+    ClientGone,
+    check_in_process,
+    gone_response,
+)
 from sgs.web.uploads import Upload, UploadProblem, read_upload
 
 UNIT_FIELD = "unit"
@@ -63,26 +72,30 @@ def _checked_form(request: Request, up: Upload) -> None:
 # ----------------------------------------------------------------------------- check
 
 
-def _check_file(up: Upload) -> tuple[bytes, int]:
-    """Validate the upload in a private temporary folder (deleted on return)."""
-    from sgs.report.validation import refusal_object, validation_json
-    from sgs.web.selfcheck import validate_upload
-
-    label, outcome = validate_upload(up)
-    if isinstance(outcome, FileRefused):
-        return json.dumps(refusal_object(label, None, outcome), ensure_ascii=False).encode(), 422
-    return validation_json(label, outcome), 200
+def _refused_check(refused: CheckRefused) -> JSONResponse:
+    response = error(refused.status, refused.code, refused.message)
+    if refused.retry_after:
+        response.headers["retry-after"] = str(refused.retry_after)
+    return response
 
 
 async def check(request: Request) -> Response:
+    from sgs.web.checkjobs import api_check
+
+    if request.app.state.checks.full():  # refused before the body is read
+        return _refused_check(CheckRefused(503, "busy", BUSY_MESSAGE))
     try:
         async with read_upload(request) as up:
             _checked_form(request, up)
-            body, status = await run_in_threadpool(_check_file, up)
+            body, status = await check_in_process(request, api_check, (up.filename,), up.file)
     except UploadProblem as p:
         return error(p.status, p.code, p.message)
     except HTTPException as exc:
         return error(exc.status_code, "forbidden", str(exc.detail))
+    except CheckRefused as refused:
+        return _refused_check(refused)
+    except ClientGone:
+        return gone_response()
     return Response(body, status_code=status, media_type=JSON)
 
 

@@ -65,11 +65,14 @@ from sgs.web.auth import (
     office_only,
     principal,
 )
+from sgs.web.checkpool import CheckPool, remove_stale
 from sgs.web.docs import docs_batch, docs_index
 from sgs.web.downloads import download_bulletin, download_feedback
+from sgs.web.forms import small_form
 from sgs.web.home import unit_home
+from sgs.web.proxies import Proxies
 from sgs.web.published import publication_of, published_view, revisions_page
-from sgs.web.throttle import ClientAddress, Throttle
+from sgs.web.throttle import Throttle
 from sgs.web.views import (
     asked_as_of,
     available_months,
@@ -81,7 +84,8 @@ from sgs.web.views import (
     return_to,
 )
 
-HTTP_TITLES = {400: "请求有误", 404: "未找到", 405: "不支持的请求方式", 500: "无法生成文件"}
+HTTP_TITLES = {400: "请求有误", 404: "未找到", 405: "不支持的请求方式", 413: "内容过大",
+               500: "无法生成文件"}  # fmt: skip
 
 
 # --- pages --------------------------------------------------------------------------------
@@ -132,8 +136,9 @@ def login_form(request: Request) -> Response:
 
 async def login(request: Request) -> Response:
     """Check the password (the office secret or an account's token), then the form's CSRF
-    token; on success set the session cookie and go to the asked-for page."""
-    form = await request.form()
+    token; on success set the session cookie and go to the asked-for page.  The body is
+    bounded (:mod:`sgs.web.forms`): 413 early, before a stranger's huge body is read."""
+    form = await small_form(request)
     given, nxt = form.get("password"), form.get("next")
     auth: Auth = request.app.state.auth
     found = auth.credential(given) if isinstance(given, str) and given else None
@@ -154,7 +159,7 @@ async def logout(request: Request) -> Response:
     """End the session on both sides and show the login form again (POST only, with the
     form's CSRF token, so that no link or image elsewhere can log anyone out).  A script
     authenticated by a bearer token needs no CSRF token and has no session to end: 200."""
-    form = await request.form()
+    form = await small_form(request)
     csrf.check(request, form.get(csrf.CSRF_FIELD))
     request.app.state.auth.revoke(request.cookies.get(COOKIE))
     response = login_page(request, message="已退出登录。")
@@ -193,13 +198,18 @@ async def crash(request: Request, exc: Exception) -> Response:
 
 
 def create_app(
-    root: Path | None = None, password: str | None = None, throttle: Throttle | None = None
+    root: Path | None = None,
+    password: str | None = None,
+    throttle: Throttle | None = None,
+    checks: CheckPool | None = None,
 ) -> Starlette:
     """The web app over the data root ``root`` (default :func:`sgs.config.data_root`).
 
     ``password`` defaults to ``$SGS_WEB_PASSWORD``; with neither the app refuses to start.
     ``throttle`` counts wrong passwords and tokens (default: :class:`Throttle` with the
-    numbers of :mod:`sgs.web.throttle`, on the real clock).
+    numbers of :mod:`sgs.web.throttle`, on the real clock).  ``checks`` runs the file checks
+    (default: :class:`CheckPool` sized by ``SGS_CHECK_WORKERS`` and ``SGS_CHECK_QUEUE``); check
+    folders left by a killed server are removed here, at start.
     """
     from starlette.middleware import Middleware
 
@@ -212,7 +222,9 @@ def create_app(
     app_root = Path(root) if root is not None else data_root()
     auth = Auth(secret, AccountBook(app_root))
     throttle = Throttle() if throttle is None else throttle
-    client_address = ClientAddress(trusted_proxies())
+    client_address = Proxies(trusted_proxies())
+    checks = CheckPool() if checks is None else checks
+    remove_stale()
     routes = [
         Route("/", index, methods=["GET"]),
         Route("/login", login_form, methods=["GET"]),
@@ -241,4 +253,6 @@ def create_app(
     app.state.root = app_root
     app.state.auth = auth
     app.state.throttle = throttle
+    app.state.checks = checks
+    app.state.proxies = client_address
     return app

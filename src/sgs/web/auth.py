@@ -10,7 +10,8 @@ Decisions:
   scripts send ``Authorization: Bearer <secret or token>``.  The cookie is signed with a key
   drawn at start-up and derived from the secret, so a restart or a changed secret ends every
   session; logging out (a POST) revokes the session on the server too.  Everything except ``/login`` and ``/logout`` answers
-  401 without valid credentials (the 401 page is the login form) — before routing, so an
+  401 without valid credentials (the 401 page is the login form; under ``/api/`` the JSON
+  error ``{"error": {"code", "message"}}`` the API's callers read) — before routing, so an
   unauthenticated request learns nothing about which paths exist.  A failed login waits a
   moment (:data:`FAILED_LOGIN_DELAY_S`), to slow guessing.
 - **Throttling** — :mod:`sgs.web.throttle`: wrong passwords and bearer tokens are counted per
@@ -41,7 +42,7 @@ from collections.abc import Callable
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sgs.config import web_password
@@ -52,7 +53,7 @@ from sgs.web.accounts import (
     AccountBook,
     Principal,
 )
-from sgs.web.throttle import CLIENT_KEY, ClientAddress, Throttle
+from sgs.web.throttle import CLIENT_KEY, Throttle
 from sgs.web.views import login_page, render
 
 PASSWORD_ENV = "SGS_WEB_PASSWORD"
@@ -60,6 +61,8 @@ COOKIE = "sgs_session"
 SESSION_SECONDS = 8 * 3600
 FAILED_LOGIN_DELAY_S = 0.3
 PUBLIC_PATHS = frozenset({"/login", "/logout"})
+API_PREFIX = "/api/"
+UNAUTHORIZED = "未登录或令牌无效：请在请求头 Authorization: Bearer <令牌> 中提供有效令牌。"
 OFFICE_SUBJECT = "office"
 EXPIRY = re.compile(r"[0-9]{1,12}")
 MAX_SESSION_LENGTH = 200
@@ -218,7 +221,7 @@ class Guard:
     401 before routing without credentials; wrong bearer tokens counted."""
 
     def __init__(
-        self, app: ASGIApp, auth: Auth, throttle: Throttle, client_address: ClientAddress
+        self, app: ASGIApp, auth: Auth, throttle: Throttle, client_address: Callable[[Scope], str]
     ) -> None:
         self.app = app
         self.auth = auth
@@ -250,8 +253,16 @@ class Guard:
             scope[PRINCIPAL_KEY], scope[VIA_KEY] = found
         if found is not None or scope["path"] in PUBLIC_PATHS:
             await self.app(scope, receive, send_with_headers)
+        elif scope["path"].startswith(API_PREFIX):
+            await api_unauthorized()(scope, receive, send_with_headers)
         else:
             await login_page(request, status=401)(scope, receive, send_with_headers)
+
+
+def api_unauthorized() -> Response:
+    """The API's 401: its JSON error, not the login page a script cannot use."""
+    body = {"error": {"code": "unauthorized", "message": UNAUTHORIZED}}
+    return JSONResponse(body, 401, headers={"www-authenticate": 'Bearer realm="sgs"'})
 
 
 def too_many_attempts(request: Request, wait: int) -> Response:

@@ -20,7 +20,8 @@ Decisions:
   (addresses or networks such as ``10.0.0.0/8``); then the right-most address of
   ``X-Forwarded-For`` that is not itself a trusted proxy — the one the nearest trusted proxy
   saw.  Anything left of it was written by the client and could be anything, so it is never
-  used; without a trusted peer the header is ignored.
+  used; without a trusted peer the header is ignored.  :mod:`sgs.web.proxies` applies this
+  (and the scheme) once per request, and starts uvicorn with the same trust.
 - **Bounded memory**: at most :data:`MAX_CLIENTS` addresses are remembered; the one least
   recently seen goes first.
 """
@@ -129,6 +130,10 @@ class ClientAddress:
 
     def __init__(self, trusted: Iterable[str] = ()) -> None:
         self._names, self._networks = parse_proxies(trusted)
+
+    def trusted(self, address: str) -> bool:
+        """Whether ``address`` is one of the trusted proxies (:mod:`sgs.web.proxies`)."""
+        return self._trusted(_normal(address))
 
     def _trusted(self, address: str) -> bool:
         if address in self._names:

@@ -12,6 +12,8 @@ Decisions:
   most :data:`MAX_FIELD_BYTES`; one file and a handful of fields per request.
 - **Before any permission check**, so a too-large file is 413 whoever it claims to be for
   (the order 429, 401, 413, 403).
+- **Say what is wrong**: a file name too long for the parser, or given only as ``filename*``,
+  is named as such (:mod:`sgs.web.upload_names`), not as "upload one file".
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from starlette.requests import Request
 from starlette.types import Message, Receive
 
 from sgs.config import upload_max_bytes
+from sgs.web.upload_names import KeptPrefix, name_problem
 
 ENVELOPE_BYTES = 64 * 1024
 MAX_FIELD_BYTES = 4 * 1024
@@ -94,7 +97,8 @@ async def read_upload(request: Request) -> AsyncIterator[Upload]:
         raise too_large(limit)
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise UploadProblem(400, "not_multipart", "请以 multipart/form-data 表单上传文件（字段名 file）。")  # fmt: skip
-    limited = Request(request.scope, _counting(request.receive, limit + ENVELOPE_BYTES))
+    kept = KeptPrefix(request.receive)
+    limited = Request(request.scope, _counting(kept, limit + ENVELOPE_BYTES))
     try:
         form: FormData = await limited.form(
             max_files=1, max_fields=MAX_FIELDS, max_part_size=MAX_FIELD_BYTES
@@ -102,10 +106,12 @@ async def read_upload(request: Request) -> AsyncIterator[Upload]:
     except _Overflow:
         raise too_large(limit) from None
     except (MultiPartException, HTTPException):  # Starlette turns the first into the second
+        _name_problem(kept)
         raise UploadProblem(400, "bad_form", "表单无法解析：请只上传一个文件（字段名 file）。") from None  # fmt: skip
     try:
         part = form.get(FILE_FIELD)
         if not isinstance(part, UploadFile):
+            _name_problem(kept)
             raise UploadProblem(400, "no_file", "请选择要上传的文件（表单字段 file）。")
         size = part.size if part.size is not None else _size_of(part.file)
         if size > limit:
@@ -115,6 +121,13 @@ async def read_upload(request: Request) -> AsyncIterator[Upload]:
         yield Upload(part.filename or "", part.file, size, fields)
     finally:
         await form.close()
+
+
+def _name_problem(kept: KeptPrefix) -> None:
+    """Raise the 400 of a file name the parser could not take, if that is what went wrong."""
+    found = name_problem(kept.data)
+    if found is not None:
+        raise UploadProblem(400, *found) from None
 
 
 def _size_of(fh: BinaryIO) -> int:

@@ -60,12 +60,13 @@ TEMPLATES = Environment(
 
 
 def render(request: Request, template: str, status: int = 200, **context: object) -> HTMLResponse:
-    """A page from a template; ``authed`` decides whether the logout form shows; every page
-    gets the CSRF token its forms carry (:mod:`sgs.web.csrf`) and who is logged in."""
+    """A page from a template; ``authed`` decides whether the logout form shows — never to a
+    visitor who is not logged in (a 400 page of a malformed login form, say); every page gets
+    the CSRF token its forms carry (:mod:`sgs.web.csrf`) and who is logged in."""
     from sgs.web.csrf import attach, csrf_token
 
-    authed = context.pop("authed", True)
     who = request.scope.get("sgs.principal")
+    authed = context.pop("authed", True) and who is not None
     html = TEMPLATES.get_template(template).render(
         authed=authed, csrf=csrf_token(request), who=who, **context
     )
