@@ -666,49 +666,158 @@ def test_streamed_xlsx_cells_read_as_calamine_reads_them(tmp_path):
             assert streamed == expected, name
 
 
-@pytest.mark.parametrize("ref", ["XFD1048576", "CV1048576", "Z1048576", "B999999"])
-def test_a_far_cell_keeps_a_big_sheet_off_the_dense_reader(tmp_path, ref):
-    """Big sheets go through calamine only when a scan shows their real extent is dense: a stray
-    cell far away (also in a row without its own ``r``) keeps them streamed, where memory
-    follows the cells."""
-    from sgs.validate.workbook import _dense
+# Cells of every shape the vectorised reader knows, and of shapes it hands to ElementTree one by
+# one (rich text, a phonetic guide, more attributes, entities, OOXML escapes, odd formulas).
+ODD_CELLS = (
+    '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" s="1"><v>45992</v></c>'
+    '<c r="C1" t="inlineStr"><is><t xml:space="preserve"> 前后 </t></is></c>'
+    '<c r="D1" t="inlineStr"><is><r><t>富</t></r><r><rPr><b/></rPr><t>文本</t></r></is></c>'
+    '<c r="E1" t="s"><v>1</v></c><c r="F1" t="s"><v>99</v></c><c r="G1" t="b"><v>1</v></c>'
+    '<c r="H1" t="e"><v>#N/A</v></c><c r="I1" t="str"><f>"a"&amp;"b"</f><v>a&amp;b</v></c>'
+    '<c r="J1"><f t="shared" ref="J1:J2" si="0">1+1</f><v>2</v></c>'
+    '<c r="K1" t="d"><v>2026-03-01T00:00:00Z</v></c><c r="L1" s="1" cm="1"><v>45992.5</v></c>'
+    '<c r="M1" t="inlineStr"><is><t>&lt;b&gt; &#x4E2D;&#25991; _x000D_ 行</t></is></c>'
+    '<c r="N1"><v>0012</v></c><c r="O1"><v>1.5E-7</v></c><c r="P1"><v>123456789012345</v></c>'
+    '<c r="Q1" s="1"/><c r="R1"><v></v></c><c r="S1" t="inlineStr"><is><t/></is></c></row>'
+    '<row r="2"><c t="s" r="A2"><v>2</v></c><c r="J2"><f t="shared" si="0"/><v>3</v></c>'
+    '<c r="XFD2"><v>7</v></c></row>'
+)
+SHARED = (
+    '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    "<si><t>共享</t></si><si><r><t>多</t></r><r><t>段</t></r><rPh><t>ふりがな</t></rPh></si>"
+    "<si><t>甲&amp;乙</t></si></sst>"
+)
 
-    base = write_xlsx(tmp_path / "base.xlsx", table("permit", records("permit", 30)))
-    assert _dense(zipfile.ZipFile(base), "xl/worksheets/sheet1.xml")
-    far = _with_far_cell(base, tmp_path / "远.xlsx", ref, "x")
-    assert not _dense(zipfile.ZipFile(far), "xl/worksheets/sheet1.xml")
-    # The same stray cell in a row that does not say its number.
-    bare = tmp_path / "无行号.xlsx"
-    with zipfile.ZipFile(far) as zin, zipfile.ZipFile(bare, "w", zipfile.ZIP_DEFLATED) as zout:
+
+def _with_sheet_data(base: Path, out: Path, rows: str, shared: str | None = None) -> Path:
+    """``base`` (one sheet, written by openpyxl) with its sheet's rows replaced by ``rows``."""
+    with zipfile.ZipFile(base) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
         for item in zin.infolist():
             data = zin.read(item.filename)
             if item.filename == "xl/worksheets/sheet1.xml":
-                data = data.replace(f'<row r="{re.sub("[A-Z]+", "", ref)}">'.encode(), b"<row>")
+                data = re.sub(rb"<sheetData>.*</sheetData>|<sheetData/>",
+                              b"<sheetData>" + rows.encode() + b"</sheetData>", data, flags=re.S)  # fmt: skip
+            if item.filename == "xl/sharedStrings.xml" and shared is not None:
+                data = shared.encode()
             zout.writestr(item, data)
-    assert not _dense(zipfile.ZipFile(bare), "xl/worksheets/sheet1.xml")
+    return out
 
 
-def test_the_dense_reader_gives_the_streamed_cells(tmp_path, monkeypatch):
-    """With every sheet counted as big, the workbooks of the stream test read through calamine
-    give the very cells the stream gives (sgs's own sample workbook and a typed one)."""
+def _both_readers(path: Path) -> list[tuple[object, object]]:
+    """Each sheet's cells by the vectorised reader (or ``None`` where it declines) and by the
+    element-by-element reader, from the same parts with the same workbook context."""
+    from sgs.validate.celltext import stream_cells
+    from sgs.validate.limits import read_limits
+    from sgs.validate.sheetxml import Unsupported, fast_cells
+    from sgs.validate.workbook import _Book
+
+    limits = read_limits()
+    out = []
+    with zipfile.ZipFile(path) as zf:
+        book = _Book(zf, path.name, limits)
+        args = (book.strings, book.date_styles, book.date1904, limits.cell_chars, limits.columns)
+        for _, _, target, _ in book.sheets:
+            try:
+                with zf.open(target) as fh:
+                    fast = fast_cells(fh, *args)
+            except Unsupported:
+                fast = None
+            with zf.open(target) as fh:
+                out.append((fast, stream_cells(fh, *args)))
+    return out
+
+
+def test_the_vectorised_reader_gives_the_element_readers_cells(tmp_path):
+    """Workbooks written by openpyxl and xlsxwriter, sgs's own sample, and a sheet of odd cells
+    (shared and rich strings, entities, escapes, formulas, booleans, errors, ISO dates, empty
+    values, a cell at XFD): the vectorised reader gives exactly the element reader's cells."""
     from datetime import date, datetime
 
+    import xlsxwriter
     from openpyxl import Workbook
 
-    from sgs.validate import workbook
-
     typed = Workbook()
-    rows = [[1, 0.1, 123456789012345, date(2026, 3, 1), datetime(2026, 3, 1, 8, 30), True,
-             "文本", "a\r\nb", "0012", 1 / 3]] * 50  # fmt: skip
-    for r in rows:
+    for r in [[1, 0.1, 123456789012345, date(2026, 3, 1), datetime(2026, 3, 1, 8, 30), True,
+               "文本", "a\r\nb", "0012", 1 / 3, "A&B <c> \"引号\""]] * 50:  # fmt: skip
         typed.active.append(r)
     typed.active["C3"].number_format = "yyyy/mm/dd"
     typed.save(tmp_path / "typed.xlsx")
+    wb = xlsxwriter.Workbook(str(tmp_path / "xlsxwriter.xlsx"))
+    ws = wb.add_worksheet("数据")
+    for i in range(40):
+        ws.write_row(i, 0, [i, f"文本{i % 3}", 0.5 * i, "x&y", None, True])
+    ws.write_formula(0, 7, "=1+2", None, 3)
+    wb.close()
     sample = write_xlsx(tmp_path / "sample.xlsx", table("permit", records("permit", 40)))
-    for path in (tmp_path / "typed.xlsx", sample):
-        monkeypatch.setattr(workbook, "DENSE_READ_BYTES", 1 << 40)
-        streamed = [s.cells for s in workbook.xlsx_sheets(path) or []]
-        monkeypatch.setattr(workbook, "DENSE_READ_BYTES", 0)
-        dense = [s.cells for s in workbook.xlsx_sheets(path) or []]
-        assert len(dense) == len(streamed) == 1
-        assert dense[0].sort("row", "col").equals(streamed[0].sort("row", "col")), path.name
+    base = xlsxwriter.Workbook(str(tmp_path / "shared_base.xlsx"))  # shared strings; style 1 a date
+    base.add_worksheet().write_datetime(
+        0, 0, datetime(2026, 3, 1), base.add_format({"num_format": "yyyy/mm/dd"})
+    )
+    base.worksheets()[0].write_string(1, 0, "x")
+    base.close()
+    odd = _with_sheet_data(tmp_path / "shared_base.xlsx", tmp_path / "odd.xlsx", ODD_CELLS, SHARED)
+    for path in (tmp_path / "typed.xlsx", tmp_path / "xlsxwriter.xlsx", sample, odd):
+        for fast, streamed in _both_readers(path):
+            assert fast is not None, path.name
+            assert fast.equals(streamed), (path.name, fast, streamed)
+    odd_cells = {(r, c): v for r, c, v in _both_readers(odd)[0][0].iter_rows()}
+    assert odd_cells[(1, 4)] == "富文本" and odd_cells[(1, 13)] == "<b> 中文 \r 行"
+    assert odd_cells[(1, 5)] == "多段" and (1, 6) not in odd_cells and odd_cells[(2, 16384)] == "7"
+    assert odd_cells[(1, 2)] == "2025-12-01" and odd_cells[(1, 12)] == "2025-12-01 12:00:00"
+    assert odd_cells[(1, 9)] == "a&b" and odd_cells[(1, 11)] == "2026-03-01"
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        '<x:row r="1"><x:c r="A1"><x:v>1</x:v></x:c></x:row>',  # a namespace prefix
+        '<row r="1"><c><v>1</v></c><c r="C1"><v>2</v></c></row>',  # a cell without reference
+        '<row r="1"><c r="A1" t="inlineStr"><is><t><![CDATA[a<b]]></t></is></c></row>',
+        '<row r="1"><!-- a comment --><c r="A1"><v>1</v></c></row>',
+    ],
+)
+def test_xml_of_another_kind_is_read_element_by_element(tmp_path, rows):
+    """What the vectorised reader does not parse, it declines (no half-read sheet), and the
+    element reader reads the sheet; the file validates all the same."""
+    base = _workbook_with_one_cell(tmp_path)
+    path = _with_sheet_data(base, tmp_path / "kind.xlsx", rows)
+    if rows.startswith("<x:"):
+        data = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml").replace(
+            b"<worksheet ", b'<worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        )  # fmt: skip
+        path = _replace_part(path, tmp_path / "prefixed.xlsx", "xl/worksheets/sheet1.xml", data)
+    [(fast, streamed)] = _both_readers(path)
+    assert fast is None
+    assert streamed.height >= 1
+
+
+def test_a_pretty_printed_cell_is_read_alone_and_the_rest_vectorised(tmp_path):
+    """A cell whose attributes are spread over lines, or quoted with ``'``, is parsed on its own
+    (ElementTree); the sheet is not declined and gives the element reader's cells."""
+    rows = (
+        '<row r="1">\n  <c r="A1"\n     s="0"><v>1</v></c><c r="B1"><v>2</v></c>\n</row>'
+        "<row r='2'><c r='A2' t='inlineStr'><is><t>单引号</t></is></c></row>"
+    )
+    path = _with_sheet_data(_workbook_with_one_cell(tmp_path), tmp_path / "pretty.xlsx", rows)
+    [(fast, streamed)] = _both_readers(path)
+    assert (
+        fast is not None
+        and fast.equals(streamed)
+        and fast["value"].to_list() == ["1", "2", "单引号"]
+    )
+
+
+def _workbook_with_one_cell(tmp_path: Path) -> Path:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active["A1"] = "x"
+    book.save(tmp_path / "one.xlsx")
+    return tmp_path / "one.xlsx"
+
+
+def _replace_part(base: Path, out: Path, part: str, data: bytes) -> Path:
+    with zipfile.ZipFile(base) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            zout.writestr(item, data if item.filename == part else zin.read(item.filename))
+    return out

@@ -8,7 +8,7 @@ next to ``src/``.  Each of them can be pointed elsewhere by one environment vari
 Why call time: tests, the web server and the daily flow change the environment or edit a file
 while a process runs, and a value read at import would silently keep the old one.  What is
 costly to load (the catalogue, the units, a settings file) is cached by :func:`cached_on_file`
-under the file's resolved path *and* its fingerprint, so an edited file counts at once and an
+under the file's absolute path *and* its fingerprint, so an edited file counts at once and an
 unchanged one is parsed once per process.
 """
 
@@ -39,9 +39,11 @@ VARIABLES: dict[str, str] = {
     "SGS_COOKIE_SECURE": "1: the session cookie is Secure even over http (behind a TLS proxy)",
     "SGS_TRUSTED_PROXIES": "proxy addresses whose X-Forwarded-For names the client; default none",
     "SGS_UPLOAD_MAX_MB": "the largest file a unit may hand in or check on the web, in MB; default 50",
+    "SGS_CHECK_WORKERS": "web file checks running at once, each in a process of its own; default 2",
+    "SGS_CHECK_QUEUE": "web file checks that may wait for a worker; beyond them 503; default 4",
     "SGS_PUBLIC_URL": "where people open sgs serve (setting public_url); default http://127.0.0.1:8000",
     "SGS_TODAY": "the office's date (YYYY-MM-DD) for rehearsing a day to come and for tests; unset: the clock",
-    "SGS_FAULT": "tests only: kill the process at a named point inside an ingest transaction",
+    "SGS_FAULT": "tests only: kill the process at a named point inside an ingest transaction; check_hold: web checks wait",
 }
 SETTING_PREFIX = "SGS_"
 
@@ -122,23 +124,39 @@ def fault_point() -> str | None:
     return env("SGS_FAULT")
 
 
+def environment() -> dict[str, str]:
+    """The whole environment as it is now, for a process started earlier that must see it: a
+    web check's process is forked from a server started before a test (or an operator) changed
+    a variable (:mod:`sgs.web.checkpool`)."""
+    return dict(os.environ)
+
+
+def adopt_environment(snapshot: dict[str, str]) -> None:
+    """Make :func:`environment`'s ``snapshot`` this process's environment."""
+    os.environ.clear()
+    os.environ.update(snapshot)
+
+
 def setting_override(name: str) -> str | None:
     """``$SGS_<NAME>`` for one policy setting (unset: None; an empty value is a value)."""
     return os.environ.get(f"{SETTING_PREFIX}{name.upper()}")
 
 
-def fingerprint(path: Path) -> tuple[str, int, int, int]:
-    """The resolved path with what changes when the file is edited or replaced.
+def fingerprint(path: Path) -> tuple[str, int, int, int, int]:
+    """The absolute path with what changes when the file is edited or replaced.
 
-    Modification time in nanoseconds, size and inode: an editor that writes a new file, or one
-    that rewrites in place, both change it; a missing file has a fingerprint of its own.
+    Modification time in nanoseconds, size, device and inode: an editor that writes a new file,
+    or one that rewrites in place, both change it; a missing file has a fingerprint of its own.
+    ``stat`` follows symbolic links, so a link pointed elsewhere changes the inode too — no
+    ``Path.resolve()`` (a syscall per path component) is needed, and the check stays one
+    ``stat``: cached loaders are called in per-row and per-cell loops (header scoring).
     """
-    resolved = path.resolve()
+    where = Path(path).absolute()
     try:
-        st = resolved.stat()
-    except FileNotFoundError:
-        return (str(resolved), -1, -1, -1)
-    return (str(resolved), st.st_mtime_ns, st.st_size, st.st_ino)
+        st = where.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return (str(where), -1, -1, -1, -1)
+    return (str(where), st.st_mtime_ns, st.st_size, st.st_dev, st.st_ino)
 
 
 def cached_on_file(

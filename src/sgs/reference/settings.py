@@ -36,6 +36,10 @@ class Settings:
     public_url: str
     calendar_warning_from: str
     publish_monthly: bool
+    workbook_ratio_limit: int
+    workbook_part_limit_mib: int
+    cell_chars_limit: int
+    columns_limit: int
 
 
 def _coerce(value: str, like: object) -> object:
@@ -68,7 +72,15 @@ def load_settings() -> Settings:
     _check_url(values["public_url"])
     for name in ("directory_due", "plan_due", "staff_due", "calendar_warning_from"):
         _check_month_day(name, values[name])
+    for name in LIMITS:
+        if not (isinstance(values[name], int) and values[name] > 0):
+            raise SettingsError(f"{name}「{values[name]}」应为正整数")
     return Settings(**values)
+
+
+# The reading limits of docs/policy.md section 12: what a file may hold before it is refused
+# unread (issue 20).  Positive integers.
+LIMITS = ("workbook_ratio_limit", "workbook_part_limit_mib", "cell_chars_limit", "columns_limit")
 
 
 def _check_month_day(name: str, value: object) -> None:

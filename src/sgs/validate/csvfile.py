@@ -8,6 +8,10 @@ quote inside a cell.  Quoted line breaks stay inside their cell either way.  A q
 never closed would swallow the rest of the file into one cell: such a file is refused, naming
 the line where the quote opens and quoting the start of it (ID numbers masked), never with the
 parser's own text.
+
+Wide rows (issue 20): the header is searched in the first ``columns_limit`` cells of each row
+only, and a row with a value beyond the ``columns_limit``-th cell refuses the file before any
+frame is built for it — a row of a million cells would otherwise become a million columns.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import polars as pl
 from sgs.errors import FileRefused
 from sgs.privacy import mask_ids_in_str
 from sgs.validate.encodings import decode_all, detect_legacy, sniff_encoding
+from sgs.validate.limits import header_beyond, read_limits, too_many_columns
 from sgs.validate.sheets import (
     HEADER_SCAN_ROWS,
     Row,
@@ -40,12 +45,23 @@ UTF8 = ("utf-8", "utf-8-sig")
 SCAN_LIMIT = 5000
 
 
-def _scan(text: str, delimiter: str) -> list[tuple[int, Row]]:
-    """The first non-empty records (index, cells) and the one after them, for the header."""
+def _wide(record: list[str], limit: int) -> bool:
+    """Whether a record holds a value beyond its ``limit``-th cell (empty cells do not count:
+    a spreadsheet's CSV export pads rows with commas up to its used range)."""
+    return len(record) > limit and any(record[limit:])
+
+
+def _scan(text: str, delimiter: str, limit: int) -> tuple[list[tuple[int, Row]], bool]:
+    """The first non-empty records (index, cells) and the one after them, for the header, with
+    their first ``limit`` cells only; and whether one of them holds a value beyond those."""
     found: list[tuple[int, Row]] = []
+    wide = False
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         for index, record in enumerate(reader):
+            if _wide(record, limit):
+                wide = True
+                record = record[:limit]
             cells = {i: v for i, v in enumerate(record) if v != ""}
             if all(is_blank(v) for v in cells.values()):
                 if index > SCAN_LIMIT:
@@ -56,7 +72,7 @@ def _scan(text: str, delimiter: str) -> list[tuple[int, Row]]:
                 break
     except csv.Error:
         pass  # the prefix may end inside a quoted cell; the full read decides
-    return found
+    return found, wide
 
 
 def _has_cr(path: Path) -> bool:
@@ -96,29 +112,34 @@ def read_csv_table(path: Path, score: Scorer) -> Table:
     if not prefix.strip():
         raise FileRefused("empty", f"文件「{path.name}」是空文件。")
     encoding, text = sniff_encoding(prefix, complete, path.name)
+    limit = read_limits().columns
 
     best = None
+    any_wide = False
     for delimiter in DELIMITERS:
-        rows = _scan(text, delimiter)
+        rows, wide = _scan(text, delimiter, limit)
         found = find_header(rows, score)
+        any_wide = any_wide or wide
         if found is not None and (best is None or found.score > best[1].score):
-            best = (delimiter, found, rows)
+            best = (delimiter, found, rows, wide)
     if best is None:
-        raise no_header(path)
-    delimiter, found, rows = best
+        raise header_beyond(path.name, limit) if any_wide else no_header(path)
+    delimiter, found, rows, wide = best
+    if wide:
+        raise too_many_columns(path.name, "", limit)
     header_index = rows[found.index][0]
     start = header_index + (2 if found.two_level else 1)
     width = max(found.header, default=-1) + 1
     header = [found.header.get(i) for i in range(width)]
     # A line ended by CR alone before the data would throw polars' line count off: exact way.
     exact = _lone_cr(text.rstrip("\r") if not complete else text)
-    body, encoding = _read_body(path, encoding, start, delimiter, width, exact)
+    body, encoding = _read_body(path, encoding, start, delimiter, width, exact, limit)
     header += [None] * (body.width - width)
     return Table(header, body, header_index + 1, start + 1, encoding=encoding, score=found.score)
 
 
 def _read_body(
-    path: Path, encoding: str, start: int, delimiter: str, width: int, exact: bool
+    path: Path, encoding: str, start: int, delimiter: str, width: int, exact: bool, limit: int
 ) -> tuple[pl.DataFrame, str]:
     """The records below the header: polars when the file is regular, else the exact way."""
     tried = exact
@@ -151,7 +172,7 @@ def _read_body(
                 return body, encoding
         except Exception:
             pass
-    return _python_csv(text, start, delimiter, width, path.name), encoding
+    return _python_csv(text, start, delimiter, width, path.name, limit), encoding
 
 
 def _polars_csv(source: Path | io.BytesIO, start: int, delimiter: str, width: int) -> pl.DataFrame:
@@ -168,10 +189,15 @@ def _polars_csv(source: Path | io.BytesIO, start: int, delimiter: str, width: in
     )
 
 
-def _python_csv(text: str, start: int, delimiter: str, width: int, name: str) -> pl.DataFrame:
-    """The exact path: every record as Python's csv reads it, rows of any length."""
+def _python_csv(
+    text: str, start: int, delimiter: str, width: int, name: str, limit: int
+) -> pl.DataFrame:
+    """The exact path: every record as Python's csv reads it, rows longer than the header too
+    — up to ``limit`` cells: a value beyond refuses the file before its columns are built."""
     records = _records(text, delimiter, name)[start:]
-    wide = max([width, *(len(r) for r in records)])
+    if any(_wide(r, limit) for r in records):
+        raise too_many_columns(name, "", limit)
+    wide = min(max([width, *(len(r) for r in records)]), limit)
     columns = {
         f"c{i}": pl.Series(
             [(r[i] or None) if i < len(r) else None for r in records], dtype=pl.String

@@ -18,16 +18,14 @@ from sgs.errors import FileRefused
 from sgs.labels import kind_of_name
 from sgs.periods import period_bounds
 from sgs.reference.catalogue import (
-    KINDS,
-    header_map,
     ledger_header_map,
     load_catalogue,
     normalise_header,
 )
 from sgs.validate.normalise import ROW, document_key, normalise, parse_date
 from sgs.validate.pipeline import build_errors
-from sgs.validate.readers import SheetInfo, read_tables, sniff_format
-from sgs.validate.sheets import Table
+from sgs.validate.readers import SheetInfo, read_tables, sniff_format, upload_scorer
+from sgs.validate.sheets import Scorer, Table
 
 # Helper columns the checks and the store read (never shown): the 文书号 as the unit wrote it
 # (trimmed), the parsed decision date, the matching key of the 文书号 and the record kind.
@@ -46,9 +44,16 @@ class LedgerRead:
     sheets: list[SheetInfo]
 
 
-def _score(cells: list[object]) -> int:
-    keys = {normalise_header(c) for c in cells if c not in (None, "")}
-    return len(keys & ledger_header_map().keys())
+def _scorer() -> Scorer:
+    """How much a row looks like a ledger's header; the ledger headers are looked up once per
+    file, not once per row or cell scored (see :func:`sgs.validate.readers.upload_scorer`)."""
+    known = frozenset(ledger_header_map())
+
+    def score(cells: list[object]) -> int:
+        keys = {normalise_header(c) for c in cells if c not in (None, "")}
+        return len(keys & known)
+
+    return score
 
 
 def _rows(table: Table, path: Path) -> tuple[pl.DataFrame, int]:
@@ -87,7 +92,7 @@ def read_ledger(path: Path, period: str) -> LedgerRead:
     Every visible sheet whose header is a ledger's is read, as for uploads.
     """
     period_bounds(period)  # a malformed period fails before the file is read
-    tables, sheets = read_tables(path, sniff_format(path), _score)
+    tables, sheets = read_tables(path, sniff_format(path), _scorer())
     fields = load_catalogue().ledger_fields
     parts = [_rows(t, path) for t in tables]
     raw = pl.concat([p for p, _ in parts]).select(ROW, SHEET, *(f.code for f in fields))
@@ -166,15 +171,11 @@ def check_ledger(norm: pl.DataFrame, raw: pl.DataFrame, period: str) -> pl.DataF
     return build_errors(raw, failures, rules, sheets)
 
 
-def _upload_score(cells: list[object]) -> int:
-    keys = {normalise_header(c) for c in cells if c not in (None, "")}
-    return max(len(keys & header_map(k).keys()) for k in KINDS)
-
-
 def ledger_by_header(path: Path) -> bool:
     """Whether the file's header is a ledger's rather than an upload's: the row among the first
     that best matches either, scored both ways.  A name is no proof (a permit file may be
     called 许可台账.xlsx); :class:`FileRefused` when the file has no recognisable header."""
-    tables, _ = read_tables(path, sniff_format(path), lambda c: max(_score(c), _upload_score(c)))
+    ledger, upload = _scorer(), upload_scorer()
+    tables, _ = read_tables(path, sniff_format(path), lambda c: max(ledger(c), upload(c)))
     header = tables[0].header
-    return _score(header) > _upload_score(header)
+    return ledger(header) > upload(header)

@@ -23,6 +23,7 @@ import polars as pl
 
 from sgs.errors import FileRefused
 from sgs.reference.catalogue import KINDS, Kind, header_map, load_catalogue, normalise_header
+from sgs.validate.limits import read_limits, too_many_columns
 from sgs.validate.normalise import ROW
 from sgs.validate.sheets import HEADER_SCAN_ROWS, Scorer, SheetScan, Table, no_header, scan_cells
 
@@ -102,11 +103,22 @@ class Upload:
 # ----------------------------------------------------------------------------- header scoring
 
 
-def _score(cells: list[object]) -> int:
-    """How much a row looks like the header of an upload, of either kind or of layout v1."""
-    keys = {normalise_header(c) for c in cells if c not in (None, "")}
-    v1 = sum(1 for m in load_catalogue().layouts["v1"].markers if normalise_header(m) in keys)
-    return max(v1, *(len(keys & header_map(k).keys()) for k in KINDS))
+def upload_scorer() -> Scorer:
+    """How much a row looks like the header of an upload, of either kind or of layout v1.
+
+    The catalogue's headers are looked up once, here: the header search calls the scorer for
+    every row scanned and, for two-level headers, for every cell, and a cached loader's check
+    per call (the catalogue file's fingerprint) would cost a filesystem call per cell.
+    """
+    v1_markers = [normalise_header(m) for m in load_catalogue().layouts["v1"].markers]
+    maps = [frozenset(header_map(k)) for k in KINDS]
+
+    def score(cells: list[object]) -> int:
+        keys = {normalise_header(c) for c in cells if c not in (None, "")}
+        v1 = sum(1 for m in v1_markers if m in keys)
+        return max(v1, *(len(keys & m) for m in maps))
+
+    return score
 
 
 # ----------------------------------------------------------------------------- files -> sheets
@@ -131,12 +143,17 @@ def _scan_file(path: Path, fmt: str, score: Scorer) -> Iterator[SheetScan]:
         table = read_csv_table(path, score)
         yield SheetScan(None, False, table, table.body.height)
         return
-    sheets = xlsx_sheets(path) if fmt == "xlsx" else None
+    limits = read_limits()
+    sheets = xlsx_sheets(path, limits) if fmt == "xlsx" else None
     for sheet in sheets if sheets is not None else calamine_sheets(path):
         if sheet.chart:
             yield SheetScan(sheet.name, sheet.hidden, None, 0, chart=True)
-        else:
-            yield scan_cells(sheet.cells, score, sheet.name, sheet.hidden)
+            continue
+        # The streamed XLSX reader refuses a wide sheet while reading; calamine's (XLS, ODS,
+        # dense sheets) are checked here, before the header search and the pivot.
+        if sheet.cells["col"].n_unique() > limits.columns:
+            raise too_many_columns(path.name, f"的工作表「{sheet.name}」", limits.columns)
+        yield scan_cells(sheet.cells, score, sheet.name, sheet.hidden)
 
 
 def _skip_reason(scan: SheetScan, hidden_read: bool) -> str:
@@ -367,7 +384,7 @@ def read_upload(path: str | Path, kind: Kind | None = None) -> Upload:
     if not path.is_file():
         raise FileRefused("unreadable", f"找不到文件「{path}」。")
     fmt = sniff_format(path)
-    tables, report = read_tables(path, fmt, _score)
+    tables, report = read_tables(path, fmt, upload_scorer())
     for t in tables:
         _refuse_v1({normalise_header(h) for h in t.header}, path, kind)
     kind = _kind_of(tables, path, kind)
