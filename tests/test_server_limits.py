@@ -344,3 +344,19 @@ def test_the_new_variables_are_listed():
     assert {"SGS_CHECK_WORKERS", "SGS_CHECK_QUEUE"} <= set(VARIABLES)
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     assert "`SGS_CHECK_WORKERS`" in readme and "`SGS_CHECK_QUEUE`" in readme
+
+
+def test_a_long_tmpdir_does_not_stop_the_server(tmp_path):
+    """The forkserver's socket lives in a temporary folder and an AF_UNIX path holds 107 bytes:
+    under a TMPDIR of 150 characters the server still starts, checks a file, and leaves no
+    check folder behind (CI's test folders once made every server here exit at start)."""
+    deep = tmp_path / ("很深的临时目录-" + "t" * 120)
+    deep.mkdir()
+    assert len(str(deep)) > 150
+    with server(tmp_path, TMPDIR=str(deep)) as (_, port):
+        body = multipart("a.csv", permits_csv(3))
+        headers = BEARER | {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
+        response, data = ask(port, "POST", "/api/check", body, headers)
+        assert response.status == 200, data[:500]
+        assert json.loads(data)["summary"]["records"] == 3
+        until(lambda: not list(deep.glob("sgs-check-*")), "the check folder removed")

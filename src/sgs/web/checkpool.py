@@ -188,14 +188,41 @@ def _child(job: Callable[..., Any], args: tuple, env: dict[str, str], folder: st
     scratch.rename(Path(folder, RESULT))
 
 
+# The longest TMPDIR under which multiprocessing's socket path (its folder ``pymp-…`` and the
+# ``listener-…`` in it, ~35 bytes) stays within AF_UNIX's 107 bytes, with room to spare.
+SOCKET_BASE_MAX = 60
 _context_lock = threading.Lock()
 _context: Any = None
+
+
+def _short_socket_dir() -> None:
+    """Give multiprocessing a short temporary folder when ``TMPDIR`` is long.
+
+    The forkserver listens on an AF_UNIX socket in multiprocessing's temporary folder, made
+    under ``TMPDIR``; such a path holds at most 107 bytes, so a deep ``TMPDIR`` (a test's
+    folder, an office's data disk) stopped ``sgs serve`` at start ("AF_UNIX path too long").
+    Python 3.11 has no fallback of its own, so the folder is made under ``/tmp`` (or another
+    writable short one) the way :func:`multiprocessing.util.get_temp_dir` makes it, and removed
+    at exit the same way.  The checks' own folders stay under ``TMPDIR``.
+    """
+    from multiprocessing import current_process, util
+
+    config = current_process()._config  # where get_temp_dir() keeps its folder
+    if config.get("tempdir") is not None or len(tempfile.gettempdir()) <= SOCKET_BASE_MAX:
+        return
+    for base in ("/tmp", "/var/tmp", "/dev/shm"):
+        if Path(base).is_dir() and os.access(base, os.W_OK | os.X_OK):
+            folder = tempfile.mkdtemp(prefix="pymp-", dir=base)
+            util.Finalize(None, shutil.rmtree, args=(folder, True), exitpriority=-100)
+            config["tempdir"] = folder
+            return
 
 
 def _forkserver():
     """The forkserver context, preloaded once per server process."""
     global _context
     with _context_lock:
+        _short_socket_dir()
         if _context is None:
             ctx = multiprocessing.get_context("forkserver")
             ctx.set_forkserver_preload(PRELOAD)
