@@ -33,11 +33,13 @@ class FormTooLarge(HTTPException):
         super().__init__(413, TOO_LARGE)
 
 
-class _Overflow(Exception):
-    pass
+class BodyOverflow(Exception):
+    """Raised inside the receive channel when the body passes the limit."""
 
 
-def _counting(receive: Receive, limit: int) -> Receive:
+def counting_receive(receive: Receive, limit: int) -> Receive:
+    """``receive`` that raises :class:`BodyOverflow` once more than ``limit`` body bytes came
+    (for the login form here and the uploads of :mod:`sgs.web.uploads`)."""
     seen = 0
 
     async def counted() -> Message:
@@ -46,7 +48,7 @@ def _counting(receive: Receive, limit: int) -> Receive:
         if message["type"] == "http.request":
             seen += len(message.get("body", b""))
             if seen > limit:
-                raise _Overflow
+                raise BodyOverflow
         return message
 
     return counted
@@ -60,10 +62,10 @@ async def small_form(request: Request, limit: int = FORM_MAX_BYTES) -> FormData:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise FormTooLarge
-    limited = Request(request.scope, _counting(request.receive, limit))
+    limited = Request(request.scope, counting_receive(request.receive, limit))
     try:
         return await limited.form(max_files=0, max_fields=MAX_FIELDS, max_part_size=MAX_FIELD_BYTES)
-    except _Overflow:
+    except BodyOverflow:
         raise FormTooLarge from None
     except (MultiPartException, HTTPException):  # Starlette turns the first into the second
         raise HTTPException(400, MALFORMED) from None

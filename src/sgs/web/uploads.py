@@ -27,9 +27,9 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
-from starlette.types import Message, Receive
 
 from sgs.config import upload_max_bytes
+from sgs.web.forms import BodyOverflow, counting_receive
 from sgs.web.upload_names import KeptPrefix, name_problem
 
 ENVELOPE_BYTES = 64 * 1024
@@ -53,25 +53,6 @@ def too_large(limit: int) -> UploadProblem:
     mb = limit / (1024 * 1024)
     shown = f"{mb:g}"
     return UploadProblem(413, "too_large", f"文件超过大小上限 {shown} MB，请拆分后分别上报。")
-
-
-class _Overflow(Exception):
-    """Raised inside the receive channel when the body passes the limit."""
-
-
-def _counting(receive: Receive, limit: int) -> Receive:
-    seen = 0
-
-    async def counted() -> Message:
-        nonlocal seen
-        message = await receive()
-        if message["type"] == "http.request":
-            seen += len(message.get("body", b""))
-            if seen > limit:
-                raise _Overflow
-        return message
-
-    return counted
 
 
 @dataclass
@@ -98,12 +79,12 @@ async def read_upload(request: Request) -> AsyncIterator[Upload]:
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise UploadProblem(400, "not_multipart", "请以 multipart/form-data 表单上传文件（字段名 file）。")  # fmt: skip
     kept = KeptPrefix(request.receive)
-    limited = Request(request.scope, _counting(kept, limit + ENVELOPE_BYTES))
+    limited = Request(request.scope, counting_receive(kept, limit + ENVELOPE_BYTES))
     try:
         form: FormData = await limited.form(
             max_files=1, max_fields=MAX_FIELDS, max_part_size=MAX_FIELD_BYTES
         )
-    except _Overflow:
+    except BodyOverflow:
         raise too_large(limit) from None
     except (MultiPartException, HTTPException):  # Starlette turns the first into the second
         _name_problem(kept)
