@@ -821,3 +821,47 @@ def _replace_part(base: Path, out: Path, part: str, data: bytes) -> Path:
         for item in zin.infolist():
             zout.writestr(item, data if item.filename == part else zin.read(item.filename))
     return out
+
+
+def test_cells_out_of_order_or_written_twice_read_as_excel_shows_them(tmp_path):
+    """Rows and cells out of order and a cell written twice (the later one counts, as Excel
+    shows it): the reader's in-order shortcut must not take such a sheet for an ordered one."""
+    from openpyxl.utils import get_column_letter
+
+    rows = table("permit", records("permit", 3))
+    name_at = rows[0].index("行政相对人名称")
+
+    def row_xml(r: int, values: list[object], order: list[int] | None = None) -> str:
+        cells = [(c, v) for c, v in enumerate(values) if v not in (None, "")]
+        if order is not None:
+            cells = [cells[i] for i in order]
+        return (
+            f'<row r="{r}">'
+            + "".join(
+                f'<c r="{get_column_letter(c + 1)}{r}" t="inlineStr"><is><t>{v}</t></is></c>'
+                for c, v in cells
+            )
+            + "</row>"
+        )
+
+    n = sum(v not in (None, "") for v in rows[3])
+    twice = row_xml(3, rows[2]).replace(
+        "</row>",
+        f'<c r="{get_column_letter(name_at + 1)}3" t="inlineStr"><is><t>后写的名称</t></is></c></row>',
+    )
+    xml = (
+        row_xml(1, rows[0])
+        + row_xml(2, rows[1])
+        + row_xml(4, rows[3], order=list(reversed(range(n))))
+        + twice
+    )
+    base = write_xlsx(tmp_path / "base.xlsx", rows[:1])
+    path = _with_sheet_data(base, tmp_path / "disorder.xlsx", xml)
+    root = tmp_path / "store"
+    ingest(path, root)
+    stored = query(root, "SELECT source_row, xk_xdr_mc, xk_wsh FROM permits ORDER BY source_row")
+    assert stored == [
+        (2, rows[1][name_at], rows[1][rows[0].index("行政许可决定文书号")]),
+        (3, "后写的名称", rows[2][rows[0].index("行政许可决定文书号")]),
+        (4, rows[3][name_at], rows[3][rows[0].index("行政许可决定文书号")]),
+    ]

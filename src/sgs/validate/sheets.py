@@ -133,6 +133,13 @@ def find_header(rows: Sequence[tuple[int, Row]], score: Scorer) -> HeaderFound |
 # ----------------------------------------------------------------------------- sparse cells
 
 
+def _in_order(cells: pl.DataFrame) -> bool:
+    """Whether every cell comes after the one before it (row, then column), as every writer
+    puts them; then the de-duplicating sort, the costliest step for a big sheet, is skipped."""
+    key = cells["row"] * (1 << 15) + cells["col"].cast(pl.Int64)  # columns stop at 16,384
+    return bool((key.diff().drop_nulls() > 0).all())
+
+
 def scan_cells(
     cells: pl.DataFrame, score: Scorer, name: str | None, hidden: bool = False
 ) -> SheetScan:
@@ -145,13 +152,12 @@ def scan_cells(
     cells = cells.filter(pl.col("value").is_not_null() & (pl.col("value") != ""))
     if cells.is_empty():
         return SheetScan(name, hidden, None, 0)
-    cells = cells.unique(["row", "col"], keep="last", maintain_order=True).sort("row", "col")
-    filled = (
-        cells.group_by("row", maintain_order=True)
-        .agg((pl.col("value").str.strip_chars() != "").any().alias("filled"))
-        .filter("filled")["row"]
-    )
-    cells = cells.filter(pl.col("row").is_in(filled.implode()))
+    if not _in_order(cells):  # a cell written twice, or out of order: the last one counts
+        cells = cells.unique(["row", "col"], keep="last", maintain_order=True).sort("row", "col")
+    blank = cells["value"].str.strip_chars() == ""
+    filled = cells["row"].filter(~blank).unique(maintain_order=True)
+    if blank.any() and filled.len() != cells["row"].n_unique():
+        cells = cells.filter(pl.col("row").is_in(filled.implode()))
     if cells.is_empty():
         return SheetScan(name, hidden, None, 0)
     head_rows = filled.head(HEADER_SCAN_ROWS + 1).to_list()
@@ -164,7 +170,7 @@ def scan_cells(
         return SheetScan(name, hidden, None, filled.len())
     header_row = head_rows[found.index]
     last_header = header_row + (1 if found.two_level else 0)
-    below = cells.filter(pl.col("row") > last_header)
+    below = cells.slice(cells["row"].search_sorted(last_header, side="right"))  # sorted rows
     data_rows = filled.filter(filled > last_header)
     positions = sorted(set(found.header) | set((below["col"] - 1).unique().to_list()))
     index = {p: j for j, p in enumerate(positions)}
@@ -172,16 +178,14 @@ def scan_cells(
         body = pl.DataFrame({f"c{j}": pl.Series([], dtype=pl.String) for j in index.values()})
         rows = pl.Series("row", [], dtype=pl.Int64)
     else:
-        wide = below.with_columns(
-            (pl.col("col") - 1).replace_strict(index, return_dtype=pl.Int32).alias("j")
-        ).pivot(on="j", index="row", values="value", sort_columns=False)
+        wide = below.pivot(on="col", index="row", values="value", sort_columns=False)
         rows = wide["row"]
         body = wide.select(
-            pl.col(str(j))
-            if str(j) in wide.columns
-            else pl.lit(None, dtype=pl.String).alias(str(j))
-            for j in index.values()
-        ).rename({str(j): f"c{j}" for j in index.values()})
+            pl.col(str(p + 1)).alias(f"c{j}")
+            if str(p + 1) in wide.columns
+            else pl.lit(None, dtype=pl.String).alias(f"c{j}")
+            for p, j in index.items()
+        )
     blank = int(data_rows.max() - last_header - data_rows.len()) if data_rows.len() else 0  # type: ignore[operator]
     table = Table(
         header=[found.header.get(p) for p in positions],

@@ -49,6 +49,7 @@ CHUNK_BYTES = 4 << 20
 IN_FLIGHT = 2
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _PRESERVE = 't xml:space="preserve">'
+_FOREIGN = r"<!|:c |<c[^ ]"  # CDATA or a comment; a prefixed cell; a cell tag without a blank
 _ENTITY = re.compile(r"&(#x[0-9A-Fa-f]+|#[0-9]+|lt|gt|amp|quot|apos);")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 SCHEMA = {"row": pl.Int64, "col": pl.Int32, "value": pl.String}
@@ -298,17 +299,17 @@ def _shapes() -> list[pl.Expr]:
 
 def chunk_cells(body: bytes, ctx: _Context) -> pl.DataFrame:
     """One chunk of rows -> its non-empty cells (row, col, value), in document order."""
-    text = pl.Series("p", [body.decode()])
-    pieces = text.str.split("<c ").explode().slice(1)
+    try:  # polars checks the UTF-8 natively: Python's decode costs more than the splits
+        text = pl.Series("p", [body], dtype=pl.Binary).cast(pl.String)
+    except pl.exceptions.InvalidOperationError as exc:
+        raise ValueError("sheet XML is not UTF-8") from exc
     # Markup this reader does not parse (CDATA, a comment; a cell tag not followed by a blank,
     # or prefixed ``<x:c``) sends the sheet to the element reader.  Checked by polars here,
-    # in the worker thread, not by Python in the reading one.
-    if text.str.contains("<!", literal=True).item():
+    # in the worker thread, in one pass of a literal-set regex (a quarter of three literal
+    # scans' time).
+    if text.str.contains(_FOREIGN).item():
         raise Unsupported
-    if text.str.count_matches("<c", literal=True).item() != len(pieces):
-        raise Unsupported
-    if text.str.contains(":c ", literal=True).item():
-        raise Unsupported
+    pieces = text.str.split("<c ").explode().slice(1)
     if pieces.is_empty():
         return pl.DataFrame(schema=SCHEMA)
     split = (
@@ -343,12 +344,14 @@ def _columns(letters: pl.Series) -> pl.Series:
     distinct = letters.unique().to_list()
     if not all(x and len(x) <= 3 and x.isascii() and x.isupper() for x in distinct):
         raise Unsupported  # a reference of another form: the streaming reader decides
-    mapping = {x: column_number(x) for x in distinct}
-    if any(n > MAX_COLUMN for n in mapping.values()):
+    numbers = [column_number(x) for x in distinct]
+    if any(n > MAX_COLUMN for n in numbers):
         raise Unsupported  # beyond XFD: the streaming reader keeps such cells loose
-    if not mapping:
+    if not numbers:
         return pl.Series(letters.name, [], dtype=pl.Int32)
-    return letters.replace_strict(mapping, return_dtype=pl.Int32)
+    # An enum's codes index the distinct letters: a gather, cheaper than a hash replace.
+    codes = letters.cast(pl.Enum(distinct)).to_physical()
+    return pl.Series(numbers, dtype=pl.Int32).gather(codes)
 
 
 def fast_cells(
