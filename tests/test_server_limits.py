@@ -177,6 +177,58 @@ def test_a_killed_server_leaves_no_check_running_and_its_folder_goes_at_the_next
         assert r.status == 200
 
 
+MARKET = "11140400041270234C"  # 长治市市场监督管理局, in the embedded registry
+
+
+def hand_in_over_api(port: int) -> socket.socket:
+    """``POST /api/uploads`` by the office for the market bureau, sent on a socket of its own."""
+    body = (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="unit"\r\n\r\n{MARKET}\r\n'
+            ).encode() + multipart("许可.csv", permits_csv(3))  # fmt: skip
+    head = (f"POST /api/uploads HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {SECRET}\r\n"
+            f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n")  # fmt: skip
+    sock = socket.create_connection(("127.0.0.1", port), timeout=LIMIT_S)
+    sock.sendall(head.encode() + body)
+    return sock
+
+
+def answer_of(sock: socket.socket) -> tuple[int, dict]:
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), json.loads(body)
+
+
+def test_a_hand_in_is_checked_in_the_pool_and_kept_when_the_pool_is_full(tmp_path):
+    """The landed file's validation is a check like any other (it takes a place in the pool,
+    never a request thread); with no place left the hand-in still succeeds, unchecked."""
+    one = {"SGS_FAULT": checkpool.HOLD_FAULT, "SGS_CHECK_WORKERS": "1", "SGS_CHECK_QUEUE": "0"}
+    with server(tmp_path, **one) as (_, port):
+        first = hand_in_over_api(port)
+        (folder, pid) = until(lambda: list(held(tmp_path).items()), "the hand-in's check runs")[0]
+        assert not (folder / "file").exists()  # it reads the landed file, no copy
+
+        second = hand_in_over_api(port)
+        status, answer = answer_of(second)
+        assert status == 201
+        assert answer["validation"] is None
+        assert "暂未校验" in answer["validation_message"]
+        landed = tmp_path / "data" / answer["receipt"]["path"]
+        assert landed.read_bytes() == permits_csv(3)
+        r, _ = ask(port, "GET", "/login")
+        assert r.status == 200
+
+        first.close()  # the client leaves: its check stops, its file stays handed in
+        until(lambda: gone(pid), "the left hand-in's check ends")
+        r, body = ask(port, "GET", f"/api/uploads?unit={MARKET}", headers=BEARER)
+        assert r.status == 200 and len(json.loads(body)["files"]) == 2
+    with server(tmp_path) as (_, port):  # a free pool: the hand-in's answer has its validation
+        status, answer = answer_of(hand_in_over_api(port))
+        assert status == 201 and answer["validation"]["summary"]["records"] == 3
+        assert "validation_message" not in answer
+
+
 # ----------------------------------------------------------------------------- proxies
 
 

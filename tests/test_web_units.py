@@ -352,3 +352,16 @@ def test_the_check_page_lists_at_most_its_cap_and_points_to_the_list(root, token
     book = openpyxl.load_workbook(io.BytesIO(office.get(link.group(1)).content))
     rows = list(book["问题清单"].iter_rows(values_only=True))
     assert sum(1 for row in rows if row[0] in (2, 3, 4, 5)) == 4  # all four in the list
+
+
+def test_a_hand_in_when_no_check_can_run_is_kept_and_says_it_is_unchecked(root, tokens):
+    """The landed file's validation takes a place in the checks' pool; a pool that takes no
+    check (here: stopping, as while the server shuts down) does not refuse the hand-in."""
+    luzhou = client_as(root, tokens["luzhou"])
+    luzhou.app.state.checks.stop()
+    r = upload(luzhou, "/handin", "行政许可_11月.csv", defective_permits())
+    assert r.status_code == 200
+    said = re.search(r'<p[^>]*id="receipt-validation">(.*?)</p>', r.text, re.S)
+    assert said and "暂未校验" in said.group(1) and "记录" not in said.group(1)
+    today = office_today().isoformat()
+    assert f"{LUZHOU}/{today}/行政许可_11月.csv" in landed(root)

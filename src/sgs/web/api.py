@@ -14,7 +14,9 @@
   A file whose bytes are no XLSX, XLS or CSV is refused (422, nothing written); a table that
   validation refuses (a missing column, layout v1) is still handed in — bad input never loses
   data: ingest quarantines it with its reason, and ``validation`` is the refused object, so the
-  unit knows at once.
+  unit knows at once.  The landed file is validated in the checks' pool like any check; when
+  the queue is full the file is still handed in and ``validation`` is ``null``, with
+  ``validation_message`` saying the daily run will check it.
 - ``GET /api/uploads`` (the office adds ``?unit=``): the unit's hand-ins, newest first, each
   with what the store made of it (:func:`sgs.store.handin.history`).
 
@@ -28,7 +30,6 @@ routing (:mod:`sgs.web.auth`), then 413 while the body is read (:mod:`sgs.web.up
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 
 from starlette.background import BackgroundTask
@@ -133,16 +134,25 @@ def unit_of(who: Principal, given: str | None, what: str = "upload") -> str:
     return code
 
 
-def validate_landed(root: Path, receipt) -> bytes:
-    """The handed-in file validated where it lies (read only), as received on its date."""
-    from sgs.report.validation import refusal_object, validation_json
-    from sgs.validate.pipeline import validate_file
+UNCHECKED_MESSAGE = (
+    "文件已接收。系统繁忙，暂未校验；每日入库时将校验该文件，问题列入反馈清单，也可稍后用自查查看。"
+)
 
+
+async def landed_validation(request: Request, root: Path, receipt) -> bytes | None:
+    """The handed-in file's validation (JSON bytes), run in the checks' pool like any check.
+
+    The file is handed in before its turn comes, so a full queue (or a server shutting down)
+    does not refuse the hand-in: the answer is ``None`` and the daily run validates the file
+    anyway.  A client that leaves raises :class:`ClientGone` (the file stays handed in).
+    """
+    from sgs.web.checkjobs import landed_check
+
+    args = (str(root), receipt.path, receipt.file, receipt.received)
     try:
-        result = validate_file(root / receipt.path, None, date.fromisoformat(receipt.received))
-    except FileRefused as exc:
-        return json.dumps(refusal_object(receipt.file, None, exc), ensure_ascii=False).encode()
-    return validation_json(receipt.file, result)
+        return await check_in_process(request, landed_check, args)
+    except CheckRefused:
+        return None
 
 
 def trigger_daily_run() -> None:
@@ -170,10 +180,14 @@ async def upload(request: Request) -> Response:
         return error(p.status, p.code, p.message)
     except HTTPException as exc:
         return error(exc.status_code, "forbidden", str(exc.detail))
-    validation = await run_in_threadpool(validate_landed, root, receipt)
+    try:
+        validation = await landed_validation(request, root, receipt)
+    except ClientGone:
+        return gone_response()
+    later = b', "validation_message": ' + json.dumps(UNCHECKED_MESSAGE, ensure_ascii=False).encode()
     body = b"".join((
         b'{"receipt": ', json.dumps(receipt.as_dict(), ensure_ascii=False).encode(),
-        b', "validation": ', validation, b"}",
+        b', "validation": ', validation or b"null", b"" if validation else later, b"}",
     ))  # fmt: skip
     return Response(
         body, status_code=201, media_type=JSON, background=BackgroundTask(trigger_daily_run)

@@ -30,8 +30,15 @@ from starlette.responses import Response
 from sgs.errors import FileRefused
 from sgs.web import csrf
 from sgs.web.accounts import Principal
-from sgs.web.api import UNIT_FIELD, trigger_daily_run, unit_of, validate_landed
+from sgs.web.api import (
+    UNCHECKED_MESSAGE,
+    UNIT_FIELD,
+    landed_validation,
+    trigger_daily_run,
+    unit_of,
+)
 from sgs.web.auth import principal
+from sgs.web.checkpool import ClientGone, gone_response
 from sgs.web.uploads import UploadProblem, read_upload
 from sgs.web.views import READ_TIMEOUT_S, render
 
@@ -103,8 +110,12 @@ async def handin(request: Request) -> Response:
         if p.status == 403:
             raise HTTPException(403, p.message) from None
         return await _page(request, own, p.status, message=p.message)
-    validation = json.loads(await run_in_threadpool(validate_landed, root, receipt))
+    try:
+        checked = await landed_validation(request, root, receipt)
+    except ClientGone:
+        return gone_response()
+    validation = json.loads(checked) if checked is not None else None
     response = await _page(request, receipt.unit_code, receipt=receipt.as_dict(),
-                           validation=validation)  # fmt: skip
+                           validation=validation, unchecked=UNCHECKED_MESSAGE)  # fmt: skip
     response.background = BackgroundTask(trigger_daily_run)
     return response
