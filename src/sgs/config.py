@@ -3,7 +3,7 @@
 sgs is an application run from its checkout (``uv sync`` installs it editable), so the
 catalogue, the configuration files and the expectation suites are read from the project folders
 next to ``src/``.  Each of them can be pointed elsewhere by one environment variable, listed in
-:data:`VARIABLES` (a test keeps README and this table in step).
+:data:`VARIABLES` (a test keeps docs/operations.md and this table in step).
 
 Why call time: tests, the web server and the daily flow change the environment or edit a file
 while a process runs, and a value read at import would silently keep the old one.  What is

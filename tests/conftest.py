@@ -1,0 +1,35 @@
+"""What the whole suite shares: the ``system`` marker.
+
+Tests that need Debian packages beyond Python — Chromium for the browser tests, Pango and the
+Noto CJK fonts for the PDF bulletin, poppler to read a PDF back — are marked ``system`` here, in
+one place, so that ``SGS_SKIP_SYSTEM_PACKAGES=1 scripts/test`` can leave them out on a machine
+where nothing may be installed system-wide (docs/operations.md, "Setting up").
+"""
+
+from __future__ import annotations
+
+import pytest
+
+# Whole modules: every test drives Chromium or writes and reads a PDF.
+SYSTEM_MODULES = {"test_web_browser", "test_web_units_browser", "test_bulletin_pdf"}
+# Single tests elsewhere (module::name): a PDF made and read back.
+SYSTEM_TESTS = {"test_web::test_bulletin_pdf_download_is_the_printed_bulletin"}
+# A test asking for one of these fixtures starts Chromium.
+SYSTEM_FIXTURES = {"browser"}
+
+
+def needs_system_packages(item: pytest.Item) -> bool:
+    module = item.module.__name__ if item.module is not None else ""
+    name = getattr(item, "originalname", item.name)
+    return (
+        module in SYSTEM_MODULES
+        or f"{module}::{name}" in SYSTEM_TESTS
+        or bool(SYSTEM_FIXTURES & set(getattr(item, "fixturenames", ())))
+        or item.get_closest_marker("system") is not None
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if needs_system_packages(item):
+            item.add_marker(pytest.mark.system)
