@@ -14,6 +14,7 @@ from pathlib import Path
 import openpyxl
 import polars as pl
 import pytest
+from support.upload_files import broken_check, resident_id, uscc
 
 from sgs.config import PROJECT_ROOT
 from sgs.samples.generator import generate
@@ -25,6 +26,12 @@ FORMULAS = ['=HYPERLINK("http://x","y")', "+1", "@SUM(A1)", "-2"]
 TEST_UNIT = ("11140400TEST00001X", "=1+2测试单位")  # a unit name a spreadsheet would run
 ID_FIRST17 = "14040219850312123"
 SHEETS = ["汇总", "行政许可", "行政处罚", "趋势", "迟报明细", "不合规明细", "应报未报", "台账未列"]
+# A second unit's ledger, nothing of it uploaded: a company whose credit code has a wrong check
+# character (a legal person's: shown as written) and a person whose ID number has one (masked).
+SAFETY = "111404000382642475"  # 长治市应急管理局
+BAD_CHECK_COMPANY = ("长治市校验位有误商贸有限公司", broken_check(uscc("91", "140400", "MA0X0000")))
+BAD_CHECK_PERSON = ("赵六", broken_check(resident_id("140402", "19900515", "321")))
+PASSPORT_HOLDER = ("JOHN SMITH", "E12345678")  # a foreigner's passport: no credit code's shape
 
 
 def person_id() -> str:
@@ -70,6 +77,16 @@ def root(tmp_path_factory) -> Path:
     )  # fmt: skip
     (data / "raw" / ENV / "2026-11-03").mkdir(parents=True)
     ledger.write_csv(data / "raw" / ENV / "2026-11-03" / "台账_2026-10.csv")
+    (data / "raw" / SAFETY / "2026-11-03").mkdir(parents=True)
+    pl.DataFrame(
+        {
+            "类别": ["行政许可", "行政处罚", "行政处罚"],
+            "决定文书号": ["长应急许〔2026〕1号", "长应急罚〔2026〕2号", "长应急罚〔2026〕3号"],
+            "行政相对人名称": [BAD_CHECK_COMPANY[0], BAD_CHECK_PERSON[0], PASSPORT_HOLDER[0]],
+            "行政相对人代码": [BAD_CHECK_COMPANY[1], BAD_CHECK_PERSON[1], PASSPORT_HOLDER[1]],
+            "决定日期": ["2026-10-12", "2026-10-13", "2026-10-14"],
+        }
+    ).write_csv(data / "raw" / SAFETY / "2026-11-03" / "台账_2026-10.csv")
 
     from sgs.store.ingest import ingest_file
     from sgs.store.landing import expand
@@ -304,6 +321,24 @@ def test_person_id_numbers_are_masked_everywhere(book):
     assert codes["@SUM(A1)"] == "11140400MB84708085"  # a valid USCC: a legal person's, public
     swept = [n for n in codes if n.startswith("李四")]
     assert swept == ["李四" + other[:6] + "*" * 8 + other[-4:]]  # an ID typed into the name
+
+
+def test_missing_masks_persons_ids_and_shows_legal_persons_codes_as_written(book):
+    """The ledger does not say whose a code is: its shape does.  A company's code with a wrong
+    check character is still a legal person's (the unit needs it to find and fix the entry);
+    a person's ID with a wrong check character is still a person's."""
+    missing = book["应报未报"]
+    name, code = column_of(missing, "行政相对人名称"), column_of(missing, "行政相对人代码")
+    codes = {missing.cell(r, name).value: missing.cell(r, code).value for r in data_rows(missing)}
+    company, person = BAD_CHECK_COMPANY, BAD_CHECK_PERSON
+    assert codes[company[0]] == company[1]
+    assert codes[person[0]] == person[1][:6] + "*" * 8 + person[1][-4:]
+    assert codes[PASSPORT_HOLDER[0]] != PASSPORT_HOLDER[1]  # may be a person's: masked
+    assert codes["@SUM(A1)"] == "11140400MB84708085"  # a valid one, as before
+    cover = "\n".join(str(c.value) for row in book["封面"].iter_rows() for c in row if c.value)
+    assert "统一社会信用代码照常显示" in cover  # what the cover promises, the list does
+    notes = [missing.cell(r, 1).value or "" for r in range(1, 4)]
+    assert any("统一社会信用代码照常显示" in n for n in notes)
 
 
 def test_formula_like_text_never_becomes_a_formula(october, book):

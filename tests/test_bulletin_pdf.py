@@ -2,11 +2,14 @@
 counted with pdfinfo, fonts listed with pdffonts and the text extracted with pdftotext (Debian's
 poppler-utils), on a store built from the bundled landing zone plus late uploads of four units —
 enough late records for the list to run over several pages, one unit beyond the PDF's cap — and
-a natural person's ID number in a ledger and in a subject's name."""
+a natural person's ID number in a ledger and in a subject's name, beside a company whose credit
+code has a wrong check character.  The store has one month: the trend page plots one point per
+rate, two of them close."""
 
 from __future__ import annotations
 
 import csv
+import itertools
 import os
 import re
 import shutil
@@ -17,6 +20,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from support.rates_builders import shared_build
+from support.upload_files import broken_check, uscc
 
 from sgs.config import PROJECT_ROOT
 from sgs.samples.generator import generate
@@ -32,6 +36,8 @@ OTHERS = {  # 15 late records each
 }
 ENV_LATE, OTHER_LATE, CAP = 25, 15, 20
 ID_FIRST17 = "14040219850312123"
+# A legal person's code with a wrong check character: public, shown as written.
+COMPANY = ("长治市校验位有误商贸有限公司", broken_check(uscc("91", "140400", "MA0X0000")))
 MARKUP = "<b>粗体</b>有限公司"  # a name that must print as text, not become markup
 FORMULA = '=HYPERLINK("http://x","y")'
 TITLE = "2026年10月双公示工作月通报"
@@ -77,11 +83,11 @@ def _build(root: Path) -> None:
     write_upload(frame, root / "raw" / ENV / "2026-10-28" / "九月许可.csv")
     ledger = pl.DataFrame(
         {
-            "类别": ["行政许可", "行政许可"],
-            "决定文书号": ["长环许〔2026〕901号", "长环许〔2026〕902号"],
-            "行政相对人名称": ["张三", "李四"],
-            "行政相对人代码": [person_id(), "11140400MB84708085"],
-            "决定日期": ["2026-10-12", "2026-10-13"],
+            "类别": ["行政许可", "行政许可", "行政许可"],
+            "决定文书号": ["长环许〔2026〕901号", "长环许〔2026〕902号", "长环许〔2026〕903号"],
+            "行政相对人名称": ["张三", "李四", COMPANY[0]],
+            "行政相对人代码": [person_id(), "11140400MB84708085", COMPANY[1]],
+            "决定日期": ["2026-10-12", "2026-10-13", "2026-10-14"],
         }
     )
     (root / "raw" / ENV / "2026-11-03").mkdir(parents=True)
@@ -200,6 +206,85 @@ def test_id_numbers_are_masked_and_text_is_never_markup(pages):
     assert f"王五{masked(pid)}" in text
     assert MARKUP in text  # printed as written: the angle brackets are text
     assert FORMULA in text  # a PDF runs nothing: the value as the unit wrote it
+
+
+def test_missing_list_masks_only_natural_persons(pages, sections):
+    """The cover says legal persons' codes are shown as they are: in the 应报未报 list a
+    company's code is, also with a wrong check character; a person's ID is masked."""
+    assert "统一社会信用代码照常显示" in re.sub(r"\s+", "", pages[0])
+    rows = [line.split() for i in sections["应报未报"] for line in pages[i].splitlines()]
+    (company,) = [row for row in rows if COMPANY[0] in row]
+    assert COMPANY[1] in company
+    (person,) = [row for row in rows if "张三" in row]
+    assert masked(person_id()) in person
+    (valid,) = [row for row in rows if "李四" in row]
+    assert "11140400MB84708085" in valid
+
+
+def header_words(header: str) -> tuple[str, ...]:
+    """The words a header is made of: itself, or a numbered item's number and its name (the
+    number may stand over the name: ``1.`` / ``目录编制``)."""
+    numbered = re.fullmatch(r"(\d+\.)(.+)", header)
+    return numbered.groups() if numbered else (header,)
+
+
+def test_column_headers_break_only_between_words(store, pages, sections):
+    """Every header of every table prints whole (排名, 上报条数, 及时率 — never 排/名, 上报条/数,
+    及时/率): on each page with the table, the header row's first line holds only whole words,
+    and each header is on it, or its number is and its name is on the next line."""
+    from datetime import datetime
+
+    from sgs.report.bulletin import collect, contents
+
+    _, sheets = contents(collect(PERIOD, store, date.fromisoformat(AS_OF)), datetime.now())
+    for sheet in sheets:
+        headers = [c.header for c in sheet.columns]
+        words = {w for h in headers for w in header_words(h)}
+        seen = 0
+        for i in sections[sheet.name]:
+            lines = [line.split() for line in pages[i].splitlines()]
+            at = [k for k, line in enumerate(lines) if line and line[0] == headers[0]]
+            if not at:
+                continue  # a page with the chart only
+            first, second = lines[at[0]], lines[at[0] + 1]
+            assert set(first) <= words, (sheet.name, i, set(first) - words)
+            for h in headers:
+                number, *name = header_words(h)
+                assert h in first or (name and number in first and name[0] in second), (h, i)
+            seen += 1
+        assert seen, sheet.name
+
+
+def word_boxes(pdf: Path, page: int) -> list[tuple[str, float, float, float, float]]:
+    """Every word of a page with its box (text, x0, y0, x1, y1 in points), from pdftotext -bbox:
+    the box is the font's height, ascent to descent, and the glyphs' advance."""
+    html = poppler("pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-")
+    found = re.findall(
+        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>',
+        html,
+    )
+    return [(t, float(a), float(b), float(c), float(d)) for a, b, c, d, t in found]
+
+
+def test_trend_value_labels_never_overlap(pdf, pages, sections):
+    """One month: the three rates stand at one x, two of them close, and each value label is
+    set apart from every other (their boxes do not intersect)."""
+    (at,) = [i for i in sections["趋势"] if "全市三率趋势" in pages[i].split()]
+    boxes = word_boxes(pdf, at + 1)
+    (title,) = [b for b in boxes if b[0] == "全市三率趋势"]
+    table = [b for b in boxes if b[2] < title[2]]
+    assert [b[0] for b in table if re.fullmatch(r"\d{4}-\d{2}", b[0])] == [PERIOD]  # one month
+    rates = [b[0] for b in table if re.fullmatch(r"\d+\.\d%", b[0])]
+    labels = [b for b in boxes if b[2] > title[2] and re.fullmatch(r"\d+\.\d%", b[0])]
+    assert sorted(b[0] for b in labels) == sorted(rates) and len(labels) == 3
+    # Close: two points nearer than a label is high (5% is 15 of the plot's 300 units; a label
+    # is 12 high), where labels set by their points print over each other.
+    values = sorted(float(r[:-1]) for r in rates)
+    assert min(b - a for a, b in itertools.pairwise(values)) < 5
+    for k, a in enumerate(labels):
+        for b in labels[k + 1 :]:
+            apart = a[3] <= b[1] or b[3] <= a[1] or a[4] <= b[2] or b[4] <= a[2]
+            assert apart, (a, b)
 
 
 def test_a_long_table_repeats_its_header_on_every_page(pages, sections):

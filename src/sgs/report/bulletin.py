@@ -39,10 +39,13 @@ Rules every sheet follows:
 - A rate with an empty denominator, and a point item not applicable or not yet due, shows "—"
   (text, centred), never 0 or 0%.  Charts draw from a data block beside the table where such a
   value is an empty cell, because Excel plots text as 0 (see :mod:`sgs.report.xlsx`).
-- Natural persons' ID numbers are masked (first 6 and last 4 characters kept): a subject code is
-  shown in full only when it is a valid unified social credit code that does not read as an ID
-  number (legal persons' codes are public; anything else may be a person's), and every text
-  cell is also swept for ID numbers written where they do not belong (a name column, say).
+- Natural persons' ID numbers are masked (first 6 and last 4 characters kept); legal persons'
+  credit codes are public and shown as written.  A feedback list knows whose a code is from its
+  field; a ledger does not say, so its subject code is shown only when it is shaped like a
+  credit code (valid, or wrong only in its check characters — the 应报未报 list is where the
+  unit finds that entry to correct it) and does not read as an ID number; anything else, which
+  may be a person's, is masked.  Every text cell is also swept for ID numbers written where
+  they do not belong (a name column, say), with the one definition of :mod:`sgs.privacy`.
 - Formula-like text (``=``, ``+``, ``-``, ``@`` first) never runs: in XLSX it is a string cell
   with Excel's quote prefix and its value unchanged; in CSV it gets a leading apostrophe.
 """
@@ -461,7 +464,7 @@ def _sheets(b: Bulletin) -> list[Sheet]:
         Column("subject_code", "行政相对人代码", 20), Column("decision_date", "决定日期", 11, "date"),
         Column("file_name", "台账文件", 20), Column("row", "台账行号", 8, "int"),
         Column("ledger_received", "台账接收日期", 11, "date"), Column("reason", "原因", 16),
-    ], ["自然人身份证号已脱敏（保留前 6 位和后 4 位）",
+    ], ["自然人身份证号已脱敏（保留前 6 位和后 4 位），法人和其他组织的统一社会信用代码照常显示",
         "类别无法识别的台账条目计入单位的完整率（两类合计），不计入分类别的完整率"])  # fmt: skip
     trend = Sheet("趋势", f"{title}：全市三率趋势", b.trend, [
         Column("month", "月份", 9), Column("uploaded", "上报条数", 8, "int"),

@@ -12,7 +12,14 @@ import polars as pl
 from sgs.config import cached_on_file, catalogue_path
 from sgs.privacy import ID_IN_TEXT
 from sgs.reference.catalogue import KINDS, load_catalogue
-from sgs.validate.identifiers import ID_PATTERN, resident_id_birth_date, uscc_status_series
+from sgs.validate.identifiers import (
+    BAD_CHECK,
+    BAD_EMBEDDED,
+    ID_PATTERN,
+    OK,
+    resident_id_birth_date,
+    uscc_status_series,
+)
 
 _STARS = "*" * 64
 
@@ -70,13 +77,16 @@ def mask_ids_in_text(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def mask_subject_codes(frame: pl.DataFrame, column: str = "subject_code") -> pl.DataFrame:
-    """A subject code of unknown type (ledgers do not say): kept only when it is a valid USCC
-    that does not read as an ID number; anything else is masked like an ID."""
+    """A subject code of unknown type (a ledger does not say whose it is): shown as written when
+    it is shaped like a unified social credit code — valid, or wrong only in its check or
+    embedded characters, which the unit must see to correct — and does not read as an ID
+    number; anything else (an ID number, a passport, a 15-digit old ID) is masked like an ID."""
     code = frame[column]
     looks_like_id = pl.select(
         code.str.contains(ID_PATTERN) & resident_id_birth_date(pl.lit(code)).is_not_null()
     ).to_series()
-    public = ((uscc_status_series(code) == 0) & ~looks_like_id).fill_null(False)
+    credit_code_shape = uscc_status_series(code).is_in([OK, BAD_CHECK, BAD_EMBEDDED])
+    public = (credit_code_shape & ~looks_like_id).fill_null(False)
     return frame.with_columns(
         pl.when(pl.lit(public)).then(pl.col(column)).otherwise(mask_id(pl.col(column)))
     )

@@ -19,6 +19,7 @@ Decisions:
   「第 P 页 共 N 页」 bottom right (pages counted over the whole document), the bulletin's title
   top right.  Columns are laid out automatically to the page's width: figures, "—", dates and
   short words or codes never wrap, longer text wraps (so a summary of 35 units is one page).
+  A column header breaks only between its words, never inside one (:func:`header_lines`).
 - **The same values as the workbook shows them**: rates as ``66.7%``, points with two decimals,
   dates ``YYYY-MM-DD``, "—" for not applicable.  ID numbers arrive masked (the bulletin masks
   them before any renderer).  A PDF runs no formulas, so formula-like text is shown exactly as
@@ -38,6 +39,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import re
 import threading
 from datetime import date, datetime
 from pathlib import Path
@@ -59,6 +61,10 @@ NUMERIC = ("int", "number", "percent")
 
 
 _PRINTING = threading.Lock()
+# Where a header's line may break (:func:`header_lines`): after a space, a colon or a comma,
+# before a bracket; and the number of a numbered item (``1.目录编制``), a line of its own.
+_HEADER_BREAK = re.compile(r"(?<=\s)(?=\S)|(?<=[:：、，,；;])(?=\S)|(?<=\S)(?=[（(])")
+_ITEM_NUMBER = re.compile(r"^[0-9]+[.．](?=\S)")
 
 
 def _weasyprint():
@@ -127,7 +133,9 @@ def _sheet(sheet: Sheet, stamp: str) -> dict:
         "title": sheet.title,
         "notes": "；".join([stamp, *notes]),
         "wide": is_wide(fitted_widths(sheet)),
-        "columns": [{"header": c.header, "numeric": c.kind in NUMERIC} for c in sheet.columns],
+        "columns": [
+            {"lines": header_lines(c.header), "numeric": c.kind in NUMERIC} for c in sheet.columns
+        ],
         "rows": rows,
         "charts": [Markup(chart_svg(c)) for c in sheet.charts if c.data.height],
     }
@@ -149,6 +157,22 @@ def _cell(value: object, col: Column) -> tuple[str, str]:
         return value.isoformat(), "date"
     text = str(value)
     return text, "word" if _one_word(text) else ""
+
+
+def header_lines(header: str) -> list[list[str]]:
+    """A column header as the lines it always has, each cut into the words it may break between.
+
+    A Chinese header has no spaces, so the renderer would break it between any two characters
+    (排/名, 上报条/数, 及时/率); the template sets each word unbreakable instead.  A line may
+    break after a space, a colon or a comma and before a bracket (``问题`` ``（字段：`` ``规则）``).
+    A numbered item's number is a line of its own (``1.`` over ``目录编制``): the column is then
+    only as wide as the name and the figures under it, and the page's width goes to the columns
+    whose text wraps (the units' names), not to ten headers held on one line.
+    """
+    number = _ITEM_NUMBER.match(header)
+    head = [[number.group()]] if number else []
+    rest = header[number.end() :] if number else header
+    return [*head, [w for w in _HEADER_BREAK.split(rest) if w]]
 
 
 def _one_word(text: str) -> bool:

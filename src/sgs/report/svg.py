@@ -4,11 +4,14 @@ code from the same :class:`sgs.report.xlsx.Chart` specifications.
 SVG, not a raster image: WeasyPrint draws it as vector graphics, so the chart prints sharp at
 any size, and its labels are text set in the document's embedded CJK font (a reader can search
 and copy a unit's name).  A null value is a gap — no bar, a break in the line — never 0, as in
-the workbook.  Every label and title is escaped: a unit's name is data, not markup.
+the workbook.  Every label and title is escaped: a unit's name is data, not markup.  The line
+chart's values are placed together, not each at its point, so that close values (the three
+rates of a single month) never print over each other.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape
 
 from sgs.labels import pct
@@ -100,7 +103,8 @@ def _columns(chart: Chart) -> str:
 
 def _line(chart: Chart) -> str:
     """One line per series over the categories, a marker and the value at every point; a null
-    breaks the line."""
+    breaks the line.  The values are placed by :func:`_value_labels`, so close values (one month,
+    95.9% and 95.7%) never print over each other."""
     data = chart.data
     height = int(PLOT_BOTTOM) + 40
     left, top, right, bottom = 56.0, PLOT_TOP, WIDTH - 30.0, PLOT_BOTTOM
@@ -112,8 +116,8 @@ def _line(chart: Chart) -> str:
             f'<text x="{x:.1f}" y="{bottom + 20}" font-size="13" '
             f'text-anchor="middle">{escape(str(category))}</text>'
         )
-    for j, name in enumerate(data.columns[1:]):
-        values = data[name].to_list()
+    series = [data[name].to_list() for name in data.columns[1:]]
+    for j, values in enumerate(series):
         points = [
             (x, bottom - (bottom - top) * v) if v is not None else None
             for x, v in zip(xs, values, strict=True)
@@ -130,13 +134,85 @@ def _line(chart: Chart) -> str:
                     f'stroke-width="2.5"/>'
                 )
             run = []
-        for p, v in zip(points, values, strict=True):
-            if p is None:
-                continue
-            out.append(
-                f'<circle cx="{p[0]:.1f}" cy="{p[1]:.1f}" r="4.5" fill="{COLOURS[j]}"/>'
-                f'<text x="{p[0] + 7:.1f}" y="{p[1] - 7 - 13 * j:.1f}" font-size="12" '
-                f'fill="{COLOURS[j]}">{pct(v)}</text>'
-            )
+        for p in points:
+            if p is not None:
+                out.append(f'<circle cx="{p[0]:.1f}" cy="{p[1]:.1f}" r="4.5" fill="{COLOURS[j]}"/>')
+    for label in _value_labels(xs, series, (top, bottom)):
+        out.append(
+            f'<text x="{label.x:.1f}" y="{label.y:.1f}" font-size="{LABEL_SIZE}" '
+            f'text-anchor="{label.anchor}" fill="{COLOURS[label.series]}">{label.text}</text>'
+        )
     out.append("</svg>")
     return "".join(out)
+
+
+# A value label: 12 units high, a line of it 1.5 times that (the CJK font's ascent and descent
+# with room between), its width estimated generously (digits and the point are narrower).
+LABEL_SIZE = 12
+LABEL_LINE = 1.5 * LABEL_SIZE
+LABEL_CHAR = 0.62 * LABEL_SIZE
+LABEL_GAP = 6.0  # between the label columns of neighbouring months
+LABEL_TOP = 52 + LABEL_SIZE + 6  # the highest baseline: under the legend
+
+
+@dataclass(frozen=True)
+class Label:
+    """A value where it prints: placed for all series at once, since a label's place depends on
+    its neighbours'."""
+
+    text: str
+    series: int
+    x: float
+    y: float  # the baseline
+    anchor: str  # "start" (right of the point) or "end" (left of it, at the right edge)
+
+
+def _value_labels(
+    xs: list[float], series: list[list[float | None]], plot: tuple[float, float]
+) -> list[Label]:
+    """The values to print at the points, placed so that no two overlap.
+
+    At one month the values of all series stand one above the other: they are sorted by height
+    and pushed apart to a line each, close to their points (two rates 0.2% apart are one line
+    apart, in their order).  Months whose labels would run into a neighbour's are left without
+    labels, counted back from the last, so the bulletin's own month is always labelled (the
+    table above the chart has every value).  A label that would leave the picture at the right
+    goes left of its point."""
+    top, bottom = plot
+    widths = [
+        LABEL_CHAR * max((len(pct(v)) for v in column if v is not None), default=0)
+        for column in zip(*series, strict=True)
+    ]
+    columns: list[tuple[int, float, float]] = []  # month, left and right of its labels
+    for i in reversed(range(len(xs))):
+        if widths[i] == 0:
+            continue
+        start = xs[i] + 7 if xs[i] + 7 + widths[i] <= WIDTH - 2 else xs[i] - 7 - widths[i]
+        if columns and start + widths[i] + LABEL_GAP > columns[-1][1]:
+            continue  # would touch the labels of the month after it
+        columns.append((i, start, start + widths[i]))
+    out = []
+    for i, start, _ in columns:
+        wanted = sorted(
+            (bottom - (bottom - top) * column[i] - 7, j)
+            for j, column in enumerate(series)
+            if column[i] is not None
+        )
+        ys = _spread([y for y, _ in wanted], LABEL_TOP, bottom - 4)
+        anchor, x = ("start", start) if start > xs[i] else ("end", start + widths[i])
+        out += [
+            Label(pct(series[j][i]), j, x, y, anchor) for y, (_, j) in zip(ys, wanted, strict=True)
+        ]
+    return out
+
+
+def _spread(wanted: list[float], highest: float, lowest: float) -> list[float]:
+    """Baselines as near the ``wanted`` ones (sorted, top first) as they can be with a line of
+    :data:`LABEL_LINE` between neighbours, none above ``highest`` or below ``lowest``."""
+    ys = [max(wanted[0], highest)] if wanted else []
+    for y in wanted[1:]:
+        ys.append(max(y, ys[-1] + LABEL_LINE))
+    for k in reversed(range(len(ys))):  # pushed below the plot: move the stack up
+        limit = lowest if k == len(ys) - 1 else ys[k + 1] - LABEL_LINE
+        ys[k] = min(ys[k], limit)
+    return ys
