@@ -17,6 +17,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from support.rates_builders import shared_build
+from support.web_layout import layout_problems
 from support.web_server import SGS, chromium, need_chromium, serving, shot
 
 from sgs.config import PROJECT_ROOT
@@ -235,3 +236,40 @@ def test_a_long_calendar_warning_wraps_on_a_narrow_phone(server, browser, tmp_pa
             )
             assert too_wide == [], (width, too_wide)
             context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_month_page_fits_the_screen_and_a_bad_month_shows_only_its_error(
+    server, browser, tmp_path, width
+):
+    """Issue 21: at a desk the whole table fits its box (反馈清单 was cut by 7 px at 1280), on a
+    phone it scrolls in its box; no header or nav link breaks inside a word (错误认/领, and the
+    nav one character per line on a phone).  A malformed month is a 400 page with the error and
+    the month picker, without any month's figures."""
+    phone = width < 640
+    context = browser.new_context(
+        viewport={"width": width, "height": 900}, is_mobile=phone, has_touch=phone,
+        extra_http_headers={"Authorization": f"Bearer {SECRET}"},
+    )  # fmt: skip
+    page = context.new_page()
+    page.goto(server["base"] + f"/?period={PERIOD}")
+    page.wait_for_selector("#units")
+    broken = layout_problems(page, tables_may_scroll=phone)
+    assert not broken, "\n".join(broken)
+    assert page.locator("#units thead th.item", has_text="错误").inner_text().split() == [
+        "9", "错误", "认领"
+    ]  # fmt: skip
+    if not phone:
+        last, box = page.locator("#units thead th", has_text="反馈清单"), page.locator(".wide")
+        shown, frame = last.bounding_box(), box.bounding_box()
+        assert shown and frame and shown["x"] + shown["width"] <= frame["x"] + frame["width"]
+    shot(page, tmp_path, f"web-month-{width}.png")
+
+    response = page.goto(server["base"] + "/?period=2026-13")
+    assert response is not None and response.status == 400
+    assert page.locator(".card .error", has_text="月份格式不正确").is_visible()
+    assert page.locator("#period").is_visible()
+    assert page.locator("#units, .chart, #as-of-form").count() == 0
+    broken = layout_problems(page, tables_may_scroll=phone)
+    assert not broken, "\n".join(broken)
+    context.close()

@@ -140,9 +140,14 @@ def test_the_start_page_shows_the_units_own_figures_and_problems_with_deadlines(
 
 
 def test_a_malformed_month_on_the_start_page_is_a_400_page(root, tokens):
+    """The error and the month picker alone (issue 21): the latest month's figures under the
+    error would read as the figures of the month asked for."""
     _ingest_two_units(root)
     page = client_as(root, tokens["luzhou"]).get("/?period=2026-13")
-    assert page.status_code == 400 and "月份格式不正确" in page.text
+    assert page.status_code == 400 and "月份格式不正确：「2026-13」" in page.text
+    assert '<select id="period"' in page.text and "selected>" not in page.text
+    for shown in ('id="own"', 'id="items"', 'id="problems"', 'id="no-problems"', "/download/"):
+        assert shown not in page.text, shown
 
 
 def test_the_start_page_without_a_store(root, tokens):
@@ -337,6 +342,30 @@ def test_the_nav_names_the_pages_by_role(root, tokens):
     assert re.search(r"<nav>.*本单位.*自查.*报送.*</nav>", unit, re.S)
     office = client_as(root, tokens["office"]).get("/check").text
     assert re.search(r"<nav>.*月度数据.*自查.*报送.*</nav>", office, re.S)
+
+
+def test_the_header_names_the_unit_and_the_office_hands_in_for_a_chosen_unit(root, tokens):
+    """Issue 21: a unit's pages are titled for the unit and name it, not its credit code (the
+    account's name); the office's hand-in page speaks of the chosen unit, not 「本单位」, and
+    selects no unit in 查看单位 until one is chosen."""
+    unit = client_as(root, tokens["luzhou"]).get("/").text
+    header = re.search(r"<header>.*</header>", unit, re.S).group(0)
+    assert f'<span class="who">{LUZHOU_NAME}</span>' in header and LUZHOU not in header
+    assert "信用办月度数据" not in header and "单位数据与报送" in header
+
+    office = client_as(root, tokens["office"])
+    page = office.get("/handin").text
+    main = re.search(r"<main>.*</main>", page, re.S).group(0)
+    assert "本单位" not in main and "为所选单位正式上报" in main
+
+    def chosen(page: str) -> list[str]:
+        view = re.search(r'<select id="unit-view".*?</select>', page, re.S)
+        assert view, "no 查看单位 list"
+        return re.findall(r"<option[^>]* selected>([^<]*)<", view.group(0))
+
+    assert chosen(page) == ["请选择单位"]
+    assert chosen(office.get(f"/handin?unit={LUZHOU}").text) == [LUZHOU_NAME]
+    assert '<span class="who">李四（信用办）</span>' in page
 
 
 def test_the_check_page_lists_at_most_its_cap_and_points_to_the_list(root, tokens, monkeypatch):

@@ -22,6 +22,7 @@ import openpyxl
 import pytest
 from support.unit_files import BAD_ID, DEFECTS, FIXED_ID, FIXED_USCC, defective_permits
 from support.upload_files import records, table, write_csv
+from support.web_layout import UNBROKEN, layout_problems
 from support.web_server import SGS, chromium, need_chromium, serving, shot
 
 from sgs.clock import office_today
@@ -164,4 +165,62 @@ def test_a_unit_checks_a_file_hands_it_in_and_only_it_and_the_office_see_it(
     title = openpyxl.load_workbook(tmp_path / "feedback.xlsx").active["A1"].value
     assert title.startswith(LUZHOU_NAME)
     assert context.request.get(base + check_url).status == 404  # A's check is A's alone
+    context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_units_pages_fit_the_screen_and_name_the_unit(site, browser, tmp_path, width):
+    """Issue 21, at a desk and on a phone: a unit's start page is titled for the unit and names
+    it (not its credit code) at the top; its 状态/类别 cells and every header keep their words
+    whole; a malformed month shows the error and the picker without any month's figures.  The
+    office's hand-in page speaks of the chosen unit, not 「本单位」, and its 查看单位 list
+    selects no unit until one is chosen."""
+    phone = width < 640
+
+    def open_as(name: str):
+        context = browser.new_context(
+            viewport={"width": width, "height": 900}, is_mobile=phone, has_touch=phone,
+            extra_http_headers={"Authorization": f"Bearer {site['tokens'][name]}"},
+        )  # fmt: skip
+        return context, context.new_page()
+
+    def fits(page) -> None:
+        broken = layout_problems(page, tables_may_scroll=phone, unbroken=f"{UNBROKEN}, .one-line")
+        assert not broken, "\n".join(broken)
+
+    context, page = open_as("luzhou")
+    page.goto(site["base"] + "/")
+    page.wait_for_selector("#problems")
+    header = page.locator("header").inner_text()
+    assert LUZHOU_NAME in header and LUZHOU not in header and "信用办" not in header
+    heads = page.locator("#problems thead th").all_inner_texts()
+    for column in ("状态", "类别"):
+        cells = page.locator(f"#problems tbody td:nth-child({heads.index(column) + 1})")
+        assert cells.count() > 0
+        cells.evaluate_all("cells => cells.forEach(c => c.classList.add('one-line'))")
+    assert "已逾期" in page.locator("#problems tbody").inner_text()
+    fits(page)
+    shot(page, tmp_path, f"web-unit-home-{width}.png")
+
+    response = page.goto(site["base"] + "/?period=2026-13")
+    assert response is not None and response.status == 400
+    assert page.locator(".card .error", has_text="月份格式不正确").is_visible()
+    assert page.locator("#period").is_visible()
+    assert page.locator("#own, #items, #problems, #no-problems").count() == 0
+    fits(page)
+    context.close()
+
+    context, page = open_as("office")
+    page.goto(site["base"] + "/handin")
+    assert "本单位" not in page.locator("main").inner_text()
+    chosen = page.locator("#unit-view option:checked")
+    assert chosen.get_attribute("value") == "" and chosen.inner_text() == "请选择单位"
+    fits(page)
+    page.select_option("#unit-view", LUZHOU)
+    page.click("#show-unit")
+    page.wait_for_selector("#history")
+    assert page.locator("#unit-view option:checked").inner_text() == LUZHOU_NAME
+    assert f"{LUZHOU_NAME} · 报送记录" in page.locator("main").inner_text()
+    fits(page)
+    shot(page, tmp_path, f"web-office-handin-{width}.png")
     context.close()

@@ -76,10 +76,19 @@ def unit_home(request: Request) -> Response:
     unit = _unit(str(who.unit_code))
     today = office_today()
     asked = request.query_params.get("period", "").strip() or None
-    status, message = 200, ""
+    feedback_url = f"/download/feedback/{unit['code']}.xlsx"
     if asked is not None and not is_period(asked):
-        status, asked = 400, None
-        message = "月份格式不正确，请按 YYYY-MM 填写，例如 2026-10。"
+        # The error and the month picker alone: the latest month's figures under it would read
+        # as the figures of the month asked for.
+        with reading(request.app.state.root) as con:
+            months = available_months(con)
+        message = f"月份格式不正确：「{asked[:20]}」。请按 YYYY-MM 填写，例如 2026-10。"
+        return render(
+            request, "unit.html", 400, title="月份有误", nav_here="home", unit=unit,
+            months=months, period=None, view=None, row=None, problems=None, message=message,
+            as_of=today, unlisted=[], feedback_url=feedback_url, bad_month=True,
+        )  # fmt: skip
+    message = ""
     with reading(request.app.state.root) as con:
         months = available_months(con)
         period = asked or (months[0] if months else None)
@@ -88,12 +97,12 @@ def unit_home(request: Request) -> Response:
         unlisted = _unlisted(con, period, unit["code"]) if view is not None else []
     if view is not None:
         view = own_rows(view, unit["code"])
-    if period is not None and view is None and not message:
+    if period is not None and view is None:
         message = f"{period} 没有上报文件或台账数据，请选择其他月份。"
     rows = [r for _, group in view["groups"] for r in group] if view else []
     return render(
-        request, "unit.html", status, title=unit["name"], nav_here="home", unit=unit, months=months,
+        request, "unit.html", title=unit["name"], nav_here="home", unit=unit, months=months,
         period=period, view=view, row=rows[0] if rows else None, problems=problems,
-        message=message, as_of=today, unlisted=unlisted,
-        feedback_url=f"/download/feedback/{unit['code']}.xlsx",
+        message=message, as_of=today, unlisted=unlisted, feedback_url=feedback_url,
+        bad_month=False,
     )  # fmt: skip

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -33,6 +34,9 @@ from sgs.labels import RATE_NAMES, num, pct, zero_report_note
 from sgs.periods import PERIOD
 from sgs.web.charts import rates_chart
 from sgs.web.docs import BATCH_ID
+
+if TYPE_CHECKING:
+    from sgs.web.accounts import Principal
 
 READ_TIMEOUT_S = 20.0  # a page should not hang for the store's default ten minutes
 
@@ -48,6 +52,15 @@ NEXT_PAGE = re.compile(
     r"|/check|/handin(?:\?unit=[0-9A-Z]{18})?"
     rf"|/revisions/(?:{PERIOD.pattern})"
 )
+
+# The points items' names as their column headers show them, one word a line: a header of ten
+# narrow columns must wrap, and a browser left to itself wraps Chinese anywhere (错误认/领).  A
+# name not listed here stays on one line, unbroken.
+ITEM_HEAD_WORDS = {
+    "目录编制": ("目录", "编制"), "实施方案": ("实施", "方案"), "双员落实": ("双员", "落实"),
+    "阶段性工作": ("阶段性", "工作"), "台账报送": ("台账", "报送"), "错误认领": ("错误", "认领"),
+    "信用修复": ("信用", "修复"),
+}  # fmt: skip
 
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).with_name("templates")),
@@ -68,9 +81,25 @@ def render(request: Request, template: str, status: int = 200, **context: object
     who = request.scope.get("sgs.principal")
     authed = context.pop("authed", True) and who is not None
     html = TEMPLATES.get_template(template).render(
-        authed=authed, csrf=csrf_token(request), who=who, **context
+        authed=authed, csrf=csrf_token(request), who=who, who_name=shown_name(who), **context
     )
     return attach(request, HTMLResponse(html, status_code=status))
+
+
+def shown_name(who: Principal | None) -> str:
+    """Who is logged in, as the header names them: a unit account by its unit's name (the
+    account is named by its credit code, which no clerk reads as their unit), the office's
+    accounts with 「（信用办）」 after a person's name."""
+    if who is None:
+        return ""
+    if who.is_office:
+        return who.name if who.name == "信用办" else f"{who.name}（信用办）"
+    from sgs.reference.units import resolve_unit
+
+    try:
+        return str(resolve_unit(str(who.unit_code))["name"])
+    except KeyError:  # a unit the registry no longer lists: its code is all there is
+        return str(who.unit_code)
 
 
 def return_to(wanted: object) -> str:
@@ -183,6 +212,7 @@ def figures_view(
         "groups": groups,
         "chart": rates_chart(rows),
         "item_names": [ITEM_NAMES[i] for i in ITEMS],
+        "item_heads": [ITEM_HEAD_WORDS.get(ITEM_NAMES[i], (ITEM_NAMES[i],)) for i in ITEMS],
         "bulletin_url": f"/download/bulletin/{period}.xlsx",
         "points_note": note,
         "gap": any(r["gap"] for r in rows),
