@@ -1,9 +1,10 @@
 """Daily monitoring (日监测、日反馈), every day at 06:00 Asia/Shanghai.
 
 Find the new files in the landing zone, ingest and validate each as its own task (a bad file
-fails its task, not the run), check each stored batch with Great Expectations, recompute the
-rates of the months those files touch, write each affected unit's feedback list, and publish
-what happened as Prefect artifacts.
+fails its task, not the run), check with Great Expectations every stored batch that has no
+result yet (this run's, and those stored by ``sgs ingest`` or by a run whose check failed, so
+every batch reaches the Data Docs), recompute the rates of the months those files touch, write
+each affected unit's feedback list, and publish what happened as Prefect artifacts.
 """
 
 from __future__ import annotations
@@ -117,14 +118,24 @@ def daily_monitor(data_root: str | None = None, today: date | None = None) -> di
             results.append(outcome)
         else:  # an unexpected failure: its task is failed and visible; the run goes on
             log.error("文件处理失败：%s", outcome)
-    stored = [r for r in results if r.status == "stored" and r.kind in ("permit", "penalty")]
-    checks = [check.submit(r.batch_id, r.sha256, data_root, today) for r in stored]
+    # every batch without results, not only this run's: `sgs ingest` stores without checking
+    unchecked = daily.unchecked_batches(_root(data_root))
+    checks = [check.submit(batch_id, sha, data_root, today) for batch_id, sha in unchecked]
     periods = daily.affected_periods(results, _root(data_root))
     # The figures of a day are complete once it has ended: the 06:00 run computes as of yesterday.
     known = today - timedelta(days=1)
     rate_futures = [rates.submit(p, data_root, known) for p in periods]
     feedback_futures = [feedback.submit(u, today, data_root) for u in daily.affected_units(results)]
-    batch_checks = [f.result() for f in checks]
+    # A batch whose check fails keeps no result, so the next run tries it again; it must not
+    # stop this run's rates and feedback lists (its task is failed and visible in the UI).
+    batch_checks: list[daily.BatchCheck] = []
+    for f in checks:
+        f.wait()
+        done = f.state.result(raise_on_failure=False)
+        if isinstance(done, daily.BatchCheck):
+            batch_checks.append(done)
+        else:
+            log.error("批次检查失败（下次运行会再检查）：%s", done)
     rate_rows = [row for f in rate_futures for row in f.result()[0]]
     feedback_files = [f.result() for f in feedback_futures]
     docs = data_docs(data_root)
@@ -133,9 +144,17 @@ def daily_monitor(data_root: str | None = None, today: date | None = None) -> di
     files_rows = artifacts.files_table(results, ignored, names)
     create_table_artifact(
         key="daily-files", table=files_rows or [{"说明": "没有新到文件"}],
-        description=f"{today} 新到文件 {len(results)} 个：入库、不合规与隔离情况"
-        + (f"；按文件名忽略 {len(ignored)} 个" if ignored else "") + f"（生成于 {stamp}）",
+        description=f"{today} 新到文件 {len(results)} 个：结果、入库与不合规行数"
+        + (f"；按文件名忽略 {len(ignored)} 个" if ignored else "")
+        + ("；隔离原因见「daily-quarantine」" if any(r.status == "quarantined" for r in results)
+           else "") + f"（生成于 {stamp}）",
     )  # fmt: skip
+    quarantined = artifacts.quarantine_markdown(results, names)
+    if quarantined:
+        create_markdown_artifact(
+            key="daily-quarantine", markdown=quarantined,
+            description=f"{today} 被隔离的文件及原因（生成于 {stamp}）",
+        )  # fmt: skip
     create_table_artifact(
         key="daily-rates", table=rate_rows or [{"说明": "没有受影响的月份"}],
         description=f"受影响月份的三率，截至 {known}（昨日）已收到的文件：{', '.join(periods) or '无'}"
@@ -144,7 +163,8 @@ def daily_monitor(data_root: str | None = None, today: date | None = None) -> di
     create_markdown_artifact(
         key="daily-expectations",
         markdown=artifacts.horizon_markdown(today) + artifacts.expectations_markdown(batch_checks),
-        description=f"Great Expectations 批次检查结果，批次链接到其数据质量检查报告（生成于 {stamp}）",
+        description="Great Expectations 批次检查结果（含此前入库、尚未检查的批次），批次链接到"
+        f"其数据质量检查报告（生成于 {stamp}）",
     )  # fmt: skip
     create_link_artifact(
         key="data-docs", link=artifacts.data_docs_url(), link_text="数据质量检查报告（Data Docs）",
@@ -167,6 +187,7 @@ def daily_monitor(data_root: str | None = None, today: date | None = None) -> di
         "ignored": [str(p) for p in ignored],
         "periods": periods,
         "feedback": feedback_files,
+        "checked": [c.batch_id for c in batch_checks],
         "data_docs": docs,
         "data_docs_url": artifacts.data_docs_url(),
     }

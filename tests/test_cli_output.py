@@ -80,8 +80,9 @@ def aligned(text: str) -> list[list[dict[str, str]]]:
 def sgs(*args: str, data: Path, **kw) -> subprocess.CompletedProcess:
     env = {**os.environ, "SGS_DATA_DIR": str(data)}
     env.pop("SGS_UNITS_FILE", None)
+    kw.setdefault("cwd", data.parent)
     return subprocess.run([SGS, *args], capture_output=True, text=True, env=env,
-                          cwd=data.parent, timeout=120, check=False, **kw)  # fmt: skip
+                          timeout=120, check=False, **kw)  # fmt: skip
 
 
 def on_terminal(*args: str, data: Path, stdout_too: bool = False, columns: int = 120):
@@ -147,6 +148,47 @@ def test_rates_machine_outputs_are_unchanged(data):
     assert {"unit_code", "timeliness_rate", "calendar_gap"} <= set(rows[0])
     csv = sgs("rates", "--period", "2026-10", "--csv", data=data).stdout
     assert csv.splitlines()[0].startswith("unit_code,unit_name,unit_type,kind,period,uploaded")
+
+
+def run_script_rates(period: str, data: Path) -> subprocess.CompletedProcess:
+    """The rates step of scripts/run, as the script has it, for one month."""
+    (line,) = [ln for ln in (PROJECT_ROOT / "scripts" / "run").read_text().splitlines()
+               if "sgs rates" in ln]  # fmt: skip
+    env = {**os.environ, "SGS_DATA_DIR": str(data), "period": period}
+    env.pop("SGS_UNITS_FILE", None)
+    return subprocess.run(["sh", "-euc", line], capture_output=True, text=True, env=env,
+                          cwd=PROJECT_ROOT, timeout=120, check=False)  # fmt: skip
+
+
+@pytest.mark.parametrize("period", ["2026-10", "2026-11"])
+def test_scripts_run_shows_only_the_rows_with_something_in_the_month(data, period):
+    kinds = {"permit": "行政许可", "penalty": "行政处罚"}
+    every = json.loads(sgs("rates", "--period", period, "--json", data=data).stdout)
+    wanted = {(r["unit_name"], kinds[r["kind"]]) for r in every
+              if r["uploaded"] or r["ledger_entries"]}  # fmt: skip
+    assert 0 < len(wanted) < len(every)
+    run = run_script_rates(period, data)
+    assert run.returncode == 0, run.stderr
+    (rows,) = aligned(run.stdout)  # the header and the rule, then the rows
+    assert {(r["单位"], r["类别"]) for r in rows} == wanted  # the zero rows are gone
+    assert len(rows) == len(wanted)
+    assert all(r["上报"] != "0" or r["台账"] != "0" for r in rows)
+    left = len(every) - len(wanted)
+    assert run.stdout.startswith(f"{period} 三率（{len(wanted)} 行，另有 {left} 行上报和台账均为 0")
+
+
+def test_published_rates_leave_out_the_zero_rows_as_well(data, tmp_path):
+    copy = tmp_path / "data"
+    shutil.copytree(data, copy)
+    assert sgs("publish", "--period", "2026-10", data=copy).returncode == 0
+    view = ["rates", "--period", "2026-10", "--json"]
+    published = json.loads(sgs(*view, "--published", "--nonzero", data=copy).stdout)
+    computed = json.loads(sgs(*view, "--nonzero", data=copy).stdout)
+    every = json.loads(sgs(*view, "--published", data=copy).stdout)
+    assert [(r["unit_code"], r["kind"]) for r in published] == [
+        (r["unit_code"], r["kind"]) for r in computed
+    ]
+    assert 0 < len(published) < len(every)
 
 
 @pytest.mark.parametrize(
@@ -254,6 +296,41 @@ def test_a_file_without_any_header_gets_no_ledger_hint(tmp_path, data):
     run = sgs("validate", str(path), data=data)
     assert run.returncode == 2
     assert "表头" in run.stderr and "sgs ledger" not in run.stderr
+
+
+# ----------------------------------------------------------------------------- paths
+
+
+def printed_paths(text: str) -> list[str]:
+    """The paths ``sgs ingest`` prints: on each file's line ([入库] 路径：…), in the table of
+    quarantined files and in the list of files left by name."""
+    found = [line.split("] ", 1)[1].split("：")[0] for line in text.splitlines()
+             if re.match(r"\[(入库|跳过|隔离|忽略|错误)\] ", line)]  # fmt: skip
+    for table in tables(text):
+        found += [line.strip("|").split("|")[0].strip() for line in table[2:]]
+    listed = text.partition("按文件名忽略的文件：\n")[2]
+    return found + [line.strip() for line in listed.splitlines() if line.startswith("  ")]
+
+
+def test_ingest_prints_every_path_in_one_form(landing):
+    """Relative to the current directory when the file is under it, absolute otherwise: the
+    files ingest reads back from the store ([入库], [跳过], [隔离]) as well as those it names
+    without reading ([忽略], [错误])."""
+    (landing / "raw" / "11140403MB6028813E" / "2026-11-04" / "坏.csv").write_bytes(b"\x00garbage")
+    first = sgs("ingest", "raw", "nosuch", data=landing, cwd=landing)
+    again = sgs("ingest", "raw", data=landing, cwd=landing)
+    elsewhere = landing.parent / "elsewhere"
+    elsewhere.mkdir()
+    outside = sgs("ingest", "../data/raw", data=landing, cwd=elsewhere)
+    absolute = f"{landing.resolve()}/raw/"
+    for run, statuses, form in ((first, "入库 隔离 忽略 错误", "raw/"), (again, "跳过 忽略", "raw/"),
+                                (outside, "跳过 忽略", absolute)):  # fmt: skip
+        text = run.stdout + run.stderr
+        assert all(f"[{status}]" in text for status in statuses.split()), text
+        paths = printed_paths(text)
+        assert len(paths) >= 12, text  # the 11 uploads and README.md, at least
+        assert [p for p in paths if not (p.startswith(form) or p == "nosuch")] == [], text
+        assert not [p for p in paths if ".." in p], text
 
 
 # ----------------------------------------------------------------------------- progress

@@ -101,6 +101,8 @@ def test_version(tmp_path):
     assert re.fullmatch(r"sgs \d+\.\d+\.\d+\n", done.stdout)
 
 
+# The kinds as a usage error lists them: the codes, and the Chinese names accepted for them.
+KINDS = "permit（许可、行政许可）、penalty（处罚、行政处罚）"
 MISTAKES = [
     (["rates"], "缺少必需的选项 --period"),
     (["rates", "--period"], "选项 --period 后面需要一个值"),
@@ -109,16 +111,29 @@ MISTAKES = [
     (["validate", "x.csv", "--jsn"], "是否想用 --json"),
     (["validate", "a.csv", "b.csv"], "多余的参数：b.csv"),
     (["validate", "x.csv", "--json=yes"], "选项 --json 是开关，不带值"),
+    (["validate", "x.csv", "--kind", "permits"], f"「permits」不在可选范围内；可选：{KINDS}"),
+    # A Chinese value is told in Chinese too, not in click's English with a doubled 。
+    (["validate", "x.csv", "--kind", "许可证"], f"「许可证」不在可选范围内；可选：{KINDS}"),
+    (["rates", "--period", "2026-10", "--kind", "处分"], f"「处分」不在可选范围内；可选：{KINDS}"),
+    (["ingest", "x.csv", "--kind", "罚款"], f"「罚款」不在可选范围内；可选：{KINDS}"),
+    (["standard", "--kind", "台账"], f"「台账」不在可选范围内；可选：{KINDS}。"),
     (
-        ["validate", "x.csv", "--kind", "permits"],
-        "「permits」不在可选范围内；可选：permit、penalty",
+        ["rates", "--period", "2026-10", "--details", "迟报"],
+        "「迟报」不在可选范围内；可选：late、failing、missing、unlisted",
+    ),
+    (["validate", "x.csv", "--limit", "很多"], "--limit 的取值有误：「很多」不是整数"),
+    (
+        ["rates", "--period", "2026-10", "--nonzero", "--details", "late"],
+        "--nonzero 只用于三率表，不能与 --details 同时使用",
     ),
     (["validate", "x.csv", "--limit", "many"], "--limit 的取值有误：「many」不是整数"),
     (["validate", "x.csv", "--received", "2026-02-30"], "日期应为 YYYY-MM-DD 格式"),
-    (["nosuch"], "没有命令 nosuch；可用的命令：feedback、ingest"),
+    (["nosuch"], "没有命令 nosuch；可用的命令：docs、feedback、ingest"),
     (["rats"], "没有命令 rats；是否想用 rates？"),
     (["sample", "permit", "ten", "--out", "x.csv"], "N 的取值有误：「ten」不是整数"),
-    (["sample", "permits", "3", "--out", "x.csv"], "可选：permit、penalty"),
+    (["sample", "permits", "3", "--out", "x.csv"], f"可选：{KINDS}"),
+    (["sample", "许可证", "3", "--out", "x.csv"], f"「许可证」不在可选范围内；可选：{KINDS}"),
+    (["sample", "--out", "x.csv"], f"缺少参数 KIND；可选：{KINDS}"),
     (["sample", "permit", "3", "--out", "x.csv", "--headers", "english"], "可选：chinese、code"),
     (["sample", "permit", "3"], "缺少必需的选项 --out：输出文件"),
     (["serve", "--port", "70000"], "「70000」超出允许的范围（1<=x<=65535）"),
@@ -128,7 +143,8 @@ MISTAKES = [
     (["ledger", "--unit", "U", "--period", "2026-10"], "请指定台账文件，或使用 --zero"),
     (["ingest"], "缺少参数 PATHS"),
     (["feedback", "--unit", "U"], "缺少必需的选项 --out"),
-    (["template", "foo", "--out", "x.xlsx"], "可选：permit、penalty、ledger"),
+    (["template", "foo", "--out", "x.xlsx"], f"可选：{KINDS}、ledger（台账）"),
+    (["template", "表", "--out", "x.xlsx"], f"「表」不在可选范围内；可选：{KINDS}、ledger（台账）"),
 ]
 
 
@@ -145,6 +161,7 @@ def test_usage_errors_are_chinese(args, message, tmp_path):
     assert lines[0].startswith(f"用法：sgs {command}".rstrip()), err
     assert lines[1].startswith("查看帮助：sgs") and lines[1].endswith(" --help")
     assert lines[-1].startswith("错误：") and lines[-1].endswith(("。", "？"))
+    assert "。。" not in err
     assert list(tmp_path.iterdir()) == []  # nothing written
 
 

@@ -25,6 +25,7 @@ from support.upload_files import (
     csv_bytes,
     mask,
     names,
+    permits_csv,
     records,
     table,
     write_csv,
@@ -638,3 +639,97 @@ def test_the_validator_never_imports_pandas_or_hypothesis(tmp_path):
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert run.stdout.strip() == "[]"
+
+
+# ----------------------------------------------------------------------------- a folder
+
+FOLDER = "上报"
+# The uploads of the folder below in the order ingest takes them (sorted paths), by role.
+PASSING, FAILING, REFUSED = f"{FOLDER}/a.csv", f"{FOLDER}/b单位/t.csv", f"{FOLDER}/c.csv"
+LEFT_BY_NAME = ["~$a.xlsx", ".hidden.csv", "README.md"]
+
+
+def _folder(root: Path, *roles: str) -> Path:
+    """A folder as a unit fills it: the uploads asked for (``PASSING``, ``FAILING`` in a
+    subfolder, ``REFUSED`` without a header ingest could read), and files ingest leaves by
+    name, with a manifest.json, none of which may be validated."""
+    folder = root / FOLDER
+    (folder / "b单位").mkdir(parents=True)
+    if PASSING in roles:
+        write_csv(root / PASSING, table("penalty", records("penalty", 3)))
+    if FAILING in roles:
+        _bad_permits_csv(folder / "b单位")  # its t.csv
+    if REFUSED in roles:
+        (root / REFUSED).write_bytes("名称,备注\r\n甲,乙\r\n".encode())
+    for name in LEFT_BY_NAME:
+        (folder / name).write_bytes(permits_csv(1))
+    (folder / "manifest.json").write_text('{"files": {}}', encoding="utf-8")
+    return folder
+
+
+def _alone(cwd: Path, path: str, *args: str) -> subprocess.CompletedProcess[bytes]:
+    return sgs(cwd, path, "--received", RECEIVED, *args)
+
+
+def test_a_folder_is_validated_file_by_file_as_each_file_alone(tmp_path):
+    _folder(tmp_path, PASSING, FAILING, REFUSED)
+    done = sgs(tmp_path, FOLDER, "--received", RECEIVED)
+    out, err = done.stdout.decode(), done.stderr.decode()
+    assert done.returncode == 2, err  # the worst of 0, 1 and 2
+    # each upload's summary exactly as when validated alone, in ingest's order
+    alone = {path: _alone(tmp_path, path) for path in (PASSING, FAILING, REFUSED)}
+    assert [p.returncode for p in alone.values()] == [0, 1, 2]
+    summaries = "".join(alone[p].stdout.decode() + "\n" for p in (PASSING, FAILING))
+    assert out.startswith(summaries), out
+    # the refused file: its reason on stderr as alone, under its name
+    assert err == f"文件：{REFUSED}\n" + alone[REFUSED].stderr.decode()
+    # then every file's verdict, and the files left by name
+    rest = out[len(summaries) :]
+    assert rest.startswith("共 3 个文件：全部通过 1 个，有错误 1 个，无法校验 1 个。\n"), rest
+    verdicts = [(cells[0], cells[-1]) for cells in
+                ([c.strip() for c in line.strip("|").split("|")]
+                 for line in rest.splitlines() if line.startswith(f"| {FOLDER}"))]  # fmt: skip
+    assert verdicts == [(PASSING, "全部通过"), (FAILING, "有错误"), (REFUSED, "无法校验")]
+    left = rest.split("按文件名忽略的文件（未校验）：\n")[1].split()
+    assert sorted(left) == sorted(f"{FOLDER}/{name}" for name in LEFT_BY_NAME)
+    assert "manifest.json" not in out + err
+
+
+@pytest.mark.parametrize(
+    ("roles", "code"),
+    [((PASSING,), 0), ((PASSING, FAILING), 1), ((FAILING, REFUSED), 2)],
+    ids=["passing", "with-errors", "with-a-refusal"],
+)
+def test_a_folder_exits_with_its_worst_files_code(tmp_path, roles, code):
+    _folder(tmp_path, *roles)
+    done = sgs(tmp_path, FOLDER, "--received", RECEIVED)
+    assert done.returncode == code, done.stderr.decode()
+    assert f"共 {len(roles)} 个文件：" in done.stdout.decode()  # each file was validated
+
+
+def test_a_folder_with_json_is_an_array_of_the_files_objects(tmp_path):
+    _folder(tmp_path, PASSING, FAILING, REFUSED)
+    done = sgs(tmp_path, FOLDER, "--json", "--received", RECEIVED)
+    assert done.returncode == 2
+    found = json.loads(done.stdout)  # the whole of stdout is one JSON array
+    alone = [json.loads(_alone(tmp_path, p, "--json").stdout) for p in (PASSING, FAILING, REFUSED)]
+    assert found == alone
+    assert [o["file"] for o in found] == [PASSING, FAILING, REFUSED]
+    assert found[2]["refused"]["code"] and found[1]["errors"]
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_a_folder_with_nothing_to_validate_exits_2(tmp_path, as_json):
+    _folder(tmp_path)  # only files left by name, and the manifest
+    done = sgs(tmp_path, FOLDER, *(["--json"] if as_json else []))
+    assert done.returncode == 2
+    assert done.stderr.decode() == f"文件夹「{FOLDER}」中没有可校验的文件（按文件名忽略 3 个）。\n"
+    assert done.stdout.decode() == ("[]\n" if as_json else "")
+
+
+def test_out_with_a_folder_is_a_usage_error(tmp_path):
+    _folder(tmp_path, PASSING)
+    done = sgs(tmp_path, FOLDER, "--out", "问题.xlsx")
+    err = done.stderr.decode()
+    assert done.returncode == 2 and done.stdout == b""
+    assert "错误：--out 只能用于单个文件" in err and not (tmp_path / "问题.xlsx").exists()

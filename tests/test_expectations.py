@@ -46,6 +46,7 @@ from sgs.quality.expectations import (
     store_outcomes,
     suite_path,
 )
+from sgs.reference.settings import public_url
 from sgs.store import database
 
 CASES = committed_expectations()
@@ -280,6 +281,11 @@ def _row_of(index_html: str, batch_id: int) -> str:
 
 def _assert_offline(page: Path) -> None:
     text = page.read_text(encoding="utf-8")
+    # The one link out, followed only by a click (no resource): back to the web app's month
+    # page (issue 21), at the public_url setting's address.
+    month = f'<a id="month-page" href="{public_url("/")}">返回月度数据</a>'
+    assert text.count(month) == 1, f"{page.name}: no link back to the month page"
+    text = text.replace(month, "")
     assert "<script" not in text.lower()
     assert not re.search(r"url\(|@import", text, re.IGNORECASE), "CSS must not load resources"
     for tag, attr, value in html_resource_refs(text):

@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import shutil
+import subprocess
 from datetime import date
 from pathlib import Path
 
@@ -129,12 +130,15 @@ def test_daily_monitor_stores_quarantines_checks_and_publishes(harness, landing)
     assert {"daily-files", "daily-rates", "daily-expectations", "data-docs"} <= set(arts)
     files = json.loads(arts["daily-files"].data)
     assert {row["结果"] for row in files} == {"已入库", "已隔离"}
-    assert any(row["文件"].endswith("处罚_有问题.xlsx") and row["不合规行数"] > 0 for row in files)
+    assert all(list(row)[:3] == ["结果", "入库", "不合规"] for row in files)  # outcome first
+    assert any(row["文件"].endswith("处罚_有问题.xlsx") and row["不合规"] > 0 for row in files)
     corrupt = next(row for row in files if row["文件"].endswith("损坏.xlsx"))
     assert corrupt["任务"] == failed[0]  # the table names the task of each file
     assert {row["任务"] for row in files} == set(tasks) & {row["任务"] for row in files}
-    market = next(row for row in files if row["单位代码"] == MARKET)
+    market = next(row for row in files if row["任务"].startswith(f"ingest-{MARKET}-"))
     assert market["单位"] == "长治市市场监督管理局"
+    # why a file was quarantined: a list of its own, which the UI wraps
+    assert arts["daily-quarantine"].data.startswith(f"- **{UNIT}/2026-11-05/损坏.xlsx**（任务 ")
     assert "2026-11" in arts["daily-rates"].description
     rates = json.loads(arts["daily-rates"].data)
     assert {(r["单位"], r["单位代码"]) for r in rates} >= {("长治市市场监督管理局", MARKET)}
@@ -159,8 +163,42 @@ def test_daily_monitor_stores_quarantines_checks_and_publishes(harness, landing)
 
     # a second run finds nothing new and changes nothing
     again = daily(data_root=str(landing), today=TODAY)
-    assert (again["files"], again["stored"]) == (0, 0)
+    assert (again["files"], again["stored"], again["checked"]) == (0, 0, [])
     assert len(query(landing, "SELECT * FROM batches")) == 3
+
+
+def test_a_batch_stored_by_sgs_ingest_reaches_the_data_docs(harness, landing):
+    """Issue 21: a file stored with `sgs ingest` (which runs no expectation suite) is checked by
+    the next daily run, although that run did not ingest it, and its page is written; a run
+    after that checks nothing again."""
+    clean = landing / "raw" / UNIT / "2026-11-05" / "许可_干净.csv"
+    env = {**os.environ, "SGS_DATA_DIR": str(landing)}
+    done = subprocess.run([str(PROJECT_ROOT / ".venv" / "bin" / "sgs"), "ingest", str(clean),
+                           "--json"], capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    batch_id = json.loads(done.stdout)["batch_id"]
+    assert not (landing / "curated" / "data_docs").exists()
+
+    daily = load("flows/daily_monitor.py:daily_monitor")
+    state = daily(data_root=str(landing), today=TODAY, return_state=True)
+    summary = state.result()
+    assert summary["files"] == 3  # the three other files: the stored one is not new
+    assert batch_id in summary["checked"]
+    checked = "SELECT DISTINCT batch_id FROM expectation_results ORDER BY 1"
+    assert (batch_id,) in query(landing, checked)
+    page = landing / "curated" / "data_docs" / f"batch_{batch_id}.html"
+    assert f"批次 {batch_id}：许可_干净.csv" in page.read_text(encoding="utf-8")
+    index = Path(summary["data_docs"]).read_text(encoding="utf-8")
+    assert f'href="batch_{batch_id}.html"' in index
+    link = f"[{batch_id}](http://127.0.0.1:8000/docs/batch/{batch_id})"
+    assert link in artifacts_of(state)["daily-expectations"].data
+
+    kept = query(landing, "SELECT * FROM expectation_results ORDER BY ALL")
+    pages = sorted(p.name for p in page.parent.iterdir())
+    again = daily(data_root=str(landing), today=TODAY)
+    assert (again["files"], again["checked"]) == (0, [])
+    assert query(landing, "SELECT * FROM expectation_results ORDER BY ALL") == kept
+    assert sorted(p.name for p in page.parent.iterdir()) == pages
 
 
 def test_weekly_reminder_lists_overdue_missing_and_low(harness, landing):

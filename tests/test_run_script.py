@@ -122,8 +122,8 @@ def test_artifacts_link_to_the_download_page_not_to_files(ran):
     ) in feedback
     files = json.loads(artifacts["daily-files"])
     row = next(r for r in files if r["文件"].endswith("行政许可_2026年10月.xlsx"))
-    assert row["单位"] == "长治市行政审批服务管理局" and row["单位代码"] == "111404000448224608"
-    assert row["任务"].startswith("ingest-111404000448224608-20261105-")
+    assert row["单位"] == "长治市行政审批服务管理局"
+    assert row["任务"].startswith("ingest-111404000448224608-20261105-")  # holds the unit's code
     assert row["任务"] in ran["run"]["tasks"].values()
 
 

@@ -13,6 +13,7 @@ from support.docs_builders import checked_landing_zone
 from support.rates_builders import shared_build
 from support.web_login import login
 
+from sgs.reference.settings import public_url
 from sgs.web import app as web
 
 with warnings.catch_warnings():  # starlette asks for httpx2, which the lock file does not have
@@ -55,12 +56,21 @@ def _batch_ids(docs: Path) -> list[int]:
 # --- the pages ----------------------------------------------------------------------------
 
 
+def _served(on_disk: str) -> str:
+    """A page as it should be served: the links between pages become the routes, and the link
+    back to the month page (the public_url's, on disk) the app's `/`."""
+    routed = re.sub(r'href="batch_(\d+)\.html"', r'href="/docs/batch/\1"', on_disk)
+    routed = routed.replace('href="index.html"', 'href="/docs/"')
+    month = f'<a id="month-page" href="{public_url("/")}">返回月度数据</a>'
+    assert routed.count(month) == 1
+    return routed.replace(month, '<a id="month-page" href="/">返回月度数据</a>')
+
+
 def test_the_index_is_the_file_on_disk_with_links_to_the_routes(client, docs):
     r = client.get("/docs/")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     on_disk = (docs / "index.html").read_text(encoding="utf-8")
-    expected = re.sub(r'href="batch_(\d+)\.html"', r'href="/docs/batch/\1"', on_disk)
-    assert r.text == expected
+    assert r.text == _served(on_disk)
     assert r.text != on_disk  # the links were relative on disk
     assert r.headers["content-security-policy"].startswith("default-src 'none'")
     assert r.headers["cache-control"] == "no-store"
@@ -71,20 +81,30 @@ def test_every_batch_page_is_served_as_written(client, docs):
         r = client.get(f"/docs/batch/{batch_id}")
         assert r.status_code == 200, batch_id
         on_disk = (docs / f"batch_{batch_id}.html").read_text(encoding="utf-8")
-        assert r.text == on_disk.replace('href="index.html"', 'href="/docs/"')
+        assert r.text == _served(on_disk)
         assert f"批次 {batch_id}：" in r.text
 
 
 def test_every_link_of_the_served_pages_answers(client, docs):
     index = client.get("/docs/").text
     links = re.findall(r'href="([^"]+)"', index)
-    assert links and all(link.startswith("/docs/batch/") for link in links)
-    for link in links:
+    assert links[0] == "/"  # back to the month page
+    assert links[1:] and all(link.startswith("/docs/batch/") for link in links[1:])
+    for link in links[1:]:
         page = client.get(link)
         assert page.status_code == 200, link
         for target in re.findall(r'href="([^"#][^"]*)"', page.text):
-            assert target == "/docs/", target
+            assert target in ("/", "/docs/"), target
             assert client.get(target).status_code == 200
+
+
+def test_the_link_back_leads_to_the_month_page(client, docs):
+    """Issue 21: from the Data Docs back to the month page of the web app, as served."""
+    for path in ["/docs/", f"/docs/batch/{_batch_ids(docs)[0]}"]:
+        page = client.get(path).text
+        assert '<a id="month-page" href="/">返回月度数据</a>' in page, path
+    month = client.get("/")
+    assert month.status_code == 200 and "<h1>月度三率与积分</h1>" in month.text
 
 
 def test_an_unreadable_date_reads_as_such_on_the_served_page(client, docs):

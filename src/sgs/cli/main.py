@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from sgs.cli.common import ISO_DATE, KIND_CHOICE
+from sgs.cli.common import ISO_DATE, KIND_CHOICE, KIND_OR_LEDGER
 from sgs.cli.common import exit_now as _exit_now
 from sgs.cli.usage import SgsGroup as ChineseGroup
 
@@ -184,7 +184,7 @@ def _print_standard(kinds: list[str], rules: bool) -> None:
 
 
 @main.command()
-@click.argument("kind", type=click.Choice(["permit", "penalty", "ledger"]))
+@click.argument("kind", type=KIND_OR_LEDGER)
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="输出的 XLSX 模板。")
 def template(kind: str, out: Path) -> None:
     """生成空白模板：permit/penalty 上报模板（表头按标准顺序），ledger 月度台账模板；均附填写说明。"""
@@ -302,6 +302,7 @@ COMMAND_MODULES = (
     "sgs.cli.rates",
     "sgs.cli.points",
     "sgs.cli.reports",
+    "sgs.cli.docs",
     "sgs.cli.publish",
     "sgs.cli.web",
     "sgs.cli.users",

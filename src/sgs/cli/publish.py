@@ -132,12 +132,15 @@ def show_published_rates(
     kind: str | None,
     fmt: str | None,
     revision: int | None,
-    print_rates: Callable[[str, pl.DataFrame], None],
+    print_rates: Callable[[str, pl.DataFrame, int], None],
+    nonzero: bool = False,
 ) -> None:
-    """``sgs rates --published``: the stored rows, filtered by unit and kind, printed as
-    ``sgs rates`` prints its table (``print_rates``, passed in by that command); then exit."""
+    """``sgs rates --published``: the stored rows, filtered by unit and kind (and to the rows
+    with figures, ``--nonzero``), printed as ``sgs rates`` prints its table (``print_rates``,
+    passed in by that command); then exit."""
     import polars as pl
 
+    from sgs.cli.rates import has_figures
     from sgs.reference.units import resolve_unit
 
     try:
@@ -148,8 +151,9 @@ def show_published_rates(
     p, rows = _published(period, "rates", revision)
     rows = [r for r in rows if (code is None or r.get("unit_code") == code)
             and (kind is None or r.get("kind") == kind)]  # fmt: skip
-    if not _print_rows(p, rows, fmt):
-        print_rates(period, pl.DataFrame(rows, infer_schema_length=None))
+    listed = [r for r in rows if has_figures(r)] if nonzero else rows
+    if not _print_rows(p, listed, fmt):
+        print_rates(period, pl.DataFrame(listed, infer_schema_length=None), len(rows) - len(listed))
     exit_now(0)
 
 

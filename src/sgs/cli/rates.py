@@ -104,6 +104,10 @@ DETAIL_COLUMNS = {
     "--as-of", "as_of", type=ISO_DATE,
     help="按截至该日结束时已收到的数据计算（接收日期不晚于该日）；默认今天。",
 )  # fmt: skip
+@click.option(
+    "--nonzero", is_flag=True,
+    help="只列出该月有数据的行（上报条数或台账条数不为 0）；不用于 --details。",
+)  # fmt: skip
 @click.option("--published", is_flag=True, help=PUBLISHED_HELP)
 @click.option("--revision", type=click.IntRange(min=1), help=REVISION_HELP)
 def rates(
@@ -113,6 +117,7 @@ def rates(
     fmt: str | None,
     details: str | None,
     as_of: date | None,
+    nonzero: bool,
     published: bool,
     revision: int | None,
 ) -> None:
@@ -126,10 +131,13 @@ def rates(
     零增量报告与数据核对：该月有决定日期在该月的记录即为“零报告不实”（zero_report_contradicted）。
     --published：显示已发布的三率（sgs publish），JSON 各行另有 revision、published_at、as_of；
     --csv 为发布时计算 sha256 的规范 CSV。
+    --nonzero：不列出上报条数和台账条数均为 0 的行（--json、--csv 同样），标题注明略去几行。
     """
+    if nonzero and details:
+        raise click.UsageError("--nonzero 只用于三率表，不能与 --details 同时使用")
     if published or revision is not None:
         refuse_with_published(published, revision, as_of=as_of, details=details)
-        show_published_rates(period, unit, kind, fmt, revision, print_rates)
+        show_published_rates(period, unit, kind, fmt, revision, print_rates, nonzero)
     import polars as pl
 
     from sgs.errors import PeriodError
@@ -158,6 +166,8 @@ def rates(
             .otherwise(code)
             .alias("subject_code")
         )
+    listed = rows_with_figures(frame) if nonzero else frame
+    omitted, frame = frame.height - listed.height, listed
     if fmt == "json":
         sys.stdout.write(frame.write_json() + "\n")
     elif fmt == "csv":
@@ -167,8 +177,21 @@ def rates(
     elif details:
         print_details(period, details, frame)
     else:
-        print_rates(period, frame)
+        print_rates(period, frame, omitted)
     exit_now(0)
+
+
+def has_figures(row: dict) -> bool:
+    """Whether a row has anything in the month: records uploaded or ledger entries.  A month's
+    table lists every unit of the registry, and most of them are all zeros on most days."""
+    return bool(row["uploaded"] or row["ledger_entries"])
+
+
+def rows_with_figures(frame: pl.DataFrame) -> pl.DataFrame:
+    import polars as pl
+
+    keep = [has_figures(r) for r in frame.iter_rows(named=True)]
+    return frame.filter(pl.Series(keep, dtype=pl.Boolean))
 
 
 def _note(row: dict) -> str:
@@ -185,7 +208,9 @@ def _note(row: dict) -> str:
     return "；".join(notes)
 
 
-def print_rates(period: str, frame: pl.DataFrame) -> None:
+def print_rates(period: str, frame: pl.DataFrame, omitted: int = 0) -> None:
+    """The month's table; ``omitted`` rows left out by ``--nonzero`` are counted in its title,
+    so that a short table is not taken for a short registry."""
     rows = []
     for r in frame.iter_rows(named=True):
         cells = [
@@ -194,9 +219,11 @@ def print_rates(period: str, frame: pl.DataFrame) -> None:
         ]
         rows.append([*cells, _note(r)])
     columns = [col for _, col in RATE_COLUMNS] + [Col("备注")]
+    left = f"，另有 {omitted} 行上报和台账均为 0，未列出" if omitted else ""
     echo_table(
-        columns, rows, f"{period} 三率（{frame.height} 行；“{NOT_APPLICABLE}”表示分母为 0、不适用）"
-    )
+        columns, rows,
+        f"{period} 三率（{frame.height} 行{left}；“{NOT_APPLICABLE}”表示分母为 0、不适用）",
+    )  # fmt: skip
 
 
 def print_details(period: str, which: str, frame: pl.DataFrame) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from sgs.cli.common import KIND_CHOICE, IsoDate, exit_now
+from sgs.cli.common import KIND_CHOICE, IsoDate, exit_now, shown_path
 from sgs.cli.output import Col, echo_table, progress
 from sgs.cli.usage import command
 
@@ -85,14 +85,14 @@ def ingest(
             if as_json:
                 click.echo(json.dumps(result.as_dict(), ensure_ascii=False))
             elif result.status == "error":
-                shown.echo(f"[错误] {result.path}：{result.message}", err=True)
+                shown.echo(f"[错误] {shown_path(result.path)}：{result.message}", err=True)
             else:
-                shown.echo(f"[{STATUS_ZH[result.status]}] {result.path}：{result.message}")
+                line = f"[{STATUS_ZH[result.status]}] {shown_path(result.path)}：{result.message}"
+                shown.echo(line)
 
         for path in found.missing:
-            report(
-                IngestResult(str(path), "error", f"找不到文件或文件夹：{path}", reason="not_found")
-            )
+            message = f"找不到文件或文件夹：{shown_path(path)}"
+            report(IngestResult(str(path), "error", message, reason="not_found"))
         shown.start("入库", len(found.files))
         for done, path in enumerate(found.files):
             shown.update(path.name, done=done)
@@ -137,15 +137,15 @@ def _summary(results: list) -> None:
 
     quarantined = [r for r in results if r.status == "quarantined"]
     if quarantined:
-        rows = [(r.path, "配置问题" if is_configuration(r.reason) else "内容问题", r.reason)
-                for r in quarantined]  # fmt: skip
+        rows = [(shown_path(r.path), "配置问题" if is_configuration(r.reason) else "内容问题",
+                 r.reason) for r in quarantined]  # fmt: skip
         echo_table([Col("文件"), Col("问题类型"), Col("原因代码")], rows,
                    "隔离的文件（配置问题改正后会重新处理；内容问题需单位重新上报）：")  # fmt: skip
     ignored = [r for r in results if r.status == "ignored"]
     if ignored:
         click.echo("按文件名忽略的文件：")
         for r in ignored:
-            click.echo(f"  {r.path}")
+            click.echo(f"  {shown_path(r.path)}")
 
 
 @command()

@@ -212,9 +212,12 @@ def _param_name(exc: click.BadParameter) -> str:
 
 
 def _choices(param: click.Parameter | None) -> str | None:
-    if param is not None and isinstance(param.type, click.Choice):
-        return "、".join(str(c) for c in param.type.choices)
-    return None
+    """The values a choice accepts, with the other names a type may take them by (a kind's
+    Chinese names, :class:`sgs.cli.common.KindChoice`)."""
+    if param is None or not isinstance(param.type, click.Choice):
+        return None
+    labels = getattr(param.type, "choice_labels", None)
+    return "、".join(labels() if labels else (str(c) for c in param.type.choices))
 
 
 def _missing(exc: click.MissingParameter) -> str:
@@ -222,7 +225,7 @@ def _missing(exc: click.MissingParameter) -> str:
     if isinstance(param, click.Option):
         return f"缺少必需的选项 {name}" + (f"：{param.help}" if param.help else "")
     choices = _choices(param)
-    return f"缺少参数 {name}" + (f"（可选：{choices}）" if choices else "")
+    return f"缺少参数 {name}" + (f"；可选：{choices}" if choices else "")
 
 
 def _quoted(text: str) -> str:
@@ -249,19 +252,23 @@ _VALUE_PROBLEMS = [
 
 
 def _bad_value(exc: click.BadParameter) -> str:
+    """click's sentence told in Chinese.  Its sentences are recognised before anything else: a
+    Chinese value (「--kind 许可证」) puts Chinese into click's English sentence, which must not
+    pass for one of our own types' Chinese messages."""
     message = exc.message
-    if _CJK.search(message):  # our own types say it in Chinese already
-        return message.rstrip("。")
     choices = _choices(exc.param)
     if choices is not None:
         value = re.match(r"(.+?) is not (?:one of )?", message)
-        shown = _quoted(value.group(1)) if value else "取值"
-        return f"{shown}不在可选范围内；可选：{choices}"
+        if value or not _CJK.search(message):
+            shown = _quoted(value.group(1)) if value else "取值"
+            return f"{shown}不在可选范围内；可选：{choices}"
     for pattern, chinese in _VALUE_PROBLEMS:
-        found = re.fullmatch(pattern, message)
+        found = re.fullmatch(pattern, message, re.DOTALL)
         if found:
             value, *rest = found.groups()
             return chinese.format(_quoted(value), *rest)
+    if _CJK.search(message):  # our own types say it in Chinese already
+        return message.rstrip("。")
     return message
 
 

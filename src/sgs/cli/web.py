@@ -24,7 +24,8 @@ def _is_loopback(host: str) -> bool:
 @click.option(
     "--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="监听端口。"
 )
-def serve(host: str, port: int) -> None:
+@click.option("--access-log", is_flag=True, help="逐条显示收到的请求（默认不显示）。")
+def serve(host: str, port: int, access_log: bool) -> None:
     """启动信用办下载页面：按月查看各单位三率、积分与图表，下载月通报和各单位反馈清单。
 
     \b
@@ -35,6 +36,8 @@ def serve(host: str, port: int) -> None:
     文件自查在独立进程中运行（$SGS_CHECK_WORKERS 个同时进行，$SGS_CHECK_QUEUE 个排队），
     页面不受影响。只有 $SGS_TRUSTED_PROXIES 列出的反向代理转发的 X-Forwarded-* 请求头才被采信。
     Ctrl-C 停止（正在进行的自查随即中止）。
+    启动后显示“sgs 网页已启动：地址”，停止后显示“sgs 网页已停止。”；警告和错误总是显示，
+    收到的请求只在 --access-log 时逐条显示。
     """
     from sgs.cli.web_server import run_server
     from sgs.config import data_root
@@ -50,13 +53,11 @@ def serve(host: str, port: int) -> None:
         click.echo(f"访问口令：取自环境变量 {PASSWORD_ENV}。")
     root = data_root()
     app = create_app(root, secret)
-    shown = f"[{host}]" if ":" in host else host
     click.echo(f"数据目录：{root}")
-    click.echo(f"访问地址：http://{shown}:{port}/")
     if not _is_loopback(host):
         click.echo(
             "注意：页面可从其他计算机访问，而口令经 HTTP 明文传输；请仅在内网使用，"
             "或置于 HTTPS 反向代理之后。",
             err=True,
         )
-    run_server(app, host, port)
+    run_server(app, host, port, access_log)

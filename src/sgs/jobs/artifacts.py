@@ -8,7 +8,14 @@ Decisions:
   link goes to ``sgs serve`` at the ``public_url`` setting (``$SGS_PUBLIC_URL``): the Data Docs
   (``/docs/``, ``/docs/batch/<id>``), the feedback lists (``/download/feedback/<unit>.xlsx``)
   and the bulletin (``/download/bulletin/<month>.xlsx``), behind its login.
-- **Units by name and code.**  Tables show the unit's Chinese name beside its code.
+- **Units by name and code.**  Tables show the unit's Chinese name beside its code (the
+  files table shows it beside the task's name, which holds the code).
+- **Tables that fit the UI's panel.**  The Prefect UI draws a table artifact's cells on one
+  line each (no wrapping; the table scrolls sideways), so the day's files table keeps to a
+  few short columns, the outcome first (结果, 入库, 不合规), then the file's name, the unit
+  and the task; a name longer than :data:`TEXT_WIDTH` terminal columns is shortened in the
+  middle (its end, with the file type, is kept).  The quarantine reasons, long sentences, are
+  a Markdown list of their own (``daily-quarantine``), which the UI wraps.
 - **Task run names the timeline can draw.**  The Prefect UI's timeline draws task run names on
   a canvas whose font has no Chinese glyphs — they came out as nothing at all — so a file's
   task is named in ASCII, ``ingest-<unit code>-<received YYYYMMDD>-<NN>`` (NN: the file's place
@@ -23,6 +30,7 @@ Decisions:
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from pathlib import Path
 
@@ -35,6 +43,8 @@ from sgs.reference.settings import public_url
 from sgs.store.batches import IngestResult
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#|<>~!])")
+# The widest text cell of the files table, in terminal columns (a Chinese character takes two).
+TEXT_WIDTH = 24
 _ASCII_CODE = re.compile(r"[0-9A-Za-z]{1,40}")
 
 
@@ -98,37 +108,71 @@ def unit_names() -> dict[str, str]:
     return dict(load_units().select("code", "name").iter_rows())
 
 
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal (and, near enough, in the UI's font): a wide or
+    full-width character two, the ellipsis two (it is drawn full-width in Chinese fonts)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" or c == "…" else 1 for c in str(text))
+
+
+def shorten_middle(text: str, width: int = TEXT_WIDTH) -> str:
+    """``text`` in at most ``width`` columns: its start and its end joined by 「…」, the end
+    given the larger share (a file's type and the last words of its name tell most)."""
+    if display_width(text) <= width:
+        return text
+    budget = width - display_width("…")
+    head, tail = "", ""
+    for c in reversed(text):
+        if display_width(c + tail) > budget - budget // 3:
+            break
+        tail = c + tail
+    for c in text:
+        if display_width(head + c) > budget - display_width(tail):
+            break
+        head += c
+    return f"{head}…{tail}"
+
+
 def files_table(
     results: list[IngestResult],
     ignored: list[Path] | None = None,
     tasks: dict[str, str] | None = None,
 ) -> list[dict]:
-    """The day's files as rows for a Prefect table artifact (Chinese column names), with the
-    name of each file's task; files left by their name come last, so the office sees that they
-    were there."""
+    """The day's files as rows for a Prefect table artifact (Chinese column names, narrow: see
+    the module docstring): the outcome, the file's name, its unit and its task (whose name
+    holds the unit's code and the received date); files left by their name come last, so the
+    office sees that they were there.  Why a file was quarantined: :func:`quarantine_markdown`."""
     names, tasks = unit_names(), tasks or {}
     rows = [
         {
-            "文件": landing_label(Path(r.path)),
-            "任务": tasks.get(r.path, ""),
-            "单位": names.get(r.unit_code or "", ""),
-            "单位代码": r.unit_code or "",
-            "类别": kind_name(r.kind),
             "结果": STATUS_NAMES[r.status],
-            "入库行数": r.rows_stored,
-            "合规行数": r.rows_valid,
-            "不合规行数": r.rows_failing,
-            "隔离原因": r.message if r.status == "quarantined" else "",
+            "入库": r.rows_stored,
+            "不合规": r.rows_failing,
+            "文件": shorten_middle(Path(r.path).name),
+            "单位": shorten_middle(names.get(r.unit_code or "", r.unit_code or "")),
+            "任务": tasks.get(r.path, ""),
         }
         for r in results
     ]
     for path in ignored or []:
         rows.append(
-            {"文件": landing_label(path), "任务": "", "单位": "", "单位代码": "", "类别": "",
-             "结果": STATUS_NAMES["ignored"], "入库行数": 0, "合规行数": 0, "不合规行数": 0,
-             "隔离原因": "按文件名忽略（临时、隐藏或说明文件）"}
+            {"结果": STATUS_NAMES["ignored"], "入库": 0, "不合规": 0,
+             "文件": shorten_middle(path.name), "单位": "", "任务": ""}
         )  # fmt: skip
     return rows
+
+
+def quarantine_markdown(results: list[IngestResult], tasks: dict[str, str] | None = None) -> str:
+    """The files quarantined today with their whole reason, as a Markdown list (which the UI
+    wraps, unlike a table's cells); empty when none was."""
+    tasks = tasks or {}
+    lines = []
+    for r in results:
+        if r.status != "quarantined":
+            continue
+        task = f"（任务 {md(tasks[r.path])}）" if tasks.get(r.path) else ""
+        reason = r.message.removeprefix("已隔离：")
+        lines.append(f"- **{md(landing_label(Path(r.path)))}**{task}：{md(reason)}")
+    return "\n".join(lines)
 
 
 def rates_rows(table: pl.DataFrame) -> list[dict]:

@@ -150,6 +150,55 @@ class BatchCheck:
     unit_code: str = ""
 
 
+CHECKED_KINDS = ("permit", "penalty")  # ledgers have no expectation suite
+
+
+def unchecked_batches(root: Path | None = None) -> list[tuple[int, str]]:
+    """Upload batches of the store with no expectation result yet, as (batch id, sha256).
+
+    A batch lacks its Data Docs exactly when ``expectation_results`` holds no row for it: the
+    pages are rendered from that table, every page on each render.  So a batch stored by
+    ``sgs ingest`` (which never runs the suites, to stay fast), by an earlier run whose check
+    failed, or into a rebuilt store is checked by the next daily run or ``sgs docs``; a batch
+    checked once is not checked again (running twice adds nothing).
+    """
+    if not database.db_path(root).exists():
+        return []
+    with database.reader(root) as con:
+        has_results = one(
+            con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'expectation_results'"
+        )[0]  # type: ignore[index]
+        done = (
+            " AND NOT EXISTS (SELECT 1 FROM expectation_results r WHERE r.batch_id = b.batch_id)"
+            if has_results
+            else ""
+        )
+        rows = con.execute(
+            "SELECT batch_id, sha256 FROM batches b WHERE list_contains($kinds, kind)"
+            + done
+            + " ORDER BY batch_id",
+            {"kinds": list(CHECKED_KINDS)},
+        ).fetchall()
+    return [(int(batch_id), str(sha)) for batch_id, sha in rows]
+
+
+@dataclass
+class DocsBuild:
+    checks: list  # the BatchCheck of each batch checked now
+    index: Path  # the Data Docs' index.html
+
+
+def build_data_docs(today: date | None = None, root: Path | None = None) -> DocsBuild:
+    """``sgs docs``: check every stored batch that has no result yet, then write the Data Docs
+    (the daily flow does the same in its own tasks)."""
+    from sgs.quality.data_docs import render
+
+    checks = [check_batch(batch_id, today, root) for batch_id, _ in unchecked_batches(root)]
+    with database.reader(root) as con:
+        index = render(con, root)
+    return DocsBuild(checks=checks, index=index)
+
+
 def check_batch(batch_id: int, today: date | None = None, root: Path | None = None) -> BatchCheck:
     """Run the expectation suites on a stored batch, keep the results, summarise them."""
     from sgs.quality.expectations import run_batch, store_outcomes

@@ -20,6 +20,15 @@ Decisions:
 - **Never half a page.**  Pages are written atomically; pages of batches no longer in the
   results (a rebuilt store) are removed, so the folder holds what the index lists.
 - **Office time.**  Check times and the generation stamp are the office's wall-clock time.
+- **Rules by their Chinese names.**  Each check shows the name of the catalogue rule it stands
+  for (``meta.规则`` of the suite, named by ``schemas/standard.toml``: 必填, 长度上限 …), the
+  name a unit's problem list gives the same fault; GE's English expectation type stays beside
+  it in small print for engineers.  The name is looked up when the page is written, so a
+  renamed rule shows at the next run even on results kept from before.
+- **A way back to the month page.**  Every page starts with 「返回月度数据」, the month page of
+  ``sgs serve`` (``/``): on disk the link is the ``public_url`` setting's address (the only
+  way a page opened from the folder reaches the web app), served it is ``/`` — the app's own
+  address, whatever host name the browser used (:func:`for_web`).
 """
 
 from __future__ import annotations
@@ -43,10 +52,13 @@ from sgs.quality.expectations import (
     data_docs_dir,
     load_suite,
 )
-from sgs.reference.catalogue import KINDS
+from sgs.reference.catalogue import KINDS, load_catalogue
+from sgs.reference.settings import public_url
 from sgs.store.sql import frame, one
 
 INDEX = "index.html"
+MONTH_PAGE = "返回月度数据"
+OWN_CHECK = "入库核对"  # a check of the store's bookkeeping: no rule of the standard
 BATCH_PAGE = re.compile(r"batch_([1-9][0-9]{0,17})\.html")
 TITLE = "数据质量检查（Great Expectations）"
 WHOLE_BATCH = "整个批次"
@@ -62,7 +74,9 @@ th { background: #e4ecf7; white-space: nowrap; } td.num, td.verdict { white-spac
 tr.field th { background: #f1f5f9; font-size: 1rem; }
 .ok { color: #1f7a3a; font-weight: 600; } .bad { color: #b42318; font-weight: 600; }
 .num { text-align: right; font-variant-numeric: tabular-nums; } code { font-size: .85rem; }
-.ge { color: #52606d; } .ge code { font-size: .75rem; word-break: break-all; }
+td.rule { min-width: 7rem; }
+td.rule code { display: block; color: #52606d; font-size: .7rem; word-break: break-all; }
+p.nav { margin: 0 0 .6rem; }
 td.examples { min-width: 22rem; } ul.examples { margin: 0; padding-left: 1.1rem; }
 a { color: #1d4ed8; }
 """
@@ -93,23 +107,33 @@ def index_page(root: Path | None = None) -> Path | None:
 
 
 _LINK = re.compile(r'href="(index\.html|batch_([1-9][0-9]{0,17})\.html)"')
+_MONTH_LINK = re.compile(r'<a id="month-page" href="[^"<>]*">')
 
 
 def for_web(page: str, prefix: str = "/docs") -> str:
     """A page as ``sgs serve`` sends it: the relative links this module writes become the
-    server's routes (``index.html`` → ``/docs/``, ``batch_7.html`` → ``/docs/batch/7``)."""
+    server's routes (``index.html`` → ``/docs/``, ``batch_7.html`` → ``/docs/batch/7``), and
+    the link back to the month page becomes the app's ``/``."""
 
     def route(m: re.Match) -> str:
         return f'href="{prefix}/batch/{m[2]}"' if m[2] else f'href="{prefix}/"'
 
+    page = _MONTH_LINK.sub('<a id="month-page" href="/">', page, count=1)
     return _LINK.sub(route, page)
+
+
+def _month_link() -> str:
+    """The link to the web app's month page as written on disk (see the module docstring)."""
+    target = html.escape(public_url("/"), quote=True)
+    return f'<p class="nav"><a id="month-page" href="{target}">{MONTH_PAGE}</a></p>'
 
 
 def _page(title: str, subtitle: str, body: str) -> str:
     return f"""<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"><style>{STYLE}</style></head>
-<body><h1>{html.escape(title)}</h1><p class="sub">{html.escape(subtitle)}</p>{body}</body></html>
+<body>{_month_link()}<h1>{html.escape(title)}</h1><p class="sub">{html.escape(subtitle)}</p>{body}
+</body></html>
 """
 
 
@@ -206,6 +230,27 @@ def _suite_order() -> dict[tuple, int]:
     return order
 
 
+def _rule_names() -> dict[tuple, str]:
+    """The Chinese name of the catalogue rule of each check of the suite files (the row count,
+    which no rule of the standard covers, is the store's own check)."""
+    rules = load_catalogue().rules
+    names = {}
+    for name in SUITES:
+        for exp in load_suite(name)["expectations"]:
+            code = (exp.get("meta") or {}).get("规则")
+            label = rules[code].name if code in rules else OWN_CHECK
+            names[(name, exp["type"], column_of(exp["kwargs"]))] = label
+    return names
+
+
+def _rule_cell(check: dict, names: dict[tuple, str]) -> str:
+    """The rule's Chinese name, GE's expectation type under it in small print.  A result kept
+    from a check no suite holds any more keeps the type alone (there is no rule to name)."""
+    name = names.get((check["suite"], check["expectation"], check["column_name"]))
+    shown = html.escape(name) if name else ""
+    return f'<td class="rule">{shown}<code>{html.escape(check["expectation"])}</code></td>'
+
+
 def _field_label(field: str | None, names: dict[str, str]) -> str:
     if field is None:
         return WHOLE_BATCH
@@ -234,6 +279,7 @@ def _batch_page(con: duckdb.DuckDBPyConnection, batch: dict, out: Path, stamp: s
             field = (r["column_name"] or "").removesuffix("__written") or None
         checks.append(r | {"field": field})
     within = _suite_order()  # a field's checks of the batch first, then those across the store
+    rule_names = _rule_names()
     checks.sort(key=lambda r: (order.get(r["field"], len(order)), r["field"] or "",
                                r["suite"] == STORE_SUITE,
                                within.get((r["suite"], r["expectation"], r["column_name"]), 0)))  # fmt: skip
@@ -263,12 +309,12 @@ def _batch_page(con: duckdb.DuckDBPyConnection, batch: dict, out: Path, stamp: s
             f'<td class="verdict">{_verdict(c["success"])}</td>'
             f'<td class="num">{"" if count is None else count}</td>'
             f'<td class="examples">{_examples(c["examples"])}</td>'
-            f'<td class="ge"><code>{html.escape(c["expectation"])}</code></td></tr>'
+            f"{_rule_cell(c, rule_names)}</tr>"
         )
     body = (
         f'<p><a href="{INDEX}">← 全部批次</a></p>{head}<h2>按字段列出的全部检查</h2>'
         "<table><tr><th>检查项</th><th>结论</th><th>不符合数</th><th>示例（位置与原值）</th>"
-        "<th>GE 期望</th></tr>" + "".join(rows) + "</table>"
+        "<th>规则（GE 期望）</th></tr>" + "".join(rows) + "</table>"
     )
     title = f"批次 {batch['batch_id']}：{batch['file_name']}"
     sub = (

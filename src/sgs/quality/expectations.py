@@ -26,6 +26,11 @@ Decisions that keep the reports honest:
   "决定日期不晚于接收日期" (the received date is the office's), the later date of a window, the
   document number for the store check (``doc_key``: the kind's 文书号), none for the row count.
 - **Examples are for people** (:mod:`sgs.quality.examples`): sheet and row, values as written.
+- **Each check names the catalogue rule it stands for** (``meta.规则``, a rule code of
+  ``schemas/standard.toml`` such as ``required`` or ``max_length``), so the Data Docs show the
+  rule's Chinese name (必填, 长度上限 …) — the name a unit's problem list uses for the same
+  fault — instead of GE's English expectation type.  Only the row count, a check of the
+  store's own bookkeeping, has no rule of the standard (``None``).
 """
 
 from __future__ import annotations
@@ -78,9 +83,11 @@ PARSE_PATTERNS = {
 }
 
 
-def _e(kind: str, description: str, field: str | None, **kwargs: object) -> dict:
-    """One expectation; ``field`` is the field a person must change to fix a failure."""
-    return {"type": kind, "kwargs": kwargs, "meta": {"说明": description, "字段": field}}
+def _e(kind: str, description: str, field: str | None, rule: str | None, **kwargs: object) -> dict:
+    """One expectation; ``field`` is the field a person must change to fix a failure, ``rule``
+    the catalogue rule it checks (its Chinese name is what the Data Docs show)."""
+    meta = {"说明": description, "字段": field, "规则": rule}
+    return {"type": kind, "kwargs": kwargs, "meta": meta}
 
 
 def written(code: str) -> str:
@@ -98,22 +105,22 @@ def build_suite(kind: Kind) -> dict:
     spec = cat.kind(kind)
     decided = spec.field(_decided(kind))
     items: list[dict] = [
-        _e("expect_table_row_count_to_equal", "批次入库行数等于读取的行数", None,
+        _e("expect_table_row_count_to_equal", "批次入库行数等于读取的行数", None, None,
            value={"$PARAMETER": "rows_read"}),
-        _e("expect_column_values_to_not_be_null", "每条记录都有接收日期", RECEIVED,
+        _e("expect_column_values_to_not_be_null", "每条记录都有接收日期", RECEIVED, "required",
            column=RECEIVED),
-        _e("expect_column_max_to_be_between", "接收日期不晚于今天", RECEIVED, column=RECEIVED,
-           max_value={"$PARAMETER": "today"}),
+        _e("expect_column_max_to_be_between", "接收日期不晚于今天", RECEIVED, "date_range",
+           column=RECEIVED, max_value={"$PARAMETER": "today"}),
         # the unit must change its decision date, not the office its received date
         _e("expect_column_pair_values_a_to_be_greater_than_b", f"{decided.name}不晚于接收日期",
-           decided.code, column_A=RECEIVED, column_B=decided.code, or_equal=True,
+           decided.code, "date_range", column_A=RECEIVED, column_B=decided.code, or_equal=True,
            ignore_row_if="either_value_is_missing"),
     ]  # fmt: skip
     for f in spec.fields:  # date windows: a date not before another (有效期至 ≥ 有效期自 …)
         if f.on_or_after:
             other = spec.field(f.on_or_after)
             items.append(_e("expect_column_pair_values_a_to_be_greater_than_b",
-                            f"{f.name}不早于{other.name}", f.code, column_A=f.code,
+                            f"{f.name}不早于{other.name}", f.code, "date_order", column_A=f.code,
                             column_B=other.code, or_equal=True,
                             ignore_row_if="either_value_is_missing"))  # fmt: skip
     for f in spec.fields:
@@ -133,30 +140,32 @@ def _field_checks(f: Field, values: dict) -> list[dict]:
     if f.required == "always":
         column = written(f.code) if f.type in TYPED else f.code
         items.append(_e("expect_column_values_to_not_be_null", f"{f.name}必填", f.code,
-                        column=column))  # fmt: skip
+                        "required", column=column))  # fmt: skip
     if f.type in TYPED:
         pattern, says = PARSE_PATTERNS[f.type]
         items.append(_e("expect_column_values_to_match_regex", f"{f.name}{says}", f.code,
-                        column=written(f.code), regex=pattern))  # fmt: skip
+                        f"{f.type}_format", column=written(f.code), regex=pattern))  # fmt: skip
     if f.values and f.type == "enum":
         allowed = list(values[f.values])
         if f.other_prefix:
             items.append(_e("expect_column_values_to_match_regex",
-                            f"{f.name}取值在标准范围内（或「其他-…」）", f.code, column=f.code,
+                            f"{f.name}取值在标准范围内（或「其他-…」）", f.code, "allowed_values",
+                            column=f.code,
                             regex="^(?:" + "|".join(allowed) + "|其他-.+)$"))  # fmt: skip
         else:
             items.append(_e("expect_column_values_to_be_in_set", f"{f.name}取值在标准范围内",
-                            f.code, column=f.code, value_set=allowed))  # fmt: skip
+                            f.code, "allowed_values", column=f.code, value_set=allowed))  # fmt: skip
     if f.type == "text" and f.max_length:
         items.append(_e("expect_column_value_lengths_to_be_between",
-                        f"{f.name}不超过 {f.max_length} 个字符", f.code, column=f.code,
+                        f"{f.name}不超过 {f.max_length} 个字符", f.code, "max_length", column=f.code,
                         max_value=f.max_length))  # fmt: skip
     if f.type == "uscc":
         items.append(_e("expect_column_values_to_match_regex", f"{f.name}为 18 位统一社会信用代码",
-                        f.code, column=f.code, regex=USCC_PATTERN))  # fmt: skip
+                        f.code, "uscc_format", column=f.code, regex=USCC_PATTERN))  # fmt: skip
     if f.type == "org_code":
         items.append(_e("expect_column_values_to_match_regex", f"{f.name}为 9 位组织机构代码",
-                        f.code, column=f.code, regex=r"^[0-9A-Z]{8}-?[0-9X]$"))  # fmt: skip
+                        f.code, "org_code_format", column=f.code,
+                        regex=r"^[0-9A-Z]{8}-?[0-9X]$"))  # fmt: skip
     return items
 
 
@@ -172,7 +181,7 @@ def build_store_suite() -> dict:
         "expectations": [
             _e("expect_compound_columns_to_be_unique",
                "同一单位、同一类别的现行记录中决定文书号唯一（含此前入库的记录）", DOC_KEY,
-               column_list=["unit_code", "kind", DOC_KEY], ignore_row_if="any_value_is_missing"),
+               "duplicate", column_list=["unit_code", "kind", DOC_KEY], ignore_row_if="any_value_is_missing"),
         ],
     }  # fmt: skip
 

@@ -6,7 +6,8 @@ refuses the ``file://`` links they had).  Decisions:
 - **The same files as on disk**, written by :mod:`sgs.quality.data_docs` into
   ``<data root>/curated/data_docs/``; the server renders nothing itself, so what the office
   opens from the folder and what the link shows never differ.  Only the links between the
-  pages are rewritten to these routes (:func:`sgs.quality.data_docs.for_web`).
+  pages are rewritten to these routes, and the link back to the month page (the
+  ``public_url`` address on disk) to ``/`` (:func:`sgs.quality.data_docs.for_web`).
 - **Looked up, never joined.**  The batch id must be a plain decimal number (no sign, no
   leading zero, no other digits than ASCII); it is then looked up among the pages the writer
   made (:func:`sgs.quality.data_docs.pages`, a listing of its own folder), and the path sent is
