@@ -21,7 +21,7 @@ def test_the_suite_without_system_packages_installs_nothing_and_leaves_out_the_s
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
     env |= {"SGS_SKIP_SYSTEM_PACKAGES": "1", "PATH": f"{fake}{os.pathsep}{env['PATH']}"}
     proc = subprocess.run(
-        [str(PROJECT_ROOT / "scripts" / "test"), "--collect-only", "-q",
+        [str(PROJECT_ROOT / "scripts" / "test"), "--collect-only",  # scripts/test adds -q
          "-p", "no:cacheprovider", "tests/test_web_browser.py", "tests/test_bulletin_pdf.py",
          "tests/test_web.py"],
         cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600,

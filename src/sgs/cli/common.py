@@ -6,8 +6,12 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 class KindChoice(click.Choice):
@@ -78,3 +82,19 @@ def exit_now(code: int) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+def has_figures(row: dict) -> bool:
+    """Whether a rates row has anything in the month: records uploaded or ledger entries.  A
+    month's table lists every unit of the registry, and most of them are all zeros on most
+    days (``sgs rates --nonzero``, also for the published rows)."""
+    return bool(row["uploaded"] or row["ledger_entries"])
+
+
+def rows_with_figures(frame: pl.DataFrame) -> pl.DataFrame:
+    """:func:`has_figures` over a frame of rates rows."""
+    import polars as pl
+
+    return frame.filter(
+        (pl.col("uploaded").fill_null(0) != 0) | (pl.col("ledger_entries").fill_null(0) != 0)
+    )

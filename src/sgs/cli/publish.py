@@ -140,7 +140,7 @@ def show_published_rates(
     passed in by that command); then exit."""
     import polars as pl
 
-    from sgs.cli.rates import has_figures
+    from sgs.cli.common import has_figures
     from sgs.reference.units import resolve_unit
 
     try:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from sgs.cli.common import ISO_DATE, KIND_CHOICE, exit_now
+from sgs.cli.common import ISO_DATE, KIND_CHOICE, exit_now, rows_with_figures
 from sgs.cli.output import Col, echo_table
 from sgs.cli.publish import (
     PUBLISHED_HELP,
@@ -179,19 +179,6 @@ def rates(
     else:
         print_rates(period, frame, omitted)
     exit_now(0)
-
-
-def has_figures(row: dict) -> bool:
-    """Whether a row has anything in the month: records uploaded or ledger entries.  A month's
-    table lists every unit of the registry, and most of them are all zeros on most days."""
-    return bool(row["uploaded"] or row["ledger_entries"])
-
-
-def rows_with_figures(frame: pl.DataFrame) -> pl.DataFrame:
-    import polars as pl
-
-    keep = [has_figures(r) for r in frame.iter_rows(named=True)]
-    return frame.filter(pl.Series(keep, dtype=pl.Boolean))
 
 
 def _note(row: dict) -> str:
