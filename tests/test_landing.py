@@ -82,34 +82,48 @@ MALFORMED = {
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("case", MALFORMED, ids=list(MALFORMED))
-def test_a_malformed_manifest_quarantines_its_files_and_the_run_goes_on(root, case):
-    content, reason = MALFORMED[case]
-    a = upload(root, UNIT, DAY, "a.csv", seed=1)
-    upload(root, UNIT, DAY, "b.csv", seed=2)
-    upload(root, UNIT, "2026-11-06", "c.csv", seed=3)
-    text = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
-    (a.parent / "manifest.json").write_text(text, encoding="utf-8")
+def test_a_malformed_manifest_quarantines_its_files_and_the_run_goes_on(root):
+    """Every kind of malformed manifest at once, each in a day folder of its own (one landing
+    zone, three runs: the command is the same for each case, and so is its cost)."""
+    cases = {}
+    for i, case in enumerate(MALFORMED, start=1):
+        day = f"2026-11-{i:02d}"
+        a = upload(root, UNIT, day, "a.csv", seed=10 * i + 1)
+        upload(root, UNIT, day, "b.csv", seed=10 * i + 2)
+        content, reason = MALFORMED[case]
+        text = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
+        (a.parent / "manifest.json").write_text(text, encoding="utf-8")
+        cases[day] = (case, reason, a)
+    upload(root, OTHER_UNIT, "2026-11-06", "c.csv", seed=3)
+
+    def outcomes(run: subprocess.CompletedProcess) -> dict[str, tuple]:
+        out = {}
+        for line in run.stdout.splitlines():
+            obj = json.loads(line)
+            path = Path(obj["path"])
+            out[f"{path.parent.name}/{path.name}"] = (obj["status"], obj["reason"], obj)
+        return out
 
     run = sgs(root, "ingest", str(root / "raw"), "--json")
-    assert run.returncode == 1, run.stderr  # a file was quarantined
+    assert run.returncode == 1, run.stderr  # files were quarantined
     assert "Traceback" not in run.stderr
-    got = {name: (r["status"], r["reason"]) for name, r in lines(run).items()}
-    whole_folder = reason == "manifest_unreadable"
-    assert got == {
-        "a.csv": ("quarantined", reason),
-        "b.csv": ("quarantined", reason) if whole_folder else ("stored", None),
-        "c.csv": ("stored", None),
-    }
+    got = outcomes(run)
+    assert got["2026-11-06/c.csv"][:2] == ("stored", None)  # the other unit's file goes on
     rows = query(
         root,
         "SELECT file_name, reason_code, message, stored_path, received_date, unit_code"
         " FROM quarantine",
     )
-    assert {r[0] for r in rows} == ({"a.csv", "b.csv"} if whole_folder else {"a.csv"})
+    for day, (case, reason, _) in cases.items():
+        whole_folder = reason == "manifest_unreadable"
+        assert got[f"{day}/a.csv"][:2] == ("quarantined", reason), case
+        assert got[f"{day}/b.csv"][:2] == (
+            ("quarantined", reason) if whole_folder else ("stored", None)
+        ), case
+    assert len(rows) == sum(2 if r == "manifest_unreadable" else 1 for _, r, _ in cases.values())
     for _, code, message, stored, received, unit in rows:
         assert unit == UNIT  # whose file it is, from its folder
-        assert code == reason and "清单" in message
+        assert code in {r for _, r, _ in cases.values()} and "清单" in message
         assert received is None  # never guessed
         assert Path(stored).parent == root / "quarantine" / "undated" and Path(stored).is_file()
 
@@ -118,17 +132,23 @@ def test_a_malformed_manifest_quarantines_its_files_and_the_run_goes_on(root, ca
     assert again.returncode == 1
     assert "隔离的文件" in again.stdout
     shown = again.stdout.splitlines()
-    assert any("a.csv" in ln and "配置问题" in ln and reason in ln for ln in shown)  # a table row
+    for day, (case, reason, _) in cases.items():
+        assert any(f"{day}/a.csv" in ln and "配置问题" in ln and reason in ln for ln in shown), case
     assert len(query(root, "SELECT * FROM quarantine")) == len(rows)  # logged once
 
-    # corrected, the file goes in on the next run
-    (a.parent / "manifest.json").write_text(
-        json.dumps({"files": {"a.csv": {"received": "2026-11-04"}}}), encoding="utf-8"
-    )
+    # corrected, the files go in on the next run
+    for _, _, a in cases.values():
+        (a.parent / "manifest.json").write_text(
+            json.dumps({"files": {"a.csv": {"received": "2026-11-04"}}}), encoding="utf-8"
+        )
     fixed = sgs(root, "ingest", str(root / "raw"), "--json")
     assert fixed.returncode == 0, fixed.stdout
-    assert lines(fixed)["a.csv"]["status"] == "stored"
-    assert lines(fixed)["a.csv"]["received"] == "2026-11-04"
+    now = outcomes(fixed)
+    for day in cases:
+        assert (
+            now[f"{day}/a.csv"][0] == "stored"
+            and now[f"{day}/a.csv"][2]["received"] == "2026-11-04"
+        )
 
 
 def test_files_left_by_name_are_listed_without_a_record(root):
