@@ -72,12 +72,13 @@ def multipart(name: str, data: bytes) -> bytes:
     return head.encode() + data + f"\r\n--{BOUNDARY}--\r\n".encode()
 
 
-def send_check(port: int, path: str = "/api/check") -> socket.socket:
-    """A whole check request sent on a socket of its own; the answer is not read."""
-    body = multipart("a.csv", permits_csv(3))
+def send_check(port: int, path: str = "/api/check", body: bytes | None = None) -> socket.socket:
+    """A whole multipart request (a check by default) sent on a socket of its own, closed by
+    the server after its answer; the answer is not read here."""
+    body = multipart("a.csv", permits_csv(3)) if body is None else body
     head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {SECRET}\r\n"
             f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n")  # fmt: skip
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n")  # fmt: skip
     sock = socket.create_connection(("127.0.0.1", port), timeout=LIMIT_S)
     sock.sendall(head.encode() + body)
     return sock
@@ -189,12 +190,7 @@ def hand_in_over_api(port: int) -> socket.socket:
     """``POST /api/uploads`` by the office for the market bureau, sent on a socket of its own."""
     body = (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="unit"\r\n\r\n{MARKET}\r\n'
             ).encode() + multipart("许可.csv", permits_csv(3))  # fmt: skip
-    head = (f"POST /api/uploads HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {SECRET}\r\n"
-            f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n")  # fmt: skip
-    sock = socket.create_connection(("127.0.0.1", port), timeout=LIMIT_S)
-    sock.sendall(head.encode() + body)
-    return sock
+    return send_check(port, "/api/uploads", body)
 
 
 def answer_of(sock: socket.socket) -> tuple[int, dict]:
