@@ -611,6 +611,7 @@ def sgs(*args: str, root: Path, holidays: Path | None = None) -> subprocess.Comp
 
 
 PERSON_ID = "140402198001011234"  # a person's ID number written in a ledger
+DIGITS_ONLY_CODE = "911404237823524059"  # a company's credit code of digits only: public
 
 
 @pytest.fixture(scope="module")
@@ -642,6 +643,7 @@ def build_cli_world(base: Path) -> None:
         ["1", PERMIT, wsh(101), *company(1), "2022-01-28"],
         ["2", PERMIT, wsh(107), *company(7), "2022-01-28"],
         ["3", PERMIT, wsh(199), "张三", PERSON_ID, "2022-01-27"],
+        ["4", PERMIT, wsh(198), "长治市数字代码商贸有限公司", DIGITS_ONLY_CODE, "2022-01-27"],
     ])  # fmt: skip
     done = sgs(
         "ledger", str(ledger), "--unit", NAME_A, "--period", "2022-01", "--received", "2022-02-07",
@@ -680,8 +682,8 @@ def test_cli_completeness_and_filters(cli_root):
     assert len(rows) == 1
     (a,) = rows
     assert (a["unit_code"], a["kind"]) == (UNIT_A, "permit")
-    assert (a["ledger_entries"], a["ledger_matched"]) == (3, 2)
-    assert a["completeness_rate"] == pytest.approx(2 / 3)
+    assert (a["ledger_entries"], a["ledger_matched"]) == (4, 2)
+    assert a["completeness_rate"] == pytest.approx(2 / 4)
     assert a["ledger_received"] == "2022-02-07"
     assert a["uploaded"] == 0 and a["timeliness_rate"] is None
 
@@ -709,14 +711,16 @@ def test_cli_details(cli_root):
     failing = cli_json(cli_root, "--period", "2022-02", "--details", "failing", "--kind", "permit")
     assert sorted(r["doc_number"] for r in failing) == [wsh(102), wsh(103), wsh(107)]
     missing = cli_json(cli_root, "--period", "2022-01", "--details", "missing", "--unit", UNIT_A)
-    assert [r["doc_number"] for r in missing] == [wsh(199)]
+    assert sorted(r["doc_number"] for r in missing) == [wsh(198), wsh(199)]
 
 
 def test_cli_details_mask_person_id(cli_root):
     """A person's ID number written in a ledger is masked in what people read (first 6 and
     last 4 characters kept), and the drill-down keeps its columns."""
-    missing = cli_json(cli_root, "--period", "2022-01", "--details", "missing", "--unit", UNIT_A)
-    assert missing[0]["subject_code"] == "140402********1234"
+    listed = cli_json(cli_root, "--period", "2022-01", "--details", "missing", "--unit", UNIT_A)
+    codes = {r["doc_number"]: r["subject_code"] for r in listed}
+    assert codes == {wsh(199): "140402********1234", wsh(198): DIGITS_ONLY_CODE}
+    missing = [r for r in listed if r["doc_number"] == wsh(199)]
     assert set(missing[0]) == {
         "unit_code", "kind", "file_name", "sheet", "row", "doc_number", "subject_name", "subject_code",
         "decision_date", "ledger_received", "reason",
@@ -726,6 +730,7 @@ def test_cli_details_mask_person_id(cli_root):
     done = sgs("rates", "--period", "2022-01", "--details", "missing", "--csv", root=cli_root)
     assert done.returncode == 0
     assert PERSON_ID not in done.stdout and "140402********1234" in done.stdout
+    assert DIGITS_ONLY_CODE in done.stdout  # a legal person's code is public, digits or not
 
 
 def test_cli_text_output(cli_root):

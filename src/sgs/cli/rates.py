@@ -138,13 +138,12 @@ def rates(
     if published or revision is not None:
         refuse_with_published(published, revision, as_of=as_of, details=details)
         show_published_rates(period, unit, kind, fmt, revision, print_rates, nonzero)
-    import polars as pl
 
     from sgs.errors import PeriodError
     from sgs.measure.rates import details as detail_rows
     from sgs.measure.rates import rates as rate_rows
     from sgs.reference.units import resolve_unit
-    from sgs.report.masking import mask_id
+    from sgs.report.masking import mask_subject_codes
     from sgs.store import database
 
     try:
@@ -158,14 +157,9 @@ def rates(
         click.echo(str(exc.args[0]), err=True)
         exit_now(2)
     if "subject_code" in frame.columns:
-        # A person's ID number in a ledger is masked in everything people read.
-        code = pl.col("subject_code")
-        frame = frame.with_columns(
-            pl.when(code.str.contains(r"^[0-9]{17}[0-9X]$"))
-            .then(mask_id(code))
-            .otherwise(code)
-            .alias("subject_code")
-        )
+        # A ledger does not say whose a code is: the bulletin's rule (credit codes shown,
+        # anything that may be a person's masked), so both lists show the same entry alike.
+        frame = mask_subject_codes(frame)
     listed = rows_with_figures(frame) if nonzero else frame
     omitted, frame = frame.height - listed.height, listed
     if fmt == "json":
