@@ -31,6 +31,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from support import warm_sgs
 from support.rates_builders import (
     UNIT_A,
     UNIT_B,
@@ -55,7 +56,7 @@ def wsh(n: int) -> str:
 def sgs(root: Path, *args: str, today: str = TODAY) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SGS_")}
     env |= {"SGS_DATA_DIR": str(root), "SGS_TODAY": today, "TZ": "UTC"}
-    return subprocess.run([SGS, *args], capture_output=True, text=True, env=env, timeout=300)
+    return warm_sgs.run([*args], env=env, timeout=300)
 
 
 def ok(run: subprocess.CompletedProcess) -> subprocess.CompletedProcess:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from support import warm_sgs
 
 from sgs.config import PROJECT_ROOT
 
@@ -29,8 +30,7 @@ FULL_AND_SHORT = [("permit", "行政许可"), ("penalty", "处罚")]
 def sgs(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SGS_")}
     env["SGS_DATA_DIR"] = str(cwd / "data")
-    return subprocess.run([SGS, *map(str, args)], capture_output=True, text=True, env=env,
-                          cwd=cwd, timeout=120, check=False)  # fmt: skip
+    return warm_sgs.run([*args], env=env, cwd=cwd, timeout=120)
 
 
 def cells(path: Path) -> list[list[tuple]]:

@@ -23,6 +23,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from support import warm_sgs
 
 from sgs.config import PROJECT_ROOT
 
@@ -81,8 +82,7 @@ def sgs(*args: str, data: Path, **kw) -> subprocess.CompletedProcess:
     env = {**os.environ, "SGS_DATA_DIR": str(data)}
     env.pop("SGS_UNITS_FILE", None)
     kw.setdefault("cwd", data.parent)
-    return subprocess.run([SGS, *args], capture_output=True, text=True, env=env,
-                          timeout=120, check=False, **kw)  # fmt: skip
+    return warm_sgs.run([*args], env=env, timeout=120, **kw)
 
 
 def on_terminal(*args: str, data: Path, stdout_too: bool = False, columns: int = 120):

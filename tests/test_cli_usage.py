@@ -17,6 +17,7 @@ from pathlib import Path
 
 import click
 import pytest
+from support import warm_sgs
 
 from sgs.cli.main import main
 from sgs.config import PROJECT_ROOT
@@ -38,9 +39,7 @@ def width(text: str) -> int:
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
     env["SGS_DATA_DIR"] = str(cwd / "data")
-    return subprocess.run(
-        [SGS, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=60, check=False
-    )
+    return warm_sgs.run([*args], env=env, cwd=cwd, timeout=60)
 
 
 def command_paths(group: click.Group = main, prefix: tuple[str, ...] = ()) -> list[tuple]:

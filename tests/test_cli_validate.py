@@ -18,6 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from support import warm_sgs
 from support.upload_files import (
     RECEIVED,
     broken_check,
@@ -46,13 +47,7 @@ FIELD_CODE = re.compile(r"^(XK|CF)_[A-Z0-9_]+$|^BZ$")
 
 
 def sgs(cwd: Path, *args: str | Path) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [str(SGS), "validate", *map(str, args)],
-        cwd=cwd,
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
+    return warm_sgs.run(["validate", *args], cwd=cwd, text=False, timeout=120)
 
 
 class SharedRuns:

@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import warm_sgs
 from support.holidays_2027 import TEST_2027
 from support.holidays_ahead import cover_next_year
 
@@ -32,15 +33,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 def workdays(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SGS_HOLIDAYS_DIR": str(folder)}
-    return subprocess.run(
-        [str(SGS), "workdays", *args],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    return warm_sgs.run(["workdays", *args], env=env, timeout=60)
 
 
 @pytest.fixture

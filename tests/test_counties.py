@@ -26,11 +26,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from support import warm_sgs
 from support.rates_builders import Row, company, land, write_ledger
 
 from sgs.config import PROJECT_ROOT
 
 SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
+
 P = "2026-11"
 COUNTY = "11140403MB6028813E"  # 长治市潞州区人民政府
 D1 = "11140403MB1A20213D"  # 长治市潞州区市场监督管理局
@@ -42,7 +44,7 @@ def sgs(root: Path, *args: str, units: Path | None = None) -> subprocess.Complet
     env |= {"SGS_DATA_DIR": str(root), "SGS_TODAY": "2026-12-20"}
     if units is not None:
         env["SGS_UNITS_FILE"] = str(units)
-    return subprocess.run([SGS, *args], capture_output=True, text=True, env=env, timeout=300)
+    return warm_sgs.run([*args], env=env, timeout=300)
 
 
 def ok(run: subprocess.CompletedProcess) -> subprocess.CompletedProcess:

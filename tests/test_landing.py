@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+from support import warm_sgs
 
 from sgs.config import PROJECT_ROOT
 from sgs.samples.generator import generate
@@ -29,10 +30,7 @@ DAY = "2026-11-05"
 
 def sgs(root: Path, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SGS_")}
-    return subprocess.run(
-        [SGS, *args], env={**env, "SGS_DATA_DIR": str(root)},
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    return warm_sgs.run([*args], env={**env, "SGS_DATA_DIR": str(root)})
 
 
 def lines(run: subprocess.CompletedProcess) -> dict[str, dict]:

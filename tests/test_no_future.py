@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from support import warm_sgs
 from support.rates_builders import PERMIT, company, write_ledger
 
 from sgs.clock import office_today
@@ -46,10 +47,9 @@ def root(tmp_path) -> Path:
 
 def sgs(root: Path, *args: str, **extra: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SGS_")}
-    return subprocess.run(
-        [SGS, *args], env={**env, "TZ": "UTC", "SGS_DATA_DIR": str(root), **extra},
-        capture_output=True, text=True, check=False, timeout=300,
-    )  # fmt: skip
+    return warm_sgs.run(
+        [*args], env={**env, "TZ": "UTC", "SGS_DATA_DIR": str(root), **extra}, timeout=300
+    )
 
 
 def results(run: subprocess.CompletedProcess) -> dict[str, dict]:

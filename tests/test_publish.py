@@ -34,11 +34,13 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
+from support import warm_sgs
 from support.rates_builders import UNIT_A, UNIT_B, UNIT_C, Row, land
 
 from sgs.config import PROJECT_ROOT
 
 SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
+
 P = "2026-11"
 TODAY = "2026-12-20"
 PUBLISHED_AS_OF = "2026-11-30"
@@ -56,7 +58,7 @@ def run_sgs(root: Path, *args: str) -> subprocess.CompletedProcess:
     env |= {"SGS_DATA_DIR": str(root), "SGS_TODAY": TODAY, "TZ": "UTC",
             "SGS_UNITS_FILE": str(root.parent / "units.csv"),
             "SGS_EVENTS_FILE": str(root.parent / "events.csv")}  # fmt: skip
-    return subprocess.run([SGS, *args], capture_output=True, text=True, env=env, timeout=300)
+    return warm_sgs.run([*args], env=env, timeout=300)
 
 
 def ok(run: subprocess.CompletedProcess) -> subprocess.CompletedProcess:

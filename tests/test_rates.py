@@ -34,6 +34,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from support import warm_sgs
 from support.holidays_2027 import TEST_2027
 from support.rates_builders import (
     NAME_A,
@@ -607,7 +608,7 @@ def sgs(*args: str, root: Path, holidays: Path | None = None) -> subprocess.Comp
     env.pop("SGS_UNITS_FILE", None)
     if holidays is not None:
         env["SGS_HOLIDAYS_DIR"] = str(holidays)
-    return subprocess.run([SGS, *args], capture_output=True, text=True, env=env, timeout=120)
+    return warm_sgs.run([*args], env=env, timeout=120)
 
 
 PERSON_ID = "140402198001011234"  # a person's ID number written in a ledger

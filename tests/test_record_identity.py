@@ -15,11 +15,13 @@ from pathlib import Path
 
 import duckdb
 import openpyxl
+from support import warm_sgs
 from support.rates_builders import UNIT_A, Row, company, land
 
 from sgs.config import PROJECT_ROOT
 
 SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
+
 D1, D2, D3 = "长审批许〔2026〕1号", "长审批许〔2026〕2号", "长审批许〔2026〕3号"
 DECIDED = "2026/11/02"  # a Monday; the 7th workday after it is 2026-11-11
 
@@ -33,7 +35,7 @@ def wrong_code(i: int) -> str:
 def sgs(root: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "SGS_DATA_DIR": str(root), "SGS_TODAY": "2026-12-31"}
     env.pop("SGS_UNITS_FILE", None)
-    return subprocess.run([SGS, *args], capture_output=True, text=True, env=env, timeout=120)
+    return warm_sgs.run([*args], env=env, timeout=120)
 
 
 def ingest(root: Path) -> None:
