@@ -19,6 +19,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from support import warm_sgs
 from support.rates_builders import shared_build
 from support.upload_files import broken_check, uscc
 
@@ -94,8 +95,7 @@ def _build(root: Path) -> None:
     ledger.write_csv(root / "raw" / ENV / "2026-11-03" / "台账_2026-10.csv")
     env = {**os.environ, "SGS_DATA_DIR": str(root)}
     env.pop("SGS_UNITS_FILE", None)
-    run = subprocess.run([SGS, "ingest", str(root / "raw")], capture_output=True, text=True,
-                         env=env, timeout=300)  # fmt: skip
+    run = warm_sgs.run(["ingest", str(root / "raw")], env=env, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr
 
 

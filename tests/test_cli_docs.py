@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from support import warm_sgs
 
 from sgs.config import PROJECT_ROOT
 from sgs.reference.catalogue import load_catalogue
@@ -32,8 +33,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 def sgs(data: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "SGS_DATA_DIR": str(data), "SGS_PUBLIC_URL": f"{SITE}/"}
     env.pop("SGS_UNITS_FILE", None)
-    return subprocess.run([SGS, *args], capture_output=True, text=True, env=env,
-                          cwd=data.parent, timeout=300)  # fmt: skip
+    return warm_sgs.run([*args], env=env, cwd=data.parent, timeout=300)
 
 
 def results(data: Path) -> list[tuple]:

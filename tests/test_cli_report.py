@@ -9,6 +9,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from support import warm_sgs
 
 from sgs.config import PROJECT_ROOT
 
@@ -31,8 +32,7 @@ def data(tmp_path_factory) -> Path:
 def sgs(data: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "SGS_DATA_DIR": str(data)}
     env.pop("SGS_UNITS_FILE", None)
-    return subprocess.run([SGS, "report", *args], capture_output=True, text=True, env=env,
-                          cwd=data.parent, timeout=120)  # fmt: skip
+    return warm_sgs.run(["report", *args], env=env, cwd=data.parent, timeout=120)
 
 
 def test_xlsx_is_written_and_reported_in_chinese(data):

@@ -20,7 +20,6 @@ import itertools
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -29,6 +28,7 @@ import duckdb
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from support import warm_sgs
 from support.rates_builders import UNIT_A, Row, company, land, upload_frame, write_ledger
 
 from sgs.config import PROJECT_ROOT
@@ -244,7 +244,7 @@ def test_one_subject_then_the_other_alone_then_both_in_any_order(tmp_path, order
 def cli(root: Path, *args: str) -> str:
     env = {**os.environ, "SGS_DATA_DIR": str(root)}
     env.pop("SGS_UNITS_FILE", None)
-    run = subprocess.run([SGS, *args], capture_output=True, text=True, env=env, timeout=120)
+    run = warm_sgs.run([*args], env=env, timeout=120)
     assert run.returncode == 0, run.stdout + run.stderr
     return run.stdout
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
+from support import warm_sgs
 from support.rates_builders import (
     PENALTY,
     PERMIT,
@@ -46,7 +47,7 @@ def root(tmp_path, monkeypatch) -> Path:
 
 def sgs(*args: str, root: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "SGS_DATA_DIR": str(root)}
-    return subprocess.run([SGS, *args], capture_output=True, text=True, env=env, timeout=120)
+    return warm_sgs.run([*args], env=env, timeout=120)
 
 
 def query(root: Path, sql: str, params: list | None = None) -> list[tuple]:

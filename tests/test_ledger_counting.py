@@ -22,6 +22,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from support import warm_sgs
 from support.rates_builders import PENALTY, PERMIT, UNIT_A, Row, company, land, write_ledger
 
 from sgs.config import PROJECT_ROOT
@@ -33,7 +34,7 @@ D1, D2, P1 = "长审批许〔2026〕1号", "长审批许〔2026〕2号", "长审
 def sgs(root: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "SGS_DATA_DIR": str(root)}
     env.pop("SGS_UNITS_FILE", None)
-    return subprocess.run([SGS, *args], capture_output=True, text=True, env=env, timeout=180)
+    return warm_sgs.run([*args], env=env, timeout=180)
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,6 @@ import csv
 import json
 import os
 import random
-import subprocess
 import sys
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -30,6 +29,7 @@ from unittest import mock
 import openpyxl
 import pytest
 from click.testing import Result
+from support import warm_sgs
 from support.month_oracle import Expected, expected, stored_uploads
 from support.month_scenario import (
     BULLETIN,
@@ -246,8 +246,7 @@ def cli_arrive(root: Path, sc: Scenario, files: list[Landed], after: date, day: 
     if chunk:
         env = {**os.environ, "SGS_DATA_DIR": str(root)}
         env.pop("SGS_UNITS_FILE", None)
-        run = subprocess.run([SGS, "ingest", *chunk], capture_output=True, text=True, env=env,
-                             timeout=600)  # fmt: skip
+        run = warm_sgs.run(["ingest", *chunk], env=env, timeout=600)
         assert run.returncode == 0, run.stdout + run.stderr
     for z in sc.zeros:
         if after < z.received <= day:
