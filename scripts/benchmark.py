@@ -45,8 +45,9 @@ def run(cmd: list[str], stdout_path: Path | None = None) -> tuple[float, float, 
     return wall, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
 
 
-def ensure_file(rows: int) -> Path:
-    path = BENCH / f"permit_{rows}.csv"
+def ensure_file(rows: int, ext: str = "csv") -> Path:
+    """The cached sample permit file of ``rows`` records (the same records in every format)."""
+    path = BENCH / f"permit_{rows}.{ext}"
     if not path.exists():
         BENCH.mkdir(exist_ok=True)
         print(f"generating {path.name} …", file=sys.stderr)

@@ -14,42 +14,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-BENCH = ROOT / ".bench"
-SGS = ROOT / ".venv" / "bin" / "sgs"
-RECEIVED = "2026-11-01"
-
-
-def run(cmd: list[str]) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS in MiB and exit code of one process."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    return time.perf_counter() - start, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
-
-
-def ensure(rows: int, ext: str) -> Path:
-    path = BENCH / f"permit_{rows}.{ext}"
-    if not path.exists():
-        BENCH.mkdir(exist_ok=True)
-        print(f"generating {path.name} …", file=sys.stderr)
-        subprocess.run(
-            [str(SGS), "sample", "permit", str(rows), "--out", str(path), "--defects", "0.05",
-             "--seed", "1", "--received", RECEIVED],
-            check=True,
-        )  # fmt: skip
-    return path
+# The validation benchmark's samples and its wait4 timing, shared rather than copied.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchmark import RECEIVED, SGS, ensure_file, run
 
 
 def measure(rows: int, repeat: int) -> dict:
-    files = {ext: ensure(rows, ext) for ext in ("csv", "xlsx")}
+    files = {ext: ensure_file(rows, ext) for ext in ("csv", "xlsx")}
     runs: dict[str, list[tuple[float, float, int]]] = {"csv": [], "xlsx": []}
     for _ in range(repeat):
         for ext, path in files.items():
