@@ -25,11 +25,12 @@ import tempfile
 import threading
 from pathlib import Path
 
-PRELOAD = [
-    "sgs.cli.main", "sgs.validate.pipeline", "sgs.validate.pandera_schema", "sgs.validate.csvfile",
-    "sgs.validate.workbook", "sgs.store.ingest", "sgs.measure.rates", "sgs.measure.points",
-    "sgs.report.validation", "sgs.reference.settings", "pandera", "duckdb", "openpyxl",
-]  # fmt: skip
+from sgs.web import checkpool
+
+# What the web checks' forkserver preloads (imports only, no polars work before a fork), plus
+# what the other commands need.
+PRELOAD = [*checkpool.PRELOAD, "sgs.cli.main", "sgs.store.ingest", "sgs.measure.rates",
+           "sgs.measure.points", "duckdb", "openpyxl"]  # fmt: skip
 
 ZYGOTE = r"""
 import importlib, json, os, sys

@@ -66,3 +66,13 @@ def layout_problems(page, tables_may_scroll: bool, unbroken: str = UNBROKEN) -> 
     inside its own ``.wide`` box (the phone layout), never anything else.  ``unbroken`` adds
     elements (a CSS selector) that may wrap only between words."""
     return page.evaluate(_LAYOUT_JS, {"tablesMayScroll": tables_may_scroll, "unbroken": unbroken})
+
+
+def shows_only_the_bad_month_error(page, base: str, figures: str) -> None:
+    """``?period=2026-13``: 400, the error and the month picker, none of ``figures`` (a CSS
+    selector list of what would otherwise read as that month's data)."""
+    response = page.goto(base + "/?period=2026-13")
+    assert response is not None and response.status == 400
+    assert page.locator(".card .error", has_text="月份格式不正确").is_visible()
+    assert page.locator("#period").is_visible()
+    assert page.locator(figures).count() == 0
