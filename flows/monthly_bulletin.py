@@ -1,12 +1,14 @@
 """Monthly bulletin (月通报), on the 4th of each month at 08:00 Asia/Shanghai — after the ledger
 deadline (the 3rd workday) has passed for the month just ended.
 
-Writes the month's bulletin workbook (rates, points and ranking, drill-downs, charts; see
-:mod:`sgs.report.bulletin`) and publishes the rates and the points ranking as table artifacts, with
-a link to the workbook on the download page (``public_url``), so the office sees the ranking
-without opening the file.  Then it publishes the month (:mod:`sgs.report.publication`, a new
-revision by ``monthly_bulletin``) unless the setting ``publish_monthly`` is off: what the
-schedule circulates is what is kept, so a unit disputing its rank later is shown these figures.
+Publishes the month (:mod:`sgs.report.publication`, a new revision by ``monthly_bulletin``)
+and writes the published bulletin's bytes as the month's bulletin workbook (rates, points and
+ranking, drill-downs, charts; see :mod:`sgs.report.bulletin`): the file the office downloads
+and circulates is byte for byte the stored revision, so a unit disputing its rank later is
+shown exactly what it was sent.  The rates and the points ranking of that same computation go
+to table artifacts, with a link to the workbook on the download page (``public_url``), so the
+office sees the ranking without opening the file.  With the setting ``publish_monthly`` off,
+the flow only writes the bulletin (computed as of today) and the artifacts.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from sgs.report.bulletin import bulletin_path, collect, ranking_rows, write
 
 @task(retries=2, retry_delay_seconds=3)
 def bulletin(period: str, data_root: str | None) -> tuple[str, list[dict], list[dict]]:
+    """The bulletin as of today, unpublished (setting ``publish_monthly`` off)."""
     root = Path(data_root) if data_root else None
     report = collect(period, root)
     path = write(report, bulletin_path(period, root))
@@ -35,23 +38,32 @@ def bulletin(period: str, data_root: str | None) -> tuple[str, list[dict], list[
 
 
 @task
-def publication(period: str, data_root: str | None) -> dict | None:
-    """Publish the month as a new revision (setting ``publish_monthly``).  No retries: a
-    publication that went through and then failed to report would be made twice."""
-    from sgs.reference.settings import load_settings
+def publication(period: str, data_root: str | None) -> tuple[str, list[dict], list[dict], dict]:
+    """Publish the month as a new revision and write the stored bulletin's bytes where the
+    download page serves them.  No retries: a publication that went through and then failed
+    to report would be made twice."""
+    from sgs.files import write_atomically
     from sgs.report.publishing import publish
 
-    if not load_settings().publish_monthly:
-        return None
     root = Path(data_root) if data_root else None
-    return publish(period, root, by="monthly_bulletin").as_json()
+    done = publish(period, root, by="monthly_bulletin")
+    path = write_atomically(bulletin_path(period, root),
+                            lambda scratch: scratch.write_bytes(done.bulletin))  # fmt: skip
+    report = done.collected
+    return str(path), rates_rows(report.rates), ranking_rows(report), done.as_json()
 
 
 @flow(name="monthly_bulletin")
 def monthly_bulletin(data_root: str | None = None, period: str | None = None) -> dict:
     """月通报：上月各单位三率、积分与排名（县区、市直部门分别排名）。"""
+    from sgs.reference.settings import load_settings
+
     period = period or previous_month(office_today())
-    path, rates, ranking = bulletin(period, data_root)
+    published = None
+    if load_settings().publish_monthly:
+        path, rates, ranking, published = publication(period, data_root)
+    else:
+        path, rates, ranking = bulletin(period, data_root)
     empty = [{"说明": f"{period} 没有数据"}]
     create_table_artifact(key="monthly-rates", table=rates or empty,
                           description=f"{period} 各单位三率")  # fmt: skip
@@ -62,7 +74,6 @@ def monthly_bulletin(data_root: str | None = None, period: str | None = None) ->
         description=f"在下载页面（sgs serve）登录后下载；文件：{path}",
     )  # fmt: skip
     get_run_logger().info("月通报已生成：%s", path)
-    published = publication(period, data_root)
     if published is not None:
         create_markdown_artifact(
             key="monthly-publication",

@@ -362,7 +362,9 @@ def test_summary_as_csv_for_excel(root):
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel reads the Chinese right
     table = pl.read_csv(path, infer_schema=False)
-    assert table.columns[:7] == ["分组", "排名", "单位", "上报条数", "及时率", "合规率", "完整率"]
+    assert table.columns[:8] == [
+        "分组", "排名", "单位", "所属县区", "上报条数", "及时率", "合规率", "完整率"
+    ]  # fmt: skip
     assert table.columns[-3:] == ["总分", "备注", "统一社会信用代码"]
     env = table.filter(pl.col("单位") == "长治市生态环境局").row(0, named=True)
     assert (env["上报条数"], env["及时率"], env["完整率"]) == ("6", "0.0%", "25.0%")

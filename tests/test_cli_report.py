@@ -52,7 +52,8 @@ def test_csv_is_the_summary_with_a_bom(data):
     assert "汇总表" in run.stdout and str(out) in run.stdout
     text = out.read_bytes()
     assert text.startswith(b"\xef\xbb\xbf")
-    assert text.decode("utf-8-sig").splitlines()[0].startswith("分组,排名,单位,上报条数,及时率")
+    header = text.decode("utf-8-sig").splitlines()[0]
+    assert header.startswith("分组,排名,单位,所属县区,上报条数,及时率")
 
 
 def test_default_location_under_the_data_root(data):

@@ -225,6 +225,74 @@ def test_a_county_account_sees_its_departments_feedback_and_hand_ins(root):
     assert r.status_code == 403
 
 
+def test_a_county_account_s_pages_lead_to_its_departments(root):
+    """The county's start page lists its departments with their feedback lists; its hand-in
+    page shows its departments' hand-ins after its own; a department's pages show only its own."""
+    import html
+
+    from starlette.testclient import TestClient
+    from support.web_login import login, token_for
+
+    from sgs.web.app import create_app
+
+    def pages(unit: str) -> dict[str, str]:
+        client = TestClient(create_app(root, "口令-counties"))
+        assert login(client, token_for(root, unit)).status_code == 303
+        return {url: html.unescape(client.get(url).text) for url in ("/", "/handin")}
+
+    county = pages(COUNTY)
+    home = county["/"]
+    listed = home[
+        home.index('id="departments"') : home.index("</table>", home.index('id="departments"'))
+    ]
+    for code, name in ((D1, "长治市潞州区市场监督管理局"), (D2, "长治市潞州区行政审批服务管理局")):
+        assert f'data-department="{code}"' in listed and name in listed
+        assert f'href="/download/feedback/{code}.xlsx"' in listed
+        assert f'href="/handin?unit={code}"' in listed
+    handin = county["/handin"]
+    assert "上报单位：长治市潞州区人民政府" in handin
+    assert handin.index("长治市潞州区人民政府 · 报送记录") < handin.index(
+        "长治市潞州区市场监督管理局 · 报送记录"
+    )
+    department = handin[handin.index(f'id="history-{D1}"') :]
+    assert "许可_1105.csv" in department[: department.index("</table>")]
+    assert f'id="history-{D2}"' in handin and "许可_1112.csv" in handin
+    # a department: its own hand-ins only, and no departments on its start page
+    d1 = pages(D1)
+    assert 'id="departments"' not in d1["/"]
+    assert "许可_1105.csv" in d1["/handin"] and "许可_1112.csv" not in d1["/handin"]
+    assert "长治市潞州区人民政府 · 报送记录" not in d1["/handin"]
+
+
+def test_the_revisions_name_a_department_s_file_matched_by_the_county_s_ledger(root, tmp_path):
+    """Published as of 12-04; then D2 sends W1 (received 12-05, its decision date written as
+    10-30): neither received nor decided in November, it concerns the month only because the
+    district's November ledger lists it — a ledger of D2's family, not of D2.  The district's
+    完整率 changes, and its 修订 entries name D2's file and the record."""
+    import shutil
+
+    import openpyxl
+
+    copy = tmp_path / "data"
+    shutil.copytree(root, copy)
+    ok(sgs(copy, "publish", "--period", P, "--as-of", "2026-12-04", "--by", "测试"))
+    late = land(copy, D2, "2026-12-05", "许可_补报.csv", "permit",
+                [Row("潞政许〔2026〕9号", "2026/10/30", 5)])  # fmt: skip
+    ok(sgs(copy, "ingest", str(late)))
+    out = tmp_path / "月通报.xlsx"
+    ok(sgs(copy, "report", "--period", P, "--out", str(out)))
+    table = list(openpyxl.load_workbook(out)["修订"].iter_rows(min_row=4, values_only=True))
+    rows = [dict(zip(table[0], r, strict=True)) for r in table[1:] if any(r)]
+    county = [r for r in rows if r["统一社会信用代码"] == COUNTY]
+    assert ("三率·行政许可", "台账已上报", "3", "4") in {
+        (r["类别"], r["项目"], r["发布值（第 1 版）"], r["现值"]) for r in county
+    }
+    assert {r["相关文件与记录（发布后收到或入库）"] for r in county} == {
+        "长治市潞州区行政审批服务管理局：许可_补报.csv（行政许可，接收 2026-12-05，"
+        "记录 潞政许〔2026〕9号）"
+    }
+
+
 def test_the_bulletin_shows_the_county_as_a_whole_and_each_department(root, tmp_path):
     import openpyxl
 
@@ -243,6 +311,13 @@ def test_the_bulletin_shows_the_county_as_a_whole_and_each_department(root, tmp_
     assert county["8.完整率"] == 8
     department = summary["长治市潞州区市场监督管理局"]
     assert department["分组"] == "县区部门" and department["排名"] in (None, "—")
+    # 所属县区: the county of each department, empty for every other unit
+    assert department["所属县区"] == "长治市潞州区人民政府"
+    assert county["所属县区"] is None
+    assert all((r["所属县区"] is None) == (r["分组"] != "县区部门") for r in summary.values())
+    permits = {r["单位"]: r for r in rows("行政许可")}
+    assert permits["长治市潞州区行政审批服务管理局"]["所属县区"] == "长治市潞州区人民政府"
+    assert permits["长治市潞州区人民政府"]["所属县区"] is None
     late = rows("迟报明细")
     assert [(r["单位"], r["所属县区"]) for r in late] == [
         ("长治市潞州区市场监督管理局", "长治市潞州区人民政府")

@@ -16,9 +16,13 @@ Published as of Mon 11-30 (revision 1): A uploaded 2, timely 2, compliant 1 → 
 7 = 5; the error is one workday past its deadline (11-30) → item 9 = 9; no ledger and item 5 not
 yet due → total 24, rank 1.  B and C: item 9 = 10 only → total 10, rank 2 and 2.
 
-Then, after publication, two files received before 11-30 are stored late: A's correction of R2
-(received 11-27, in time → item 9 = 10, total 25) and B's upload decided 11-20, received 11-25
-(timely, valid → items 6, 7 = 10, total 30).  As of 11-30 the ranking is now B, A, C.
+A county, 襄垣县 (X), with one department, 襄垣县市场监督管理局 (XD): nothing before publication.
+
+Then, after publication, three files received before 11-30 are stored late: A's correction of
+R2 (received 11-27, in time → item 9 = 10, total 25), B's upload decided 11-20, received 11-25
+(timely, valid → items 6, 7 = 10, total 30), and XD's upload decided 11-20, received 11-25
+(timely, valid), which counts in its own row and in its county's.  As of 11-30 the city
+departments' ranking is now B, A, C; the county is ranked alone in its group.
 """
 
 from __future__ import annotations
@@ -51,14 +55,17 @@ NAMES = {
     UNIT_C: "长治市生态环境局",
 }
 WSH_A = ("长审批许〔2026〕1号", "长审批许〔2026〕2号")
+COUNTY, COUNTY_NAME = "11140423MB6466733L", "襄垣县人民政府"
+DEPT, DEPT_NAME = "11140423MB1C4417XY", "襄垣县市场监督管理局"
+WSH_DEPT = "襄市监许〔2026〕3号"
 
 
-def run_sgs(root: Path, *args: str) -> subprocess.CompletedProcess:
+def run_sgs(root: Path, *args: str, text: bool = True) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SGS_")}
     env |= {"SGS_DATA_DIR": str(root), "SGS_TODAY": TODAY, "TZ": "UTC",
             "SGS_UNITS_FILE": str(root.parent / "units.csv"),
             "SGS_EVENTS_FILE": str(root.parent / "events.csv")}  # fmt: skip
-    return warm_sgs.run([*args], env=env, timeout=300)
+    return warm_sgs.run([*args], env=env, timeout=300, text=text)
 
 
 def ok(run: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
@@ -81,7 +88,8 @@ def unstamped(rows: list[dict]) -> list[dict]:
 
 def landing(root: Path) -> None:
     """The units, an empty events file, and the files stored before publication."""
-    units = ["code,name,type,parent", *(f"{c},{n},department," for c, n in NAMES.items())]
+    units = ["code,name,type,parent", *(f"{c},{n},department," for c, n in NAMES.items()),
+             f"{COUNTY},{COUNTY_NAME},county,", f"{DEPT},{DEPT_NAME},department,{COUNTY}"]  # fmt: skip
     (root.parent / "units.csv").write_text("\n".join(units) + "\n", encoding="utf-8")
     (root.parent / "events.csv").write_text("unit,type,date,due,count,note\n", encoding="utf-8")
     land(root, UNIT_A, "2026-11-05", "许可_1105.csv", "permit", [Row(WSH_A[0], "2026/11/02")])
@@ -96,6 +104,8 @@ def late_files(root: Path) -> list[Path]:
              [Row(WSH_A[1], "2026/11/18", subject=2)]),
         land(root, UNIT_B, "2026-11-25", "许可_补报.csv", "permit",
              [Row("长市监许〔2026〕5号", "2026/11/20", subject=5)]),
+        land(root, DEPT, "2026-11-25", "许可_襄垣.csv", "permit",
+             [Row(WSH_DEPT, "2026/11/20", subject=6)]),
     ]  # fmt: skip
 
 
@@ -141,14 +151,23 @@ def story(tmp_path_factory) -> dict:
     # revision 1, as of 11-30, and what the office saw at that moment
     s["at_publication"] = figures(root, "--as-of", PUBLISHED_AS_OF)
     s["rev1"] = as_json(root, "publish", "--period", P, "--as-of", PUBLISHED_AS_OF, "--by", "张三")
-    ok(run_sgs(root, "report", "--period", P, "--as-of", PUBLISHED_AS_OF,
-               "--out", str(out / "unchanged.xlsx")))  # fmt: skip
+    for name in ("unchanged.xlsx", "unchanged.pdf"):
+        ok(run_sgs(root, "report", "--period", P, "--as-of", PUBLISHED_AS_OF,
+                   "--out", str(out / name)))  # fmt: skip
     # files received before 11-30, stored after the publication
     ok(run_sgs(root, "ingest", *map(str, late_files(root))))
     s["published_after"] = figures(root, "--published")
     s["csv_after"] = ok(run_sgs(root, "rates", "--period", P, "--published", "--csv")).stdout
-    ok(run_sgs(root, "report", "--period", P, "--as-of", PUBLISHED_AS_OF,
-               "--out", str(out / "revised.xlsx")))  # fmt: skip
+    s["printed_csv"] = {
+        table: ok(run_sgs(root, "points", "--period", P, "--published", *extra, "--csv",
+                          text=False)).stdout
+        for table, extra in (("points", ()), ("ranking", ("--ranking",)))
+    }  # fmt: skip
+    s["ranking_text"] = ok(run_sgs(root, "points", "--period", P, "--published", "--ranking"))
+    s["points_text"] = ok(run_sgs(root, "points", "--period", P, "--published")).stdout
+    for name in ("revised.xlsx", "revised.pdf"):
+        ok(run_sgs(root, "report", "--period", P, "--as-of", PUBLISHED_AS_OF,
+                   "--out", str(out / name)))  # fmt: skip
     s["web"] = web_pages(root)
     # revision 2, as of today (the default), by the OS login (the default)
     s["rev2"] = as_json(root, "publish", "--period", P)
@@ -209,7 +228,7 @@ def test_publish_says_what_it_recorded(story):
     assert (rev1["period"], rev1["as_of"], rev1["by"]) == (P, PUBLISHED_AS_OF, "张三")
     assert rev1["published_at"].startswith(TODAY)
     assert (rev2["as_of"], rev2["by"]) == (TODAY, getpass.getuser())
-    assert rev1["rows"] == {"rates": 6, "points": 3, "ranking": 3}
+    assert rev1["rows"] == {"rates": 10, "points": 5, "ranking": 5}
     stored = _stored(story["root"])
     assert [(n, str(d), by) for n, d, by, _ in stored] == [
         (1, PUBLISHED_AS_OF, "张三"), (2, TODAY, getpass.getuser())
@@ -247,6 +266,25 @@ def test_the_hashes_are_of_the_documented_canonical_csv(story):
     assert story["rev1"]["ranking_sha256"] != story["rev2"]["ranking_sha256"]  # B rose to 1
 
 
+def test_the_canonical_csv_quotes_as_rfc_4180():
+    """A field holding a comma, a double quote, CR or LF is quoted, inner quotes doubled; the
+    rest as docs/policy.md section 8 says (bytes written out by hand)."""
+    from sgs.report.publication import canonical_csv
+
+    rows = [
+        {"unit_name": 'A,"B"\nC', "uploaded": 1, "rate": 0.5, "rank": None, "zero": True},
+        {"unit_name": "D\r", "uploaded": 0, "rate": 10.0, "rank": 2, "zero": False},
+        {"unit_name": "长治", "uploaded": 3, "rate": 2 / 3, "rank": 1, "zero": False},
+    ]
+    assert canonical_csv(rows) == (
+        b"unit_name,uploaded,rate,rank,zero\n"
+        b'"A,""B""\nC",1,0.5,,true\n'
+        b'"D\r",0,10.0,2,false\n'
+        b"\xe9\x95\xbf\xe6\xb2\xbb,3,0.6666666666666666,1,false\n"
+    )
+    assert canonical_csv([]) == b""
+
+
 def test_the_published_bulletin_is_written_byte_identical(story):
     stored = _stored(story["root"])[0][3]
     assert (story["root"].parent / "rev1.xlsx").read_bytes() == stored
@@ -279,14 +317,33 @@ def test_the_revision_sheet_names_exactly_the_changed_figures(story):
         (b, "积分", "总分", "10", "30"),
         (b, "积分", "排名", "2", "1"),
         (c, "积分", "排名", "2", "3"),
+        # the department's upload: in its own row and, the same figures, in its county's
+        *(
+            (unit, part, item, before, after)
+            for unit in (COUNTY_NAME, DEPT_NAME)
+            for part, item, before, after in (
+                ("三率·行政许可", "上报条数", "0", "1"),
+                ("三率·行政许可", "及时条数", "0", "1"),
+                ("三率·行政许可", "合规条数", "0", "1"),
+                ("三率·行政许可", "及时率", "—", "100.0%"),
+                ("三率·行政许可", "合规率", "—", "100.0%"),
+                ("积分", "6.及时率", "—", "10"),
+                ("积分", "7.合规率", "—", "10"),
+                ("积分", "总分", "10", "30"),
+            )
+        ),
     }
-    files = {r["单位"]: r["相关文件（发布后收到或入库）"] for r in sheet_rows(path, "修订")}
-    assert files[a] == "许可_更正.csv（行政许可，接收 2026-11-27）"
-    assert files[b] == "许可_补报.csv（行政许可，接收 2026-11-25）"
+    files = {r["单位"]: r["相关文件与记录（发布后收到或入库）"] for r in sheet_rows(path, "修订")}
+    assert files[a] == f"许可_更正.csv（行政许可，接收 2026-11-27，记录 {WSH_A[1]}）"
+    assert files[b] == "许可_补报.csv（行政许可，接收 2026-11-25，记录 长市监许〔2026〕5号）"
     assert files[c].startswith("无新文件")
+    # the county's figures changed with its department's file: its row names that file
+    dept_file = f"许可_襄垣.csv（行政许可，接收 2026-11-25，记录 {WSH_DEPT}）"
+    assert files[DEPT_NAME] == dept_file
+    assert files[COUNTY_NAME] == f"{DEPT_NAME}：{dept_file}"
     cover = {r[0]: r[1] for r in book["封面"].iter_rows(values_only=True) if r[0]}
     assert cover["已发布"].startswith(f"第 1 版（发布于 {TODAY} ")
-    assert "13 项数字与之不同" in cover["已发布"]
+    assert "29 项数字与之不同" in cover["已发布"]
 
 
 def test_no_revision_sheet_when_nothing_changed(story):
@@ -296,7 +353,80 @@ def test_no_revision_sheet_when_nothing_changed(story):
     assert cover["已发布"].endswith("本通报的数字与之相同")
 
 
+def pdf_text(path: Path) -> str:
+    """The PDF's text (poppler's pdftotext, as tests/test_bulletin_pdf.py reads it)."""
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout  # fmt: skip
+
+
+def test_the_pdf_has_a_revision_page_after_a_late_change(story):
+    out = story["root"].parent
+    revised, unchanged = pdf_text(out / "revised.pdf"), pdf_text(out / "unchanged.pdf")
+    pages = [page for page in revised.split("\f") if page.strip()]
+    # the last page, the 修订 sheet's, with the files behind the changes
+    assert [i for i, page in enumerate(pages) if "发布后的修订" in page] == [len(pages) - 1]
+    assert "许可_补报.csv" in pages[-1] and "襄垣县市场监督管理局" in pages[-1]
+    # nothing changed since revision 1: no 修订 page, and the cover says so
+    assert "发布后的修订" not in unchanged
+    assert "本通报的数字与之相同" in unchanged
+
+
+# ----------------------------------------------------------------------------- printed tables
+
+
+def test_the_printed_csv_of_each_table_has_the_stored_hash(story):
+    """``sgs points --published [--ranking] --csv`` print the bytes the stored hashes are of,
+    as ``sgs rates --published --csv`` does."""
+    rev1 = story["rev1"]
+    printed = story["printed_csv"]
+    assert hashlib.sha256(printed["points"]).hexdigest() == rev1["points_sha256"]
+    assert hashlib.sha256(printed["ranking"]).hexdigest() == rev1["ranking_sha256"]
+    assert hashlib.sha256(story["csv_after"].encode("utf-8")).hexdigest() == rev1["rates_sha256"]
+    header, *lines = printed["ranking"].decode("utf-8").splitlines()
+    assert header.startswith("分组,排名,单位,1.目录编制") and header.endswith(",总分")
+    assert len(lines) == 5
+    text = story["ranking_text"].stdout
+    assert "排名表（第 1 版" in text and NAMES[UNIT_A] in text
+
+
+def test_the_points_table_names_a_departments_county(story):
+    text = story["points_text"]
+    header = next(line for line in text.splitlines() if "所属县区" in line)
+    assert [c.strip() for c in header.strip("|").split("|")][:4] == [
+        "分组",
+        "排名",
+        "单位",
+        "所属县区",
+    ]
+    dept = next(line for line in text.splitlines() if DEPT_NAME in line)
+    assert [c.strip() for c in dept.strip("|").split("|")][:4] == [
+        "县区部门", "—", DEPT_NAME, COUNTY_NAME
+    ]  # fmt: skip
+    a = next(line for line in text.splitlines() if NAMES[UNIT_A] in line)
+    assert [c.strip() for c in a.strip("|").split("|")][3] == ""
+
+
+def test_ranking_without_published_is_a_usage_error(story):
+    run = run_sgs(story["root"], "points", "--period", P, "--ranking")
+    assert run.returncode == 2 and "--ranking 只能与 --published 一起使用" in run.stderr
+
+
 # ----------------------------------------------------------------------------- refusals
+
+
+@pytest.mark.parametrize(("period", "as_of"), [("2027-03", None), (P, "2026-11-29")])
+def test_a_month_not_ended_is_not_published(story, period, as_of):
+    args = ["--as-of", as_of] if as_of else []
+    run = run_sgs(story["root"], "publish", "--period", period, *args)
+    day = as_of or TODAY
+    assert run.returncode == 2 and run.stdout == ""
+    assert f"{period} 尚未结束，不能发布（截至 {day}" in run.stderr
+    assert "Traceback" not in run.stderr
+    with duckdb.connect(str(story["root"] / "curated" / "sgs.duckdb"), read_only=True) as con:
+        (n,) = con.execute(
+            "SELECT count(*) FROM publications WHERE period = ?", [period]
+        ).fetchone()
+    assert n == (2 if period == P else 0)  # nothing recorded
 
 
 def test_a_month_never_published(story):
@@ -354,5 +484,8 @@ def test_the_revisions_page_lists_the_changes(story):
     assert web["revisions_status"] == "200"
     page = web["revisions"]
     assert "与第 1 版相比有变化的数字" in page and "张三" in page
-    assert "许可_补报.csv（行政许可，接收 2026-11-25）" in _unit_row(page, UNIT_B)
+    assert "许可_补报.csv（行政许可，接收 2026-11-25，记录 长市监许〔2026〕5号）" in _unit_row(
+        page, UNIT_B
+    )
+    assert f"{DEPT_NAME}：许可_襄垣.csv" in _unit_row(page, COUNTY)
     assert web["never_status"] == "404" and "2026-10 尚未发布" in web["never"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import date
 from pathlib import Path
@@ -29,16 +30,24 @@ from sgs.labels import NOT_APPLICABLE, num, zero_report_note
     "--as-of", "as_of", type=ISO_DATE,
     help="计算截至日期：只计接收日期不晚于该日的文件，逾期按此日计算；默认今天。",
 )  # fmt: skip
-@click.option("--json", "as_json", is_flag=True, help="输出 JSON 数组。")
+@click.option("--json", "fmt", flag_value="json", help="输出 JSON 数组。")
+@click.option(
+    "--csv", "fmt", flag_value="csv", help="输出规范 CSV（格式见 docs/policy.md 第 8 节）。"
+)
 @click.option("--published", is_flag=True, help=PUBLISHED_HELP)
 @click.option("--revision", type=click.IntRange(min=1), help=REVISION_HELP)
+@click.option(
+    "--ranking", is_flag=True,
+    help="与 --published 一起使用：显示发布时记录的排名表（月通报的排名表），而不是积分表。",
+)  # fmt: skip
 def points(
     period: str | None,
     year: int | None,
     as_of: date | None,
-    as_json: bool,
+    fmt: str | None,
     published: bool,
     revision: int | None,
+    ranking: bool,
 ) -> None:
     """按《通知》的积分细则计算各单位积分并排名（县区与市直部门分别排名）。
 
@@ -47,13 +56,18 @@ def points(
     6–8 三率×10、9 错误认领、10 信用修复（仅县区）。年度：各月合计排名，年度总成绩 =
     90% × 月度平均 + 10% × 年终项目（11 配合评估、12 宣传报道、13 年度总结）。
     不适用或未到期的项目显示“—”。选择项见 config/settings.toml。
-    --published：显示已发布的月度积分（sgs publish），JSON 各行另有 revision、published_at、as_of。
+    县区部门的行另列所属县区（其数字已计入所属县区的行）。
+    --published：显示已发布的月度积分（sgs publish），JSON 各行另有 revision、published_at、as_of；
+    --published --csv 输出发布时计算 sha256 的规范 CSV；加 --ranking 则为排名表的。
     """
+    if ranking and not published:
+        raise click.UsageError("--ranking 只能与 --published 一起使用")
     if published or revision is not None:
         refuse_with_published(published, revision, as_of=as_of, year=year)
         if period is None:
             raise click.UsageError("--published 需要 --period YYYY-MM")
-        show_published_points(period, as_json, revision, _print_monthly)
+        table = "ranking" if ranking else "points"
+        show_published_points(period, fmt, revision, table, _print_monthly)
     from sgs.errors import EventsError, PeriodError
     from sgs.measure.points import monthly_points, yearly_points
     from sgs.periods import knowledge_day
@@ -70,8 +84,13 @@ def points(
     except (PeriodError, EventsError) as exc:
         click.echo(str(exc), err=True)
         exit_now(2)
-    if as_json:
+    if fmt == "json":
         sys.stdout.write(table.write_json() + "\n")
+        exit_now(0)
+    if fmt == "csv":
+        from sgs.cli.publish import write_canonical_csv
+
+        write_canonical_csv(json.loads(table.write_json()))
         exit_now(0)
     if period:
         _print_monthly(table, f"{period} 月度积分（截至 {as_of}）")
@@ -83,10 +102,13 @@ def points(
 def _print_monthly(table, title: str) -> None:
     from sgs.measure.points import ITEM_NAMES, ITEMS
 
+    parents = _parent_names(table)
     columns = [Col("分组", wrap=False), Col("排名", True), Col("单位")]
+    columns += [Col("所属县区")] if parents else []
     columns += [Col(f"{i}.{ITEM_NAMES[item]}", True) for i, item in enumerate(ITEMS, start=1)]
     rows = [
         [r["group"], NOT_APPLICABLE if r["rank"] is None else r["rank"], r["unit_name"],
+         *([parents.get(r["parent_code"], r["parent_code"] or "")] if parents else []),
          *(num(r[item]) for item in ITEMS), num(r["total"]),
          zero_report_note(r)]
         for r in table.iter_rows(named=True)
@@ -95,6 +117,18 @@ def _print_monthly(table, title: str) -> None:
         [*columns, Col("合计", True), Col("备注")], rows,
         f"{title}；“{NOT_APPLICABLE}”表示不适用或未到期",
     )  # fmt: skip
+
+
+def _parent_names(table) -> dict[str, str]:
+    """The counties of the county departments among the rows, by code (none: no 所属县区
+    column); rows published before departments had ``parent_code`` have none."""
+    if "parent_code" not in table.columns or table["parent_code"].null_count() == table.height:
+        return {}
+    from sgs.reference.units import load_units
+
+    codes = set(table["parent_code"].drop_nulls().to_list())
+    names = dict(load_units().select("code", "name").iter_rows())
+    return {code: names.get(code, code) for code in codes}
 
 
 def _print_yearly(table, title: str) -> None:

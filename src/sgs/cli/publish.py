@@ -43,9 +43,10 @@ def publish(period: str, as_of: date | None, by: str | None, as_json: bool) -> N
     再次发布：同一月份再次发布为第 N+1 版，以前各版照常可查。
     查看：sgs rates|points --period 月份 --published [--revision N] [--json|--csv]。
     月通报：sgs report --period 月份 --published [--revision N] --out 文件.xlsx（与发布时逐字节相同）。
-    核对：每张表另记其规范 CSV 的 sha256（格式见 docs/policy.md 第 8 节），--published --csv 输出的即是该 CSV。
-    修订：发布之后再生成的月通报附「修订」表，列出与最新一版相比有变化的数字及相关文件。
-    退出码：0 已发布；2 月份或截至日期有误、事件文件有误（原因输出到标准错误）。
+    核对：每张表另记其规范 CSV 的 sha256（格式见 docs/policy.md 第 8 节），即以下命令输出的字节：
+    sgs rates|points --period 月份 --published --csv；排名表：sgs points --period 月份 --published --ranking --csv。
+    修订：发布之后再生成的月通报附「修订」表，列出与最新一版相比有变化的数字及相关文件与记录。
+    退出码：0 已发布；2 月份或截至日期有误、该月截至该日尚未结束、事件文件有误（原因输出到标准错误）。
     """
     from sgs.errors import BulletinError, EventsError, PeriodError
     from sgs.report.publishing import publish as record
@@ -109,18 +110,25 @@ def _published(period: str, table: str, revision: int | None):
         raise  # not reached
 
 
+def write_canonical_csv(rows: list[dict]) -> None:
+    """The canonical CSV of the rows (:func:`sgs.report.publication.canonical_csv`), as bytes
+    on stdout: what publication hashes, so ``sha256sum`` of the output checks a stored hash."""
+    from sgs.report.publication import canonical_csv
+
+    sys.stdout.flush()
+    sys.stdout.buffer.write(canonical_csv(rows))
+    sys.stdout.buffer.flush()
+
+
 def _print_rows(p, rows: list[dict], fmt: str | None) -> bool:
     """``--json``: the rows with the revision's keys added; ``--csv``: the canonical CSV of the
     rows as published (its sha256 is the stored one when nothing is filtered out)."""
-    from sgs.report.publication import canonical_csv
-
     if fmt == "json":
         stamped = [row | p.stamp() for row in rows]
         sys.stdout.write(json.dumps(stamped, ensure_ascii=False, separators=(",", ":")) + "\n")
         return True
     if fmt == "csv":
-        sys.stdout.flush()
-        sys.stdout.buffer.write(canonical_csv(rows))
+        write_canonical_csv(rows)
         return True
     click.echo(f"已发布：{p.title()}，发布人 {p.by}")
     return False
@@ -159,18 +167,31 @@ def show_published_rates(
 
 def show_published_points(
     period: str,
-    as_json: bool,
+    fmt: str | None,
     revision: int | None,
+    table: str,
     print_monthly: Callable[[pl.DataFrame, str], None],
 ) -> None:
-    """``sgs points --published``: the stored rows of the month, printed by ``sgs points``'s
-    own table (``print_monthly``); then exit."""
+    """``sgs points --published``: the stored rows of the month's points (``table`` =
+    ``points``, printed by ``sgs points``'s own table, ``print_monthly``) or of its ranking
+    (``ranking``, the bulletin's ranking table as circulated); then exit."""
     import polars as pl
 
-    p, rows = _published(period, "points", revision)
-    if not _print_rows(p, rows, "json" if as_json else None):
-        table = pl.DataFrame(rows, infer_schema_length=None)
-        print_monthly(table, f"{period} 月度积分（第 {p.revision} 版，截至 {p.as_of}）")
+    from sgs.cli.output import Col, echo_table
+
+    p, rows = _published(period, table, revision)
+    if _print_rows(p, rows, fmt):
+        exit_now(0)
+    if table == "points":
+        frame = pl.DataFrame(rows, infer_schema_length=None)
+        print_monthly(frame, f"{period} 月度积分（第 {p.revision} 版，截至 {p.as_of}）")
+    else:
+        from sgs.labels import NOT_APPLICABLE
+
+        heads = list(dict.fromkeys(k for r in rows for k in r))
+        cells = [[NOT_APPLICABLE if r.get(k) is None else r[k] for k in heads] for r in rows]
+        echo_table([Col(h) for h in heads], cells,
+                   f"{period} 排名表（第 {p.revision} 版，截至 {p.as_of}）")  # fmt: skip
     exit_now(0)
 
 

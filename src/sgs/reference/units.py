@@ -79,3 +79,10 @@ def resolve_unit(ref: str, units: pl.DataFrame | None = None) -> dict[str, str |
     if hit.height == 0:
         raise KeyError(f"未找到上报单位「{ref}」：请填写单位清单中的统一社会信用代码或单位全称")
     return hit.row(0, named=True)
+
+
+def departments_of(code: str, units: pl.DataFrame | None = None) -> list[dict[str, str | None]]:
+    """A county's (or zone's) departments — the units whose ``parent`` is ``code`` — in the
+    registry's order; none for any other unit."""
+    units = load_units() if units is None else units
+    return list(units.filter(pl.col("parent") == code).iter_rows(named=True))

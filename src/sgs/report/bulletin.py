@@ -21,6 +21,8 @@ first, figures before the lists of records behind them:
   blocks) keeps one header to freeze and one autofilter to sort with.  A column chart of the
   three rates by unit sits under the table.
 - **行政许可 / 行政处罚** the rates of each kind per unit, with their numerators and denominators.
+  These and 汇总 name a county department's county (所属县区): the department's row is a
+  drill-down, its figures already counted in the county's row.
 - **趋势** the city's totals and rates for every month the store has data for, up to the period
   (uploads by received month, ledgers by their month), with a line chart.  It closes the
   figures, before the lists, so a reader of the PDF does not page past every record to find it.
@@ -191,15 +193,16 @@ def collect_from(con: duckdb.DuckDBPyConnection, period: str, as_of: date) -> Bu
     trend = _trend(con, period, as_of)
     figures = {"rates": by_kind, "points": points}
     changed = revisions(con, period, as_of, by_kind, points)
-    summary = _summary(points, by_kind)
+    units = _unit_names()
+    summary = _with_parent_name(_summary(points, by_kind), units)
     order = summary.select("unit_code", pl.int_range(pl.len()).alias("_order"), "group")
     by_kind = (
         by_kind.join(order, on="unit_code", how="left")
         .sort("_order", "kind")
         .drop("_order")
         .with_columns(_notes().alias("note"))
+        .pipe(_with_parent_name, units)
     )
-    units = _unit_names()
     drill = {which: _drill_down(frame, units) for which, frame in drill.items()}
     return Bulletin(
         period=period,
@@ -260,17 +263,25 @@ def _unit_names() -> pl.DataFrame:
     return load_units().select(pl.col("code").alias("unit_code"), pl.col("name").alias("unit_name"))
 
 
+def _with_parent_name(frame: pl.DataFrame, units: pl.DataFrame) -> pl.DataFrame:
+    """``parent_name`` (所属县区): a county department's county, whose row counts the
+    department's records; empty for every other unit.  ``parent_code`` from the registry when
+    the frame lacks it."""
+    from sgs.reference.units import load_units
+
+    if "parent_code" not in frame.columns:
+        parent_of = load_units().select(
+            pl.col("code").alias("unit_code"), pl.col("parent").alias("parent_code")
+        )
+        frame = frame.join(parent_of, on="unit_code", how="left", maintain_order="left")
+    parents = units.rename({"unit_code": "parent_code", "unit_name": "parent_name"})
+    return frame.join(parents, on="parent_code", how="left", maintain_order="left")
+
+
 def _drill_down(frame: pl.DataFrame, units: pl.DataFrame) -> pl.DataFrame:
     """Records with their unit's name and, for a county's department, its county's name (the
     drill-down per department: the department's records count in its county's row)."""
-    from sgs.reference.units import load_units
-
-    parent_of = load_units().select(
-        pl.col("code").alias("unit_code"), pl.col("parent").alias("parent_code")
-    )
-    parents = units.rename({"unit_code": "parent_code", "unit_name": "parent_name"})
-    frame = frame.join(parent_of, on="unit_code", how="left", maintain_order="left")
-    frame = frame.join(parents, on="parent_code", how="left", maintain_order="left")
+    frame = _with_parent_name(frame, units)
     return frame.join(units, on="unit_code", how="left", maintain_order="left").with_columns(
         pl.col("unit_name").fill_null(pl.col("unit_code")),
         # A workbook's row is (sheet, row): several sheets may each have a row 5.
@@ -314,6 +325,7 @@ def summary_columns() -> list[Column]:
         Column("group", "分组", 8),
         Column("rank", "排名", 6, "int"),
         Column("unit_name", "单位", 24),
+        Column("parent_name", "所属县区", 14),
         Column("uploaded", "上报条数", 8, "int"),
         *(Column(rate, name, 8, "percent") for rate, name in RATE_NAMES.items()),
         *items,
@@ -337,7 +349,7 @@ GUIDE = {
     "不合规明细": "未通过数据标准校验的记录及其问题字段",
     "应报未报": "台账中列出、但未见上报的行政决定",
     "台账未列": "已上报平台、决定日期在本月、但单位本月台账（或零增量报告）未列出的决定",
-    REVISION_SHEET: "本月已发布：与最近一版发布的数字相比有变化的数字（发布值 → 现值）及相关文件",
+    REVISION_SHEET: "本月已发布：与最近一版发布的数字相比有变化的数字（发布值 → 现值）及相关文件与记录",
 }
 
 
@@ -422,6 +434,7 @@ def _sheets(b: Bulletin) -> list[Sheet]:
     kind_columns = [
         Column("group", "分组", 8),
         Column("unit_name", "单位", 24),
+        Column("parent_name", "所属县区", 14),
         Column("uploaded", "上报条数", 8, "int"),
         Column("timely", "及时条数", 8, "int"),
         Column("timeliness_undecided", "及时性未判定", 8, "int"),

@@ -11,22 +11,24 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
-from sgs.report.bulletin import collect_from, ranking_rows, write
+from sgs.report.bulletin import Bulletin, collect_from, ranking_rows, write
 from sgs.report.publication import BULLETIN_FORMAT, Publication, os_login, table_sha256
 from sgs.store.sql import one, run
 
 
 @dataclass(frozen=True)
 class Published:
-    """What :func:`publish` recorded: the revision, the rows per table and the bulletin."""
+    """What :func:`publish` recorded: the revision, the rows per table and the bulletin's
+    bytes, with the collected bulletin they were made from (the monthly flow's artifacts)."""
 
     publication: Publication
     rows: dict[str, int]
     bulletin: bytes
+    collected: Bulletin | None = field(default=None, compare=False, repr=False)
 
     def as_json(self) -> dict:
         return {
@@ -41,14 +43,24 @@ def publish(
     period: str, root: Path | None = None, as_of: date | None = None, by: str | None = None
 ) -> Published:
     """Record the month's figures and bulletin as of ``as_of`` (default today) as the next
-    revision.  A malformed month or a day after today is a :class:`sgs.errors.PeriodError`."""
-    from sgs.clock import office_now
+    revision.  A malformed month, a day after today, or a month that has not ended by
+    ``as_of`` (its figures are still being made) is a :class:`sgs.errors.PeriodError`."""
+    from sgs.errors import PeriodError
     from sgs.periods import knowledge_day, period_bounds
+
+    _, end = period_bounds(period)
+    as_of = knowledge_day(as_of)
+    last_day = end - timedelta(days=1)
+    if as_of < last_day:
+        raise PeriodError(f"{period} 尚未结束，不能发布（截至 {as_of}；最早截至 {last_day} 发布）")
+    return _record(period, root, as_of, (by or "").strip() or os_login())
+
+
+def _record(period: str, root: Path | None, as_of: date, by: str) -> Published:
+    """Compute and store the next revision under the writer's lock (module docstring)."""
+    from sgs.clock import office_now
     from sgs.store import database
 
-    period_bounds(period)
-    as_of = knowledge_day(as_of)
-    by = (by or "").strip() or os_login()
     with database.writer(root) as con:
         bulletin = collect_from(con, period, as_of)
         tables = {
@@ -92,4 +104,6 @@ def publish(
         period, revision, published_at, as_of, by, BULLETIN_FORMAT,
         hashes["rates"], hashes["points"], hashes["ranking"],
     )  # fmt: skip
-    return Published(publication, {name: len(rows) for name, rows in tables.items()}, data)
+    return Published(
+        publication, {name: len(rows) for name, rows in tables.items()}, data, bulletin
+    )

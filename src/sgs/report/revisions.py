@@ -17,9 +17,14 @@ Decisions:
   knows now but did not know at publication — received after the revision's as-of day, or
   stored after it was published — that concern the month: ledgers of the month, uploads
   received in it, and uploads holding a record decided in it, a version of a record first
-  received in it (a correction, item 9) or a document number the month's ledgers list.  A
-  figure can also change with no new file: an event registered, a setting changed, or
-  lateness counted to a later day; the list says so.
+  received in it (a correction, item 9) or a document number the month's ledgers list (of
+  the uploader's family: a county's ledger may list its departments' decisions).  Each file
+  names its records compactly — 文书号, or 第 N 行 where a row has none — at most
+  :data:`SHOWN_RECORDS`, then how many in all.  A county's (or zone's) row lists its
+  departments' files too, under the department's name, since their records count in its
+  figures (``coalesce(parent, code)``, :data:`sgs.measure.rates.FAMILIES`).  A figure can also
+  change with no new file: an event registered, a setting changed, or lateness counted to a
+  later day; the list says so.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ RATE_ITEMS = {
 }
 NO_ROW = "（无此行）"
 NO_FILE = "无新文件（事件登记、设置变化或逾期按新的截至日期计算）"
+SHOWN_RECORDS = 5  # records named per file; the rest counted
 COLUMNS = ("unit_code", "unit_name", "part", "item", "published", "now", "records")
 
 
@@ -125,53 +131,93 @@ def compare(published: dict[str, list[dict]], now: dict[str, list[dict]]) -> lis
 
 
 def _fresh_files_sql() -> str:
-    """The files known as of ``$as_of`` but not to the publication, that concern ``$period``."""
+    """The files known as of ``$as_of`` but not to the publication that concern ``$period``,
+    one row per record behind the change (a ledger: also one row with no record, so a ledger
+    without entries is listed), each with its uploader's family."""
+    from sgs.measure.rates import FAMILIES
     from sgs.reference.catalogue import load_catalogue
     from sgs.store.tables import RECORD_TABLES
 
     parts = []
     for kind, table in RECORD_TABLES.items():
-        decided = load_catalogue().kind(kind).decision_date
+        spec = load_catalogue().kind(kind)
+        decided, p = spec.decision_date, spec.prefix
         parts.append(f"""
-        SELECT r.batch_id FROM {table} r JOIN fresh f ON f.batch_id = r.batch_id
+        SELECT r.batch_id, r."{p}_WSH" AS doc, r.source_row AS "row"
+        FROM {table} r JOIN fresh f ON f.batch_id = r.batch_id
+        LEFT JOIN fam rf ON rf.unit_code = r.unit_code
         WHERE (r."{decided}" >= $start AND r."{decided}" < $end)
            OR (r.received_date >= $start AND r.received_date < $end)
            OR r.record_key IN (SELECT record_key FROM {table}
                                WHERE received_date >= $start AND received_date < $end)
-           OR r.doc_key IN (SELECT e.doc_key FROM ledger_entries e
-                            WHERE e.period = $period AND e.unit_code = r.unit_code)""")
+           OR EXISTS (SELECT 1 FROM family_docs d
+                      WHERE d.family = coalesce(rf.family, r.unit_code) AND d.doc_key = r.doc_key)""")
     return f"""
-    WITH fresh AS (
+    WITH fam AS ({FAMILIES}),
+    fresh AS (
         SELECT * FROM batches
         WHERE received_date <= $as_of
           AND (received_date > $published_as_of OR ingested_at > $published_at)
     ),
+    family_docs AS (
+        SELECT DISTINCT coalesce(fe.family, e.unit_code) AS family, e.doc_key
+        FROM ledger_entries e LEFT JOIN fam fe ON fe.unit_code = e.unit_code
+        WHERE e.period = $period AND e.doc_key IS NOT NULL
+    ),
+    ledgers AS (SELECT batch_id FROM fresh WHERE kind = 'ledger' AND period = $period),
     concern AS (
-        SELECT batch_id FROM fresh WHERE kind = 'ledger' AND period = $period
+        SELECT batch_id, NULL::VARCHAR AS doc, NULL::INTEGER AS "row" FROM ledgers
+        UNION SELECT e.batch_id, e.doc_number, e.source_row FROM ledger_entries e
+              WHERE e.batch_id IN (SELECT batch_id FROM ledgers)
         {"".join(f" UNION {p}" for p in parts)}
     )
-    SELECT unit_code, kind, file_name, received_date FROM fresh
-    WHERE batch_id IN (SELECT batch_id FROM concern)
-    ORDER BY unit_code, received_date, file_name
+    SELECT f.unit_code, coalesce(fm.family, f.unit_code) AS family, f.batch_id, f.kind,
+           f.file_name, f.received_date, c.doc, c."row"
+    FROM concern c JOIN fresh f ON f.batch_id = c.batch_id
+    LEFT JOIN fam fm ON fm.unit_code = f.unit_code
+    ORDER BY f.unit_code, f.received_date, f.file_name, f.batch_id, c."row" NULLS FIRST
     """
+
+
+def _records_text(records: list[tuple[str | None, int | None]]) -> str:
+    """The records of one file, compactly: 文书号 (or 第 N 行 when it has none), at most
+    :data:`SHOWN_RECORDS`, then how many more."""
+    named = list(dict.fromkeys(doc or f"第 {row} 行" for doc, row in records if row is not None))
+    if not named:
+        return ""
+    shown = "、".join(named[:SHOWN_RECORDS])
+    more = len(named) - SHOWN_RECORDS
+    return f"，记录 {shown}" + (f" 等 {len(named)} 条" if more > 0 else "")
 
 
 def fresh_files(
     con: duckdb.DuckDBPyConnection, period: str, as_of: date, p: Publication
 ) -> dict[str, str]:
-    """Per unit, its files behind the changes (module docstring), as one line of text."""
+    """Per unit, its files behind the changes (module docstring) and their records, as one line
+    of text.  A county's (or zone's) line lists its departments' files too, each under the
+    department's name: their records count in the county's figures."""
     from sgs.periods import period_bounds
     from sgs.privacy import mask_ids_in_str
+    from sgs.reference.units import load_units
     from sgs.store.sql import frame
 
     start, end = period_bounds(period)
     params = {"period": period, "start": start, "end": end, "as_of": as_of,
               "published_as_of": p.as_of, "published_at": p.published_at}  # fmt: skip
-    found: dict[str, list[str]] = {}
+    files: dict[int, dict] = {}
     for r in frame(con, _fresh_files_sql(), params).iter_rows(named=True):
-        text = f"{mask_ids_in_str(r['file_name'])}（{kind_name(r['kind'])}，接收 {r['received_date']}）"
-        found.setdefault(r["unit_code"], []).append(text)
-    return {unit: "；".join(files) for unit, files in found.items()}
+        f = files.setdefault(r["batch_id"], r | {"records": []})
+        f["records"].append((r["doc"], r["row"]))
+    names = dict(load_units().select("code", "name").iter_rows())
+    found: dict[str, list[str]] = {}
+    for f in files.values():
+        text = (f"{mask_ids_in_str(f['file_name'])}（{kind_name(f['kind'])}，接收 "
+                f"{f['received_date']}{_records_text(f['records'])}）")  # fmt: skip
+        found.setdefault(f["unit_code"], []).append(text)
+        if f["family"] != f["unit_code"]:
+            member = names.get(f["unit_code"], f["unit_code"])
+            found.setdefault(f["family"], []).append(f"{member}：{text}")
+    return {unit: "；".join(texts) for unit, texts in found.items()}
 
 
 def revisions(
@@ -219,11 +265,11 @@ def revision_sheet(r: Revisions, title: str) -> Sheet:
             Column("item", "项目", 10),
             Column("published", f"发布值（第 {p.revision} 版）", 10),
             Column("now", "现值", 8),
-            Column("records", "相关文件（发布后收到或入库）", 40),
+            Column("records", "相关文件与记录（发布后收到或入库）", 40),
             Column("unit_code", "统一社会信用代码", 20),
         ],
         [
             f"与{p.title()}相比有变化的数字",
-            "相关文件：该单位发布后收到或入库、涉及本月的文件",
+            "相关文件与记录：该单位（县区含其所属部门）发布后收到或入库、涉及本月的文件及其中的记录（文书号或行号）",
         ],
     )

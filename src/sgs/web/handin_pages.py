@@ -9,9 +9,12 @@ Decisions:
   lies, and the daily deployment asked for after the response (:mod:`sgs.web.api`).
 - **Who for.**  A unit's account hands in for itself only: the form has no unit field, and a
   forged one naming another unit is 403.  The office chooses the unit from the registry.
-- **History.**  A unit sees its own hand-ins; the office sees one unit's at a time, chosen
-  with ``/handin?unit=<code>`` (all units' files at once would be a long, mixed list — the
-  month page shows every unit's figures side by side instead).
+- **History.**  A unit sees its own hand-ins, and a county's (or zone's) account its
+  departments' too, each in a table of its own under its name (their files count in the
+  county's figures; ``?unit=<department>`` shows one alone, as the start page links it); the
+  office sees one unit's at a time, chosen with ``/handin?unit=<code>`` (all units' files at
+  once would be a long, mixed list — the month page shows every unit's figures side by side
+  instead).
 - **Refreshing the receipt** would send the file again; the browser asks first, and a second
   copy gets its own name (``name (2).xlsx``) and is stored once (same bytes, same batch).
 """
@@ -56,10 +59,19 @@ def _unit_name(code: str) -> str:
     return str(resolve_unit(code)["name"])
 
 
-def _history(root: Path, code: str | None) -> list[dict]:
+def _histories(root: Path, who: Principal, code: str | None) -> list[dict]:
+    """The hand-in histories the page shows: the chosen unit's and, on a county's own page,
+    each of its departments' after it (module docstring)."""
+    from sgs.reference.units import departments_of
     from sgs.store.handin import history
 
-    return [] if code is None else history(root, code, timeout=READ_TIMEOUT_S)
+    codes = [] if code is None else [code]
+    if code is not None and not who.is_office and code == who.unit_code:
+        codes += [str(d["code"]) for d in departments_of(code)]
+    return [
+        {"code": c, "name": _unit_name(c), "files": history(root, c, timeout=READ_TIMEOUT_S)}
+        for c in codes
+    ]
 
 
 def _chosen(who: Principal, given: str | None) -> str | None:
@@ -75,14 +87,15 @@ def _chosen(who: Principal, given: str | None) -> str | None:
 
 async def _page(request: Request, code: str | None, status: int = 200, **context) -> Response:
     who = principal(request)
-    files = await run_in_threadpool(_history, request.app.state.root, code)
+    histories = await run_in_threadpool(_histories, request.app.state.root, who, code)
     context.setdefault("receipt", None)
     context.setdefault("validation", None)
     context.setdefault("message", "")
     return render(
         request, "handin.html", status, title="报送", nav_here="handin", unit_code=code,
         unit_name=_unit_name(code) if code else "", units=_units() if who.is_office else [],
-        files=files, **context,
+        own_name="" if who.is_office else _unit_name(str(who.unit_code)),
+        histories=histories, **context,
     )  # fmt: skip
 
 

@@ -68,6 +68,18 @@ def _unlisted(con, period: str, unit_code: str) -> list[dict]:
     return [r | {"kind_zh": kind_name(r["kind"])} for r in rows.iter_rows(named=True)]
 
 
+def _departments(code: str) -> list[dict]:
+    """A county's departments, each with its feedback list and hand-in history: the county's
+    account sees both (their figures count in its own, docs/policy.md section 1)."""
+    from sgs.reference.units import departments_of
+
+    return [
+        {"code": d["code"], "name": d["name"], "feedback_url": f"/download/feedback/{d['code']}.xlsx",
+         "handin_url": f"/handin?unit={d['code']}"}
+        for d in departments_of(code)
+    ]  # fmt: skip
+
+
 def unit_home(request: Request) -> Response:
     """``/`` for a unit's account: ``?period=YYYY-MM`` (default the latest month with data)."""
     from sgs.measure.problems import open_problems
@@ -86,7 +98,7 @@ def unit_home(request: Request) -> Response:
         return render(
             request, "unit.html", 400, title="月份有误", nav_here="home", unit=unit,
             months=months, period=None, view=None, row=None, problems=None, message=message,
-            as_of=today, unlisted=[], feedback_url=feedback_url, bad_month=True,
+            as_of=today, unlisted=[], feedback_url=feedback_url, bad_month=True, departments=[],
         )  # fmt: skip
     message = ""
     with reading(request.app.state.root) as con:
@@ -104,5 +116,5 @@ def unit_home(request: Request) -> Response:
         request, "unit.html", title=unit["name"], nav_here="home", unit=unit, months=months,
         period=period, view=view, row=rows[0] if rows else None, problems=problems,
         message=message, as_of=today, unlisted=unlisted, feedback_url=feedback_url,
-        bad_month=False,
+        bad_month=False, departments=_departments(unit["code"]),
     )  # fmt: skip
