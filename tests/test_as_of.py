@@ -1,5 +1,6 @@
-"""Figures the office can defend (issue 18): knowledge as of a day, zero reports checked against
-the data, the 台账未列 list, and the latest version's value even when it is blank.
+"""Figures the office can defend (issue 18): knowledge as of a day (events too), zero reports
+checked against the data, the 台账未列 list (also on the unit's page), and the latest version's
+value even when it is blank.
 
 One November 2026, hand-built and worked out by hand, run as the office runs it (``sgs ingest``,
 ``sgs ledger``, ``sgs rates|points|feedback|report``) with the office's date fixed by
@@ -22,10 +23,13 @@ C — 长治市生态环境局: a true zero report for November (12-01) and, in 
 
 from __future__ import annotations
 
+import csv
 import functools
+import io
 import json
 import os
 import subprocess
+import warnings
 from datetime import date
 from pathlib import Path
 
@@ -44,6 +48,10 @@ from support.rates_builders import (
 
 from sgs.config import PROJECT_ROOT
 
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message=".*httpx2")
+    from starlette.testclient import TestClient
+
 SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
 P = "2026-11"
 TODAY = "2026-12-20"
@@ -53,9 +61,13 @@ def wsh(n: int) -> str:
     return f"长审批许〔2026〕{n}号"
 
 
-def sgs(root: Path, *args: str, today: str = TODAY) -> subprocess.CompletedProcess:
+def sgs(
+    root: Path, *args: str, today: str = TODAY, events: Path | None = None
+) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SGS_")}
     env |= {"SGS_DATA_DIR": str(root), "SGS_TODAY": today, "TZ": "UTC"}
+    if events is not None:
+        env["SGS_EVENTS_FILE"] = str(events)
     return warm_sgs.run([*args], env=env, timeout=300)
 
 
@@ -237,6 +249,33 @@ def test_a_day_after_today_is_refused(grown, tmp_path, command):
     assert not (tmp_path / "f.xlsx").exists() and not (tmp_path / "b.xlsx").exists()
 
 
+def test_an_event_dated_after_the_day_has_not_happened_as_of_it(grown, tmp_path):
+    """The events file (points items 1–4 and 10–13) is known as of a day too.  A's tasks: one due
+    Wed 11-18 and done Fri 11-20 (2 workdays late: 8), one due 11-30 and done 11-25 (10).  As of
+    11-19 the first is overdue and not yet done (9, as if done that day) and the second pending;
+    as of 11-24 the first is done (8); from 11-25 both count (18).  A media report dated 11-25
+    counts for the year (item 12) from that day on."""
+    root, _ = grown
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "unit,type,date,due,count,note\n"
+        f"{UNIT_A},阶段性工作,2026-11-20,2026-11-18,,晚 2 个工作日\n"
+        f"{UNIT_A},阶段性工作,2026-11-25,2026-11-30,,按时完成\n"
+        f"{UNIT_A},宣传报道,2026-11-25,,2,两篇\n",
+        encoding="utf-8",
+    )
+
+    def points(*args: str) -> dict:
+        run = sgs(root, "points", *args, "--json", events=events)
+        return points_of(json.loads(ok(run).stdout), UNIT_A)
+
+    item_4 = {day: points("--period", P, "--as-of", day)["item_4"]
+              for day in ("2026-11-19", "2026-11-24", "2026-11-25")}  # fmt: skip
+    assert item_4 == {"2026-11-19": 9.0, "2026-11-24": 8.0, "2026-11-25": 18.0}
+    assert points("--year", "2026", "--as-of", "2026-11-24")["item_12"] == 0.0
+    assert points("--year", "2026", "--as-of", "2026-11-25")["item_12"] == 2.0
+
+
 # ----------------------------------------------------------------------------- zero reports
 
 
@@ -279,6 +318,14 @@ def test_the_contradiction_is_a_note_in_the_tables(grown):
     assert "零增量报告不实" in line
     assert "零增量报告不实" not in ok(sgs(root, "rates", "--period", P, "--as-of", "2026-12-09",
                                            "--unit", UNIT_B)).stdout  # fmt: skip
+
+
+def test_the_csv_carries_the_contradiction(grown):
+    root, _ = grown
+    text = ok(sgs(root, "rates", "--period", P, "--as-of", "2026-12-15", "--csv")).stdout
+    rows = list(csv.DictReader(io.StringIO(text)))
+    b = next(r for r in rows if r["unit_code"] == UNIT_B and r["kind"] == "permit")
+    assert b["zero_report_contradicted"] == "1"
 
 
 # ----------------------------------------------------------------------------- 台账未列
@@ -332,25 +379,68 @@ def test_the_bulletin_has_the_unlisted_sheet_and_names_the_false_zero_report(gro
     assert wsh(3) in cells and wsh(2) not in cells
 
 
+def test_the_units_start_page_lists_the_unlisted_and_names_the_false_zero_report(
+    grown, monkeypatch
+):
+    """A unit's own page (today 12-20, November): A sees R2 and R3 in its 台账未列 list and no
+    zero-report line; B sees that its zero report is contradicted, and its November permit."""
+    from support.web_login import login, token_for
+
+    from sgs.web.app import create_app
+
+    root, _ = grown
+    monkeypatch.setenv("SGS_TODAY", TODAY)
+
+    def page(unit: str) -> str:
+        client = TestClient(create_app(root, "口令-units"))
+        assert login(client, token_for(root, unit)).status_code == 303
+        got = client.get(f"/?period={P}")
+        assert got.status_code == 200
+        return got.text
+
+    def unlisted(text: str) -> str:
+        start = text.index('<table id="unlisted">')
+        return text[start : text.index("</table>", start)]
+
+    a = page(UNIT_A)
+    assert wsh(2) in unlisted(a) and wsh(3) in unlisted(a) and wsh(1) not in unlisted(a)
+    assert "台账未列（2 条）" in a
+    assert 'id="zero-report-contradicted"' not in a
+    b = page(UNIT_B)
+    line = b[b.index('id="zero-report-contradicted"') :]
+    assert "零增量报告不实：已上报该月作出的决定 1 条" in line[: line.index("</p>")]
+    assert "长市监许〔2026〕5号" in unlisted(b)
+
+
 # ----------------------------------------------------------------------------- latest is latest
 
 
 def test_a_problem_shows_the_latest_version_even_where_it_is_blank(tmp_path):
-    """v1 (XLSX, sheet 许可) and v2 (CSV) of one record both fail the same rule: the problem list
-    shows v2's file and no sheet (a CSV has none), not v1's sheet."""
+    """v1 (XLSX, sheet 许可) and v2 (CSV) of one record fail the same rules: the problem list
+    shows v2's file and no sheet (a CSV has none), not v1's sheet; v2's blank 许可机关, not v1's
+    「无」 (issue 18's case); and v2's suggestion for 有效期至, none, not v1's."""
+    import polars as pl
     from support.rates_builders import upload_frame
 
     from sgs.samples.writers import write_upload
 
     root = tmp_path / "data"
-    rows = [Row(wsh(1), "2026/11/02", subject=1, broken=True)]
-    frame = upload_frame("permit", UNIT_A, rows)
+    frame = upload_frame("permit", UNIT_A, [Row(wsh(1), "2026/11/02", subject=1)])
+
+    def version(authority: str | None, valid_to: str) -> pl.DataFrame:
+        # 许可机关 fails `required` either way; 有效期至 fails `date_format` either way, and only
+        # year-first 2099.12.31 has one corrected value (the suggestion 2099/12/31)
+        return frame.with_columns(
+            pl.lit(authority, dtype=pl.String).alias("XK_XKJG"), pl.lit(valid_to).alias("XK_YXQZI")
+        )
+
     v1 = root / "raw" / UNIT_A / "2026-11-05" / "许可.xlsx"
-    write_upload(frame, v1)
+    write_upload(version("无", "2099.12.31"), v1)
     wb = openpyxl.load_workbook(v1)
     wb.active.title = "许可"
     wb.save(v1)
-    v2 = write_upload(frame, root / "raw" / UNIT_A / "2026-11-09" / "许可_更正.csv")
+    v2 = root / "raw" / UNIT_A / "2026-11-09" / "许可_更正.csv"
+    write_upload(version(None, "31/12/2099"), v2)
     ok(sgs(root, "ingest", str(v1)))
     ok(sgs(root, "ingest", str(v2)))
     out = tmp_path / "反馈.xlsx"
@@ -358,17 +448,24 @@ def test_a_problem_shows_the_latest_version_even_where_it_is_blank(tmp_path):
     sheet = openpyxl.load_workbook(out).active
     rows = list(sheet.iter_rows(values_only=True))
     header = next(r for r in rows if r and "文件" in r)
-    blank_authority = [r for r in rows if r and r is not header and "许可机关" in r]
-    assert len(blank_authority) == 1, rows
-    cells = dict(zip(header, blank_authority[0], strict=False))
-    assert cells["文件"] == "许可_更正.csv"  # the latest version's file, without v1's sheet
+    problems = {
+        (cells["字段代码"], cells["规则代码"]): cells
+        for cells in (dict(zip(header, r, strict=False)) for r in rows if r and r is not header)
+        if str(cells.get("字段代码")).startswith("XK_")
+    }
+    assert set(problems) == {("XK_XKJG", "required"), ("XK_YXQZI", "date_format")}, rows
+    for cells in problems.values():
+        assert cells["文件"] == "许可_更正.csv"  # the latest version's file, without v1's sheet
+        assert cells["反馈日期"].date() == date(2026, 11, 5)  # reported by the first version
+    authority, valid_to = problems["XK_XKJG", "required"], problems["XK_YXQZI", "date_format"]
+    assert authority["原始值"] in (None, "")  # v2 left it blank: not v1's 「无」
+    assert (valid_to["原始值"], valid_to["修改建议"]) == ("31/12/2099", None)  # not 2099/12/31
 
 
 # ----------------------------------------------------------------------------- the month page
 
 
 def test_the_month_page_as_of_a_day(grown, monkeypatch):
-    from starlette.testclient import TestClient
     from support.web_login import login
 
     from sgs.web.app import create_app

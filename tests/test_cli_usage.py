@@ -88,6 +88,14 @@ def test_every_option_has_chinese_help(path):
     assert [o.name for o in options if not CJK.search(o.help or "")] == []
 
 
+@pytest.mark.parametrize("name", ["rates", "points", "report", "publish"])
+def test_as_of_says_that_it_limits_the_data(name):
+    """Issue 18: ``--as-of D`` is what the office knew at the end of D — it limits the files
+    counted to those received by D, not only the day lateness is judged on."""
+    (option,) = [p for p in command_at((name,)).params if p.name == "as_of"]
+    assert "接收日期不晚于该日" in (option.help or "")
+
+
 def test_sample_headers_is_explained(tmp_path):
     text = run("sample", "--help", cwd=tmp_path).stdout
     line = next(ln for ln in text.splitlines() if "--headers" in ln)

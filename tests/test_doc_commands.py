@@ -74,6 +74,13 @@ def test_the_documents_have_commands_to_run():
     assert next(c for c, _ in commands(PROJECT_ROOT / "README.md")).startswith("sgs validate")
 
 
+def test_the_readme_tour_shows_figures_as_of_a_day_and_the_unlisted_list():
+    """Issue 18: the day's tour shows `--as-of` and the 台账未列 list, and runs them below."""
+    run = [c for c, _ in commands(PROJECT_ROOT / "README.md")]
+    assert any(c.startswith("sgs rates ") and "--as-of" in c.split() for c in run), run
+    assert any(c.startswith("sgs rates ") and "--details unlisted" in c for c in run), run
+
+
 @pytest.mark.parametrize(
     "doc",
     [d for d in DOCUMENTS if commands(d)],

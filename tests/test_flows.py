@@ -243,6 +243,9 @@ def test_monthly_bulletin_publishes_rates_and_a_link(harness, landing, monkeypat
     assert arts["monthly-publication"].data.startswith("2026-11 已发布第 1 版")
     stored = "SELECT revision, published_by FROM publications WHERE period = '2026-11'"
     assert query(landing, stored) == [(1, "monthly_bulletin")]
+    # the bulletin the office downloads is the stored revision, byte for byte
+    ((stored_bytes,),) = query(landing, "SELECT bulletin FROM publications WHERE revision = 1")
+    assert Path(result["file"]).read_bytes() == bytes(stored_bytes)
     # ... unless the setting turns that off
     monkeypatch.setenv("SGS_PUBLISH_MONTHLY", "false")
     again = monthly(data_root=str(landing), period="2026-11")
@@ -336,3 +339,34 @@ def test_daily_monitor_lists_files_left_by_name(harness, landing):
     files = json.loads(artifacts_of(state)["daily-files"].data)
     assert [r["结果"] for r in files if r["文件"].endswith(".part")] == ["已忽略"]
     assert query(landing, "SELECT count(*) FROM quarantine") == [(1,)]
+
+
+def test_daily_monitor_computes_the_rates_as_of_yesterday(harness, landing):
+    """Issue 18: the 06:00 run computes the rates of the day that has ended.  Run on 11-06, the
+    market's file received that day is stored but not counted; the permits received the day
+    before (11-05) are.  The feedback lists use today's date: the market's holds that file's
+    problems at once (docs/policy.md section 6)."""
+    import openpyxl
+
+    today = date(2026, 11, 6)
+    daily = load("flows/daily_monitor.py:daily_monitor")
+    state = daily(data_root=str(landing), today=today, return_state=True)
+    summary = state.result()
+    assert summary["stored"] == 3 and "2026-11" in summary["periods"]
+    arts = artifacts_of(state)
+    assert "截至 2026-11-05（昨日）" in arts["daily-rates"].description
+    shown = {
+        (r["月份"], r["单位代码"], r["类别"]): r["上报"]
+        for r in json.loads(arts["daily-rates"].data)
+    }
+    assert shown[("2026-11", UNIT, "行政许可")] == 12  # received yesterday
+    assert not any(code == MARKET for _, code, _ in shown)  # received today
+    kept = pl.read_csv(landing / "curated" / "rates" / "rates_2026-11.csv")
+    market = kept.filter((pl.col("unit_code") == MARKET) & (pl.col("kind") == "penalty"))
+    assert market["uploaded"].to_list() == [0]
+    assert query(landing, f"SELECT count(*) FROM batches WHERE unit_code = '{MARKET}'") == [(1,)]
+    (feedback,) = [p for p in summary["feedback"] if Path(p).parent.name == MARKET]
+    assert Path(feedback).name == f"反馈清单_{today}.xlsx"
+    cells = [c for r in openpyxl.load_workbook(feedback).active.iter_rows(values_only=True)
+             for c in r]  # fmt: skip
+    assert any(str(c).startswith("处罚_有问题.xlsx") for c in cells)  # with its sheet

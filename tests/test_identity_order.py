@@ -258,6 +258,21 @@ def test_sgs_ingest_in_reverse_order_gives_the_same_figures(source, reference, t
     assert store(root) == reference[1]
 
 
+def test_a_store_keyed_again_replays_its_batches_in_version_order(source, reference, tmp_path):
+    """Issue 18: re-keying a whole store (one keyed by older rules, on its next write) replays
+    the batches in version order, not in the order they were stored: ingested in reverse, then
+    keyed again, the store is the reference."""
+    root = fresh(source, tmp_path)
+    ingest(root, VERSION_ORDER[::-1])
+    with duckdb.connect(str(database.db_path(root))) as con:  # as older rules left it
+        con.execute("UPDATE permits SET record_key = 'permit|' || record_id")
+        con.execute("DELETE FROM meta WHERE key IN ('schema', 'record_identity')")
+    with database.writer(root):
+        pass  # the next write finds the old rules and keys the store again
+    assert store(root) == reference[1]
+    assert figures(root) == reference[2]
+
+
 # ----------------------------------------------------------------------------- the tie-breaks
 
 

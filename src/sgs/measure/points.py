@@ -21,9 +21,10 @@ Items by month P (numbers as in the city notice):
 
 An item not yet due is null (pending); one overdue and not done scores what it would if done on
 ``as_of``.  Everything is as the office knew it at the end of ``as_of`` (default today): only
-files received by then count, so the month's points can be recomputed as they stood on any day.  The total is the sum of the applicable items; units are ranked by it within their
-group — counties, districts and zones (县区) apart from city departments (市直部门), as the
-notice treats them.  A date the workday calendar cannot place makes the item null and sets
+files received by then and events dated by then count, so the month's points can be recomputed
+as they stood on any day.  The total is the sum of the applicable items; units are ranked by it
+within their group — counties, districts and zones (县区) apart from city departments (市直部门),
+as the notice treats them.  A date the workday calendar cannot place makes the item null and sets
 ``calendar_gap``.
 """
 
@@ -171,7 +172,7 @@ def monthly_points(
     as_of = knowledge_day(as_of)
     start, end = period_bounds(period)
     base = _unit_rates(con, period, as_of)
-    events = load_events()
+    events = load_events(as_of=as_of)
     errors = _with_families(_error_lateness(con, period, as_of, s), con)
     base = base.join(errors, on="unit_code", how="left").with_columns(
         pl.col("errors_reported", "error_late_workdays").fill_null(0),
@@ -287,7 +288,7 @@ def yearly_points(
     normalised = "monthly_mean" if s.monthly_normalisation == "mean" else "monthly_sum"
     # A year-end item belongs to the year it is for: its due date's year when given (a January
     # summary of last year is due last year), else the year of its date.
-    events = load_events().filter(
+    events = load_events(as_of=as_of).filter(
         pl.col("date").is_not_null() & (pl.coalesce("due", "date").dt.year() == year)
     )
     ends = (

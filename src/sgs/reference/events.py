@@ -5,10 +5,14 @@ or Chinese name, below); the date it happened (empty while not done); the due da
 for tasks of item 4; for items 1–3 and the year-end items 11–13 it names the year the event is
 for, e.g. a January summary of last year is due last year); a count (credit repairs, media reports; default 1); a free note.  ``$SGS_EVENTS_FILE``
 points at another file.
+
+As of a day D (docs/policy.md section 6) an event dated after D has not happened yet: its date
+is empty, as for an event not done — a task still counts as due, not as done.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -29,8 +33,16 @@ EVENT_TYPES = {
 COLUMNS = ("unit", "type", "date", "due", "count", "note")
 
 
-def load_events(path: Path | None = None) -> pl.DataFrame:
-    """Events with ``unit_code``, ``type`` (English key), ``date``, ``due``, ``count``, ``note``."""
+def load_events(path: Path | None = None, as_of: date | None = None) -> pl.DataFrame:
+    """Events with ``unit_code``, ``type`` (English key), ``date``, ``due``, ``count``, ``note``;
+    with ``as_of``, as known at the end of that day (a later date is empty: not done yet)."""
+    events = _read_events(path)
+    if as_of is None:
+        return events
+    return events.with_columns(pl.when(pl.col("date") <= as_of).then(pl.col("date")).alias("date"))
+
+
+def _read_events(path: Path | None) -> pl.DataFrame:
     from sgs.reference.units import load_units, resolve_unit
 
     path = path or events_path()
