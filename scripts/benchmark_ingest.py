@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchmark import BENCH, RECEIVED, SGS, ensure_file, run  # noqa: E402
+from benchmark import BENCH, RECEIVED, SGS, ensure_file, run
 
 UNIT = "111404000448224608"  # 长治市行政审批服务管理局
 STORE = BENCH / "ingest-store"

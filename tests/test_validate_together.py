@@ -18,11 +18,11 @@ import pytest
 from support.rates_builders import LEDGER_HEADER
 from support.upload_files import csv_bytes, records, table, write_xlsx
 
+from sgs.intake.readers import read_upload
 from sgs.samples.generator import generate
 from sgs.samples.writers import write_upload
 from sgs.store import database, ingest
 from sgs.validate.pipeline import validate_upload, validate_uploads
-from sgs.validate.readers import read_upload
 
 U1 = "111404000448224608"  # 长治市行政审批服务管理局
 U2 = "11140400041270234C"  # 长治市市场监督管理局
@@ -177,3 +177,22 @@ def test_a_file_that_breaks_the_validator_is_refused_alone(tmp_path, monkeypatch
     assert results[1].reason == "internal" and "意外错误" in results[1].message
     assert "a bug" not in results[1].message
     assert pl.DataFrame([r.as_dict() for r in results])["rows_stored"].to_list() == [10, 0, 5]
+
+
+def test_a_round_holds_at_most_its_bytes_of_files(tmp_path, monkeypatch):
+    """What is read before anything is written is bounded: a round closes once its files reach
+    ROUND_BYTES, and a bigger file is a round of its own."""
+    files = _landing(tmp_path / "raw")
+    rounds: list[list[str]] = []
+    real = ingest._round
+
+    def counted(plans, root):
+        rounds.append([p.path.name for p in plans])
+        return real(plans, root)
+
+    monkeypatch.setattr(ingest, "_round", counted)
+    monkeypatch.setattr(ingest, "ROUND_BYTES", sum(f.stat().st_size for f in files[:3]))
+    results = [r for _, r in ingest.ingest_files(files, root=tmp_path)]
+    assert len(results) == len(files)
+    assert [len(r) for r in rounds][:1] == [3]
+    assert sum(len(r) for r in rounds) == len(files) and len(rounds) >= 3

@@ -32,7 +32,7 @@ class ReceivedDate(IsoDate):
 
     def convert(self, value, param, ctx):
         from sgs.clock import office_today
-        from sgs.store.landing import future
+        from sgs.intake.landing import future
 
         day = super().convert(value, param, ctx)
         today = office_today()
@@ -72,9 +72,9 @@ def ingest(
     退出码：0 全部处理（含不合规记录）；1 有文件被隔离；2 有文件无法处理（如找不到文件、
     无法确定单位、数据库被占用），其余文件照常处理。
     """
+    from sgs.intake.landing import survey
     from sgs.store.batches import IngestResult
     from sgs.store.ingest import ingest_files
-    from sgs.store.landing import survey
 
     found = survey(list(paths))
     results: list[IngestResult] = []

@@ -22,18 +22,18 @@ import polars as pl
 from sgs.clock import office_now
 from sgs.config import fault_point
 from sgs.errors import FileRefused, SgsError
+from sgs.intake.classify import Classified, classify
+from sgs.intake.landing import Arrival, ArrivalProblem, arrival, in_landing_zone, sha256_of
+from sgs.intake.readers import refusing_the_unexpected
 from sgs.reference.catalogue import Kind, load_catalogue
 from sgs.store import database
-from sgs.store.batches import IngestResult, quarantine, quarantine_file, sha256_of, skipped
+from sgs.store.batches import IngestResult, quarantine, quarantine_file, skipped
 from sgs.store.identity import assign_record_keys, replay_later
-from sgs.store.landing import Arrival, ArrivalProblem, arrival, in_landing_zone
 from sgs.store.ledger import store_ledger
 from sgs.store.sql import one, run
 from sgs.store.tables import RECORD_TABLES
-from sgs.validate.ledger import ledger_by_header
 from sgs.validate.normalise import ROW
-from sgs.validate.pipeline import Validation, preload, read_file, validate_file, validate_uploads
-from sgs.validate.readers import Upload
+from sgs.validate.pipeline import Validation, preload, validate_file, validate_uploads
 from sgs.validate.rules import DOC_KEY, date_col, subject_key
 
 
@@ -307,10 +307,11 @@ def ingest_file(
     return outcome
 
 
-# How many files, and how many records, one round of :func:`ingest_files` takes at most: what
-# is held in memory at once between reading and writing.
+# How many files, and how many bytes of them, one round of :func:`ingest_files` takes at most:
+# what is held in memory at once between reading and writing (a round's files are read before
+# any of them is written).  A file bigger than that is a round of its own.
 ROUND_FILES = 200
-ROUND_ROWS = 200_000
+ROUND_BYTES = 32 << 20
 
 
 def ingest_files(
@@ -325,7 +326,7 @@ def ingest_files(
 
     The store ends exactly as if :func:`ingest_file` had been called for each file in turn (the
     same batches, ids and verdicts), but what each file would pay again is paid once per
-    round of files: the already-stored files are found with one query, the uploads are
+    round of files (:data:`ROUND_FILES`, :data:`ROUND_BYTES`): the already-stored files are found with one query, the uploads are
     validated together (:func:`sgs.validate.pipeline.validate_uploads`), and the writer's
     lock and connection are taken once for the round's writes, each file still in its own
     transaction.  Reading and validating happen before the lock, so parallel runs check side by
@@ -333,17 +334,23 @@ def ingest_files(
     """
     preload()  # pandera imports while the first files are read
     plans: list[_Plan] = []
-    rows = 0
+    size = 0
     for path in paths:
         plan = _plan(Path(path), unit, received, kind, root)
         plans.append(plan)
-        if plan.upload is not None:
-            rows += plan.upload.rows
-        if len(plans) >= ROUND_FILES or rows >= ROUND_ROWS:
+        size += _size(plan.path)
+        if len(plans) >= ROUND_FILES or size >= ROUND_BYTES:
             yield from _round(plans, root)
-            plans, rows = [], 0
+            plans, size = [], 0
     if plans:
         yield from _round(plans, root)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 @dataclass
@@ -356,16 +363,15 @@ class _Plan:
     unit_code: str | None = None
     outcome: IngestResult | Exception | None = None  # decided without writing
     finish: Callable[[], IngestResult] | None = None  # decided, to be written in order
-    upload: Upload | None = None  # read, to be validated and stored
-    refused: FileRefused | None = None  # could not be read as an upload
+    what: Classified | None = None  # what the file is (none when the same bytes are stored)
     validation: Validation | None = None
 
 
 def _plan(
     path: Path, unit: str | None, received: date | None, kind: Kind | None, root: Path | None
 ) -> _Plan:
-    """Where the file comes from, its hash and unit; a ledger or a file already stored is
-    decided here, an upload is read (validation comes for the whole round)."""
+    """Where the file comes from, its hash and its unit; what cannot go further is decided
+    here (its quarantine written later, in the round's order)."""
     from sgs.reference.units import load_units, resolve_unit
 
     plan = _Plan(path)
@@ -389,33 +395,23 @@ def _plan(
         except KeyError as exc:
             plan.finish = partial(quarantine, arr, plan.sha, "unknown_unit", str(exc.args[0]),
                                   None, arr.kind, root)  # fmt: skip
-            return plan
-        if arr.is_ledger:
-            plan.finish = partial(_ingest_landed_ledger, arr, plan.sha, plan.unit_code, root)
-        elif arr.named_ledger:  # 台账 in the name: the header decides
-            try:
-                if ledger_by_header(arr.path):
-                    plan.finish = partial(_ingest_landed_ledger, arr, plan.sha, plan.unit_code,
-                                          root)  # fmt: skip
-            except FileRefused as exc:
-                plan.finish = partial(quarantine, arr, plan.sha, exc.code, exc.message,
-                                      plan.unit_code, arr.kind, root)  # fmt: skip
     except Exception as exc:  # one file's failure must not stop the others
         plan.outcome = exc
     return plan
 
 
 def _read(plans: list[_Plan], root: Path | None) -> None:
-    """Read the round's uploads that are not stored yet (one query finds those that are)."""
+    """Classify the round's files (uploads are read); one query first finds the uploads whose
+    bytes are stored already, which are not read again."""
     waiting = [p for p in plans if p.arr is not None and p.finish is None and p.outcome is None]
     stored = _stored_hashes({(p.sha, p.unit_code) for p in waiting}, root)  # type: ignore[misc]
     for p in waiting:
-        if (p.sha, p.unit_code) in stored:
+        arr = p.arr
+        assert arr is not None
+        if (p.sha, p.unit_code) in stored and not arr.is_ledger:
             continue  # decided under the lock, as the same file again
         try:
-            p.upload = read_file(p.arr.path, p.arr.kind)  # type: ignore[union-attr,arg-type]
-        except FileRefused as exc:
-            p.refused = exc
+            p.what = classify(arr)
         except Exception as exc:
             p.outcome = exc
 
@@ -437,30 +433,22 @@ def _stored_hashes(pairs: set[tuple[str, str]], root: Path | None) -> set[tuple[
 def _validate(plans: list[_Plan]) -> None:
     """Validate the round's uploads together; a failure there checks each file alone, so a
     file that breaks the validator is refused by itself."""
-    ready = [p for p in plans if p.upload is not None]
+    ready = [p for p in plans if p.what is not None and p.what.upload is not None]
     try:
-        together = validate_uploads([(p.upload, p.arr.received) for p in ready])  # type: ignore[misc,union-attr]
+        together = validate_uploads([(p.what.upload, p.arr.received) for p in ready])  # type: ignore[misc,union-attr]
         for p, v in zip(ready, together, strict=True):
             p.validation = v
         return
     except Exception:
-        if len(ready) == 1:
-            ready[0].refused = _internal(ready[0].path)
-            return
+        pass
     for p in ready:
         try:
-            p.validation = validate_uploads([(p.upload, p.arr.received)])[0]  # type: ignore[list-item,union-attr]
+            with refusing_the_unexpected(p.path):
+                p.validation = validate_uploads([(p.what.upload, p.arr.received)])[0]  # type: ignore[list-item,union-attr]
+        except FileRefused as exc:
+            p.what = Classified(refused=exc)
         except SgsError as exc:
             p.outcome = exc
-        except Exception:
-            p.refused = _internal(p.path)
-
-
-def _internal(path: Path) -> FileRefused:
-    return FileRefused(
-        "internal",
-        f"文件「{path.name}」读取或校验时出现意外错误，无法校验：请将该文件交给管理员排查。",
-    )
 
 
 def _round(
@@ -492,22 +480,24 @@ def _settle(p: _Plan, root: Path | None) -> IngestResult | Exception:
     try:
         if p.finish is not None:
             return p.finish()
-        arr, unit_code = p.arr, p.unit_code
+        arr, unit_code, what = p.arr, p.unit_code, p.what
         assert arr is not None and unit_code is not None
+        if what is not None and what.ledger:
+            return _ingest_landed_ledger(arr, p.sha, unit_code, root)
         earlier = _seen_before(p.sha, unit_code, arr.kind, root)
         if earlier is not None:
             return _again(arr, p.sha, unit_code, earlier, root)
-        if p.refused is not None or p.validation is None:
-            exc = p.refused or _internal(p.path)
-            if arr.kind is None and not arr.named_ledger and exc.code in _NOT_AN_UPLOAD:
-                try:
-                    if ledger_by_header(arr.path):  # a ledger without 台账 in its name
-                        return _ingest_landed_ledger(arr, p.sha, unit_code, root)
-                except FileRefused:
-                    pass
+        if what is None:  # its bytes were stored, but not as this declared kind: read it now
+            what = classify(arr)
+            if what.upload is not None:
+                p.validation = validate_uploads([(what.upload, arr.received)])[0]
+        if what.refused is not None:
+            exc = what.refused
             return quarantine(arr, p.sha, exc.code, exc.message, unit_code, arr.kind, root)
+        if what.ledger:
+            return _ingest_landed_ledger(arr, p.sha, unit_code, root)
         with database.writer(root) as con:
-            return _write(con, p.validation, arr, unit_code, p.sha)
+            return _write(con, p.validation, arr, unit_code, p.sha)  # type: ignore[arg-type]
     except Exception as exc:
         return exc
 
@@ -525,7 +515,3 @@ def _again(
             result.message += f"；接收日期改为本次的 {arr.received}，并按此日重新校验"
             return result
     return skipped(arr, unit_code, kind, batch_id)
-
-
-# A refusal that a ledger's header would also get as an upload: worth a look at the header.
-_NOT_AN_UPLOAD = ("no_header", "unknown_kind", "missing_columns")

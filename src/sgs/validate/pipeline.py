@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import importlib
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -20,10 +19,9 @@ from pathlib import Path
 import polars as pl
 
 from sgs.clock import office_today
-from sgs.errors import FileRefused, SgsError
+from sgs.intake.readers import SheetInfo, Upload, read_file, refusing_the_unexpected
 from sgs.reference.catalogue import Kind, load_catalogue
 from sgs.validate.normalise import ROW, normalise
-from sgs.validate.readers import SheetInfo, Upload, read_upload
 from sgs.validate.rules import build_rules, prepare
 from sgs.validate.suggestions import SUGGESTION, add_suggestions
 
@@ -235,30 +233,8 @@ def validate_file(
     loader.join()
     if stage is not None:
         stage("check", upload.rows)
-    with _refused_when_unexpected(path):
+    with refusing_the_unexpected(path):
         return validate_upload(upload, received)
-
-
-def read_file(path: str | Path, kind: Kind | None = None) -> Upload:
-    """Read one upload for validation; :class:`sgs.errors.FileRefused` if it cannot be read."""
-    with _refused_when_unexpected(path):
-        return read_upload(path, kind)
-
-
-@contextmanager
-def _refused_when_unexpected(path: str | Path) -> Iterator[None]:
-    """Nothing a file holds may end in a traceback: what a library raised while reading or
-    checking it refuses the file with a reason in Chinese; refusals, and what the office must
-    fix (settings, calendar), pass as they are."""
-    try:
-        yield
-    except SgsError:
-        raise
-    except Exception:
-        raise FileRefused(
-            "internal",
-            f"文件「{Path(path).name}」读取或校验时出现意外错误，无法校验：请将该文件交给管理员排查。",
-        ) from None
 
 
 def validate_records(

@@ -19,7 +19,7 @@ def validate_copied(filename: str, folder: str):
     """The copied upload validated: its name (sanitised, the sniffed type's extension) and the
     :class:`~sgs.validate.pipeline.Validation`, or the :class:`~sgs.errors.FileRefused`."""
     from sgs.errors import FileRefused
-    from sgs.store.handin import clean_name, sanitise_name, sniff_type
+    from sgs.intake.handin import clean_name, sanitise_name, sniff_type
     from sgs.validate.pipeline import validate_file
 
     scratch = upload_path(folder)

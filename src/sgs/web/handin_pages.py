@@ -5,7 +5,7 @@ Decisions:
 
 - **The same door as the API.**  The form's upload is read within ``SGS_UPLOAD_MAX_MB``
   (:mod:`sgs.web.uploads`), the unit decided as ``POST /api/uploads`` decides it, the file put
-  into ``raw/<unit code>/<received>/`` by :func:`sgs.store.handin.hand_in`, validated where it
+  into ``raw/<unit code>/<received>/`` by :func:`sgs.intake.handin.hand_in`, validated where it
   lies, and the daily deployment asked for after the response (:mod:`sgs.web.api`).
 - **Who for.**  A unit's account hands in for itself only: the form has no unit field, and a
   forged one naming another unit is 403.  The office chooses the unit from the registry.
@@ -57,7 +57,7 @@ def _unit_name(code: str) -> str:
 
 
 def _history(root: Path, code: str | None) -> list[dict]:
-    from sgs.store.handin import history
+    from sgs.store.handins import history
 
     return [] if code is None else history(root, code, timeout=READ_TIMEOUT_S)
 
@@ -93,7 +93,7 @@ async def handin_form(request: Request) -> Response:
 
 async def handin(request: Request) -> Response:
     """Hand the chosen file in; the receipt, the file's validation summary and the history."""
-    from sgs.store.handin import hand_in
+    from sgs.intake.handin import hand_in
 
     root: Path = request.app.state.root
     who = principal(request)
