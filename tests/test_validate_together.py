@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from support.rates_builders import LEDGER_HEADER
+from support.rates_builders import LEDGER_HEADER, store_content
 from support.upload_files import csv_bytes, records, table, write_xlsx
 
 from sgs.intake.readers import read_upload
@@ -116,24 +116,6 @@ def _landing(raw: Path) -> list[Path]:
     ]  # fmt: skip
 
 
-def _content(root: Path) -> dict[str, list]:
-    """Every table, ordered, without the moments of ingest (they differ between two runs)."""
-    out = {}
-    with duckdb.connect(str(database.db_path(root)), read_only=True) as con:
-        for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall():
-            cols = [c for (c,) in con.execute(
-                "SELECT column_name FROM duckdb_columns() WHERE table_name = ?", [name]
-            ).fetchall() if c not in ("ingested_at", "quarantined_at")]  # fmt: skip
-            listed = ", ".join(f'"{c}"' for c in cols)
-            rows = con.execute(f"SELECT {listed} FROM {name} ORDER BY ALL").fetchall()
-            out[name] = [tuple(_relative(v, root) for v in row) for row in rows]
-    return out
-
-
-def _relative(value: object, root: Path) -> object:
-    return value.replace(str(root), "<root>") if isinstance(value, str) else value
-
-
 def _shown(result) -> tuple:
     return (result.status, result.batch_id, result.reason, result.message, result.rows_stored)
 
@@ -152,7 +134,7 @@ def test_one_run_over_many_files_stores_what_file_after_file_stores(
     statuses = {r.status for r in alone}
     assert statuses == {"stored", "skipped", "quarantined"}, statuses
     assert any("接收日期改为本次的" in r.message for r in alone)  # the earlier copy re-dated it
-    assert _content(together) == _content(one_by_one)
+    assert store_content(together) == store_content(one_by_one)
     with duckdb.connect(str(database.db_path(together)), read_only=True) as con:
         ledgers = con.execute("SELECT count(*) FROM batches WHERE kind = 'ledger'").fetchone()
     assert ledgers == (1,)

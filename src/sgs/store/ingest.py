@@ -32,6 +32,7 @@ from sgs.store.identity import assign_record_keys, replay_later
 from sgs.store.ledger import store_ledger
 from sgs.store.sql import one, run
 from sgs.store.tables import RECORD_TABLES
+from sgs.validate.kept import check_key, kept
 from sgs.validate.normalise import ROW
 from sgs.validate.pipeline import Validation, preload, validate_file, validate_uploads
 from sgs.validate.rules import DOC_KEY, date_col, subject_key
@@ -410,6 +411,11 @@ def _read(plans: list[_Plan], root: Path | None) -> None:
         assert arr is not None
         if (p.sha, p.unit_code) in stored and not arr.is_ledger:
             continue  # decided under the lock, as the same file again
+        if not arr.is_ledger and not arr.named_ledger:
+            key = check_key(p.sha, p.unit_code, arr.kind, arr.received)  # type: ignore[arg-type]
+            if (done := kept(key, arr.path, root)) is not None:  # checked at its hand-in
+                p.what, p.validation = Classified(upload=done.upload), done
+                continue
         try:
             p.what = classify(arr)
         except Exception as exc:
@@ -433,7 +439,7 @@ def _stored_hashes(pairs: set[tuple[str, str]], root: Path | None) -> set[tuple[
 def _validate(plans: list[_Plan]) -> None:
     """Validate the round's uploads together; a failure there checks each file alone, so a
     file that breaks the validator is refused by itself."""
-    ready = [p for p in plans if p.what is not None and p.what.upload is not None]
+    ready = [p for p in plans if p.validation is None and p.what is not None and p.what.upload]
     try:
         together = validate_uploads([(p.what.upload, p.arr.received) for p in ready])  # type: ignore[misc,union-attr]
         for p, v in zip(ready, together, strict=True):

@@ -148,7 +148,8 @@ async def landed_validation(request: Request, root: Path, receipt) -> bytes | No
     """
     from sgs.web.checkjobs import landed_check
 
-    args = (str(root), receipt.path, receipt.file, receipt.received)
+    args = (str(root), receipt.path, receipt.file, receipt.received, receipt.unit_code,
+            receipt.sha256)  # fmt: skip
     try:
         return await check_in_process(request, landed_check, args)
     except CheckRefused:
