@@ -87,10 +87,10 @@ def phases(path: Path) -> dict:
     """In-process phase times, and pandera versus one polars select over the same rules."""
     import polars as pl
 
+    from sgs.intake.readers import read_upload
     from sgs.reference.catalogue import load_catalogue
     from sgs.validate.normalise import normalise
     from sgs.validate.pandera_schema import failure_table, run_schema, schema_for
-    from sgs.validate.readers import read_upload
     from sgs.validate.rules import build_rules, prepare
 
     out: dict[str, float] = {}

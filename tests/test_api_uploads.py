@@ -272,3 +272,44 @@ def test_each_unit_sees_its_own_hand_ins_with_their_outcome(root, tokens, client
     assert (after["错.csv"]["outcome"], after["错.csv"]["errors"], after["错.csv"]["rows"]) == ("stored_with_errors", 2, 4)  # fmt: skip
     assert after["缺列.csv"]["outcome"] == "quarantined"
     assert after["缺列.csv"]["reason"] == "missing_columns" and after["缺列.csv"]["message"]
+
+
+def test_the_daily_run_takes_a_hand_ins_check_instead_of_checking_it_again(
+    root, tokens, client, tmp_path, monkeypatch
+):
+    """The hand-in's check is kept (bytes, unit, kind, received date, rules); ingest of that
+    arrival takes it, and stores exactly what checking the file afresh stores."""
+    from support.rates_builders import store_content
+
+    from sgs.intake import classify
+    from sgs.intake.landing import survey
+    from sgs.store import ingest as store
+
+    r = client.post("/api/uploads", files=files("错.csv", permits_csv(4, broken=2)),
+                    headers=bearer(tokens["luzhou"]))  # fmt: skip
+    assert r.status_code == 201 and r.json()["validation"]["summary"]["errors"] == 2
+    assert len(list((root / "checked").glob("*/meta.json"))) == 1
+    assert landed(root) == [r.json()["receipt"]["path"].removeprefix("raw/")]  # raw/ untouched
+    fresh = tmp_path / "fresh"
+    for f in survey([root / "raw"]).files:  # the same arrival in a store without kept checks
+        target = fresh / f.relative_to(root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(f.read_bytes())
+    read: list[str] = []
+    real = classify.read_file
+    monkeypatch.setattr(classify, "read_file", lambda p, k=None: read.append(p.name) or real(p, k))
+    (result,) = [r for _, r in store.ingest_files(survey([root / "raw"]).files, root=root)]
+    assert read == [] and (result.status, result.rows_failing, result.errors) == ("stored", 2, 2)
+    (again,) = [r for _, r in store.ingest_files(survey([fresh / "raw"]).files, root=fresh)]
+    assert read == ["错.csv"] and again.message == result.message
+    assert store_content(root) == store_content(fresh)
+    # Other rules in force (a setting changed): the kept check is not the verdict any more.
+    monkeypatch.setenv("SGS_DEADLINE_WORKDAYS", "9")
+    other = root.parent / "other"
+    for f in survey([root / "raw"]).files:
+        target = other / f.relative_to(root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(f.read_bytes())
+    (other / "checked").symlink_to(root / "checked")
+    list(store.ingest_files(survey([other / "raw"]).files, root=other))
+    assert read == ["错.csv", "错.csv"]

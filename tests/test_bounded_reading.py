@@ -372,8 +372,8 @@ def test_header_search_does_not_touch_the_filesystem_per_cell(monkeypatch):
     """Scoring a row of 100,000 cells costs no ``stat`` per cell: the catalogue's headers are
     looked up once per scorer (counted, not timed)."""
     from sgs import config
-    from sgs.validate.readers import upload_scorer
-    from sgs.validate.sheets import combine_header
+    from sgs.intake.readers import upload_scorer
+    from sgs.intake.sheets import combine_header
 
     calls = 0
     real = config.fingerprint

@@ -88,8 +88,8 @@ def root(tmp_path_factory) -> Path:
         }
     ).write_csv(data / "raw" / SAFETY / "2026-11-03" / "台账_2026-10.csv")
 
+    from sgs.intake.landing import expand
     from sgs.store.ingest import ingest_file
-    from sgs.store.landing import expand
 
     for path in expand([data / "raw"]):
         assert ingest_file(path, root=data).status == "stored", path

@@ -11,11 +11,11 @@ import openpyxl
 import pytest
 
 from sgs.config import PROJECT_ROOT, catalogue_path
+from sgs.intake.readers import read_upload
 from sgs.reference.catalogue import header_map, load_catalogue, normalise_header
 from sgs.report.standard_docs import write_template
 from sgs.samples.generator import generate
 from sgs.samples.writers import write_upload
-from sgs.validate.readers import read_upload
 
 SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
 

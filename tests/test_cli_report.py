@@ -19,8 +19,8 @@ SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
 @pytest.fixture(scope="module")
 def data(tmp_path_factory) -> Path:
     """A store built from the sample landing zone (uploads in 2026-10/11, ledgers for 2026-10)."""
+    from sgs.intake.landing import expand
     from sgs.store.ingest import ingest_file
-    from sgs.store.landing import expand
 
     root = tmp_path_factory.mktemp("report") / "data"
     shutil.copytree(PROJECT_ROOT / "data" / "raw", root / "raw")

@@ -27,7 +27,8 @@ from support.upload_files import (
 
 from sgs.config import PROJECT_ROOT
 from sgs.errors import FileRefused, LandingError
-from sgs.store.handin import hand_in, history, sanitise_name
+from sgs.intake.handin import hand_in, sanitise_name
+from sgs.store.handins import history
 
 SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
 UNIT = "111404000448224608"  # 长治市行政审批服务管理局
@@ -197,7 +198,7 @@ def test_received_is_today_at_the_office_whatever_the_machine_zone(tmp_path) -> 
     src = tmp_path / "p.csv"
     src.write_bytes(permits_csv())
     code = (
-        "import json, sys; from pathlib import Path; from sgs.store.handin import hand_in;"
+        "import json, sys; from pathlib import Path; from sgs.intake.handin import hand_in;"
         "r = hand_in(Path(sys.argv[1]), sys.argv[2], 'p.csv', sys.argv[3]);"
         "print(json.dumps(r.as_dict()))"
     )

@@ -626,7 +626,7 @@ def test_streamed_xlsx_cells_read_as_calamine_reads_them(tmp_path):
     from openpyxl import Workbook
     from python_calamine import CalamineWorkbook
 
-    from sgs.validate.workbook import cell_text, xlsx_sheets
+    from sgs.intake.workbook import cell_text, xlsx_sheets
 
     values = [1, 42, 123456789012345, 0.1, 1e-7, 2.5, 123456.789, -3.25, 1 / 3,
               date(2026, 3, 1), datetime(2026, 3, 1, 8, 30), datetime(2026, 3, 1, 8, 30, 15, 500000),
@@ -711,10 +711,10 @@ def _with_sheet_data(base: Path, out: Path, rows: str, shared: str | None = None
 def _both_readers(path: Path) -> list[tuple[object, object]]:
     """Each sheet's cells by the vectorised reader (or ``None`` where it declines) and by the
     element-by-element reader, from the same parts with the same workbook context."""
-    from sgs.validate.celltext import stream_cells
-    from sgs.validate.limits import read_limits
-    from sgs.validate.sheetxml import Unsupported, fast_cells
-    from sgs.validate.workbook import _Book
+    from sgs.intake.celltext import stream_cells
+    from sgs.intake.limits import read_limits
+    from sgs.intake.sheetxml import Unsupported, fast_cells
+    from sgs.intake.workbook import _Book
 
     limits = read_limits()
     out = []

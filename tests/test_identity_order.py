@@ -32,10 +32,10 @@ from support import warm_sgs
 from support.rates_builders import UNIT_A, Row, company, land, upload_frame, write_ledger
 
 from sgs.config import PROJECT_ROOT
+from sgs.intake.landing import sha256_of
 from sgs.measure.rates import rates
 from sgs.samples.writers import write_upload
 from sgs.store import database
-from sgs.store.batches import sha256_of
 from sgs.store.ingest import ingest_file
 from sgs.store.ledger import ingest_ledger
 

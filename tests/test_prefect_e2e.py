@@ -209,8 +209,9 @@ def test_a_hand_in_triggers_the_daily_deployment_at_once(daily):
     from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
+    from sgs.intake.handin import hand_in
     from sgs.jobs.trigger import trigger_ingest
-    from sgs.store.handin import hand_in, history
+    from sgs.store.handins import history
 
     root, unit = daily["root"], "11140400MB84708085"  # 长治市交通运输局: no file in the samples
     source = (

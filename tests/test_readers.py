@@ -1,4 +1,4 @@
-"""``sgs.validate.readers.read_upload``: formats, encodings, header detection, typed cells, layouts.
+"""``sgs.intake.readers.read_upload``: formats, encodings, header detection, typed cells, layouts.
 
 Fixture files are built in ``tmp_path`` by :mod:`upload_files`; row numbers are always checked
 against the row the unit's spreadsheet shows.
@@ -28,9 +28,9 @@ from support.upload_files import (
     write_xlsx,
 )
 
+from sgs.intake.readers import FileRefused, read_upload
 from sgs.samples.generator import generate
 from sgs.samples.writers import write_upload
-from sgs.validate.readers import FileRefused, read_upload
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -760,7 +760,7 @@ def test_penalty_record_helpers_are_valid():
 def test_blank_rows_are_found_when_every_column_has_empty_cells():
     """Only the empty cells of the fullest column are candidates; a record that is empty
     there but not elsewhere is kept."""
-    from sgs.validate.readers import _without_blank_rows
+    from sgs.intake.readers import _without_blank_rows
 
     body = pl.DataFrame(
         {

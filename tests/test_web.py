@@ -24,13 +24,13 @@ from support.web_login import csrf_of, login
 
 from sgs.clock import office_today
 from sgs.config import PROJECT_ROOT
+from sgs.intake.landing import expand
 from sgs.measure.points import monthly_points
 from sgs.measure.rates import rates, unit_rates
 from sgs.samples.generator import generate
 from sgs.samples.writers import write_upload
 from sgs.store import database
 from sgs.store.ingest import ingest_file
-from sgs.store.landing import expand
 from sgs.web import app as web
 from sgs.web import auth, views
 

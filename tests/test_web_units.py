@@ -29,8 +29,8 @@ from support.upload_files import broken_check, mask, records, resident_id, table
 from support.web_login import csrf_of, login, token_for
 
 from sgs.clock import office_today
+from sgs.intake.landing import expand
 from sgs.store.ingest import ingest_file
-from sgs.store.landing import expand
 from sgs.web import app as web
 from sgs.web import checkpool
 

@@ -175,3 +175,21 @@ def shared_build(tmp_path_factory, name: str, build: Callable[[Path], None]) -> 
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
     return folder
+
+
+def store_content(root: Path) -> dict[str, list]:
+    """Every table, ordered, without the moments of ingest (they differ between two runs)."""
+    out = {}
+    with duckdb.connect(str(database.db_path(root)), read_only=True) as con:
+        for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall():
+            cols = [c for (c,) in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE table_name = ?", [name]
+            ).fetchall() if c not in ("ingested_at", "quarantined_at")]  # fmt: skip
+            listed = ", ".join(f'"{c}"' for c in cols)
+            rows = con.execute(f"SELECT {listed} FROM {name} ORDER BY ALL").fetchall()
+            out[name] = [tuple(_relative(v, root) for v in row) for row in rows]
+    return out
+
+
+def _relative(value: object, root: Path) -> object:
+    return value.replace(str(root), "<root>") if isinstance(value, str) else value

@@ -32,7 +32,7 @@ class ReceivedDate(IsoDate):
 
     def convert(self, value, param, ctx):
         from sgs.clock import office_today
-        from sgs.store.landing import future
+        from sgs.intake.landing import future
 
         day = super().convert(value, param, ctx)
         today = office_today()
@@ -72,8 +72,9 @@ def ingest(
     退出码：0 全部处理（含不合规记录）；1 有文件被隔离；2 有文件无法处理（如找不到文件、
     无法确定单位、数据库被占用），其余文件照常处理。
     """
+    from sgs.intake.landing import survey
     from sgs.store.batches import IngestResult
-    from sgs.store.landing import survey
+    from sgs.store.ingest import ingest_files
 
     found = survey(list(paths))
     results: list[IngestResult] = []
@@ -94,9 +95,10 @@ def ingest(
             message = f"找不到文件或文件夹：{shown_path(path)}"
             report(IngestResult(str(path), "error", message, reason="not_found"))
         shown.start("入库", len(found.files))
-        for done, path in enumerate(found.files):
+        outcomes = ingest_files(found.files, unit=unit, received=received, kind=kind)  # type: ignore[arg-type]
+        for done, (path, outcome) in enumerate(outcomes):
             shown.update(path.name, done=done)
-            report(_ingest_one(path, unit, received, kind))
+            report(_result_of(path, outcome))
         shown.stop()
         for path in found.ignored:
             report(IngestResult(str(path), "ignored", IGNORED_MESSAGE, reason="ignored_name"))
@@ -106,21 +108,23 @@ def ingest(
     exit_now(2 if "error" in statuses else 1 if "quarantined" in statuses else 0)
 
 
-def _ingest_one(path: Path, unit: str | None, received: date | None, kind: str | None):
-    """One file's outcome; whatever goes wrong with it is its result, never the run's end."""
+def _result_of(path: Path, outcome):
+    """One file's outcome as a result; whatever stopped it is its result, never the run's end."""
     from sgs.errors import LandingError, SgsError
     from sgs.store.batches import IngestResult
-    from sgs.store.ingest import ingest_file
 
-    try:
-        return ingest_file(path, unit=unit, received=received, kind=kind)  # type: ignore[arg-type]
-    except LandingError as exc:
-        return IngestResult(str(path), "error", str(exc), reason=getattr(exc, "code", "usage"))
-    except SgsError as exc:  # the store busy past the timeout, a settings file wrong, …
-        return IngestResult(str(path), "error", str(exc), reason=type(exc).__name__)
-    except Exception as exc:  # one file's failure must not stop the others
-        message = f"处理时发生意外错误（{type(exc).__name__}: {exc}），文件未入库，请联系维护人员"
-        return IngestResult(str(path), "error", message, reason="internal")
+    if isinstance(outcome, IngestResult):
+        return outcome
+    if isinstance(outcome, LandingError):
+        return IngestResult(
+            str(path), "error", str(outcome), reason=getattr(outcome, "code", "usage")
+        )
+    if isinstance(outcome, SgsError):  # the store busy past the timeout, a settings file wrong, …
+        return IngestResult(str(path), "error", str(outcome), reason=type(outcome).__name__)
+    message = (
+        f"处理时发生意外错误（{type(outcome).__name__}: {outcome}），文件未入库，请联系维护人员"
+    )
+    return IngestResult(str(path), "error", message, reason="internal")
 
 
 def _summary(results: list) -> None:

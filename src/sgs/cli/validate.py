@@ -7,7 +7,7 @@ on a terminal.  A file refused for its header that is in fact a ledger (台账) 
 gives the ``sgs ledger`` command to register it instead.
 
 A folder is checked file by file, the files found as ``sgs ingest`` finds them
-(:func:`sgs.store.landing.survey`), so that what passes here is what ingest will take; each
+(:func:`sgs.intake.landing.survey`), so that what passes here is what ingest will take; each
 file is shown as it would be on its own, the folder's exit code is its worst file's.
 """
 
@@ -132,7 +132,7 @@ def validate_folder(
     """Every file of ``folder`` that ingest would take, each shown as on its own; then exit with
     the worst file's code.  Nothing to check is exit 2: a script must not take an empty
     folder for one that passed."""
-    from sgs.store.landing import survey
+    from sgs.intake.landing import survey
 
     if out is not None:
         raise click.UsageError("--out 只能用于单个文件；校验文件夹时请对要导出的文件单独运行")
@@ -227,8 +227,8 @@ def verdict(result: Validation) -> str:
 
 def ledger_hint(file: Path, exc: FileRefused) -> str | None:
     """When a file refused for its header has a ledger's header: say so, and what to run."""
+    from sgs.intake.ledgers import ledger_by_header
     from sgs.privacy import mask_ids_in_str
-    from sgs.validate.ledger import ledger_by_header
 
     if exc.code not in HEADER_REFUSALS:
         return None

@@ -70,8 +70,8 @@ def task_name(
     The unit and the received date are the landing zone's (registry code, manifest or folder);
     what cannot be established is ``unknown`` / ``nodate`` — the ingest will say why.
     """
+    from sgs.intake.landing import ArrivalProblem, arrival
     from sgs.reference.units import load_units, resolve_unit
-    from sgs.store.landing import ArrivalProblem, arrival
 
     units = load_units() if units is None else units
     unit, received = "unknown", "nodate"

@@ -15,10 +15,10 @@ import duckdb
 import polars as pl
 
 from sgs.clock import office_today
+from sgs.intake.landing import ArrivalProblem, arrival, raw_dir, sha256_of, survey
 from sgs.store import database
-from sgs.store.batches import CONFIGURATION_REASONS, IngestResult, sha256_of
+from sgs.store.batches import CONFIGURATION_REASONS, IngestResult
 from sgs.store.database import curated_dir
-from sgs.store.landing import ArrivalProblem, arrival, raw_dir, survey
 from sgs.store.sql import one
 
 

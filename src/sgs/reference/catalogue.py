@@ -12,6 +12,7 @@ import tomllib
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Literal
 
 from sgs.config import cached_on_file, catalogue_path
@@ -182,9 +183,18 @@ def normalise_header(text: object) -> str:
     """
     if text is None:
         return ""
-    s = unicodedata.normalize("NFKC", str(text)).translate(_TRADITIONAL)
-    s = re.sub(r"[\s*★☆\u200b\ufeff]+", "", s)
-    return s.upper()
+    return _normalised(str(text))
+
+
+@lru_cache(maxsize=1 << 16)
+def _normalised(text: str) -> str:
+    """:func:`normalise_header` of a text, remembered: the header search asks for every cell of
+    a file's first rows, and the same words (headers, categories, dates) recur file after file."""
+    s = unicodedata.normalize("NFKC", text).translate(_TRADITIONAL)
+    return _HEADER_NOISE.sub("", s).upper()
+
+
+_HEADER_NOISE = re.compile(r"[\s*★☆\u200b\ufeff]+")
 
 
 def _rule(code: str, spec: dict) -> RuleSpec:

@@ -10,12 +10,12 @@ from pathlib import Path
 import polars as pl
 
 from sgs.errors import FileRefused
+from sgs.intake.readers import Upload
 from sgs.labels import SEVERITY_NAMES, field_names, rule_names
 from sgs.reference.catalogue import load_catalogue
 from sgs.report.masking import mask_error_values
 from sgs.report.xlsx import Column, Sheet, write_workbook
 from sgs.validate.pipeline import Validation
-from sgs.validate.readers import Upload
 
 FORMAT_ZH = {"csv": "CSV", "xlsx": "XLSX", "xls": "XLS"}
 

@@ -7,7 +7,6 @@ unusable file aside with :func:`quarantine`.  Nothing is ever dropped.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -16,8 +15,8 @@ from pathlib import Path
 from sgs.clock import office_now
 from sgs.config import data_root
 from sgs.files import write_atomically
+from sgs.intake.landing import UNDATED, Arrival
 from sgs.store import database
-from sgs.store.landing import UNDATED, Arrival
 from sgs.store.sql import one, run
 
 
@@ -45,15 +44,6 @@ class IngestResult:
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-def sha256_of(path: Path) -> str:
-    """The file's identity for deduplication: its bytes, whatever its name."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def skipped(arr: Arrival, unit_code: str, kind: str, batch_id: int) -> IngestResult:

@@ -52,6 +52,15 @@ HASH_CHARS = 16
 
 GROUP = ["doc_key", "__skey"]
 
+#: What :func:`_stored` gives for each stored record.
+STORED_SCHEMA = {
+    "record_key": pl.String,
+    "doc_key": pl.String,
+    "first_seen": pl.Int64,
+    "codes": pl.List(pl.String),
+    "names": pl.List(pl.String),
+}
+
 
 def _subject_columns(kind: Kind) -> tuple[pl.Expr, pl.Expr]:
     p = load_catalogue().kind(kind).prefix
@@ -68,6 +77,14 @@ def _stored(
     p = load_catalogue().kind(kind).prefix
     con.register("docs_frame", docs)
     try:
+        # Most files bring new decisions only: one cheap look spares the grouped query.
+        shared = con.execute(
+            f"""SELECT count(*) FROM {RECORD_TABLES[kind]} WHERE unit_code = $unit
+                AND doc_key IN (SELECT doc_key FROM docs_frame)""",
+            {"unit": unit},
+        ).fetchall()[0][0]
+        if not shared:
+            return pl.DataFrame(schema=STORED_SCHEMA)
         found = frame(
             con,
             f"""SELECT r.record_key, r.doc_key,
@@ -148,6 +165,16 @@ def assign_record_keys(
         pl.col("source_sheet"),
         pl.col("record_id"),  # given in file order, sheet by sheet: "earlier in the file"
     ).with_columns(_fresh_part(sha).alias("__fresh"))
+    base = pl.concat_str(
+        [pl.lit(kind), pl.lit(unit), pl.col("doc_key"), pl.col("__skey")], separator="|"
+    )
+    # A row without a 文书号 is a record of its own: the file's row (a workbook's row is
+    # (sheet, row): two sheets both have a row 2).
+    alone = pl.format("{}|{}|{}", pl.lit(kind), pl.lit(unit), "__fresh")
+    docs = rows.select(pl.col("doc_key").drop_nulls().unique())
+    stored = _stored(con, kind, unit, docs)
+    if not stored.height:  # nothing stored shares a 文书号: every group is a new record
+        return rows.select(pl.coalesce(base, alone).alias("record_key")).to_series()
     groups = (
         rows.filter(pl.col("doc_key").is_not_null())
         .sort("record_id")
@@ -160,24 +187,15 @@ def assign_record_keys(
         )
         .with_columns(pl.len().over("doc_key").alias("n_file"))
     )
-    stored = _stored(con, kind, unit, groups.select(pl.col("doc_key").unique()))
-    matched = _match(groups, stored) if stored.height else None
-    base = pl.concat_str(
-        [pl.lit(kind), pl.lit(unit), pl.col("doc_key"), pl.col("__skey")], separator="|"
+    matched = _match(groups, stored)
+    keyed = groups.select(*GROUP, "__fresh", base.alias("new_key")).join(
+        matched, on=GROUP, how="left"
     )
-    keyed = groups.select(*GROUP, "__fresh", base.alias("new_key"))
-    if matched is not None:
-        keyed = keyed.join(matched, on=GROUP, how="left")
-        # A new record never takes a key a stored record of another subject already has.
-        taken = pl.col("new_key").is_in(stored["record_key"].implode())
-        fresh = pl.when(taken).then(pl.format("{}|{}", "new_key", "__fresh"))
-        keyed = keyed.with_columns(pl.coalesce("record_key", fresh.otherwise("new_key")))
-    else:
-        keyed = keyed.with_columns(pl.col("new_key").alias("record_key"))
+    # A new record never takes a key a stored record of another subject already has.
+    taken = pl.col("new_key").is_in(stored["record_key"].implode())
+    fresh = pl.when(taken).then(pl.format("{}|{}", "new_key", "__fresh"))
+    keyed = keyed.with_columns(pl.coalesce("record_key", fresh.otherwise("new_key")))
     out = rows.join(keyed.select(*GROUP, "record_key"), on=GROUP, how="left", maintain_order="left")
-    # A row without a 文书号 is a record of its own: the file's row (a workbook's row is
-    # (sheet, row): two sheets both have a row 2).
-    alone = pl.format("{}|{}|{}", pl.lit(kind), pl.lit(unit), "__fresh")
     return out.select(pl.coalesce("record_key", alone).alias("record_key")).to_series()
 
 
@@ -224,6 +242,16 @@ def replay_later(con: duckdb.DuckDBPyConnection, kind: Kind, batch_id: int) -> N
     inside the caller's transaction, after the batch's row is in ``batches``.
     """
     table = RECORD_TABLES[kind]
+    later = con.execute(
+        """SELECT count(*) FROM batches l JOIN batches b
+               ON l.unit_code = b.unit_code AND l.kind = b.kind
+              AND (l.received_date, l.file_name, l.sha256)
+                  > (b.received_date, b.file_name, b.sha256)
+           WHERE b.batch_id = $b""",
+        {"b": batch_id},
+    ).fetchall()[0][0]
+    if not later:
+        return  # the usual case: nothing of the unit sorts after the batch
     # The batch, then the unit's batches of its kind that sort after it, in version order.
     onward = frame(
         con,

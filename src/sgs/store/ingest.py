@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -18,17 +21,20 @@ import polars as pl
 
 from sgs.clock import office_now
 from sgs.config import fault_point
-from sgs.errors import FileRefused
+from sgs.errors import FileRefused, SgsError
+from sgs.intake.classify import Classified, classify
+from sgs.intake.landing import Arrival, ArrivalProblem, arrival, in_landing_zone, sha256_of
+from sgs.intake.readers import refusing_the_unexpected
 from sgs.reference.catalogue import Kind, load_catalogue
 from sgs.store import database
-from sgs.store.batches import IngestResult, quarantine, quarantine_file, sha256_of, skipped
+from sgs.store.batches import IngestResult, quarantine, quarantine_file, skipped
 from sgs.store.identity import assign_record_keys, replay_later
-from sgs.store.landing import Arrival, ArrivalProblem, arrival, in_landing_zone
 from sgs.store.ledger import store_ledger
 from sgs.store.sql import one, run
 from sgs.store.tables import RECORD_TABLES
+from sgs.validate.kept import check_key, kept
 from sgs.validate.normalise import ROW
-from sgs.validate.pipeline import Validation, validate_file
+from sgs.validate.pipeline import Validation, preload, validate_file, validate_uploads
 from sgs.validate.rules import DOC_KEY, date_col, subject_key
 
 
@@ -296,69 +302,222 @@ def ingest_file(
     file of the landing zone without a unit or date; a file outside the landing zone without
     them raises :class:`LandingError` — the command line was incomplete, not the upload.
     """
-    path = Path(path)
+    ((_, outcome),) = ingest_files([Path(path)], unit=unit, received=received, kind=kind, root=root)
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
+
+
+# How many files, and how many bytes of them, one round of :func:`ingest_files` takes at most:
+# what is held in memory at once between reading and writing (a round's files are read before
+# any of them is written).  A file bigger than that is a round of its own.
+ROUND_FILES = 200
+ROUND_BYTES = 32 << 20
+
+
+def ingest_files(
+    paths: Iterable[Path],
+    *,
+    unit: str | None = None,
+    received: date | None = None,
+    kind: Kind | None = None,
+    root: Path | None = None,
+) -> Iterator[tuple[Path, IngestResult | Exception]]:
+    """Ingest files in their order: each file's result, or the exception that stopped it alone.
+
+    The store ends exactly as if :func:`ingest_file` had been called for each file in turn (the
+    same batches, ids and verdicts), but what each file would pay again is paid once per
+    round of files (:data:`ROUND_FILES`, :data:`ROUND_BYTES`): the already-stored files are found with one query, the uploads are
+    validated together (:func:`sgs.validate.pipeline.validate_uploads`), and the writer's
+    lock and connection are taken once for the round's writes, each file still in its own
+    transaction.  Reading and validating happen before the lock, so parallel runs check side by
+    side and queue only for the writes.
+    """
+    preload()  # pandera imports while the first files are read
+    plans: list[_Plan] = []
+    size = 0
+    for path in paths:
+        plan = _plan(Path(path), unit, received, kind, root)
+        plans.append(plan)
+        size += _size(plan.path)
+        if len(plans) >= ROUND_FILES or size >= ROUND_BYTES:
+            yield from _round(plans, root)
+            plans, size = [], 0
+    if plans:
+        yield from _round(plans, root)
+
+
+def _size(path: Path) -> int:
     try:
-        arr = arrival(path, unit, received, kind, root)
-    except ArrivalProblem as exc:
-        if exc.code in ("no_unit", "no_received_date") and not in_landing_zone(path, root):
-            raise
-        from sgs.reference.units import load_units, resolve_unit
-
-        try:  # the unit, when the folder names a known one, so the office sees whose file it is
-            unit_code = str(resolve_unit(exc.unit, load_units())["code"]) if exc.unit else None
-        except KeyError:
-            unit_code = None
-        sha = sha256_of(path.resolve())
-        return quarantine_file(
-            path.resolve(), exc.received, sha, exc.code, exc.message, unit_code, exc.kind, root
-        )
-    sha = sha256_of(arr.path)
-    result = _ingest(arr, sha, root)
-    result.sha256 = sha
-    if arr.note:  # e.g. a future file time taken as today: said whatever became of the file
-        result.message += f"；{arr.note}"
-    return result
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
-# A refusal that a ledger's header would also get as an upload: worth a look at the header.
-_NOT_AN_UPLOAD = ("no_header", "unknown_kind", "missing_columns")
+@dataclass
+class _Plan:
+    """One file of a round, as far as it could go before the writer's lock."""
+
+    path: Path
+    arr: Arrival | None = None
+    sha: str = ""
+    unit_code: str | None = None
+    outcome: IngestResult | Exception | None = None  # decided without writing
+    finish: Callable[[], IngestResult] | None = None  # decided, to be written in order
+    what: Classified | None = None  # what the file is (none when the same bytes are stored)
+    validation: Validation | None = None
 
 
-def _ingest(arr: Arrival, sha: str, root: Path | None) -> IngestResult:
+def _plan(
+    path: Path, unit: str | None, received: date | None, kind: Kind | None, root: Path | None
+) -> _Plan:
+    """Where the file comes from, its hash and its unit; what cannot go further is decided
+    here (its quarantine written later, in the round's order)."""
     from sgs.reference.units import load_units, resolve_unit
-    from sgs.validate.ledger import ledger_by_header
 
+    plan = _Plan(path)
     try:
-        unit_code = str(resolve_unit(arr.unit or "", load_units())["code"])
-    except KeyError as exc:
-        return quarantine(arr, sha, "unknown_unit", str(exc.args[0]), None, arr.kind, root)
-    if arr.is_ledger:
-        return _ingest_landed_ledger(arr, sha, unit_code, root)
-    if arr.named_ledger:  # 台账 in the name: the header decides
         try:
-            if ledger_by_header(arr.path):
-                return _ingest_landed_ledger(arr, sha, unit_code, root)
-        except FileRefused as exc:
-            return quarantine(arr, sha, exc.code, exc.message, unit_code, arr.kind, root)
-    earlier = _seen_before(sha, unit_code, arr.kind, root)
-    if earlier is not None:
-        batch_id, kind, received, name = earlier
-        if (arr.received, arr.path.name) < (received, name):
-            moved = _received_earlier(arr, sha, unit_code, batch_id, kind, root)
-            if moved is not None:  # still the same file: skipped, but now dated by this copy
-                result = skipped(arr, unit_code, kind, batch_id)
-                result.message += f"；接收日期改为本次的 {arr.received}，并按此日重新校验"
-                return result
-        return skipped(arr, unit_code, kind, batch_id)
+            arr = arrival(path, unit, received, kind, root)
+        except ArrivalProblem as exc:
+            if exc.code in ("no_unit", "no_received_date") and not in_landing_zone(path, root):
+                raise
+            try:  # the unit, when the folder names a known one, so the office sees whose file
+                unit_code = str(resolve_unit(exc.unit, load_units())["code"]) if exc.unit else None
+            except KeyError:
+                unit_code = None
+            sha = sha256_of(path.resolve())
+            plan.finish = partial(quarantine_file, path.resolve(), exc.received, sha, exc.code,
+                                  exc.message, unit_code, exc.kind, root)  # fmt: skip
+            return plan
+        plan.arr, plan.sha = arr, sha256_of(arr.path)
+        try:
+            plan.unit_code = str(resolve_unit(arr.unit or "", load_units())["code"])
+        except KeyError as exc:
+            plan.finish = partial(quarantine, arr, plan.sha, "unknown_unit", str(exc.args[0]),
+                                  None, arr.kind, root)  # fmt: skip
+    except Exception as exc:  # one file's failure must not stop the others
+        plan.outcome = exc
+    return plan
+
+
+def _read(plans: list[_Plan], root: Path | None) -> None:
+    """Classify the round's files (uploads are read); one query first finds the uploads whose
+    bytes are stored already, which are not read again."""
+    waiting = [p for p in plans if p.arr is not None and p.finish is None and p.outcome is None]
+    stored = _stored_hashes({(p.sha, p.unit_code) for p in waiting}, root)  # type: ignore[misc]
+    for p in waiting:
+        arr = p.arr
+        assert arr is not None
+        if (p.sha, p.unit_code) in stored and not arr.is_ledger:
+            continue  # decided under the lock, as the same file again
+        if not arr.is_ledger and not arr.named_ledger:
+            key = check_key(p.sha, p.unit_code, arr.kind, arr.received)  # type: ignore[arg-type]
+            if (done := kept(key, arr.path, root)) is not None:  # checked at its hand-in
+                p.what, p.validation = Classified(upload=done.upload), done
+                continue
+        try:
+            p.what = classify(arr)
+        except Exception as exc:
+            p.outcome = exc
+
+
+def _stored_hashes(pairs: set[tuple[str, str]], root: Path | None) -> set[tuple[str, str]]:
+    if not pairs or not database.db_path(root).exists():
+        return set()
+    with database.reader(root) as con:
+        con.register("arriving", pl.DataFrame(list(pairs), schema=["sha256", "unit_code"],
+                                              orient="row"))  # fmt: skip
+        found = con.execute(
+            "SELECT DISTINCT b.sha256, b.unit_code FROM batches b"
+            " JOIN arriving a USING (sha256, unit_code) WHERE b.kind <> 'ledger'"
+        ).fetchall()
+        con.unregister("arriving")
+    return {(sha, unit) for sha, unit in found}
+
+
+def _validate(plans: list[_Plan]) -> None:
+    """Validate the round's uploads together; a failure there checks each file alone, so a
+    file that breaks the validator is refused by itself."""
+    ready = [p for p in plans if p.validation is None and p.what is not None and p.what.upload]
     try:
-        v = validate_file(arr.path, arr.kind, arr.received)  # type: ignore[arg-type]
-    except FileRefused as exc:
-        if arr.kind is None and not arr.named_ledger and exc.code in _NOT_AN_UPLOAD:
-            try:
-                if ledger_by_header(arr.path):  # a ledger without 台账 in its name
-                    return _ingest_landed_ledger(arr, sha, unit_code, root)
-            except FileRefused:
-                pass
-        return quarantine(arr, sha, exc.code, exc.message, unit_code, arr.kind, root)
-    with database.writer(root) as con:
-        return _write(con, v, arr, unit_code, sha)
+        together = validate_uploads([(p.what.upload, p.arr.received) for p in ready])  # type: ignore[misc,union-attr]
+        for p, v in zip(ready, together, strict=True):
+            p.validation = v
+        return
+    except Exception:
+        pass
+    for p in ready:
+        try:
+            with refusing_the_unexpected(p.path):
+                p.validation = validate_uploads([(p.what.upload, p.arr.received)])[0]  # type: ignore[list-item,union-attr]
+        except FileRefused as exc:
+            p.what = Classified(refused=exc)
+        except SgsError as exc:
+            p.outcome = exc
+
+
+def _round(
+    plans: list[_Plan], root: Path | None
+) -> Iterator[tuple[Path, IngestResult | Exception]]:
+    _read(plans, root)
+    _validate(plans)
+    if all(p.outcome is not None for p in plans):
+        for p in plans:
+            yield p.path, p.outcome  # type: ignore[misc]
+        return
+    outcomes: list[IngestResult | Exception] = []
+    try:
+        with database.session(root):
+            for p in plans:
+                outcomes.append(p.outcome if p.outcome is not None else _settle(p, root))
+    except Exception as exc:  # the store could not be opened (busy past the timeout, …)
+        outcomes += [p.outcome if p.outcome is not None else exc for p in plans[len(outcomes) :]]
+    for p, outcome in zip(plans, outcomes, strict=True):
+        if isinstance(outcome, IngestResult):
+            outcome.sha256 = outcome.sha256 or p.sha or None
+            if p.arr is not None and p.arr.note:  # e.g. a future file time taken as today
+                outcome.message += f"；{p.arr.note}"
+        yield p.path, outcome
+
+
+def _settle(p: _Plan, root: Path | None) -> IngestResult | Exception:
+    """The file's write, in the round's order, under the writer's lock."""
+    try:
+        if p.finish is not None:
+            return p.finish()
+        arr, unit_code, what = p.arr, p.unit_code, p.what
+        assert arr is not None and unit_code is not None
+        if what is not None and what.ledger:
+            return _ingest_landed_ledger(arr, p.sha, unit_code, root)
+        earlier = _seen_before(p.sha, unit_code, arr.kind, root)
+        if earlier is not None:
+            return _again(arr, p.sha, unit_code, earlier, root)
+        if what is None:  # its bytes were stored, but not as this declared kind: read it now
+            what = classify(arr)
+            if what.upload is not None:
+                p.validation = validate_uploads([(what.upload, arr.received)])[0]
+        if what.refused is not None:
+            exc = what.refused
+            return quarantine(arr, p.sha, exc.code, exc.message, unit_code, arr.kind, root)
+        if what.ledger:
+            return _ingest_landed_ledger(arr, p.sha, unit_code, root)
+        with database.writer(root) as con:
+            return _write(con, p.validation, arr, unit_code, p.sha)  # type: ignore[arg-type]
+    except Exception as exc:
+        return exc
+
+
+def _again(
+    arr: Arrival, sha: str, unit_code: str, earlier: tuple[int, str, date, str], root: Path | None
+) -> IngestResult:
+    """The same bytes stored before for this unit: skipped, or dated by this copy when it was
+    received earlier (:func:`_received_earlier`)."""
+    batch_id, kind, received, name = earlier
+    if (arr.received, arr.path.name) < (received, name):
+        moved = _received_earlier(arr, sha, unit_code, batch_id, kind, root)
+        if moved is not None:  # still the same file: skipped, but now dated by this copy
+            result = skipped(arr, unit_code, kind, batch_id)
+            result.message += f"；接收日期改为本次的 {arr.received}，并按此日重新校验"
+            return result
+    return skipped(arr, unit_code, kind, batch_id)

@@ -16,24 +16,24 @@ from pathlib import Path
 import polars as pl
 
 from sgs.clock import office_now, office_today
+from sgs.intake.landing import Arrival, arrival, sha256_of
+from sgs.intake.ledgers import SHEET
+from sgs.intake.readers import sheets_note
 from sgs.periods import period_bounds
 from sgs.reference.units import resolve_unit
 from sgs.store import database
-from sgs.store.batches import IngestResult, sha256_of
-from sgs.store.landing import Arrival, arrival
+from sgs.store.batches import IngestResult
 from sgs.store.sql import one, run
 from sgs.validate.ledger import (
     DATE,
     DOC_KEY,
     DOC_NUMBER,
     KIND,
-    SHEET,
     LedgerRead,
     first_entry,
     read_ledger,
 )
 from sgs.validate.normalise import ROW
-from sgs.validate.readers import sheets_note
 
 
 def _entries(

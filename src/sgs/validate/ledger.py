@@ -1,4 +1,4 @@
-"""Reading and checking a unit's monthly ledger (台账) — validation like an upload's.
+"""Checking a unit's monthly ledger (台账) — validation like an upload's.
 
 A ledger lists every permit and penalty decision a unit made in a month; completeness compares
 it with what reached the platform.  Its columns are defined in ``schemas/standard.toml``
@@ -14,25 +14,17 @@ from pathlib import Path
 
 import polars as pl
 
-from sgs.errors import FileRefused
+from sgs.intake.ledgers import SHEET, LedgerSheets, read_ledger_sheets
+from sgs.intake.readers import SheetInfo
 from sgs.labels import kind_of_name
 from sgs.periods import period_bounds
-from sgs.reference.catalogue import (
-    ledger_header_map,
-    load_catalogue,
-    normalise_header,
-)
-from sgs.validate.normalise import ROW, document_key, normalise, parse_date
+from sgs.reference.catalogue import load_catalogue
+from sgs.validate.normalise import document_key, normalise, parse_date
 from sgs.validate.pipeline import build_errors
-from sgs.validate.readers import SheetInfo, read_tables, sniff_format, upload_scorer
-from sgs.validate.sheets import Scorer, Table
 
 # Helper columns the checks and the store read (never shown): the 文书号 as the unit wrote it
 # (trimmed), the parsed decision date, the matching key of the 文书号 and the record kind.
 DOC_NUMBER, DATE, DOC_KEY, KIND = "__doc_number", "__date", "__doc_key", "__kind"
-
-
-SHEET = "__sheet"
 
 
 @dataclass
@@ -44,62 +36,20 @@ class LedgerRead:
     sheets: list[SheetInfo]
 
 
-def _scorer() -> Scorer:
-    """How much a row looks like a ledger's header; the ledger headers are looked up once per
-    file, not once per row or cell scored (see :func:`sgs.validate.readers.upload_scorer`)."""
-    known = frozenset(ledger_header_map())
-
-    def score(cells: list[object]) -> int:
-        keys = {normalise_header(c) for c in cells if c not in (None, "")}
-        return len(keys & known)
-
-    return score
-
-
-def _rows(table: Table, path: Path) -> tuple[pl.DataFrame, int]:
-    """One sheet's ledger rows (``__row``, ``__sheet``, field codes as written); blank rows."""
-    mapping = ledger_header_map()
-    rename = {}
-    for i, text in enumerate(table.header):
-        code = mapping.get(normalise_header(text))
-        if code and code not in rename.values():
-            rename[f"c{i}"] = code
-    fields = load_catalogue().ledger_fields
-    missing = [f for f in fields if f.required == "always" and f.code not in rename.values()]
-    if missing:
-        names = "、".join(f.name for f in missing)
-        where = f"的工作表「{table.sheet}」" if table.sheet else ""
-        raise FileRefused("missing_columns", f"台账「{path.name}」{where}缺少必需的列：{names}。")
-    body = table.body.with_columns(
-        table.row_numbers().alias(ROW), pl.lit(table.sheet, dtype=pl.String).alias(SHEET)
-    )
-    filled = pl.any_horizontal(
-        pl.col(c).is_not_null() & (pl.col(c).str.strip_chars() != "") for c in rename
-    )
-    kept = body.filter(filled)
-    raw = kept.select(
-        pl.col(ROW), pl.col(SHEET), *(pl.col(src).alias(dst) for src, dst in rename.items())
-    )
-    raw = raw.with_columns(
-        pl.lit(None, dtype=pl.String).alias(f.code) for f in fields if f.code not in raw.columns
-    )
-    return raw, table.blank_rows + body.height - kept.height
-
-
 def read_ledger(path: Path, period: str) -> LedgerRead:
     """Read and check a ledger file; :class:`FileRefused` when it cannot be a ledger.
 
     Every visible sheet whose header is a ledger's is read, as for uploads.
     """
     period_bounds(period)  # a malformed period fails before the file is read
-    tables, sheets = read_tables(path, sniff_format(path), _scorer())
+    sheets = read_ledger_sheets(path)
+    return check_ledger_sheets(sheets, period)
+
+
+def check_ledger_sheets(sheets: LedgerSheets, period: str) -> LedgerRead:
+    """Normalise and check a ledger's rows as read by the intake stage."""
     fields = load_catalogue().ledger_fields
-    parts = [_rows(t, path) for t in tables]
-    raw = pl.concat([p for p, _ in parts]).select(ROW, SHEET, *(f.code for f in fields))
-    read = iter(parts)
-    for info in sheets:
-        if info.read:
-            info.rows = next(read)[0].height
+    raw = sheets.raw
     norm = normalise(raw.drop(SHEET), fields).with_columns(
         raw[SHEET],
         pl.col("WSH").alias(DOC_NUMBER),  # shown as the unit wrote it, trimmed
@@ -107,8 +57,8 @@ def read_ledger(path: Path, period: str) -> LedgerRead:
         pl.col("LB").replace_strict(kind_of_name(), default=None).alias(KIND),
     )
     norm = norm.with_columns(document_key(norm["WSH"]).alias(DOC_KEY))
-    blank = sum(b for _, b in parts)
-    return LedgerRead(norm, raw, check_ledger(norm, raw, period), blank, sheets)
+    errors = check_ledger(norm, raw, period)
+    return LedgerRead(norm, raw, errors, sheets.blank_rows, sheets.sheets)
 
 
 def first_entry() -> pl.Expr:
@@ -169,13 +119,3 @@ def check_ledger(norm: pl.DataFrame, raw: pl.DataFrame, period: str) -> pl.DataF
     )
     sheets = raw[SHEET] if SHEET in raw.columns else None
     return build_errors(raw, failures, rules, sheets)
-
-
-def ledger_by_header(path: Path) -> bool:
-    """Whether the file's header is a ledger's rather than an upload's: the row among the first
-    that best matches either, scored both ways.  A name is no proof (a permit file may be
-    called 许可台账.xlsx); :class:`FileRefused` when the file has no recognisable header."""
-    ledger, upload = _scorer(), upload_scorer()
-    tables, _ = read_tables(path, sniff_format(path), lambda c: max(ledger(c), upload(c)))
-    header = tables[0].header
-    return ledger(header) > upload(header)

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 import polars as pl
 
 from sgs.config import cached_on_file, catalogue_path
+from sgs.intake.sheets import ROW
 from sgs.reference.catalogue import Field, LedgerField, load_catalogue
 from sgs.validate.parallel import thread_map
 
@@ -45,7 +46,6 @@ DOC_BRACKETS = {
 # Characters that NFKC, blank removal, upper-casing or bracket unification would change.
 DOC_NEEDS_FIX = r"[\s\[\]()【】〖〗a-z\u3000\uff01-\uff5e]"
 
-ROW = "__row"
 # Upload fields and ledger fields are normalised alike, by their type.
 AnyField = Field | LedgerField
 

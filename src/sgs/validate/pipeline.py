@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -19,10 +19,9 @@ from pathlib import Path
 import polars as pl
 
 from sgs.clock import office_today
-from sgs.errors import FileRefused, SgsError
+from sgs.intake.readers import SheetInfo, Upload, read_file, refusing_the_unexpected
 from sgs.reference.catalogue import Kind, load_catalogue
 from sgs.validate.normalise import ROW, normalise
-from sgs.validate.readers import SheetInfo, Upload, read_upload
 from sgs.validate.rules import build_rules, prepare
 from sgs.validate.suggestions import SUGGESTION, add_suggestions
 
@@ -162,6 +161,57 @@ def validate_upload(upload: Upload, received: date | None = None) -> Validation:
     return Validation(upload, received, frame, errors)
 
 
+def validate_uploads(uploads: Sequence[tuple[Upload, date]]) -> list[Validation]:
+    """Validate several uploads, each with its received date, as one frame per kind.
+
+    What a validation costs is mostly fixed (pandera runs each of some 75 checks as its own
+    pass, normalising and preparing run a few dozen polars operations per field), so a 30-row
+    file costs about as much as 3,000 rows.  Every rule reads one record (its fields, its
+    received date, the helpers derived from them), so the uploads of a kind are stacked,
+    checked once, and the failures dealt back to their files: each result equals
+    :func:`validate_upload` of that upload alone (tests/test_validate_together.py holds the two
+    against each other over the samples and the hostile corpus).
+    """
+    results: list[Validation | None] = [None] * len(uploads)
+    by_kind: dict[Kind, list[int]] = {}
+    for i, (upload, _) in enumerate(uploads):
+        by_kind.setdefault(upload.kind, []).append(i)
+    for kind, members in by_kind.items():
+        if len(members) == 1:
+            upload, received = uploads[members[0]]
+            results[members[0]] = validate_upload(upload, received)
+            continue
+        for i, validation in zip(members, _validate_stacked(kind, [uploads[i] for i in members]),
+                                 strict=True):  # fmt: skip
+            results[i] = validation
+    return [v for v in results if v is not None]
+
+
+def _validate_stacked(kind: Kind, uploads: list[tuple[Upload, date]]) -> list[Validation]:
+    from sgs.validate.pandera_schema import failure_table
+
+    spec = load_catalogue().kind(kind)
+    sizes = [upload.rows for upload, _ in uploads]
+    raw = pl.concat([upload.frame for upload, _ in uploads], how="diagonal_relaxed")
+    received = pl.concat(
+        [pl.repeat(day, n, dtype=pl.Date, eager=True) for (_, day), n in zip(uploads, sizes,
+                                                                             strict=True)]
+    )  # fmt: skip
+    files = pl.concat([pl.repeat(i, n, dtype=pl.UInt32, eager=True) for i, n in enumerate(sizes)])
+    frame = prepare(normalise(raw, spec.fields), spec, received, files)
+    failures = add_suggestions(failure_table(kind, frame), frame, spec)
+    rules = rule_table(kind)
+    out, start = [], 0
+    for (upload, day), n in zip(uploads, sizes, strict=True):
+        mine = failures.filter(pl.col("index").is_between(start, start + n - 1)).with_columns(
+            pl.col("index") - start
+        )
+        errors = build_errors(upload.frame, mine, rules, upload.row_sheets)
+        out.append(Validation(upload, day, frame.slice(start, n), errors))
+        start += n
+    return out
+
+
 def validate_file(
     path: str | Path,
     kind: Kind | None = None,
@@ -176,23 +226,15 @@ def validate_file(
     number of records) begin, for a progress display.
     """
     loader = preload()
-    name = Path(path).name
     received = received or office_today()  # a wrong office_timezone is the office's, not the file's
-    try:
-        if stage is not None:
-            stage("read", None)
-        upload = read_upload(path, kind)
-        loader.join()
-        if stage is not None:
-            stage("check", upload.rows)
+    if stage is not None:
+        stage("read", None)
+    upload = read_file(path, kind)
+    loader.join()
+    if stage is not None:
+        stage("check", upload.rows)
+    with refusing_the_unexpected(path):
         return validate_upload(upload, received)
-    except SgsError:  # refusals, and what the office must fix (settings, calendar)
-        raise
-    except Exception:
-        raise FileRefused(
-            "internal",
-            f"文件「{name}」读取或校验时出现意外错误，无法校验：请将该文件交给管理员排查。",
-        ) from None
 
 
 def validate_records(

@@ -261,27 +261,35 @@ def subject_key(prefix: str) -> pl.Expr:
     )
 
 
-def _first_of_key(norm: pl.DataFrame, doc_key: pl.Series, spec: KindSpec) -> pl.Series:
-    """True on the first row of each (文书号, subject) key.
+def _first_of_key(
+    norm: pl.DataFrame, doc_key: pl.Series, spec: KindSpec, files: pl.Series | None
+) -> pl.Series:
+    """True on the first row of each (文书号, subject) key of a file.
 
     Found by hashing the key; the few rows whose hash was seen before are then decided on the
-    keys themselves, so a hash collision can never invent a duplicate.
+    keys themselves, so a hash collision can never invent a duplicate.  ``files`` numbers the
+    file of each row when the frame holds several: a row is a duplicate only within its file.
     """
     keys = norm.select(doc_key.alias(DOC_KEY), subject_key(spec.prefix).alias("subject"))
+    if files is not None:
+        keys = keys.with_columns(files.alias("file"))
     hashes = keys.hash_rows()
     first = hashes.is_first_distinct()
     if not first.all():
         group = hashes.is_in(hashes.filter(~first).unique().implode())
         subset = keys.with_row_index("_i").filter(group)
-        exact = subset.select("_i", pl.struct(DOC_KEY, "subject").is_first_distinct().alias("_f"))
+        key = pl.struct(pl.exclude("_i"))
+        exact = subset.select("_i", key.is_first_distinct().alias("_f"))
         first = first.scatter(exact["_i"], exact["_f"])
     return first.alias(FIRST_OF_KEY)
 
 
-def _document_helpers(norm: pl.DataFrame, spec: KindSpec) -> list[pl.Series]:
+def _document_helpers(
+    norm: pl.DataFrame, spec: KindSpec, files: pl.Series | None
+) -> list[pl.Series]:
     """The document-number key and the first-of-key flag (duplicates within the file)."""
     doc_key = document_key(norm[spec.document_number]).alias(DOC_KEY)
-    return [doc_key, _first_of_key(norm, doc_key, spec)]
+    return [doc_key, _first_of_key(norm, doc_key, spec, files)]
 
 
 def _helpers_of(f: Field, s: pl.Series) -> list[pl.Series]:
@@ -310,8 +318,18 @@ def _helpers_of(f: Field, s: pl.Series) -> list[pl.Series]:
     return out
 
 
-def prepare(norm: pl.DataFrame, spec: KindSpec, received: date) -> pl.DataFrame:
+def prepare(
+    norm: pl.DataFrame,
+    spec: KindSpec,
+    received: date | pl.Series,
+    files: pl.Series | None = None,
+) -> pl.DataFrame:
     """The normalised frame plus the helper columns the rules read.
+
+    Every rule reads one record, but for one: a duplicate is a duplicate within its file.  When
+    the frame holds several files (:func:`sgs.validate.pipeline.validate_uploads`), ``files``
+    numbers the file of each row and ``received`` gives each row its file's received date;
+    otherwise ``received`` is the one file's date.
 
     pandera runs each check as its own pass, so work several rules share (parsing dates,
     identifier algorithms, the document-number key) is done here once, per distinct value,
@@ -321,7 +339,10 @@ def prepare(norm: pl.DataFrame, spec: KindSpec, received: date) -> pl.DataFrame:
         partial(_helpers_of, f, norm[f.code]) for f in spec.fields
     ]
     # The slowest job first, so that it overlaps with the per-field ones.
-    jobs.insert(0, partial(_document_helpers, norm, spec))
+    jobs.insert(0, partial(_document_helpers, norm, spec, files))
     helpers = [s for part in thread_map(lambda job: job(), jobs) for s in part]
-    received_col = pl.repeat(received, norm.height, dtype=pl.Date, eager=True).alias(RECEIVED)
+    if isinstance(received, pl.Series):
+        received_col = received.cast(pl.Date).alias(RECEIVED)
+    else:
+        received_col = pl.repeat(received, norm.height, dtype=pl.Date, eager=True).alias(RECEIVED)
     return norm.with_columns(received_col, *helpers)

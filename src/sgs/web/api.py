@@ -8,7 +8,7 @@
   landing zone or the store.  With the checks' queue full: 503 ``busy`` and ``Retry-After``.
 - ``POST /api/uploads`` (multipart ``file``; the office adds ``unit``, a code or exact name):
   201 and ``{"receipt": {file, sha256, received, unit_code, path}, "validation": {…}}``.  The
-  file lands in ``raw/<unit code>/<received>/`` (:mod:`sgs.store.handin`), then a flow run of
+  file lands in ``raw/<unit code>/<received>/`` (:mod:`sgs.intake.handin`), then a flow run of
   the daily deployment is asked for after the response is sent
   (:func:`sgs.jobs.trigger.trigger_ingest`; without a Prefect server the 06:00 run ingests it).
   A file whose bytes are no XLSX, XLS or CSV is refused (422, nothing written); a table that
@@ -18,7 +18,7 @@
   the queue is full the file is still handed in and ``validation`` is ``null``, with
   ``validation_message`` saying the daily run will check it.
 - ``GET /api/uploads`` (the office adds ``?unit=``): the unit's hand-ins, newest first, each
-  with what the store made of it (:func:`sgs.store.handin.history`).
+  with what the store made of it (:func:`sgs.store.handins.history`).
 
 A unit's account works for its own unit only (403 for another); errors are JSON
 ``{"error": {"code", "message"}}`` with a Chinese message — the 401 of a request without
@@ -116,7 +116,7 @@ OTHER_UNIT = {
 def unit_of(who: Principal, given: str | None, what: str = "upload") -> str:
     """The registry code a request is for: the office names it, a unit is itself (403 when
     it names another)."""
-    from sgs.store.handin import unit_folder_code
+    from sgs.intake.handin import unit_folder_code
 
     given = (given or "").strip()
     if not given:
@@ -148,7 +148,8 @@ async def landed_validation(request: Request, root: Path, receipt) -> bytes | No
     """
     from sgs.web.checkjobs import landed_check
 
-    args = (str(root), receipt.path, receipt.file, receipt.received)
+    args = (str(root), receipt.path, receipt.file, receipt.received, receipt.unit_code,
+            receipt.sha256)  # fmt: skip
     try:
         return await check_in_process(request, landed_check, args)
     except CheckRefused:
@@ -164,7 +165,7 @@ def trigger_daily_run() -> None:
 
 
 async def upload(request: Request) -> Response:
-    from sgs.store.handin import clean_name, hand_in
+    from sgs.intake.handin import clean_name, hand_in
 
     root: Path = request.app.state.root
     who = principal(request)
@@ -199,7 +200,7 @@ async def upload(request: Request) -> Response:
 
 def _history(request: Request, code: str) -> dict:
     from sgs.reference.units import resolve_unit
-    from sgs.store.handin import history
+    from sgs.store.handins import history
     from sgs.web.views import READ_TIMEOUT_S
 
     files = history(request.app.state.root, code, timeout=READ_TIMEOUT_S)

@@ -9,6 +9,7 @@ Each job gets the check's folder last; the upload lies in its ``file/`` subfolde
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 from datetime import date
 from pathlib import Path
 
@@ -19,7 +20,7 @@ def validate_copied(filename: str, folder: str):
     """The copied upload validated: its name (sanitised, the sniffed type's extension) and the
     :class:`~sgs.validate.pipeline.Validation`, or the :class:`~sgs.errors.FileRefused`."""
     from sgs.errors import FileRefused
-    from sgs.store.handin import clean_name, sanitise_name, sniff_type
+    from sgs.intake.handin import clean_name, sanitise_name, sniff_type
     from sgs.validate.pipeline import validate_file
 
     scratch = upload_path(folder)
@@ -45,14 +46,21 @@ def api_check(filename: str, folder: str) -> tuple[bytes, int]:
     return validation_json(label, outcome), 200
 
 
-def landed_check(root: str, path: str, file: str, received: str, folder: str) -> bytes:
-    """A handed-in file validated where it lies (read only), as received on its date."""
+def landed_check(
+    root: str, path: str, file: str, received: str, unit: str, sha: str, folder: str
+) -> bytes:
+    """A handed-in file validated where it lies (read only), as received on its date; the
+    check is kept with the arrival for the daily run (:mod:`sgs.validate.kept`)."""
     from sgs.errors import FileRefused
     from sgs.report.validation import refusal_object, validation_json
+    from sgs.validate.kept import check_key, keep
     from sgs.validate.pipeline import validate_file
 
+    day = date.fromisoformat(received)
     try:
-        result = validate_file(Path(root) / path, None, date.fromisoformat(received))
+        result = validate_file(Path(root) / path, None, day)
     except FileRefused as exc:
         return json.dumps(refusal_object(file, None, exc), ensure_ascii=False).encode()
+    with suppress(OSError):  # a full disk costs the daily run a second check, not the answer
+        keep(result, check_key(sha, unit, None, day), Path(root))
     return validation_json(file, result)

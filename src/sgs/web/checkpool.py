@@ -65,8 +65,8 @@ RESULT = "result.pickle"
 # polars computation, whose thread pool must not exist before a fork).  A missing one is skipped.
 PRELOAD = [
     "sgs.web.checkpool", "sgs.web.checkjobs", "sgs.validate.pipeline", "sgs.report.validation",
-    "sgs.store.handin", "sgs.validate.pandera_schema", "sgs.validate.csvfile",
-    "sgs.validate.workbook", "sgs.reference.settings", "pandera",
+    "sgs.intake.handin", "sgs.validate.pandera_schema", "sgs.intake.csvfile",
+    "sgs.intake.workbook", "sgs.reference.settings", "pandera",
 ]  # fmt: skip
 HOLD_FAULT = "check_hold"  # SGS_FAULT: a check process waits (tests of the queue and of stopping)
 HELD_MARK = "held.pid"

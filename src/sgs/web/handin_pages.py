@@ -5,7 +5,7 @@ Decisions:
 
 - **The same door as the API.**  The form's upload is read within ``SGS_UPLOAD_MAX_MB``
   (:mod:`sgs.web.uploads`), the unit decided as ``POST /api/uploads`` decides it, the file put
-  into ``raw/<unit code>/<received>/`` by :func:`sgs.store.handin.hand_in`, validated where it
+  into ``raw/<unit code>/<received>/`` by :func:`sgs.intake.handin.hand_in`, validated where it
   lies, and the daily deployment asked for after the response (:mod:`sgs.web.api`).
 - **Who for.**  A unit's account hands in for itself only: the form has no unit field, and a
   forged one naming another unit is 403.  The office chooses the unit from the registry.
@@ -63,7 +63,7 @@ def _histories(root: Path, who: Principal, code: str | None) -> list[dict]:
     """The hand-in histories the page shows: the chosen unit's and, on a county's own page,
     each of its departments' after it (module docstring)."""
     from sgs.reference.units import departments_of
-    from sgs.store.handin import history
+    from sgs.store.handins import history
 
     codes = [] if code is None else [code]
     if code is not None and not who.is_office and code == who.unit_code:
@@ -106,7 +106,7 @@ async def handin_form(request: Request) -> Response:
 
 async def handin(request: Request) -> Response:
     """Hand the chosen file in; the receipt, the file's validation summary and the history."""
-    from sgs.store.handin import hand_in
+    from sgs.intake.handin import hand_in
 
     root: Path = request.app.state.root
     who = principal(request)

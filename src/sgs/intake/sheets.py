@@ -17,6 +17,8 @@ import polars as pl
 
 from sgs.errors import FileRefused
 
+#: The column of every row's number as the unit's spreadsheet shows it, kept from reading on.
+ROW = "__row"
 HEADER_SCAN_ROWS = 30
 MIN_HEADER_MATCHES = 3
 

@@ -4,10 +4,10 @@ whether the sheet is hidden.
 An XLSX sheet declares its range (``<dimension ref="A1:XFD1048576"/>``) and a stray cell far
 away stretches it; a reader that builds the declared grid allocates rows × columns cells (a
 cell at ``XFD1048576`` asks for 17 billion).  So the sheet XML is streamed here, in chunks of
-rows parsed by polars (:mod:`sgs.validate.sheetxml`), or element by element for XML of an
-unusual kind (:mod:`sgs.validate.celltext`): only cells that hold a value are kept, as (row,
+rows parsed by polars (:mod:`sgs.intake.sheetxml`), or element by element for XML of an
+unusual kind (:mod:`sgs.intake.celltext`): only cells that hold a value are kept, as (row,
 column, text) triples, and nothing is ever sized from what a sheet declares.  Memory follows
-the file's real content.  Cell text follows what the user sees (:mod:`sgs.validate.celltext`).
+the file's real content.  Cell text follows what the user sees (:mod:`sgs.intake.celltext`).
 
 Legacy XLS (BIFF) goes through calamine, row by row; its grid is bounded by the format itself
 (65,536 × 256).  Other zipped spreadsheets (ODS) go the same way.
@@ -38,8 +38,8 @@ from xml.etree.ElementTree import ParseError, iterparse
 import polars as pl
 
 from sgs.errors import FileRefused
-from sgs.validate.celltext import Overrun, Wide, attribute, local_name, stream_cells, unescape_ooxml
-from sgs.validate.limits import (
+from sgs.intake.celltext import Overrun, Wide, attribute, local_name, stream_cells, unescape_ooxml
+from sgs.intake.limits import (
     RATIO_FLOOR,
     ReadLimits,
     cell_too_long,
@@ -48,7 +48,7 @@ from sgs.validate.limits import (
     read_limits,
     too_many_columns,
 )
-from sgs.validate.sheetxml import Unsupported, fast_cells
+from sgs.intake.sheetxml import Unsupported, fast_cells
 
 # Excel's built-in number formats that show a date or time (ECMA-376 18.8.30, plus the
 # East-Asian ones Excel uses for zh-CN).
@@ -286,7 +286,7 @@ class _Book:
 
     def cells(self, part: str) -> pl.DataFrame:
         """A sheet's non-empty cells: vectorised, or element by element when the sheet's XML
-        is of a kind the vectorised reader does not parse (:mod:`sgs.validate.sheetxml`)."""
+        is of a kind the vectorised reader does not parse (:mod:`sgs.intake.sheetxml`)."""
         args = (self.strings, self.date_styles, self.date1904, self.limits.cell_chars,
                 self.limits.columns)  # fmt: skip
         try:

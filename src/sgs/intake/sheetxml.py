@@ -14,7 +14,7 @@ order) are parsed one by one with ElementTree; a malformed one is a broken sheet
 reader does not know at all — a namespace prefix (``<x:c>``), CDATA, comments or processing
 instructions among the rows, a cell or row without its reference, single-quoted attributes —
 makes it return ``None`` and the caller streams the sheet element by element instead
-(:func:`sgs.validate.celltext.stream_cells`), which handles all of XML.
+(:func:`sgs.intake.celltext.stream_cells`), which handles all of XML.
 
 Two chunks are in flight at once: polars releases the GIL, so one is parsed while the next is
 inflated (zlib releases it too).  Memory is a few chunks plus the cells kept; nothing is sized
@@ -33,7 +33,7 @@ from xml.etree.ElementTree import ParseError, fromstring
 
 import polars as pl
 
-from sgs.validate.celltext import (
+from sgs.intake.celltext import (
     MAX_COLUMN,
     Overrun,
     Wide,
@@ -153,7 +153,7 @@ def _only(values: pl.Series, mask: pl.Series) -> pl.Series:
 
 def _values(cells: pl.DataFrame, ctx: _Context, body: bytes) -> pl.Series:
     """The text each simple cell shows (null for a cell without a value), as the element by
-    element reader gives it (:func:`sgs.validate.celltext.cell_value`)."""
+    element reader gives it (:func:`sgs.intake.celltext.cell_value`)."""
     t = cells["t"].fill_null("n")
     v = cells["v"]
     kinds = set(t.unique().to_list())

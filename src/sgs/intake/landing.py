@@ -27,6 +27,7 @@ Temporary, hidden and note files (``~$…``, ``.…``, ``*.tmp``, ``*.part``, ``
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -335,3 +336,12 @@ def arrival(
         path=path, unit=sender, received=when, received_from=source, kind=kind, period=period,
         note=note,
     )  # fmt: skip
+
+
+def sha256_of(path: Path) -> str:
+    """The file's identity for deduplication: its bytes, whatever its name."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -16,16 +16,16 @@ matches.  What was read and what was skipped, and why, is reported per sheet.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
-from sgs.errors import FileRefused
+from sgs.errors import FileRefused, SgsError
+from sgs.intake.limits import read_limits, too_many_columns
+from sgs.intake.sheets import HEADER_SCAN_ROWS, ROW, Scorer, SheetScan, Table, no_header, scan_cells
 from sgs.reference.catalogue import KINDS, Kind, header_map, load_catalogue, normalise_header
-from sgs.validate.limits import read_limits, too_many_columns
-from sgs.validate.normalise import ROW
-from sgs.validate.sheets import HEADER_SCAN_ROWS, Scorer, SheetScan, Table, no_header, scan_cells
 
 XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -135,10 +135,10 @@ def sniff_format(path: Path) -> str:
 
 
 def _scan_file(path: Path, fmt: str, score: Scorer) -> Iterator[SheetScan]:
-    from sgs.validate.workbook import calamine_sheets, xlsx_sheets
+    from sgs.intake.workbook import calamine_sheets, xlsx_sheets
 
     if fmt == "csv":
-        from sgs.validate.csvfile import read_csv_table
+        from sgs.intake.csvfile import read_csv_table
 
         table = read_csv_table(path, score)
         yield SheetScan(None, False, table, table.body.height)
@@ -424,3 +424,25 @@ def read_upload(path: str | Path, kind: Kind | None = None) -> Upload:
         row_sheets=row_sheets,
         sheets=report,
     )
+
+
+def read_file(path: str | Path, kind: Kind | None = None) -> Upload:
+    """Read one upload for validation; :class:`sgs.errors.FileRefused` if it cannot be read."""
+    with refusing_the_unexpected(path):
+        return read_upload(path, kind)
+
+
+@contextmanager
+def refusing_the_unexpected(path: str | Path) -> Iterator[None]:
+    """Nothing a file holds may end in a traceback: what a library raised while reading or
+    checking it refuses the file with a reason in Chinese; refusals, and what the office must
+    fix (settings, calendar), pass as they are."""
+    try:
+        yield
+    except SgsError:
+        raise
+    except Exception:
+        raise FileRefused(
+            "internal",
+            f"文件「{Path(path).name}」读取或校验时出现意外错误，无法校验：请将该文件交给管理员排查。",
+        ) from None

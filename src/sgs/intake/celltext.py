@@ -4,7 +4,7 @@ Every XLSX reader here gives a cell the same text: numbers without float artefac
 of ``<v>`` kept exactly), date-formatted numbers as ISO dates, booleans as TRUE/FALSE, error
 values as written (``#N/A``), OOXML's ``_xHHHH_`` escapes undone.  :func:`stream_cells` is the
 reader that handles all of XML (namespace prefixes, cells without a reference, CDATA) through
-``iterparse``; the vectorised reader (:mod:`sgs.validate.sheetxml`) uses the same functions for
+``iterparse``; the vectorised reader (:mod:`sgs.intake.sheetxml`) uses the same functions for
 the values it does not handle itself, so both agree cell for cell.
 """
 

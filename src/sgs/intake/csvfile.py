@@ -24,10 +24,9 @@ from pathlib import Path
 import polars as pl
 
 from sgs.errors import FileRefused
-from sgs.privacy import mask_ids_in_str
-from sgs.validate.encodings import decode_all, detect_legacy, sniff_encoding
-from sgs.validate.limits import header_beyond, read_limits, too_many_columns
-from sgs.validate.sheets import (
+from sgs.intake.encodings import decode_all, detect_legacy, sniff_encoding
+from sgs.intake.limits import header_beyond, read_limits, too_many_columns
+from sgs.intake.sheets import (
     HEADER_SCAN_ROWS,
     Row,
     Scorer,
@@ -36,6 +35,7 @@ from sgs.validate.sheets import (
     is_blank,
     no_header,
 )
+from sgs.privacy import mask_ids_in_str
 
 SNIFF_BYTES = 1 << 20
 DELIMITERS = (",", "\t", ";")
