@@ -9,9 +9,13 @@ own, shown under its county and not ranked.  Each test compares the figures — 
 5–9, the 台账未列 drill-down, the open problems — as of several days twice: on a store grown day
 by day (the files received by the day ingested, then computed as of the day) and on the store
 holding everything (computed ``--as-of`` the day).  The first test runs it as the office does
-(``sgs ingest``, ``sgs ledger --zero``, ``sgs rates``, ``sgs points``, ``sgs feedback``); the
-others run more seeds in-process: ingest order does not change the figures, re-ingesting changes
-nothing, every decision counts once per unit, and the rows in the files equal the rows stored.
+(``sgs ingest``, ``sgs ledger --zero``, ``sgs rates``, ``sgs points``, ``sgs feedback``) on a
+store the next one shares, where September was published (``sgs publish``) on its bulletin's day
+as the store stood then: the published figures stay the oracle's of that day, the 修订 sheet of
+a later bulletin names exactly the figures the oracle sees change since, and a second revision
+equals the live figures.  The others run more seeds in-process: ingest order does not change
+the figures, re-ingesting changes nothing, every decision counts once per unit, and the rows in
+the files equal the rows stored.
 """
 
 from __future__ import annotations
@@ -91,15 +95,16 @@ def _value(value: object) -> object:
     return value.isoformat() if isinstance(value, date) else value
 
 
-def compare(exp: Expected, seen: Seen, where: str) -> None:
-    """Every difference between the oracle and sgs, listed at once."""
+def compare(exp: Expected, seen: Seen, where: str, months: tuple[str, ...] = ()) -> None:
+    """Every difference between the oracle and sgs, listed at once; the rates of ``months``
+    (default: every month begun by the day)."""
     wrong: list[str] = []
     got = {
         (r["unit_code"], r["kind"], r["period"]): tuple(_value(r.get(c)) for c in COUNTS)
         for r in seen.rates
         if r["unit_code"] in UNITS
     }
-    for month in months_by(exp.as_of):
+    for month in months or months_by(exp.as_of):
         for unit in UNITS:
             for kind in KINDS:
                 want = tuple(_value(exp.rates[(unit, kind, month)][c]) for c in COUNTS)
@@ -254,30 +259,178 @@ def cli_arrive(root: Path, sc: Scenario, files: list[Landed], after: date, day: 
                 "--received", z.received.isoformat())  # fmt: skip
 
 
-def test_two_months_through_the_cli_match_the_oracle(tmp_path):
+#: The month published on its bulletin's day, then revised by later files (issue 19, item 2).
+P = "2026-09"
+STAMP = ("revision", "published_at", "as_of")
+#: The 修订 sheet's column of the files behind a unit's changes.
+RECORDS = "相关文件与记录（发布后收到或入库）"
+
+
+@dataclass
+class Office:
+    """Seed 1 as the office lived it (:func:`office`)."""
+
+    sc: Scenario
+    root: Path
+    wanted: dict[date, Expected]  # the oracle as of the days below
+    early: Seen  # what sgs showed on the store grown to 10-10
+    at_publication: dict[str, list[dict]]  # ``rates``/``points --json`` as of the bulletin day
+    published: dict  # what ``sgs publish --json`` printed
+
+
+@pytest.fixture(scope="module")
+def office(tmp_path_factory) -> Office:
+    """The store grown as the office grows it, through the CLI: to September's bulletin day
+    (10-04), when the month is published; to 10-10, when what sgs shows is kept; then to the
+    end (11-05 and the last day: only as of them)."""
+    root = tmp_path_factory.mktemp("month")
+    sc = generate(seed=1)
+    files = land(sc, root)
+    bulletin, early, middle = BULLETIN[P], date(2026, 10, 10), date(2026, 11, 5)
+    wanted = {day: expected(sc, files, day) for day in (bulletin, early, middle, LAST_DAY)}
+    cli_arrive(root, sc, files, date.min, bulletin)
+    as_of = ("--period", P, "--as-of", bulletin.isoformat())
+    at_publication = {cmd: sgs_json(root, cmd, *as_of) for cmd in ("rates", "points")}
+    published = json.loads(sgs(root, "publish", *as_of, "--by", "月通报", "--json"))
+    cli_arrive(root, sc, files, bulletin, early)
+    seen_early = cli_seen(root, early, ())
+    cli_arrive(root, sc, files, early, LAST_DAY)
+    return Office(sc, root, wanted, seen_early, at_publication, published)
+
+
+def test_two_months_through_the_cli_match_the_oracle(office):
     """Grown to 10-10 (September's ledger due day: the late correction not yet in, E's zero
     report not yet contradicted), then to the end; holding everything, as of 10-10 and of
     11-05 (E's report contradicted, October's ledgers due the day before; the county's zero
     report contradicted by its departments' decisions, one of which has no report yet)."""
-    sc = generate(seed=1)
-    files = land(sc, tmp_path)
+    root, wanted = office.root, office.wanted
     early, middle = date(2026, 10, 10), date(2026, 11, 5)
-    wanted = {day: expected(sc, files, day) for day in (early, middle, LAST_DAY)}
-    cli_arrive(tmp_path, sc, files, date.min, early)
-    compare(wanted[early], cli_seen(tmp_path, early, ()), f"grown to {early}")
-    cli_arrive(tmp_path, sc, files, early, LAST_DAY)
+    compare(wanted[early], office.early, f"grown to {early}")
     everyone = (*UPLOADING, UNIT_E, UNIT_F, *FAMILY)
-    compare(wanted[LAST_DAY], cli_seen(tmp_path, LAST_DAY, everyone), "everything")
-    compare(wanted[early], cli_seen(tmp_path, early, UPLOADING), f"everything, as of {early}")
-    compare(wanted[middle], cli_seen(tmp_path, middle, ()), f"everything, as of {middle}")
+    compare(wanted[LAST_DAY], cli_seen(root, LAST_DAY, everyone), "everything")
+    compare(wanted[early], cli_seen(root, early, UPLOADING), f"everything, as of {early}")
+    compare(wanted[middle], cli_seen(root, middle, ()), f"everything, as of {middle}")
     # The office cannot know tomorrow: a day after its today is refused.
     tomorrow = (office_today() + timedelta(days=1)).isoformat()
-    out = str(tmp_path / "反馈.xlsx")
+    out = str(root / "反馈.xlsx")
     for args in (("rates", "--period", "2026-10"), ("points", "--period", "2026-10"),
                  ("rates", "--period", "2026-10", "--details", "unlisted"),
                  ("feedback", "--unit", UNIT_E, "--out", out)):  # fmt: skip
-        run = invoke(tmp_path, *args, "--as-of", tomorrow)
+        run = invoke(root, *args, "--as-of", tomorrow)
         assert run.exit_code == 2, (args, run.output)
+
+
+def unstamped(rows: list[dict]) -> list[dict]:
+    return [{k: v for k, v in r.items() if k not in STAMP} for r in rows]
+
+
+def unit_names() -> dict[str, str]:
+    """The scenario's units by their name in the shipped registry (the 修订 sheet's 单位)."""
+    with (PROJECT_ROOT / "config" / "units.csv").open(encoding="utf-8") as fh:
+        names = {r["code"]: r["name"] for r in csv.DictReader(fh) if r["code"] in UNITS}
+    assert len(set(names.values())) == len(UNITS)
+    return {name: code for code, name in names.items()}
+
+
+def revision_rows(path: Path) -> list[dict]:
+    """The 修订 sheet's table as dicts (title, stamp, blank row, then the header)."""
+    rows = list(openpyxl.load_workbook(path)["修订"].iter_rows(min_row=4, values_only=True))
+    return [dict(zip(rows[0], r, strict=True)) for r in rows[1:] if any(r)]
+
+
+#: The figures of the 修订 sheet the oracle computes: (类别, 项目) -> (table, field, kind or
+#: None for the points).
+ORACLE_FIGURES = {
+    **{(f"三率·{part}", label): ("rates", field, kind)
+       for kind, part in (("permit", "行政许可"), ("penalty", "行政处罚"))
+       for field, label in (("uploaded", "上报条数"), ("timely", "及时条数"),
+                            ("timeliness_undecided", "及时性未判定"), ("compliant", "合规条数"),
+                            ("ledger_entries", "台账条数"), ("ledger_matched", "台账已上报"))},
+    **{("积分", f"{item[5:]}.{name}"): ("points", item, None)
+       for item, name in (("item_5", "台账报送"), ("item_6", "及时率"), ("item_7", "合规率"),
+                          ("item_8", "完整率"), ("item_9", "错误认领"))},
+}  # fmt: skip
+
+
+def oracle_figure(exp: Expected, unit: str, part: str, item: str) -> float | None:
+    table, field, kind = ORACLE_FIGURES[(part, item)]
+    if table == "rates":
+        return exp.rates[(unit, kind, P)][field]
+    return exp.points[(unit, P)][field]
+
+
+def shown(text: str) -> float | None:
+    """A figure as the 修订 sheet shows it: "—" when not applicable."""
+    return None if text == "—" else float(text)
+
+
+def test_a_published_month_stays_and_its_revisions_are_what_the_oracle_sees_change(office):
+    """Issue 19, item 3, on the generated month: September published on its bulletin's day
+    (10-04) from the store as it stood then; everything after it arrives (the late correction
+    of A's 〔2026〕50号, the September ledgers due 10-10, E's contradicting upload…).  The
+    published figures stay those of 10-04 (the oracle's and sgs's own at publication); the
+    修订 sheet of a bulletin as of the last day names, of the figures the oracle computes,
+    exactly those whose oracle value changed from 10-04 to then; a second revision equals the
+    live figures."""
+    root, bulletin = office.root, BULLETIN[P]
+    before, after = office.wanted[bulletin], office.wanted[LAST_DAY]
+    assert (office.published["revision"], office.published["as_of"]) == (1, bulletin.isoformat())
+    # The published figures after the later ingests: as at publication, and the oracle's.
+    published = {cmd: sgs_json(root, cmd, "--period", P, "--published")
+                 for cmd in ("rates", "points")}  # fmt: skip
+    for cmd, rows in published.items():
+        assert unstamped(rows) == office.at_publication[cmd], cmd
+        assert {(r["revision"], r["as_of"]) for r in rows} == {(1, bulletin.isoformat())}
+    compare(before, Seen(published["rates"], {P: published["points"]}, {}, None),
+            f"published as of {bulletin}", months=(P,))  # fmt: skip
+
+    # The 修订 sheet of the bulletin as of the last day, against revision 1.
+    out = root / "月通报_修订.xlsx"
+    sgs(root, "report", "--period", P, "--as-of", LAST_DAY.isoformat(), "--out", str(out))
+    names = unit_names()
+    rows = [
+        ((names[r["单位"]], r["类别"], r["项目"]), r)
+        for r in revision_rows(out)
+        if r["单位"] in names and (r["类别"], r["项目"]) in ORACLE_FIGURES
+    ]
+    listed = dict(rows)
+    assert len(listed) == len(rows), "a figure listed twice"
+    changed = {
+        (unit, part, item)
+        for unit in UNITS
+        for part, item in ORACLE_FIGURES
+        if oracle_figure(before, unit, part, item) != oracle_figure(after, unit, part, item)
+    }
+    assert changed, "the later files change some figure the oracle computes"
+    assert set(listed) == changed, (
+        f"missing {sorted(changed - set(listed))}, unexpected {sorted(set(listed) - changed)}"
+    )
+    for (unit, part, item), r in listed.items():  # published → now, as the oracle has them
+        for exp, text in ((before, r["发布值（第 1 版）"]), (after, r["现值"])):
+            want, got = oracle_figure(exp, unit, part, item), shown(text)
+            assert (got is None) == (want is None), (unit, part, item, text, want)
+            assert want is None or abs(got - want) <= 0.0051, (unit, part, item, text, want)
+    # The late correction of A's September error (〔2026〕50号, received after the bulletin)
+    # changes no figure of seed 1: A's item 9 is 0 as of 10-04 already (its other errors were
+    # over ten workdays late) and stays 0.  A's figures change through its later uploads that
+    # its ledger lists (台账已上报, item 8); its rows name the files received since, the
+    # correction among them, with its 文书号.
+    a = UPLOADING[0]
+    fix = next(up for up in office.sc.uploads if up.unit == a and up.received > bulletin
+               and any("〔2026〕50号" in ln.doc and not ln.broken for ln in up.lines))  # fmt: skip
+    texts = {r[RECORDS] for (unit, *_), r in listed.items() if unit == a}
+    assert len(texts) == 1, texts
+    (text,) = texts
+    assert f"{fix.name}（" in text and "〔2026〕50号" in text, text
+
+    # A second revision equals the live figures; the first stays as it was.
+    again = json.loads(sgs(root, "publish", "--period", P, "--json"))
+    assert again["revision"] == 2
+    for cmd in ("rates", "points"):
+        live = sgs_json(root, cmd, "--period", P)
+        assert unstamped(sgs_json(root, cmd, "--period", P, "--published")) == live, cmd
+        first = sgs_json(root, cmd, "--period", P, "--published", "--revision", "1")
+        assert unstamped(first) == office.at_publication[cmd], cmd
 
 
 # ----------------------------------------------------------------------------- in-process
