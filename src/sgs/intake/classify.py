@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sgs.errors import FileRefused
 from sgs.intake.landing import Arrival
-from sgs.intake.ledgers import ledger_by_header
+from sgs.intake.ledgers import LedgerSheets, ledger_by_header, read_ledger_sheets
 from sgs.intake.readers import Upload, read_file
 
 # A refusal that a ledger's header would also get as an upload: worth a look at the header.
@@ -23,21 +23,31 @@ NOT_AN_UPLOAD = ("no_header", "unknown_kind", "missing_columns")
 
 @dataclass
 class Classified:
-    """One of: ``upload`` (read), ``ledger``, or ``refused``."""
+    """One of: ``upload`` (read), ``ledger`` (its sheets read, or why they could not be), or
+    ``refused``."""
 
     upload: Upload | None = None
     ledger: bool = False
     refused: FileRefused | None = None
+    ledger_sheets: LedgerSheets | None = None
+    ledger_refused: FileRefused | None = None
+
+
+def _ledger(arr: Arrival) -> Classified:
+    try:
+        return Classified(ledger=True, ledger_sheets=read_ledger_sheets(arr.path))
+    except FileRefused as exc:  # said after the ledger's month is known (store.ingest)
+        return Classified(ledger=True, ledger_refused=exc)
 
 
 def classify(arr: Arrival) -> Classified:
     """Read the arrival once as what its declaration, name and header make it."""
     if arr.is_ledger:
-        return Classified(ledger=True)
+        return _ledger(arr)
     if arr.named_ledger:  # 台账 in the name: the header decides
         try:
             if ledger_by_header(arr.path):
-                return Classified(ledger=True)
+                return _ledger(arr)
         except FileRefused as exc:
             return Classified(refused=exc)
     try:
@@ -46,7 +56,7 @@ def classify(arr: Arrival) -> Classified:
         if arr.kind is None and not arr.named_ledger and exc.code in NOT_AN_UPLOAD:
             try:
                 if ledger_by_header(arr.path):  # a ledger without 台账 in its name
-                    return Classified(ledger=True)
+                    return _ledger(arr)
             except FileRefused:
                 pass
         return Classified(refused=exc)

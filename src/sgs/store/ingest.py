@@ -33,6 +33,7 @@ from sgs.store.ledger import store_ledger
 from sgs.store.sql import one, run
 from sgs.store.tables import RECORD_TABLES
 from sgs.validate.kept import check_key, kept
+from sgs.validate.ledger import LedgerRead, check_ledger_sheets
 from sgs.validate.normalise import ROW
 from sgs.validate.pipeline import Validation, preload, validate_file, validate_uploads
 from sgs.validate.rules import DOC_KEY, date_col, subject_key
@@ -277,13 +278,18 @@ def _received_earlier(
 
 
 def _ingest_landed_ledger(
-    arr: Arrival, sha: str, unit_code: str, root: Path | None
-) -> IngestResult:
+    arr: Arrival, sha: str, unit_code: str, root: Path | None, checked: LedgerRead | None = None,
+    refused: FileRefused | None = None,
+) -> IngestResult:  # fmt: skip
+    """A landed ledger: its month first (without one nothing else is said), then its sheets'
+    refusal or its rows as checked in the round (read and checked here when not)."""
     if arr.period is None:
         message = "无法确定台账所属月份：请在文件名中写明（如 台账_2026-10.xlsx）或在 manifest.json 中给出 period"
         return quarantine(arr, sha, "ledger_period", message, unit_code, arr.kind, root)
     try:
-        return store_ledger(arr, sha, unit_code, arr.period, root)
+        if refused is not None:
+            raise refused
+        return store_ledger(arr, sha, unit_code, arr.period, root, checked)
     except FileRefused as exc:
         return quarantine(arr, sha, exc.code, exc.message, unit_code, arr.kind, root)
 
@@ -365,7 +371,8 @@ class _Plan:
     outcome: IngestResult | Exception | None = None  # decided without writing
     finish: Callable[[], IngestResult] | None = None  # decided, to be written in order
     what: Classified | None = None  # what the file is (none when the same bytes are stored)
-    validation: Validation | None = None
+    validation: Validation | None = None  # an upload's
+    ledger: LedgerRead | None = None  # a ledger's rows, checked
 
 
 def _plan(
@@ -439,6 +446,15 @@ def _stored_hashes(pairs: set[tuple[str, str]], root: Path | None) -> set[tuple[
 def _validate(plans: list[_Plan]) -> None:
     """Validate the round's uploads together; a failure there checks each file alone, so a
     file that breaks the validator is refused by itself."""
+    for p in plans:
+        if p.what is not None and p.what.ledger_sheets is not None and p.arr.period is not None:  # type: ignore[union-attr]
+            try:
+                with refusing_the_unexpected(p.path):
+                    p.ledger = check_ledger_sheets(p.what.ledger_sheets, p.arr.period)  # type: ignore[union-attr]
+            except FileRefused as exc:
+                p.what.ledger_refused = exc
+            except SgsError as exc:
+                p.outcome = exc
     ready = [p for p in plans if p.validation is None and p.what is not None and p.what.upload]
     try:
         together = validate_uploads([(p.what.upload, p.arr.received) for p in ready])  # type: ignore[misc,union-attr]
@@ -489,7 +505,7 @@ def _settle(p: _Plan, root: Path | None) -> IngestResult | Exception:
         arr, unit_code, what = p.arr, p.unit_code, p.what
         assert arr is not None and unit_code is not None
         if what is not None and what.ledger:
-            return _ingest_landed_ledger(arr, p.sha, unit_code, root)
+            return _ingest_landed_ledger(arr, p.sha, unit_code, root, p.ledger, what.ledger_refused)
         earlier = _seen_before(p.sha, unit_code, arr.kind, root)
         if earlier is not None:
             return _again(arr, p.sha, unit_code, earlier, root)
@@ -501,7 +517,7 @@ def _settle(p: _Plan, root: Path | None) -> IngestResult | Exception:
             exc = what.refused
             return quarantine(arr, p.sha, exc.code, exc.message, unit_code, arr.kind, root)
         if what.ledger:
-            return _ingest_landed_ledger(arr, p.sha, unit_code, root)
+            return _ingest_landed_ledger(arr, p.sha, unit_code, root, None, what.ledger_refused)
         with database.writer(root) as con:
             return _write(con, p.validation, arr, unit_code, p.sha)  # type: ignore[arg-type]
     except Exception as exc:

@@ -91,10 +91,12 @@ def ingest_ledger(
 
 
 def store_ledger(
-    arr: Arrival, sha: str, unit_code: str, period: str, root: Path | None = None
-) -> IngestResult:
-    """Read, check and store a ledger whose arrival, hash and unit are already known."""
-    read = read_ledger(arr.path, period)
+    arr: Arrival, sha: str, unit_code: str, period: str, root: Path | None = None,
+    read: LedgerRead | None = None,
+) -> IngestResult:  # fmt: skip
+    """Store a ledger whose arrival, hash and unit are already known, checked already
+    (``read``, by ingest's round) or read and checked here (``sgs ledger``)."""
+    read = read_ledger(arr.path, period) if read is None else read
     return _store(
         read, sha, unit_code, period, arr.received, arr.received_from, arr.path.name,
         str(arr.path), root,
