@@ -333,11 +333,12 @@ def ingest_files(
 
     The store ends exactly as if :func:`ingest_file` had been called for each file in turn (the
     same batches, ids and verdicts), but what each file would pay again is paid once per
-    round of files (:data:`ROUND_FILES`, :data:`ROUND_BYTES`): the already-stored files are found with one query, the uploads are
-    validated together (:func:`sgs.validate.pipeline.validate_uploads`), and the writer's
-    lock and connection are taken once for the round's writes, each file still in its own
-    transaction.  Reading and validating happen before the lock, so parallel runs check side by
-    side and queue only for the writes.
+    round of files (:data:`ROUND_FILES`, :data:`ROUND_BYTES`): the already-stored files are
+    found with one query, the uploads are validated together
+    (:func:`sgs.validate.pipeline.validate_uploads`), and the writer's lock and connection are
+    taken once for the round's writes, each file still in its own transaction.  Reading and
+    validating happen before the lock, so parallel runs check side by side and queue only for
+    the writes.
     """
     preload()  # pandera imports while the first files are read
     plans: list[_Plan] = []

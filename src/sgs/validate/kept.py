@@ -17,11 +17,12 @@ import hashlib
 import json
 import shutil
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
 
-from sgs.config import catalogue_path, data_root
+from sgs.config import cached_on_file, catalogue_path, data_root
 from sgs.intake.readers import SheetInfo, Upload
 from sgs.validate.pipeline import Validation
 
@@ -33,15 +34,23 @@ _FRAMES = ("frame", "extras", "checked", "errors")
 def check_key(sha: str, unit: str, kind: str | None, received: date) -> str:
     """The key of a check: the bytes, the unit, the declared kind, the received date, and the
     rules it was made under (catalogue, settings, version)."""
-    from importlib.metadata import version
-
     from sgs.reference.settings import load_settings
 
-    rules = hashlib.sha256(catalogue_path().read_bytes())
-    rules.update(repr(load_settings()).encode())
-    rules.update(f"{version('sgs')}|{FORMAT}".encode())
-    parts = [sha, unit, kind or "-", received.isoformat(), rules.hexdigest()]
+    rules = f"{_catalogue_digest()}|{load_settings()!r}|{_version()}|{FORMAT}"
+    parts = [sha, unit, kind or "-", received.isoformat(), rules]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+
+
+@cached_on_file(catalogue_path)
+def _catalogue_digest() -> str:
+    return hashlib.sha256(catalogue_path().read_bytes()).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _version() -> str:
+    from importlib.metadata import version
+
+    return version("sgs")
 
 
 def _folder(root: Path | None, key: str) -> Path:
