@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -261,18 +261,22 @@ def _seen_before(
 
 
 def _received_earlier(
-    arr: Arrival, sha: str, unit_code: str, batch_id: int, kind: str, root: Path | None
-) -> IngestResult | None:
+    arr: Arrival, sha: str, unit_code: str, batch_id: int, kind: str, root: Path | None,
+    checked: Classified | None = None, v: Validation | None = None,
+) -> IngestResult | None:  # fmt: skip
     """A stored file arriving again with an earlier received date (or, the same day, under a
     name that sorts first) was received then: its batch is stored again as this copy — validated
     against the earlier date, since rules such as "decided no later than received" depend on it
     — and keeps its batch id; the later batches sharing its 文书号 are keyed again by replay
     (docs/policy.md sections 4 and 5).  So the order in which copies of a file are ingested never
     changes the store.  None when the file cannot be validated as that kind any more."""
-    try:
-        v = validate_file(arr.path, kind, arr.received)  # type: ignore[arg-type]
-    except FileRefused:
-        return None  # the stored copy stays: the same bytes read the same way before
+    if checked is not None and v is None:
+        return None  # refused as that kind: the stored copy stays
+    if v is None:  # stored by another run since the round began: checked here
+        try:
+            v = validate_file(arr.path, kind, arr.received)  # type: ignore[arg-type]
+        except FileRefused:
+            return None  # the stored copy stays: the same bytes read the same way before
     with database.writer(root) as con:
         return _write(con, v, arr, unit_code, sha, replace=batch_id)
 
@@ -374,6 +378,7 @@ class _Plan:
     what: Classified | None = None  # what the file is (none when the same bytes are stored)
     validation: Validation | None = None  # an upload's
     ledger: LedgerRead | None = None  # a ledger's rows, checked
+    checked_as: str | None = None  # a copy of stored bytes: the stored kind it was read as
 
 
 def _plan(
@@ -413,11 +418,15 @@ def _read(plans: list[_Plan], root: Path | None) -> None:
     """Classify the round's files (uploads are read); one query first finds the uploads whose
     bytes are stored already, which are not read again."""
     waiting = [p for p in plans if p.arr is not None and p.finish is None and p.outcome is None]
-    stored = _stored_hashes({(p.sha, p.unit_code) for p in waiting}, root)  # type: ignore[misc]
+    stored = _stored_copies({(p.sha, p.unit_code) for p in waiting}, root)  # type: ignore[misc]
     for p in waiting:
         arr = p.arr
         assert arr is not None
-        if (p.sha, p.unit_code) in stored and not arr.is_ledger:
+        copy = None if arr.is_ledger else _earlier_copy(arr, stored.get((p.sha, p.unit_code), []))  # type: ignore[arg-type]
+        if copy is not None:
+            _, kind, received, name = copy
+            if (arr.received, arr.path.name) < (received, name):  # checked now as that kind
+                p.what, p.checked_as = classify(replace(arr, kind=kind)), kind
             continue  # decided under the lock, as the same file again
         if not arr.is_ledger and not arr.named_ledger:
             key = check_key(p.sha, p.unit_code, arr.kind, arr.received)  # type: ignore[arg-type]
@@ -430,18 +439,34 @@ def _read(plans: list[_Plan], root: Path | None) -> None:
             p.outcome = exc
 
 
-def _stored_hashes(pairs: set[tuple[str, str]], root: Path | None) -> set[tuple[str, str]]:
+def _stored_copies(
+    pairs: set[tuple[str, str]], root: Path | None
+) -> dict[tuple[str, str], list[tuple[int, str, date, str]]]:
+    """For each (bytes, unit) of the round, the upload batches stored of them, in batch order:
+    what :func:`_seen_before` would say of each file, asked once for the round."""
     if not pairs or not database.db_path(root).exists():
-        return set()
+        return {}
     with database.reader(root) as con:
         con.register("arriving", pl.DataFrame(list(pairs), schema=["sha256", "unit_code"],
                                               orient="row"))  # fmt: skip
         found = con.execute(
-            "SELECT DISTINCT b.sha256, b.unit_code FROM batches b"
-            " JOIN arriving a USING (sha256, unit_code) WHERE b.kind <> 'ledger'"
+            "SELECT b.sha256, b.unit_code, b.batch_id, b.kind, b.received_date, b.file_name"
+            " FROM batches b JOIN arriving a USING (sha256, unit_code)"
+            " WHERE b.kind <> 'ledger' ORDER BY b.batch_id"
         ).fetchall()
         con.unregister("arriving")
-    return {(sha, unit) for sha, unit in found}
+    out: dict[tuple[str, str], list[tuple[int, str, date, str]]] = {}
+    for sha, unit, *batch in found:
+        out.setdefault((sha, unit), []).append(tuple(batch))  # type: ignore[arg-type]
+    return out
+
+
+def _earlier_copy(
+    arr: Arrival, stored: list[tuple[int, str, date, str]]
+) -> tuple[int, str, date, str] | None:
+    """The stored batch of these bytes that this arrival is a copy of (as :func:`_seen_before`
+    picks it), or None."""
+    return next((b for b in stored if arr.kind is None or b[1] == arr.kind), None)
 
 
 def _validate(plans: list[_Plan]) -> None:
@@ -509,7 +534,7 @@ def _settle(p: _Plan, root: Path | None) -> IngestResult | Exception:
             return _ingest_landed_ledger(arr, p.sha, unit_code, root, p.ledger, what.ledger_refused)
         earlier = _seen_before(p.sha, unit_code, arr.kind, root)
         if earlier is not None:
-            return _again(arr, p.sha, unit_code, earlier, root)
+            return _again(arr, p.sha, unit_code, earlier, root, p)
         if what is None:  # its bytes were stored, but not as this declared kind: read it now
             what = classify(arr)
             if what.upload is not None:
@@ -525,14 +550,24 @@ def _settle(p: _Plan, root: Path | None) -> IngestResult | Exception:
         return exc
 
 
+def _as_kind(p: _Plan, kind: str) -> bool:
+    """Whether the round checked this file as ``kind`` (an upload of it, or refused as it)."""
+    if p.validation is not None:
+        return p.validation.kind == kind
+    return p.checked_as == kind and p.what is not None and p.what.refused is not None
+
+
 def _again(
-    arr: Arrival, sha: str, unit_code: str, earlier: tuple[int, str, date, str], root: Path | None
-) -> IngestResult:
+    arr: Arrival, sha: str, unit_code: str, earlier: tuple[int, str, date, str],
+    root: Path | None, p: _Plan,
+) -> IngestResult:  # fmt: skip
     """The same bytes stored before for this unit: skipped, or dated by this copy when it was
-    received earlier (:func:`_received_earlier`)."""
+    received earlier (:func:`_received_earlier`, with the round's check of this copy when it
+    was made as that kind)."""
     batch_id, kind, received, name = earlier
     if (arr.received, arr.path.name) < (received, name):
-        moved = _received_earlier(arr, sha, unit_code, batch_id, kind, root)
+        checked = p.what if p.what is not None and _as_kind(p, kind) else None
+        moved = _received_earlier(arr, sha, unit_code, batch_id, kind, root, checked, p.validation)
         if moved is not None:  # still the same file: skipped, but now dated by this copy
             result = skipped(arr, unit_code, kind, batch_id)
             result.message += f"；接收日期改为本次的 {arr.received}，并按此日重新校验"
