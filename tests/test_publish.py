@@ -489,3 +489,16 @@ def test_the_revisions_page_lists_the_changes(story):
     )
     assert f"{DEPT_NAME}：许可_襄垣.csv" in _unit_row(page, COUNTY)
     assert web["never_status"] == "404" and "2026-10 尚未发布" in web["never"]
+
+
+def test_a_revision_names_files_and_records_with_id_numbers_masked():
+    """The file name and the 文书号 are the unit's own text: an ID number typed into either is
+    masked in the 修订 list (sheet, PDF page and /revisions/P share the text)."""
+    from datetime import date
+
+    from sgs.report.revisions import file_text
+
+    text = file_text("许可_140402198001011234.csv", "permit", date(2026, 11, 25),
+                     [("长审批〔2026〕140402198001011234号", 2), (None, 3)])  # fmt: skip
+    assert text == ("许可_140402********1234.csv（行政许可，接收 2026-11-25，记录 "
+                    "长审批〔2026〕140402********1234号、第 3 行）")  # fmt: skip

@@ -190,6 +190,16 @@ def _records_text(records: list[tuple[str | None, int | None]]) -> str:
     return f"，记录 {shown}" + (f" 等 {len(named)} 条" if more > 0 else "")
 
 
+def file_text(
+    name: str, kind: str, received: date, records: list[tuple[str | None, int | None]]
+) -> str:
+    """One file behind a change, as the 修订 list shows it.  A file name and a 文书号 are what
+    the unit typed: an ID number in either is masked."""
+    from sgs.privacy import mask_ids_in_str
+
+    return mask_ids_in_str(f"{name}（{kind_name(kind)}，接收 {received}{_records_text(records)}）")
+
+
 def fresh_files(
     con: duckdb.DuckDBPyConnection, period: str, as_of: date, p: Publication
 ) -> dict[str, str]:
@@ -197,7 +207,6 @@ def fresh_files(
     of text.  A county's (or zone's) line lists its departments' files too, each under the
     department's name: their records count in the county's figures."""
     from sgs.periods import period_bounds
-    from sgs.privacy import mask_ids_in_str
     from sgs.reference.units import load_units
     from sgs.store.sql import frame
 
@@ -211,8 +220,7 @@ def fresh_files(
     names = dict(load_units().select("code", "name").iter_rows())
     found: dict[str, list[str]] = {}
     for f in files.values():
-        text = (f"{mask_ids_in_str(f['file_name'])}（{kind_name(f['kind'])}，接收 "
-                f"{f['received_date']}{_records_text(f['records'])}）")  # fmt: skip
+        text = file_text(f["file_name"], f["kind"], f["received_date"], f["records"])
         found.setdefault(f["unit_code"], []).append(text)
         if f["family"] != f["unit_code"]:
             member = names.get(f["unit_code"], f["unit_code"])
