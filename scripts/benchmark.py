@@ -9,6 +9,15 @@ rows/s, peak RSS (from wait4, per process) and the ratio.  It also measures, in 
 phases of a validation and pandera's per-check overhead: the same rule expressions evaluated
 by pandera (one pass per check) versus all at once in a single polars ``select``.
 
+With ``--anchors`` it measures instead, for each size (default 10k, 100k, 1M) and format (CSV,
+and XLSX up to Excel's 1,048,576 rows), four whole processes side by side, medians and minima
+of ``--repeat`` (default 5): the bare read (``polars.read_csv``; for an XLSX, sgs's reader alone,
+there being no other reader of the same cells here), the same rules run by pandera alone and by
+one hand-written polars ``select`` (each after sgs's read, normalising and shared work), and
+``sgs validate --json``; each as a ratio to the bare read, with time and peak memory per row.
+The ingest rows (per small file, a big file against its validation) are
+``scripts/benchmark_ingest.py``'s.
+
 This is a script, not a test: timing assertions in tests only measure the CI machine's mood.
 """
 
@@ -135,11 +144,89 @@ def phases(path: Path) -> dict:
     return {k: round(v, 3) if isinstance(v, float) else v for k, v in out.items()}
 
 
+# The same rules without the rest of sgs validate: after sgs's read, normalising and shared work,
+# run by pandera alone or by one polars select.
+ANCHOR = r"""
+import sys
+from datetime import date
+from sgs.intake.readers import read_upload
+from sgs.reference.catalogue import load_catalogue
+from sgs.validate.normalise import normalise
+from sgs.validate.rules import build_rules, prepare
+path, how, received = sys.argv[1:4]
+upload = read_upload(path)
+if how != "read":
+    spec = load_catalogue().kind(upload.kind)
+    frame = prepare(normalise(upload.frame, spec.fields), spec, date.fromisoformat(received))
+    if how == "pandera":
+        from sgs.validate.pandera_schema import run_schema, schema_for
+        run_schema(schema_for(upload.kind), frame)
+    else:
+        rules = build_rules(upload.kind)
+        frame.lazy().select((~r.ok.fill_null(True)).alias(r.label) for r in rules).collect()
+"""
+
+
+def anchors(rows: int, ext: str, repeat: int) -> dict:
+    """Bare read, pandera alone, hand-written polars and sgs validate on one file, alternating."""
+    path = ensure_file(rows, ext)
+    bare = ([str(PYTHON), "-c", f"import polars as pl; pl.read_csv({str(path)!r})"]
+            if ext == "csv" else [str(PYTHON), "-c", ANCHOR, str(path), "read", RECEIVED])  # fmt: skip
+    commands = {
+        "bare read": bare,
+        "pandera alone": [str(PYTHON), "-c", ANCHOR, str(path), "pandera", RECEIVED],
+        "hand-written polars": [str(PYTHON), "-c", ANCHOR, str(path), "polars", RECEIVED],
+        "sgs validate": [str(SGS), "validate", str(path), "--json", "--received", RECEIVED],
+    }
+    runs: dict[str, list[tuple[float, float, int]]] = {name: [] for name in commands}
+    for _ in range(repeat):
+        for name, cmd in commands.items():
+            done = run(cmd, BENCH / "out.json")
+            if done[2] not in (0, 1):  # sgs validate exits 1: the files have defects
+                raise SystemExit(f"{name} failed on {path.name} (exit {done[2]})")
+            runs[name].append(done)
+    base = statistics.median(w for w, _, _ in runs["bare read"])
+    out = {}
+    for name, done in runs.items():
+        walls = [w for w, _, _ in done]
+        rss = max(r for _, r, _ in done)
+        out[name] = {
+            "median_s": round(statistics.median(walls), 3), "min_s": round(min(walls), 3),
+            "ratio": round(statistics.median(walls) / base, 2),
+            "us_per_row": round(statistics.median(walls) / rows * 1e6, 2),
+            "rss_mib": round(rss), "bytes_per_row": round(rss * 2**20 / rows),
+        }  # fmt: skip
+    return out
+
+
+def main_anchors(sizes: list[int], repeat: int) -> None:
+    print(f"load average at the start: {os.getloadavg()[0]:.2f}")
+    print(
+        "| rows | format | process | median (min) | × bare read | µs/row | peak RSS | bytes/row |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for rows in sizes:
+        for ext in ("csv", "xlsx"):
+            if ext == "xlsx" and rows > 1_048_575:
+                continue
+            for name, r in anchors(rows, ext, repeat).items():
+                print(f"| {rows:,} | {ext} | {name} | {r['median_s']} s ({r['min_s']}) | "
+                      f"{r['ratio']}× | {r['us_per_row']} | {r['rss_mib']} MiB | "
+                      f"{r['bytes_per_row']} |", flush=True)  # fmt: skip
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--anchors", action="store_true",
+                        help="the four processes at each size and format (see above)")  # fmt: skip
     args = parser.parse_args()
+    if args.anchors:
+        sizes = args.rows if "--rows" in sys.argv else [10_000, 100_000, 1_000_000]
+        main_anchors(sizes, args.repeat if "--repeat" in sys.argv else 5)
+        return
     results = []
     for rows in args.rows:
         path = ensure_file(rows)
