@@ -262,7 +262,7 @@ def _seen_before(
 
 def _received_earlier(
     arr: Arrival, sha: str, unit_code: str, batch_id: int, kind: str, root: Path | None,
-    checked: Classified | None = None, v: Validation | None = None,
+    checked: bool = False, v: Validation | None = None,
 ) -> IngestResult | None:  # fmt: skip
     """A stored file arriving again with an earlier received date (or, the same day, under a
     name that sorts first) was received then: its batch is stored again as this copy — validated
@@ -270,7 +270,7 @@ def _received_earlier(
     — and keeps its batch id; the later batches sharing its 文书号 are keyed again by replay
     (docs/policy.md sections 4 and 5).  So the order in which copies of a file are ingested never
     changes the store.  None when the file cannot be validated as that kind any more."""
-    if checked is not None and v is None:
+    if checked and v is None:
         return None  # refused as that kind: the stored copy stays
     if v is None:  # stored by another run since the round began: checked here
         try:
@@ -378,7 +378,7 @@ class _Plan:
     what: Classified | None = None  # what the file is (none when the same bytes are stored)
     validation: Validation | None = None  # an upload's
     ledger: LedgerRead | None = None  # a ledger's rows, checked
-    checked_as: str | None = None  # a copy of stored bytes: the stored kind it was read as
+    checked_as: str | None = None  # the kind the round read and checked it as (none: refused)
 
 
 def _plan(
@@ -431,12 +431,14 @@ def _read(plans: list[_Plan], root: Path | None) -> None:
         if not arr.is_ledger and not arr.named_ledger:
             key = check_key(p.sha, p.unit_code, arr.kind, arr.received)  # type: ignore[arg-type]
             if (done := kept(key, arr.path, root)) is not None:  # checked at its hand-in
-                p.what, p.validation = Classified(upload=done.upload), done
+                p.what, p.validation, p.checked_as = Classified(upload=done.upload), done, done.kind
                 continue
         try:
             p.what = classify(arr)
         except Exception as exc:
             p.outcome = exc
+        else:
+            p.checked_as = p.what.upload.kind if p.what.upload is not None else None
 
 
 def _stored_copies(
@@ -550,13 +552,6 @@ def _settle(p: _Plan, root: Path | None) -> IngestResult | Exception:
         return exc
 
 
-def _as_kind(p: _Plan, kind: str) -> bool:
-    """Whether the round checked this file as ``kind`` (an upload of it, or refused as it)."""
-    if p.validation is not None:
-        return p.validation.kind == kind
-    return p.checked_as == kind and p.what is not None and p.what.refused is not None
-
-
 def _again(
     arr: Arrival, sha: str, unit_code: str, earlier: tuple[int, str, date, str],
     root: Path | None, p: _Plan,
@@ -566,7 +561,7 @@ def _again(
     was made as that kind)."""
     batch_id, kind, received, name = earlier
     if (arr.received, arr.path.name) < (received, name):
-        checked = p.what if p.what is not None and _as_kind(p, kind) else None
+        checked = p.checked_as == kind  # then its validation, or none: refused as that kind
         moved = _received_earlier(arr, sha, unit_code, batch_id, kind, root, checked, p.validation)
         if moved is not None:  # still the same file: skipped, but now dated by this copy
             result = skipped(arr, unit_code, kind, batch_id)
