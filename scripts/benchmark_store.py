@@ -108,7 +108,7 @@ def main() -> None:
 
     from sgs.measure.rates import rates
     from sgs.store import database
-    from sgs.store.ledger import ingest_ledger
+    from sgs.store.ingest import ingest_ledger
 
     # Two ingest processes side by side (the machine has two cores); the store serialises
     # their writes, validation runs in parallel.

@@ -117,8 +117,7 @@ def files(root: Path) -> dict[str, list[tuple]]:
 
 def ingest_day(root: Path, items: list[tuple]) -> None:
     """The day's files, in process (the office's date is fixed by the caller)."""
-    from sgs.store.ingest import ingest_file
-    from sgs.store.ledger import ingest_ledger
+    from sgs.store.ingest import ingest_file, ingest_ledger
 
     for item in items:
         if item[0] == "upload":

@@ -36,8 +36,7 @@ from sgs.intake.landing import sha256_of
 from sgs.measure.rates import rates
 from sgs.samples.writers import write_upload
 from sgs.store import database
-from sgs.store.ingest import ingest_file
-from sgs.store.ledger import ingest_ledger
+from sgs.store.ingest import ingest_file, ingest_ledger
 
 SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
 D = {i: f"长审批许〔2026〕{i}号" for i in range(1, 10)}

@@ -31,7 +31,7 @@ from sgs.config import PROJECT_ROOT
 from sgs.errors import FileRefused
 from sgs.measure.rates import rates
 from sgs.store import database
-from sgs.store.ledger import ingest_ledger
+from sgs.store.ingest import ingest_ledger
 from sgs.validate.ledger import read_ledger
 
 SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")

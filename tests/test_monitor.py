@@ -11,8 +11,7 @@ import pytest
 from sgs.jobs.daily import affected_periods
 from sgs.samples.generator import generate
 from sgs.samples.writers import write_upload
-from sgs.store.ingest import ingest_file
-from sgs.store.ledger import ingest_ledger
+from sgs.store.ingest import ingest_file, ingest_ledger
 
 UNIT = "111404000448224608"  # 长治市行政审批服务管理局
 

@@ -444,8 +444,7 @@ def stretch(sc: Scenario, files: list[Landed], after: date, day: date) -> list[L
 
 def arrive(root: Path, items: list[Landed | Zero], order: random.Random | None = None) -> None:
     """Ingest in-process, in the order given or shuffled by ``order``."""
-    from sgs.store.ingest import ingest_file
-    from sgs.store.ledger import ingest_ledger
+    from sgs.store.ingest import ingest_file, ingest_ledger
 
     chunk = list(items)
     if order:

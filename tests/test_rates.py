@@ -58,8 +58,7 @@ from sgs.measure.rates import details, rates
 from sgs.reference import calendar as workdays
 from sgs.reference.units import load_units
 from sgs.store import database
-from sgs.store.ingest import ingest_file
-from sgs.store.ledger import ingest_ledger
+from sgs.store.ingest import ingest_file, ingest_ledger
 
 SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
 N_UNITS = load_units().height

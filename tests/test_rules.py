@@ -197,7 +197,7 @@ class Batches:
         kind, received = members[0].kind, members[0].received
         result = validate_records(kind, [e.record for e in members], received=received)
         rows = range(2, 2 + len(members))
-        valid = dict(result.row_verdicts().select(ROW, "valid").iter_rows())
+        valid = dict(result.verdicts.select(ROW, "valid").iter_rows())
         errors = result.errors
         # The batch as a whole: one verdict per record, consistent with .ok, no record linked
         # to another (no batched case expects a duplicate).

@@ -7,6 +7,8 @@ class lets a caller that only reports catch them all.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sgs.privacy import mask_ids_in_str
@@ -87,3 +89,19 @@ class PublicationError(SgsError, LookupError):
 
 class UnitsError(SgsError, ValueError):
     """The units registry (``config/units.csv``) cannot be used; the message names the row."""
+
+
+@contextmanager
+def refusing_the_unexpected(path: str | Path) -> Iterator[None]:
+    """Nothing a file holds may end in a traceback: what a library raised while reading or
+    checking it refuses the file with a reason in Chinese; refusals, and what the office must
+    fix (settings, calendar), pass as they are."""
+    try:
+        yield
+    except SgsError:
+        raise
+    except Exception:
+        raise FileRefused(
+            "internal",
+            f"文件「{Path(path).name}」读取或校验时出现意外错误，无法校验：请将该文件交给管理员排查。",
+        ) from None

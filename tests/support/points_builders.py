@@ -19,8 +19,7 @@ import csv
 from datetime import date
 from pathlib import Path
 
-from sgs.store.ingest import ingest_file
-from sgs.store.ledger import ingest_ledger
+from sgs.store.ingest import ingest_file, ingest_ledger
 from sgs.validate.identifiers import is_valid_uscc, org_check_char, uscc_check_char
 from support.rates_builders import PENALTY, PERMIT, Row, company, land, write_ledger
 

@@ -174,7 +174,7 @@ def ledger(
     退出码：0 已登记（或此前已登记）；1 台账无法读取；2 参数错误。
     """
     from sgs.errors import FileRefused, LandingError, PeriodError
-    from sgs.store.ledger import ingest_ledger
+    from sgs.store.ingest import ingest_ledger
 
     if zero == (file is not None):
         raise click.UsageError("请指定台账文件，或使用 --zero 登记零增量报告（二者选一）。")

@@ -16,13 +16,12 @@ matches.  What was read and what was skipped, and why, is reported per sheet.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
-from sgs.errors import FileRefused, SgsError
+from sgs.errors import FileRefused, refusing_the_unexpected
 from sgs.intake.limits import read_limits, too_many_columns
 from sgs.intake.sheets import HEADER_SCAN_ROWS, ROW, Scorer, SheetScan, Table, no_header, scan_cells
 from sgs.reference.catalogue import KINDS, Kind, header_map, load_catalogue, normalise_header
@@ -81,6 +80,11 @@ class Upload:
     blank_rows: int = 0
     row_sheets: pl.Series | None = None  # the sheet of every row of ``frame``; None for a CSV
     sheets: list[SheetInfo] = field(default_factory=list)
+    #: The sheets read and skipped, in one sentence for the clerk (:func:`sheets_note`).
+    note: str | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        self.note = sheets_note(self.sheets)
 
     @property
     def rows(self) -> int:
@@ -89,9 +93,6 @@ class Upload:
     @property
     def unknown_columns(self) -> list[str]:
         return self.extras.columns
-
-    def sheets_note(self) -> str | None:
-        return sheets_note(self.sheets)
 
     def sheet_column(self) -> pl.Series:
         """The sheet of every record (null for a CSV), aligned with ``frame``."""
@@ -430,19 +431,3 @@ def read_file(path: str | Path, kind: Kind | None = None) -> Upload:
     """Read one upload for validation; :class:`sgs.errors.FileRefused` if it cannot be read."""
     with refusing_the_unexpected(path):
         return read_upload(path, kind)
-
-
-@contextmanager
-def refusing_the_unexpected(path: str | Path) -> Iterator[None]:
-    """Nothing a file holds may end in a traceback: what a library raised while reading or
-    checking it refuses the file with a reason in Chinese; refusals, and what the office must
-    fix (settings, calendar), pass as they are."""
-    try:
-        yield
-    except SgsError:
-        raise
-    except Exception:
-        raise FileRefused(
-            "internal",
-            f"文件「{Path(path).name}」读取或校验时出现意外错误，无法校验：请将该文件交给管理员排查。",
-        ) from None

@@ -1,4 +1,12 @@
-"""Ingest upload files into the store: validate, then write each file in one transaction.
+"""The conductor of ingest: each file through intake, validation and the store, once.
+
+Files go in rounds (:func:`ingest_files`): intake finds each file's arrival and reads and
+classifies it (:mod:`sgs.intake`), validation checks the round's uploads together and each
+ledger (:mod:`sgs.validate`), and the store writes each file in one transaction
+(:mod:`sgs.store.write`, :mod:`sgs.store.ledger`, :mod:`sgs.store.batches`) without reading
+or checking anything again.  A file whose reading no longer holds when it is written (another
+run stored the same bytes in between) goes through the three stages again in a round of its
+own.  ``sgs ledger`` comes through here too (:func:`ingest_ledger`).
 
 Every row of a file is stored (valid or not, with its errors) or the whole file is quarantined
 with a reason: nothing is dropped.  A file already ingested (same content, unit and kind) is
@@ -8,238 +16,29 @@ taken, so parallel ingests validate side by side and only queue for the short wr
 
 from __future__ import annotations
 
-import os
-import signal
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
-from sgs.clock import office_now
-from sgs.config import fault_point
-from sgs.errors import FileRefused, SgsError
+from sgs.clock import office_today
+from sgs.errors import FileRefused, SgsError, StoreBusy, refusing_the_unexpected
+from sgs.intake.checked import KeptCheck, check_key, kept_check
 from sgs.intake.classify import Classified, classify
 from sgs.intake.landing import Arrival, ArrivalProblem, arrival, in_landing_zone, sha256_of
-from sgs.intake.readers import refusing_the_unexpected
-from sgs.reference.catalogue import Kind, load_catalogue
+from sgs.periods import period_bounds
+from sgs.reference.catalogue import Kind
 from sgs.store import database
 from sgs.store.batches import IngestResult, quarantine, quarantine_file, skipped
-from sgs.store.identity import assign_record_keys, replay_later
-from sgs.store.ledger import store_ledger
-from sgs.store.sql import one, run
-from sgs.store.tables import RECORD_TABLES
-from sgs.validate.kept import check_key, kept
-from sgs.validate.ledger import LedgerRead, check_ledger_sheets
-from sgs.validate.normalise import ROW
-from sgs.validate.pipeline import Validation, preload, validate_file, validate_uploads
-from sgs.validate.rules import DOC_KEY, date_col, subject_key
-
-
-def _fault(point: str) -> None:
-    """Fault injection for the crash tests: ``SGS_FAULT=<point>`` kills this process there."""
-    if fault_point() == point:
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
-# ----------------------------------------------------------------------------- records
-
-
-def _typed_fields(kind: Kind) -> list[pl.Expr]:
-    out = []
-    for f in load_catalogue().kind(kind).fields:
-        if f.type == "date":
-            out.append(pl.col(date_col(f.code)).alias(f.code))
-        elif f.type == "amount":
-            out.append(pl.col(f.code).cast(pl.Decimal(18, 6), strict=False).alias(f.code))
-        else:
-            out.append(pl.col(f.code))
-    return out
-
-
-def _original(kind: Kind, raw: pl.DataFrame) -> pl.Expr:
-    """JSON of the cells whose typed column is empty although the unit wrote something."""
-    typed = [f for f in load_catalogue().kind(kind).fields if f.type in ("date", "amount")]
-    lost = []
-    for f in typed:
-        if f.code not in raw.columns:
-            continue
-        typed_col = date_col(f.code) if f.type == "date" else f"__typed_{f.code}"
-        lost.append((f.code, pl.col(typed_col).is_null() & pl.col(f"__raw_{f.code}").is_not_null()))
-    if not lost:
-        return pl.lit(None, dtype=pl.String)
-    fields = [pl.when(cond).then(pl.col(f"__raw_{code}")).alias(code) for code, cond in lost]
-    return (
-        pl.when(pl.any_horizontal(cond for _, cond in lost))
-        .then(pl.struct(fields).struct.json_encode())
-        .otherwise(None)
-    )
-
-
-def build_records(v: Validation, unit_code: str, batch_id: int, first_id: int) -> pl.DataFrame:
-    """One row per source row: verdict, typed fields, and what typing could not hold.
-
-    ``record_key`` is left empty: which record a row continues depends on what is stored
-    (:func:`sgs.store.identity.assign_record_keys`, inside the write transaction).
-    """
-    spec = load_catalogue().kind(v.kind)
-    raw = v.upload.frame
-    verdicts = v.row_verdicts()
-    frame = v.frame.with_columns(
-        verdicts["valid"], verdicts["errors"], verdicts["warnings"],
-        *(raw[f.code].alias(f"__raw_{f.code}") for f in spec.fields if f.code in raw.columns),
-        *(
-            pl.col(f.code).cast(pl.Decimal(18, 6), strict=False).alias(f"__typed_{f.code}")
-            for f in spec.fields
-            if f.type == "amount"
-        ),
-    )  # fmt: skip
-    if v.upload.extras.width:
-        extras = v.upload.extras.select(pl.struct(pl.all()).struct.json_encode().alias("extras"))
-        frame = frame.with_columns(extras.to_series())
-    else:
-        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("extras"))
-    frame = frame.with_columns(v.upload.sheet_column().alias("__sheet"))
-    subject = subject_key(spec.prefix)
-    return frame.select(
-        (pl.int_range(0, pl.len(), dtype=pl.Int64) + first_id).alias("record_id"),
-        pl.lit(batch_id, dtype=pl.Int64).alias("batch_id"),
-        pl.col(ROW).cast(pl.Int32).alias("source_row"),
-        pl.col("__sheet").alias("source_sheet"),
-        pl.lit(unit_code).alias("unit_code"),
-        pl.lit(v.received, dtype=pl.Date).alias("received_date"),
-        pl.lit(None, dtype=pl.String).alias("record_key"),  # see store/identity.py
-        pl.col(DOC_KEY).alias("doc_key"),
-        subject.alias("subject_key"),
-        "valid",
-        "errors",
-        "warnings",
-        *_typed_fields(v.kind),
-        _original(v.kind, raw).alias("original"),
-        "extras",
-    )
-
-
-# ----------------------------------------------------------------------------- writing
-
-
-def _already(con: duckdb.DuckDBPyConnection, sha: str, unit: str, kind: str) -> int | None:
-    row = one(
-        con,
-        "SELECT batch_id FROM batches WHERE sha256 = ? AND unit_code = ? AND kind = ?",
-        [sha, unit, kind],
-    )
-    return row[0] if row else None
-
-
-def _next_id(con: duckdb.DuckDBPyConnection, table: str, column: str) -> int:
-    return one(con, f"SELECT coalesce(max({column}), 0) + 1 FROM {table}")[0]  # type: ignore[index]
-
-
-def _next_record_id(con: duckdb.DuckDBPyConnection) -> int:
-    """Record ids are unique across permits and penalties, so an error's record_id is unambiguous."""
-    tables = " UNION ALL ".join(
-        f"SELECT max(record_id) AS m FROM {t}" for t in RECORD_TABLES.values()
-    )
-    return one(con, f"SELECT coalesce(max(m), 0) + 1 FROM ({tables})")[0]  # type: ignore[index]
-
-
-def _write(
-    con: duckdb.DuckDBPyConnection,
-    v: Validation,
-    arr: Arrival,
-    unit_code: str,
-    sha: str,
-    replace: int | None = None,
-) -> IngestResult:
-    """Store one validated file in one transaction; with ``replace``, the stored batch of the
-    same bytes is stored again in its place (same batch id) as this copy — received earlier,
-    so validated against that date (see :func:`_received_earlier`)."""
-    kind = v.kind
-    table = RECORD_TABLES[kind]
-    run(con, "BEGIN TRANSACTION")
-    try:
-        if replace is None:
-            existing = _already(con, sha, unit_code, kind)
-            if existing is not None:
-                run(con, "ROLLBACK")
-                return skipped(arr, unit_code, kind, existing)
-            batch_id = _next_id(con, "batches", "batch_id")
-        else:
-            batch_id = replace
-            for drop in (table, "errors", "batches"):
-                run(con, f"DELETE FROM {drop} WHERE batch_id = ?", [batch_id])
-        records = build_records(v, unit_code, batch_id, _next_record_id(con))
-        records = records.with_columns(
-            assign_record_keys(con, records, kind, unit_code, sha).alias("record_key")
-        )
-        con.register("records_frame", records)
-        run(con, f"INSERT INTO {table} BY NAME SELECT * FROM records_frame")
-        con.unregister("records_frame")
-        _fault("after-records")
-        keys = records.select(
-            pl.col("source_sheet").alias("sheet"), pl.col("source_row").cast(pl.Int64).alias("row"),
-            "record_id",
-        )  # fmt: skip
-        errors = v.errors.join(
-            keys, on=["sheet", "row"], how="left", maintain_order="left", nulls_equal=True
-        ).with_columns(pl.lit(batch_id, dtype=pl.Int64).alias("batch_id"))
-        con.register("errors_frame", errors)
-        run(con, "INSERT INTO errors BY NAME SELECT * FROM errors_frame")
-        con.unregister("errors_frame")
-        stored = one(con, f"SELECT count(*) FROM {table} WHERE batch_id = ?", [batch_id])[0]  # type: ignore[index]
-        if stored != v.rows:
-            raise RuntimeError(f"accounting mismatch: read {v.rows}, stored {stored}")
-        result = _stored_result(v, arr, unit_code, batch_id)
-        up = v.upload
-        run(con,
-            """INSERT INTO batches (batch_id, sha256, file_name, source_path, unit_code, kind,
-                layout, format, encoding, sheet, header_row, received_date, received_from,
-                ingested_at, rows_read, rows_stored, rows_valid, rows_failing, blank_rows,
-                errors, warnings, unknown_columns, status)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'stored')""",
-            [
-                batch_id, sha, arr.path.name, str(arr.path), unit_code, kind, up.layout,
-                up.format, up.encoding, up.sheet, up.header_row, arr.received,
-                arr.received_from, office_now(), v.rows, stored, result.rows_valid,
-                result.rows_failing, up.blank_rows, result.errors, result.warnings,
-                up.unknown_columns,
-            ],
-        )  # fmt: skip
-        replay_later(con, kind, batch_id)  # a file received before stored ones sharing its 文书号
-        _fault("before-commit")
-        run(con, "COMMIT")
-    except BaseException:
-        run(con, "ROLLBACK")
-        raise
-    return result
-
-
-def _stored_result(v: Validation, arr: Arrival, unit_code: str, batch_id: int) -> IngestResult:
-    errors = v.errors.filter(pl.col("severity") == "error").height
-    warnings = v.errors.height - errors
-    failing = v.failing_rows
-    name = load_catalogue().kind(v.kind).name
-    message = (
-        f"已入库{name} {v.rows} 条：合规 {v.rows - failing} 条，不合规 {failing} 条"
-        f"（错误 {errors} 处，警告 {warnings} 处）"
-    )
-    if note := v.upload.sheets_note():
-        message += f"；{note}"
-    if v.upload.blank_rows:
-        message += f"；跳过空行 {v.upload.blank_rows} 行"
-    if v.upload.unknown_columns:
-        message += f"；未识别的列已保留：{'、'.join(v.upload.unknown_columns)}"
-    return IngestResult(
-        path=str(arr.path), status="stored", message=message, unit_code=unit_code,
-        kind=v.kind, received=arr.received.isoformat(), batch_id=batch_id, rows_read=v.rows,
-        rows_stored=v.rows, rows_valid=v.rows - failing, rows_failing=failing,
-        blank_rows=v.upload.blank_rows, errors=errors, warnings=warnings,
-        unknown_columns=v.upload.unknown_columns,
-    )  # fmt: skip
+from sgs.store.ledger import store_ledger, store_zero_report
+from sgs.store.sql import one
+from sgs.store.write import write_batch
+from sgs.validate.kept import as_validation
+from sgs.validate.ledger import LedgerRead, check_ledger_sheets, read_ledger
+from sgs.validate.pipeline import Validation, preload, validate_uploads
 
 
 def _seen_before(
@@ -260,9 +59,20 @@ def _seen_before(
     return (row[0], row[1], row[2], row[3]) if row else None
 
 
+class _Again(Exception):
+    """What the round read of a file no longer holds under the writer's lock (another run
+    stored the same bytes meanwhile): the file goes through the stages again, in a round of
+    its own after this one, instead of being read or checked from the store's side."""
+
+
+#: How often a file may be sent round again before its run gives up (each time, another run
+#: stored the same bytes between this run's reading and writing).
+AGAIN_ROUNDS = 3
+
+
 def _received_earlier(
     arr: Arrival, sha: str, unit_code: str, batch_id: int, kind: str, root: Path | None,
-    checked: bool = False, v: Validation | None = None,
+    p: _Plan,
 ) -> IngestResult | None:  # fmt: skip
     """A stored file arriving again with an earlier received date (or, the same day, under a
     name that sorts first) was received then: its batch is stored again as this copy — validated
@@ -270,32 +80,56 @@ def _received_earlier(
     — and keeps its batch id; the later batches sharing its 文书号 are keyed again by replay
     (docs/policy.md sections 4 and 5).  So the order in which copies of a file are ingested never
     changes the store.  None when the file cannot be validated as that kind any more."""
-    if checked and v is None:
+    if p.checked_as != kind:
+        raise _Again  # the round did not check it as the stored kind
+    if p.validation is None:
         return None  # refused as that kind: the stored copy stays
-    if v is None:  # stored by another run since the round began: checked here
-        try:
-            v = validate_file(arr.path, kind, arr.received)  # type: ignore[arg-type]
-        except FileRefused:
-            return None  # the stored copy stays: the same bytes read the same way before
     with database.writer(root) as con:
-        return _write(con, v, arr, unit_code, sha, replace=batch_id)
+        return write_batch(con, p.validation, arr, unit_code, sha, replace=batch_id)
 
 
 def _ingest_landed_ledger(
-    arr: Arrival, sha: str, unit_code: str, root: Path | None, checked: LedgerRead | None = None,
-    refused: FileRefused | None = None,
+    arr: Arrival, sha: str, unit_code: str, root: Path | None, checked: LedgerRead | None,
+    refused: FileRefused | None,
 ) -> IngestResult:  # fmt: skip
     """A landed ledger: its month first (without one nothing else is said), then its sheets'
-    refusal or its rows as checked in the round (read and checked here when not)."""
+    refusal or its rows as checked in the round."""
     if arr.period is None:
         message = "无法确定台账所属月份：请在文件名中写明（如 台账_2026-10.xlsx）或在 manifest.json 中给出 period"
         return quarantine(arr, sha, "ledger_period", message, unit_code, arr.kind, root)
-    try:
-        if refused is not None:
-            raise refused
-        return store_ledger(arr, sha, unit_code, arr.period, root, checked)
-    except FileRefused as exc:
-        return quarantine(arr, sha, exc.code, exc.message, unit_code, arr.kind, root)
+    if refused is not None:
+        return quarantine(arr, sha, refused.code, refused.message, unit_code, arr.kind, root)
+    assert checked is not None
+    return store_ledger(arr, sha, unit_code, arr.period, checked, root)
+
+
+def ingest_ledger(
+    path: Path | None,
+    *,
+    unit: str,
+    period: str,
+    received: date | None = None,
+    zero: bool = False,
+    root: Path | None = None,
+) -> IngestResult:
+    """``sgs ledger``: a ledger file, or with ``zero`` a zero-increment report, for a unit and
+    month — read by intake and checked by validation here, then stored (:raises FileRefused:
+    when it cannot be a ledger)."""
+    from sgs.reference.units import resolve_unit
+
+    period_bounds(period)  # validates the period
+    unit_code = str(resolve_unit(unit)["code"])
+    if zero:
+        when = received or office_today()
+        return store_zero_report(unit_code, period, when, "option" if received else "today", root)
+    assert path is not None
+    arr = arrival(Path(path), unit, received, "ledger")
+    sha = sha256_of(arr.path)
+    read = read_ledger(arr.path, period)
+    result = store_ledger(arr, sha, unit_code, period, read, root)
+    if arr.note:  # e.g. a future file time taken as today
+        result.message += f"；{arr.note}"
+    return result
 
 
 def ingest_file(
@@ -379,6 +213,7 @@ class _Plan:
     validation: Validation | None = None  # an upload's
     ledger: LedgerRead | None = None  # a ledger's rows, checked
     checked_as: str | None = None  # the kind the round read and checked it as (none: refused)
+    kept: KeptCheck | None = None  # its check, kept at its hand-in (read instead of the file)
 
 
 def _plan(
@@ -430,8 +265,12 @@ def _read(plans: list[_Plan], root: Path | None) -> None:
             continue  # decided under the lock, as the same file again
         if not arr.is_ledger and not arr.named_ledger:
             key = check_key(p.sha, p.unit_code, arr.kind, arr.received)  # type: ignore[arg-type]
-            if (done := kept(key, arr.path, root)) is not None:  # checked at its hand-in
-                p.what, p.validation, p.checked_as = Classified(upload=done.upload), done, done.kind
+            if (done := kept_check(key, arr.path, root)) is not None:  # checked at its hand-in
+                p.what, p.kept, p.checked_as = (
+                    Classified(upload=done.upload),
+                    done,
+                    done.upload.kind,
+                )
                 continue
         try:
             p.what = classify(arr)
@@ -483,6 +322,9 @@ def _validate(plans: list[_Plan]) -> None:
                 p.what.ledger_refused = exc
             except SgsError as exc:
                 p.outcome = exc
+    for p in plans:
+        if p.kept is not None:  # checked at its hand-in: that check is its verdict
+            p.validation = as_validation(p.kept)
     ready = [p for p in plans if p.validation is None and p.what is not None and p.what.upload]
     try:
         together = validate_uploads([(p.what.upload, p.arr.received) for p in ready])  # type: ignore[misc,union-attr]
@@ -502,8 +344,10 @@ def _validate(plans: list[_Plan]) -> None:
 
 
 def _round(
-    plans: list[_Plan], root: Path | None
+    plans: list[_Plan], root: Path | None, again: int = 0
 ) -> Iterator[tuple[Path, IngestResult | Exception]]:
+    """The round's files through the stages, each once: intake (:func:`_read`), validation
+    (:func:`_validate`), then the store (:func:`_settle`, under one writer session)."""
     _read(plans, root)
     _validate(plans)
     if all(p.outcome is not None for p in plans):
@@ -517,6 +361,19 @@ def _round(
                 outcomes.append(p.outcome if p.outcome is not None else _settle(p, root))
     except Exception as exc:  # the store could not be opened (busy past the timeout, …)
         outcomes += [p.outcome if p.outcome is not None else exc for p in plans[len(outcomes) :]]
+    late = [i for i, o in enumerate(outcomes) if isinstance(o, _Again)]
+    if late:  # read again from the start, now that the other run's write is visible
+        for i in late:
+            plans[i] = _Plan(plans[i].path, arr=plans[i].arr, sha=plans[i].sha,
+                             unit_code=plans[i].unit_code)  # fmt: skip
+        if again < AGAIN_ROUNDS:
+            redone = dict(_round([plans[i] for i in late], root, again + 1))
+            for i in late:
+                outcomes[i] = redone[plans[i].path]
+        else:
+            busy = StoreBusy("同一文件正被其他任务反复写入，本次未入库，请稍后重新运行")
+            for i in late:
+                outcomes[i] = busy
     for p, outcome in zip(plans, outcomes, strict=True):
         if isinstance(outcome, IngestResult):
             outcome.sha256 = outcome.sha256 or p.sha or None
@@ -526,7 +383,8 @@ def _round(
 
 
 def _settle(p: _Plan, root: Path | None) -> IngestResult | Exception:
-    """The file's write, in the round's order, under the writer's lock."""
+    """The file's write, in the round's order, under the writer's lock: what intake and
+    validation made of it is stored; nothing is read or checked again here."""
     try:
         if p.finish is not None:
             return p.finish()
@@ -537,18 +395,14 @@ def _settle(p: _Plan, root: Path | None) -> IngestResult | Exception:
         earlier = _seen_before(p.sha, unit_code, arr.kind, root)
         if earlier is not None:
             return _again(arr, p.sha, unit_code, earlier, root, p)
-        if what is None:  # its bytes were stored, but not as this declared kind: read it now
-            what = classify(arr)
-            if what.upload is not None:
-                p.validation = validate_uploads([(what.upload, arr.received)])[0]
+        if what is None:  # the round took it for a stored copy, which is not there
+            raise _Again
         if what.refused is not None:
             exc = what.refused
             return quarantine(arr, p.sha, exc.code, exc.message, unit_code, arr.kind, root)
-        if what.ledger:
-            return _ingest_landed_ledger(arr, p.sha, unit_code, root, None, what.ledger_refused)
         with database.writer(root) as con:
-            return _write(con, p.validation, arr, unit_code, p.sha)  # type: ignore[arg-type]
-    except Exception as exc:
+            return write_batch(con, p.validation, arr, unit_code, p.sha)  # type: ignore[arg-type]
+    except Exception as exc:  # _Again among them: the round sends the file round again
         return exc
 
 
@@ -561,8 +415,7 @@ def _again(
     was made as that kind)."""
     batch_id, kind, received, name = earlier
     if (arr.received, arr.path.name) < (received, name):
-        checked = p.checked_as == kind  # then its validation, or none: refused as that kind
-        moved = _received_earlier(arr, sha, unit_code, batch_id, kind, root, checked, p.validation)
+        moved = _received_earlier(arr, sha, unit_code, batch_id, kind, root, p)
         if moved is not None:  # still the same file: skipped, but now dated by this copy
             result = skipped(arr, unit_code, kind, batch_id)
             result.message += f"；接收日期改为本次的 {arr.received}，并按此日重新校验"

@@ -2,9 +2,9 @@
 
 Reading and checking a ledger is validation (:mod:`sgs.validate.ledger`); here it becomes a
 batch: every ledger row is stored with its problems, a ledger re-sent for the same month
-becomes the current one, and the first receipt still counts for punctuality.  A ledger that
-lands in the landing zone arrives through :mod:`sgs.store.ingest`, which has already found its
-unit, received date and hash; ``sgs ledger`` comes through :func:`ingest_ledger`.
+becomes the current one, and the first receipt still counts for punctuality.  Every ledger
+comes through the conductor, :mod:`sgs.store.ingest` (the landing zone's and ``sgs ledger``'s
+alike), which has found its unit, received date and hash and had it read and checked.
 """
 
 from __future__ import annotations
@@ -15,12 +15,9 @@ from pathlib import Path
 
 import polars as pl
 
-from sgs.clock import office_now, office_today
-from sgs.intake.landing import Arrival, arrival, sha256_of
+from sgs.clock import office_now
+from sgs.intake.landing import Arrival
 from sgs.intake.ledgers import SHEET
-from sgs.intake.readers import sheets_note
-from sgs.periods import period_bounds
-from sgs.reference.units import resolve_unit
 from sgs.store import database
 from sgs.store.batches import IngestResult
 from sgs.store.sql import one, run
@@ -31,7 +28,6 @@ from sgs.validate.ledger import (
     KIND,
     LedgerRead,
     first_entry,
-    read_ledger,
 )
 from sgs.validate.normalise import ROW
 
@@ -65,42 +61,24 @@ def _entries(
     )
 
 
-def ingest_ledger(
-    path: Path | None,
-    *,
-    unit: str,
-    period: str,
-    received: date | None = None,
-    zero: bool = False,
-    root: Path | None = None,
-) -> IngestResult:
-    """Store a ledger file, or with ``zero`` a zero-increment report, for a unit and month."""
-    period_bounds(period)  # validates the period
-    unit_code = str(resolve_unit(unit)["code"])
-    if zero:
-        sha = hashlib.sha256(f"zero-report:{unit_code}:{period}".encode()).hexdigest()
-        when = received or office_today()
-        source = "option" if received else "today"
-        return _store(None, sha, unit_code, period, when, source, "零增量报告", None, root)
-    assert path is not None
-    arr = arrival(Path(path), unit, received, "ledger")
-    result = store_ledger(arr, sha256_of(arr.path), unit_code, period, root)
-    if arr.note:  # e.g. a future file time taken as today
-        result.message += f"；{arr.note}"
-    return result
-
-
 def store_ledger(
-    arr: Arrival, sha: str, unit_code: str, period: str, root: Path | None = None,
-    read: LedgerRead | None = None,
+    arr: Arrival, sha: str, unit_code: str, period: str, read: LedgerRead,
+    root: Path | None = None,
 ) -> IngestResult:  # fmt: skip
-    """Store a ledger whose arrival, hash and unit are already known, checked already
-    (``read``, by ingest's round) or read and checked here (``sgs ledger``)."""
-    read = read_ledger(arr.path, period) if read is None else read
+    """Store a ledger whose arrival, hash and unit are known and whose rows intake read and
+    validation checked (the conductor, :mod:`sgs.store.ingest`, saw to both)."""
     return _store(
         read, sha, unit_code, period, arr.received, arr.received_from, arr.path.name,
         str(arr.path), root,
     )  # fmt: skip
+
+
+def store_zero_report(
+    unit_code: str, period: str, when: date, source: str, root: Path | None = None
+) -> IngestResult:
+    """A zero-increment report: a ledger batch without rows, identified by unit and month."""
+    sha = hashlib.sha256(f"zero-report:{unit_code}:{period}".encode()).hexdigest()
+    return _store(None, sha, unit_code, period, when, source, "零增量报告", None, root)
 
 
 def _store(
@@ -160,7 +138,7 @@ def _store(
         if read is None
         else f"台账 {rows} 条（有问题 {failing} 条，错误 {errors} 处，警告 {warnings} 处）"
     )
-    note = sheets_note(read.sheets) if read is not None else None
+    note = read.note if read is not None else None
     return IngestResult(
         path=source_path or name, status="stored", unit_code=unit_code, kind="ledger",
         received=when.isoformat(), batch_id=batch_id, rows_read=rows, rows_stored=rows,

@@ -34,6 +34,7 @@ class LedgerRead:
     errors: pl.DataFrame  # the error table: sheet, row, field, rule, severity, message, value
     blank_rows: int
     sheets: list[SheetInfo]
+    note: str | None = None  # the sheets read and skipped (intake's :attr:`LedgerSheets.note`)
 
 
 def read_ledger(path: Path, period: str) -> LedgerRead:
@@ -58,7 +59,7 @@ def check_ledger_sheets(sheets: LedgerSheets, period: str) -> LedgerRead:
     )
     norm = norm.with_columns(document_key(norm["WSH"]).alias(DOC_KEY))
     errors = check_ledger(norm, raw, period)
-    return LedgerRead(norm, raw, errors, sheets.blank_rows, sheets.sheets)
+    return LedgerRead(norm, raw, errors, sheets.blank_rows, sheets.sheets, sheets.note)
 
 
 def first_entry() -> pl.Expr:

@@ -12,14 +12,15 @@ from __future__ import annotations
 import importlib
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 
 from sgs.clock import office_today
-from sgs.intake.readers import SheetInfo, Upload, read_file, refusing_the_unexpected
+from sgs.errors import refusing_the_unexpected
+from sgs.intake.readers import SheetInfo, Upload, read_file
 from sgs.reference.catalogue import Kind, load_catalogue
 from sgs.validate.normalise import ROW, normalise
 from sgs.validate.rules import build_rules, prepare
@@ -43,6 +44,12 @@ class Validation:
     received: date
     frame: pl.DataFrame  # normalised fields plus the helper columns the rules read
     errors: pl.DataFrame
+    #: Per record: ``__row``, ``valid`` (no error), and its numbers of errors and warnings —
+    #: worked out here, with the check, so that the store only writes what it is handed.
+    verdicts: pl.DataFrame = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.verdicts = self._verdicts()
 
     @property
     def kind(self) -> Kind:
@@ -62,8 +69,7 @@ class Validation:
     def ok(self) -> bool:
         return self.failing_rows == 0
 
-    def row_verdicts(self) -> pl.DataFrame:
-        """Per record: ``__row``, ``valid`` (no error), and its numbers of errors and warnings."""
+    def _verdicts(self) -> pl.DataFrame:
         counts = self.errors.group_by("sheet", "row").agg(
             (pl.col("severity") == "error").sum().cast(pl.Int32).alias("errors"),
             (pl.col("severity") == "warning").sum().cast(pl.Int32).alias("warnings"),

@@ -50,10 +50,11 @@ def landed_check(
     root: str, path: str, file: str, received: str, unit: str, sha: str, folder: str
 ) -> bytes:
     """A handed-in file validated where it lies (read only), as received on its date; the
-    check is kept with the arrival for the daily run (:mod:`sgs.validate.kept`)."""
+    check is kept with the arrival for the daily run (:mod:`sgs.intake.checked`)."""
     from sgs.errors import FileRefused
+    from sgs.intake.checked import check_key
     from sgs.report.validation import refusal_object, validation_json
-    from sgs.validate.kept import check_key, keep
+    from sgs.validate.kept import keep
     from sgs.validate.pipeline import validate_file
 
     day = date.fromisoformat(received)
