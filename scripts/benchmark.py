@@ -16,7 +16,8 @@ there being no other reader of the same cells here), the same rules run by pande
 one hand-written polars ``select`` (each after sgs's read, normalising and shared work), and
 ``sgs validate --json``; each as a ratio to the bare read, with time and peak memory per row.
 The ingest rows (per small file, a big file against its validation) are
-``scripts/benchmark_ingest.py``'s.
+``scripts/benchmark_ingest.py``'s.  With ``--table`` it measures every row of issue 22's table
+side by side in one run (``scripts/benchmark_table.py`` says how each is measured).
 
 This is a script, not a test: timing assertions in tests only measure the CI machine's mood.
 """
@@ -222,7 +223,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--anchors", action="store_true",
                         help="the four processes at each size and format (see above)")  # fmt: skip
+    parser.add_argument("--table", action="store_true",
+                        help="every row of issue 22's table (scripts/benchmark_table.py)")  # fmt: skip
     args = parser.parse_args()
+    if args.table:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from benchmark_table import main_table
+
+        main_table(args.repeat if "--repeat" in sys.argv else 5)
+        return
     if args.anchors:
         sizes = args.rows if "--rows" in sys.argv else [10_000, 100_000, 1_000_000]
         main_anchors(sizes, args.repeat if "--repeat" in sys.argv else 5)

@@ -106,7 +106,7 @@ def main() -> None:
         f"generated {files} upload files and {len(codes) * 12} ledgers in {time.perf_counter() - t:.0f} s"
     )
 
-    from sgs.measure.rates import rates
+    from sgs.measure.rates import details, rates
     from sgs.store import database
     from sgs.store.ingest import ingest_ledger
 
@@ -147,11 +147,7 @@ def main() -> None:
         t = time.perf_counter()
         late = 0
         for month in range(1, 13):
-            late += (
-                __import__("sgs.measure.rates")
-                .rates.details(con, f"2025-{month:02d}", "late")
-                .height
-            )
+            late += details(con, f"2025-{month:02d}", "late").height
         print(f"late drill-downs for 12 months: {time.perf_counter() - t:.2f} s ({late:,} rows)")
     t = time.perf_counter()
     subprocess.run(
