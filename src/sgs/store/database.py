@@ -31,7 +31,7 @@ import duckdb
 from sgs.config import data_root, lock_timeout_s
 from sgs.errors import StoreBusy
 from sgs.store.identity import IDENTITY_VERSION, rekey_store
-from sgs.store.sql import one, run
+from sgs.store.sql import one, register, run
 from sgs.store.tables import tables_ddl
 
 DB_FILE = "sgs.duckdb"
@@ -212,7 +212,7 @@ def _fresh_calendar_for_reading(con: duckdb.DuckDBPyConnection) -> None:
 
     if _meta(con, "calendar") == workdays.sources_fingerprint():
         return
-    con.register("_fresh_calendar", workdays.calendar_frame())
+    register(con, "_fresh_calendar", workdays.calendar_frame())
     run(con, "CREATE OR REPLACE TEMP TABLE calendar AS SELECT * FROM _fresh_calendar")
     con.unregister("_fresh_calendar")
 
@@ -232,7 +232,7 @@ def _fresh_units_for_reading(con: duckdb.DuckDBPyConnection) -> None:
     units, stamp = _units_stamp()
     if _meta(con, "units") == stamp:
         return
-    con.register("_fresh_units", units)
+    register(con, "_fresh_units", units)
     run(
         con,
         "CREATE OR REPLACE TEMP TABLE units AS SELECT code, name, type, parent FROM _fresh_units",
@@ -270,7 +270,7 @@ def _refresh_reference_tables(con: duckdb.DuckDBPyConnection) -> None:
     if _meta(con, "units") != stamp:
         run(con, "BEGIN")
         run(con, "DELETE FROM units")
-        con.register("units_frame", units)
+        register(con, "units_frame", units)
         run(con, "INSERT INTO units SELECT code, name, type, parent FROM units_frame")
         con.unregister("units_frame")
         _set_meta(con, "units", stamp)

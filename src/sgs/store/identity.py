@@ -37,7 +37,7 @@ import duckdb
 import polars as pl
 
 from sgs.reference.catalogue import KINDS, Kind, load_catalogue
-from sgs.store.sql import frame
+from sgs.store.sql import frame, register
 from sgs.store.tables import RECORD_TABLES, VERSION_ORDER
 
 #: The identity rules' version, kept in the store's ``meta``: a store whose records were keyed by
@@ -75,7 +75,7 @@ def _stored(
     ``first_seen``, the rank of the record's first version in version order — the tie-break
     between records, which must not be the order files were ingested in (record ids are)."""
     p = load_catalogue().kind(kind).prefix
-    con.register("docs_frame", docs)
+    register(con, "docs_frame", docs)
     try:
         # Most files bring new decisions only: one cheap look spares the grouped query.
         shared = con.execute(
@@ -218,7 +218,7 @@ def _key_batch(
     keys = records.select("record_id").with_columns(
         assign_record_keys(con, records, kind, unit, sha).alias("record_key")
     )
-    con.register("keys_frame", keys)
+    register(con, "keys_frame", keys)
     try:
         con.execute(
             f"""UPDATE {table} SET record_key = k.record_key FROM keys_frame k
@@ -265,7 +265,7 @@ def replay_later(con: duckdb.DuckDBPyConnection, kind: Kind, batch_id: int) -> N
     )
     if onward.height < 2:
         return
-    con.register("onward_frame", onward)
+    register(con, "onward_frame", onward)
     try:
         docs = frame(
             con,
@@ -277,7 +277,7 @@ def replay_later(con: duckdb.DuckDBPyConnection, kind: Kind, batch_id: int) -> N
         )
         if not docs.height:
             return
-        con.register("replay_docs", docs)
+        register(con, "replay_docs", docs)
         try:
             rows = """batch_id IN (SELECT batch_id FROM onward_frame)
                       AND doc_key IN (SELECT doc_key FROM replay_docs)"""

@@ -34,7 +34,7 @@ from sgs.reference.catalogue import Kind
 from sgs.store import database
 from sgs.store.batches import IngestResult, quarantine, quarantine_file, skipped
 from sgs.store.ledger import store_ledger, store_zero_report
-from sgs.store.sql import one
+from sgs.store.sql import one, register
 from sgs.store.write import write_batch
 from sgs.validate.kept import as_validation
 from sgs.validate.ledger import LedgerRead, check_ledger_sheets, read_ledger
@@ -288,7 +288,7 @@ def _stored_copies(
     if not pairs or not database.db_path(root).exists():
         return {}
     with database.reader(root) as con:
-        con.register("arriving", pl.DataFrame(list(pairs), schema=["sha256", "unit_code"],
+        register(con, "arriving", pl.DataFrame(list(pairs), schema=["sha256", "unit_code"],
                                               orient="row"))  # fmt: skip
         found = con.execute(
             "SELECT b.sha256, b.unit_code, b.batch_id, b.kind, b.received_date, b.file_name"
@@ -367,9 +367,9 @@ def _round(
             plans[i] = _Plan(plans[i].path, arr=plans[i].arr, sha=plans[i].sha,
                              unit_code=plans[i].unit_code)  # fmt: skip
         if again < AGAIN_ROUNDS:
-            redone = dict(_round([plans[i] for i in late], root, again + 1))
-            for i in late:
-                outcomes[i] = redone[plans[i].path]
+            redone = _round([plans[i] for i in late], root, again + 1)
+            for i, (_, outcome) in zip(late, redone, strict=True):
+                outcomes[i] = outcome
         else:
             busy = StoreBusy("同一文件正被其他任务反复写入，本次未入库，请稍后重新运行")
             for i in late:

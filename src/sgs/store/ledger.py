@@ -20,7 +20,7 @@ from sgs.intake.landing import Arrival
 from sgs.intake.ledgers import SHEET
 from sgs.store import database
 from sgs.store.batches import IngestResult
-from sgs.store.sql import one, run
+from sgs.store.sql import one, register, run
 from sgs.validate.ledger import (
     DATE,
     DOC_KEY,
@@ -109,11 +109,11 @@ def _store(
             if read is not None:
                 first = one(con, "SELECT coalesce(max(entry_id), 0) + 1 FROM ledger_entries")[0]  # type: ignore[index]
                 entries = _entries(read, batch_id, first, unit_code, period)
-                con.register("entries_frame", entries)
+                register(con, "entries_frame", entries)
                 run(con, "INSERT INTO ledger_entries BY NAME SELECT * FROM entries_frame")
                 con.unregister("entries_frame")
                 errs = read.errors.with_columns(pl.lit(batch_id, dtype=pl.Int64).alias("batch_id"))
-                con.register("errors_frame", errs)
+                register(con, "errors_frame", errs)
                 run(con, "INSERT INTO errors BY NAME SELECT * FROM errors_frame")
                 con.unregister("errors_frame")
                 rows, blank = entries.height, read.blank_rows

@@ -18,7 +18,7 @@ from sgs.intake.landing import Arrival
 from sgs.reference.catalogue import Kind, load_catalogue
 from sgs.store.batches import IngestResult, skipped
 from sgs.store.identity import assign_record_keys, replay_later
-from sgs.store.sql import one, run
+from sgs.store.sql import one, register, run
 from sgs.store.tables import RECORD_TABLES
 from sgs.validate.normalise import ROW
 from sgs.validate.pipeline import Validation
@@ -162,7 +162,7 @@ def write_batch(
         records = records.with_columns(
             assign_record_keys(con, records, kind, unit_code, sha).alias("record_key")
         )
-        con.register("records_frame", records)
+        register(con, "records_frame", records)
         run(con, f"INSERT INTO {table} BY NAME SELECT * FROM records_frame")
         con.unregister("records_frame")
         _fault("after-records")
@@ -173,7 +173,7 @@ def write_batch(
         errors = v.errors.join(
             keys, on=["sheet", "row"], how="left", maintain_order="left", nulls_equal=True
         ).with_columns(pl.lit(batch_id, dtype=pl.Int64).alias("batch_id"))
-        con.register("errors_frame", errors)
+        register(con, "errors_frame", errors)
         run(con, "INSERT INTO errors BY NAME SELECT * FROM errors_frame")
         con.unregister("errors_frame")
         stored = one(con, f"SELECT count(*) FROM {table} WHERE batch_id = ?", [batch_id])[0]  # type: ignore[index]
