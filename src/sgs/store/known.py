@@ -32,12 +32,12 @@ def versions(kind: str) -> str:
     the versions received by then (a later correction is not yet known)."""
     return f"""(
     SELECT r.*,
-        row_number() OVER w AS version,
+        row_number() OVER w_{kind} AS version,
         count(*) OVER (PARTITION BY record_key) AS versions,
-        row_number() OVER w = count(*) OVER (PARTITION BY record_key) AS is_current,
-        first_value(record_id) OVER w AS first_record_id
+        row_number() OVER w_{kind} = count(*) OVER (PARTITION BY record_key) AS is_current,
+        first_value(record_id) OVER w_{kind} AS first_record_id
     FROM {records(kind)} r JOIN batches b USING (batch_id)
-    WINDOW w AS (PARTITION BY record_key ORDER BY {VERSION_ORDER}
+    WINDOW w_{kind} AS (PARTITION BY record_key ORDER BY {VERSION_ORDER}
                  ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING))"""
 
 
