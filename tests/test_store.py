@@ -232,6 +232,32 @@ def test_parallel_ingests_in_separate_processes(root):
     assert ids == query(root, "SELECT count(*) FROM permits")[0][0]
 
 
+def test_a_store_held_by_another_program_is_named_in_chinese(root):
+    """Another program (not sgs, so not taking our lock) holds the database: ingest waits its
+    lock timeout, then says so in Chinese; DuckDB's own words (English, the other program's
+    path) stay out of the message."""
+    path = land(root, UNIT, "2026-11-06", "f.csv", generate("permit", 5, seed=41, unit=UNIT).frame)
+    assert ingest_file(path).status == "stored"
+    again = land(root, UNIT, "2026-11-07", "g.csv", generate("permit", 5, seed=42, unit=UNIT).frame)
+    holder = subprocess.Popen(
+        [str(PROJECT_ROOT / ".venv" / "bin" / "python"), "-c",
+         f"import duckdb, sys, time; c = duckdb.connect({str(database.db_path(root))!r}); "
+         "print('held', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        done = _run_ingest(root, str(again), env={"SGS_LOCK_TIMEOUT": "1"})
+        out, err = (x.decode() for x in done.communicate(timeout=120))
+    finally:
+        holder.kill()
+        holder.wait()
+    text = out + err
+    assert done.returncode != 0
+    assert "另一个程序正占用它（已等待 1 秒）" in text, text
+    assert "IO Error" not in text and "Conflicting lock" not in text and "Traceback" not in text
+
+
 @pytest.mark.parametrize("point", ["after-records", "before-commit"])
 def test_a_process_killed_mid_file_leaves_the_store_as_it_was(root, point):
     first = land(

@@ -19,6 +19,7 @@ for the rates, are window functions in the ``*_versions`` views.
 from __future__ import annotations
 
 import fcntl
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -33,6 +34,8 @@ from sgs.errors import StoreBusy
 from sgs.store.identity import IDENTITY_VERSION, rekey_store
 from sgs.store.sql import one, register, run
 from sgs.store.tables import tables_ddl
+
+log = logging.getLogger(__name__)
 
 DB_FILE = "sgs.duckdb"
 #: Rows per row group of what a writer appends.  DuckDB writes an append of at least one row
@@ -109,8 +112,16 @@ def _connect(path: Path, read_only: bool, timeout: float) -> duckdb.DuckDBPyConn
                 raise
             return con
         except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                raise StoreBusy(f"无法打开数据库 {path}：{exc}") from exc
+            # DuckDB's own words (English, a process path) go to the log, not to the message.
+            if "lock" not in str(exc).lower():
+                log.info("opening %s failed: %s", path, exc)
+                raise StoreBusy(f"无法打开数据库 {path}：文件无法读写，请检查磁盘与权限") from exc
+            if time.monotonic() > deadline:
+                log.info("opening %s failed: %s", path, exc)
+                raise StoreBusy(
+                    f"无法打开数据库 {path}：另一个程序正占用它（已等待 {timeout:g} 秒），"
+                    "请关闭该程序后重试"
+                ) from exc
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
 

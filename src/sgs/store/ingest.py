@@ -253,7 +253,12 @@ def _read(plans: list[_Plan], root: Path | None) -> None:
     """Classify the round's files (uploads are read); one query first finds the uploads whose
     bytes are stored already, which are not read again."""
     waiting = [p for p in plans if p.arr is not None and p.finish is None and p.outcome is None]
-    stored = _stored_copies({(p.sha, p.unit_code) for p in waiting}, root)  # type: ignore[misc]
+    try:
+        stored = _stored_copies({(p.sha, p.unit_code) for p in waiting}, root)  # type: ignore[misc]
+    except SgsError as exc:  # the store cannot be opened (held past the timeout, …): said per file
+        for p in waiting:
+            p.outcome = exc
+        return
     for p in waiting:
         arr = p.arr
         assert arr is not None
