@@ -63,7 +63,8 @@ def summary(label: str, values: list[float], unit: str = "s") -> str:
     return f"{label}: median {statistics.median(values):.3f} {unit}, min {min(values):.3f} {unit}"
 
 
-def per_file(files: int, repeat: int) -> None:
+def per_file_runs(files: int, repeat: int) -> tuple[list[float], list[float], list[float]]:
+    """Seconds for one file, seconds for ``files`` files, and milliseconds per extra file."""
     folder = small_files(files)
     first = sorted(folder.glob("*.csv"))[0]
     one, many, extra = [], [], []
@@ -72,6 +73,11 @@ def per_file(files: int, repeat: int) -> None:
         one.append(a)
         many.append(b)
         extra.append((b - a) / (files - 1) * 1000)
+    return one, many, extra
+
+
+def per_file(files: int, repeat: int) -> None:
+    one, many, extra = per_file_runs(files, repeat)
     print(f"\n## {files} files of 30 rows in one sgs ingest")
     print(summary("one file", one))
     print(summary(f"{files} files", many))
@@ -89,15 +95,28 @@ def existing_store() -> Path:
     return template
 
 
-def big(rows: int, repeat: int) -> None:
+Runs = list[tuple[float, float, int]]
+
+
+def big_runs(rows: int, repeat: int, fresh: bool = True) -> tuple[Runs, Runs, Runs]:
+    """``sgs validate`` of the big file, its ingest into a new store (unless not ``fresh``) and
+    into an existing one, alternating: (wall, peak RSS, exit code) of each process."""
     path = ensure_file(rows)
     validate_cmd = [str(SGS), "validate", str(path), "--json", "--received", RECEIVED]
     template = existing_store()
-    checked, fresh, into = [], [], []
+    checked: Runs = []
+    new: Runs = []
+    into: Runs = []
     for _ in range(repeat):
         checked.append(run(validate_cmd, BENCH / "out.json"))
-        fresh.append(ingest(path))
+        if fresh:
+            new.append(ingest(path))
         into.append(ingest(path, template))
+    return checked, new, into
+
+
+def big(rows: int, repeat: int) -> None:
+    checked, fresh, into = big_runs(rows, repeat)
     print(f"\n## {rows:,} rows: sgs ingest against sgs validate")
     print(summary("validate", [w for w, _, _ in checked]))
     for label, stored in (("into a new store", fresh), ("into an existing store", into)):

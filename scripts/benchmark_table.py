@@ -36,7 +36,7 @@ import urllib.request
 from pathlib import Path
 
 from benchmark import BENCH, PYTHON, RECEIVED, ROOT, SGS, ensure_file, run
-from benchmark_ingest import UNIT, existing_store, ingest, small_files
+from benchmark_ingest import UNIT, big_runs, existing_store, per_file_runs, small_files
 
 PREFECT = ROOT / ".venv" / "bin" / "prefect"
 YEAR = BENCH / "store"
@@ -62,24 +62,12 @@ def validate_vs_bare(rows: int, repeat: int) -> list[float]:
 
 
 def per_small_file(repeat: int, files: int = 100) -> list[float]:
-    folder = small_files(files)
-    first = sorted(folder.glob("*.csv"))[0]
-    extra = []
-    for _ in range(repeat):
-        one, many = ingest(first)[0], ingest(folder)[0]
-        extra.append((many - one) / (files - 1) * 1000)
-    return extra
+    return per_file_runs(files, repeat)[2]
 
 
 def ingest_vs_validate(rows: int, repeat: int) -> list[float]:
-    path = ensure_file(rows)
-    template = existing_store()
-    check = [str(SGS), "validate", str(path), "--json", "--received", RECEIVED]
-    ratios = []
-    for _ in range(repeat):
-        v = run(check, BENCH / "out.json")[0]
-        ratios.append(ingest(path, template)[0] / v)
-    return ratios
+    checked, _, into = big_runs(rows, repeat, fresh=False)
+    return [i[0] / v[0] for i, v in zip(into, checked, strict=True)]
 
 
 def _free_port() -> int:

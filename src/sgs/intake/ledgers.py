@@ -6,13 +6,13 @@ Checking the rows is the validate stage's (:mod:`sgs.validate.ledger`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
 from sgs.errors import FileRefused
-from sgs.intake.readers import SheetInfo, read_tables, sheets_note, sniff_format, upload_scorer
+from sgs.intake.readers import SheetInfo, read_tables, sniff_format, upload_scorer
 from sgs.intake.sheets import ROW, Scorer, Table
 from sgs.reference.catalogue import ledger_header_map, load_catalogue, normalise_header
 
@@ -25,10 +25,6 @@ class LedgerSheets:
     raw: pl.DataFrame  # __row, __sheet + ledger field codes, as written
     blank_rows: int
     sheets: list[SheetInfo]
-    note: str | None = field(init=False, default=None)  # as :attr:`Upload.note`
-
-    def __post_init__(self) -> None:
-        self.note = sheets_note(self.sheets)
 
 
 def ledger_scorer() -> Scorer:

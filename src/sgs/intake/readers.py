@@ -80,15 +80,15 @@ class Upload:
     blank_rows: int = 0
     row_sheets: pl.Series | None = None  # the sheet of every row of ``frame``; None for a CSV
     sheets: list[SheetInfo] = field(default_factory=list)
-    #: The sheets read and skipped, in one sentence for the clerk (:func:`sheets_note`).
-    note: str | None = field(init=False, default=None)
-
-    def __post_init__(self) -> None:
-        self.note = sheets_note(self.sheets)
 
     @property
     def rows(self) -> int:
         return self.frame.height
+
+    @property
+    def note(self) -> str | None:
+        """The sheets read and skipped, in one sentence for the clerk (:func:`sheets_note`)."""
+        return sheets_note(self.sheets)
 
     @property
     def unknown_columns(self) -> list[str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from sgs.intake.ledgers import SHEET, LedgerSheets, read_ledger_sheets
-from sgs.intake.readers import SheetInfo
+from sgs.intake.readers import SheetInfo, sheets_note
 from sgs.labels import kind_of_name
 from sgs.periods import period_bounds
 from sgs.reference.catalogue import load_catalogue
@@ -34,7 +34,11 @@ class LedgerRead:
     errors: pl.DataFrame  # the error table: sheet, row, field, rule, severity, message, value
     blank_rows: int
     sheets: list[SheetInfo]
-    note: str | None = None  # the sheets read and skipped (intake's :attr:`LedgerSheets.note`)
+
+    @property
+    def note(self) -> str | None:
+        """The sheets read and skipped, as for an upload (:func:`sgs.intake.readers.sheets_note`)."""
+        return sheets_note(self.sheets)
 
 
 def read_ledger(path: Path, period: str) -> LedgerRead:
@@ -59,7 +63,7 @@ def check_ledger_sheets(sheets: LedgerSheets, period: str) -> LedgerRead:
     )
     norm = norm.with_columns(document_key(norm["WSH"]).alias(DOC_KEY))
     errors = check_ledger(norm, raw, period)
-    return LedgerRead(norm, raw, errors, sheets.blank_rows, sheets.sheets, sheets.note)
+    return LedgerRead(norm, raw, errors, sheets.blank_rows, sheets.sheets)
 
 
 def first_entry() -> pl.Expr:

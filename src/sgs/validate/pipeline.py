@@ -12,8 +12,9 @@ from __future__ import annotations
 import importlib
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 
 import polars as pl
@@ -44,12 +45,6 @@ class Validation:
     received: date
     frame: pl.DataFrame  # normalised fields plus the helper columns the rules read
     errors: pl.DataFrame
-    #: Per record: ``__row``, ``valid`` (no error), and its numbers of errors and warnings —
-    #: worked out here, with the check, so that the store only writes what it is handed.
-    verdicts: pl.DataFrame = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self.verdicts = self._verdicts()
 
     @property
     def kind(self) -> Kind:
@@ -69,7 +64,10 @@ class Validation:
     def ok(self) -> bool:
         return self.failing_rows == 0
 
-    def _verdicts(self) -> pl.DataFrame:
+    @cached_property
+    def verdicts(self) -> pl.DataFrame:
+        """Per record: ``__row``, ``valid`` (no error), and its numbers of errors and warnings
+        (worked out once, when the store first asks; ``sgs validate`` never does)."""
         counts = self.errors.group_by("sheet", "row").agg(
             (pl.col("severity") == "error").sum().cast(pl.Int32).alias("errors"),
             (pl.col("severity") == "warning").sum().cast(pl.Int32).alias("warnings"),
