@@ -27,7 +27,16 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from support.upload_files import RECEIVED, codes, csv_bytes, names, records, table, write_xlsx
+from support.upload_files import (
+    RECEIVED,
+    codes,
+    column_letters,
+    csv_bytes,
+    names,
+    records,
+    table,
+    write_xlsx,
+)
 
 SGS = Path(sys.executable).with_name("sgs")
 if not SGS.exists():  # pragma: no cover - running outside the project's venv
@@ -342,17 +351,9 @@ def test_workbook_of_more_than_1000_columns_is_refused(tmp_path):
 
 def test_workbook_of_a_million_cells_in_a_row_is_refused_while_streaming(tmp_path):
     """A row of 1,000,000 cells: the stream stops at the 1,001st column."""
-    cells = "".join(f'<c r="{_letters(i)}200"><v>1</v></c>' for i in range(1, 16_385))
+    cells = "".join(f'<c r="{column_letters(i)}200"><v>1</v></c>' for i in range(1, 16_385))
     path = with_cell(workbook(tmp_path), tmp_path / "宽行.xlsx", cells)
     refused(path, "too_many_columns")
-
-
-def _letters(n: int) -> str:
-    out = ""
-    while n:
-        n, r = divmod(n - 1, 26)
-        out = chr(65 + r) + out
-    return out
 
 
 def test_a_stray_far_cell_is_one_column_not_16384(tmp_path):

@@ -30,6 +30,7 @@ from support.upload_files import (
     records,
     resident_id,
     table,
+    with_sheet_data,
     write_xlsx,
 )
 
@@ -694,23 +695,10 @@ SHARED = (
 )
 
 
-def _with_sheet_data(base: Path, out: Path, rows: str, shared: str | None = None) -> Path:
-    """``base`` (one sheet, written by openpyxl) with its sheet's rows replaced by ``rows``."""
-    with zipfile.ZipFile(base) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
-        for item in zin.infolist():
-            data = zin.read(item.filename)
-            if item.filename == "xl/worksheets/sheet1.xml":
-                data = re.sub(rb"<sheetData>.*</sheetData>|<sheetData/>",
-                              b"<sheetData>" + rows.encode() + b"</sheetData>", data, flags=re.S)  # fmt: skip
-            if item.filename == "xl/sharedStrings.xml" and shared is not None:
-                data = shared.encode()
-            zout.writestr(item, data)
-    return out
-
-
-def _both_readers(path: Path) -> list[tuple[object, object]]:
+def _both_readers(path: Path, native: bool = False) -> list[tuple[object, object]]:
     """Each sheet's cells by the vectorised reader (or ``None`` where it declines) and by the
-    element-by-element reader, from the same parts with the same workbook context."""
+    element-by-element reader, from the same parts with the same workbook context.
+    ``native``: the vectorised reader cuts cells by the compiled scan (big sheets' path)."""
     from sgs.intake.celltext import stream_cells
     from sgs.intake.limits import read_limits
     from sgs.intake.sheetxml import Unsupported, fast_cells
@@ -724,7 +712,7 @@ def _both_readers(path: Path) -> list[tuple[object, object]]:
         for _, _, target, _ in book.sheets:
             try:
                 with zf.open(target) as fh:
-                    fast = fast_cells(fh, *args)
+                    fast = fast_cells(fh, *args, native=native)
             except Unsupported:
                 fast = None
             with zf.open(target) as fh:
@@ -732,10 +720,12 @@ def _both_readers(path: Path) -> list[tuple[object, object]]:
     return out
 
 
-def test_the_vectorised_reader_gives_the_element_readers_cells(tmp_path):
+@pytest.mark.parametrize("native", [False, True], ids=["polars", "compiled"])
+def test_the_vectorised_reader_gives_the_element_readers_cells(tmp_path, native):
     """Workbooks written by openpyxl and xlsxwriter, sgs's own sample, and a sheet of odd cells
     (shared and rich strings, entities, escapes, formulas, booleans, errors, ISO dates, empty
-    values, a cell at XFD): the vectorised reader gives exactly the element reader's cells."""
+    values, a cell at XFD): the vectorised reader, by polars' splits or by the compiled scan,
+    gives exactly the element reader's cells."""
     from datetime import date, datetime
 
     import xlsxwriter
@@ -760,12 +750,12 @@ def test_the_vectorised_reader_gives_the_element_readers_cells(tmp_path):
     )
     base.worksheets()[0].write_string(1, 0, "x")
     base.close()
-    odd = _with_sheet_data(tmp_path / "shared_base.xlsx", tmp_path / "odd.xlsx", ODD_CELLS, SHARED)
+    odd = with_sheet_data(tmp_path / "shared_base.xlsx", tmp_path / "odd.xlsx", ODD_CELLS, SHARED)
     for path in (tmp_path / "typed.xlsx", tmp_path / "xlsxwriter.xlsx", sample, odd):
-        for fast, streamed in _both_readers(path):
+        for fast, streamed in _both_readers(path, native):
             assert fast is not None, path.name
             assert fast.equals(streamed), (path.name, fast, streamed)
-    odd_cells = {(r, c): v for r, c, v in _both_readers(odd)[0][0].iter_rows()}
+    odd_cells = {(r, c): v for r, c, v in _both_readers(odd, native)[0][0].iter_rows()}
     assert odd_cells[(1, 4)] == "富文本" and odd_cells[(1, 13)] == "<b> 中文 \r 行"
     assert odd_cells[(1, 5)] == "多段" and (1, 6) not in odd_cells and odd_cells[(2, 16384)] == "7"
     assert odd_cells[(1, 2)] == "2025-12-01" and odd_cells[(1, 12)] == "2025-12-01 12:00:00"
@@ -781,30 +771,32 @@ def test_the_vectorised_reader_gives_the_element_readers_cells(tmp_path):
         '<row r="1"><!-- a comment --><c r="A1"><v>1</v></c></row>',
     ],
 )
-def test_xml_of_another_kind_is_read_element_by_element(tmp_path, rows):
+@pytest.mark.parametrize("native", [False, True], ids=["polars", "compiled"])
+def test_xml_of_another_kind_is_read_element_by_element(tmp_path, rows, native):
     """What the vectorised reader does not parse, it declines (no half-read sheet), and the
     element reader reads the sheet; the file validates all the same."""
     base = _workbook_with_one_cell(tmp_path)
-    path = _with_sheet_data(base, tmp_path / "kind.xlsx", rows)
+    path = with_sheet_data(base, tmp_path / "kind.xlsx", rows)
     if rows.startswith("<x:"):
         data = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml").replace(
             b"<worksheet ", b'<worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
         )  # fmt: skip
         path = _replace_part(path, tmp_path / "prefixed.xlsx", "xl/worksheets/sheet1.xml", data)
-    [(fast, streamed)] = _both_readers(path)
+    [(fast, streamed)] = _both_readers(path, native)
     assert fast is None
     assert streamed.height >= 1
 
 
-def test_a_pretty_printed_cell_is_read_alone_and_the_rest_vectorised(tmp_path):
+@pytest.mark.parametrize("native", [False, True], ids=["polars", "compiled"])
+def test_a_pretty_printed_cell_is_read_alone_and_the_rest_vectorised(tmp_path, native):
     """A cell whose attributes are spread over lines, or quoted with ``'``, is parsed on its own
     (ElementTree); the sheet is not declined and gives the element reader's cells."""
     rows = (
         '<row r="1">\n  <c r="A1"\n     s="0"><v>1</v></c><c r="B1"><v>2</v></c>\n</row>'
         "<row r='2'><c r='A2' t='inlineStr'><is><t>单引号</t></is></c></row>"
     )
-    path = _with_sheet_data(_workbook_with_one_cell(tmp_path), tmp_path / "pretty.xlsx", rows)
-    [(fast, streamed)] = _both_readers(path)
+    path = with_sheet_data(_workbook_with_one_cell(tmp_path), tmp_path / "pretty.xlsx", rows)
+    [(fast, streamed)] = _both_readers(path, native)
     assert (
         fast is not None
         and fast.equals(streamed)
@@ -861,7 +853,7 @@ def test_cells_out_of_order_or_written_twice_read_as_excel_shows_them(tmp_path):
         + twice
     )
     base = write_xlsx(tmp_path / "base.xlsx", rows[:1])
-    path = _with_sheet_data(base, tmp_path / "disorder.xlsx", xml)
+    path = with_sheet_data(base, tmp_path / "disorder.xlsx", xml)
     root = tmp_path / "store"
     ingest(path, root)
     stored = query(root, "SELECT source_row, xk_xdr_mc, xk_wsh FROM permits ORDER BY source_row")

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import zipfile
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -295,3 +297,27 @@ def permits_csv(n: int = 3, broken: int = 0) -> bytes:
     for r in recs[:broken]:
         r["XK_XKJGDM"] = broken_check(r["XK_XKJGDM"])
     return csv_bytes(table("permit", recs))
+
+
+def with_sheet_data(base: Path, out: Path, rows: str, shared: str | None = None) -> Path:
+    """``base`` (one sheet) with its sheet's rows replaced by ``rows`` (raw XML), and its shared
+    strings by ``shared`` if given: sheets of exactly the XML a test needs."""
+    with zipfile.ZipFile(base) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb"<sheetData>.*</sheetData>|<sheetData/>",
+                              b"<sheetData>" + rows.encode() + b"</sheetData>", data, flags=re.S)  # fmt: skip
+            if item.filename == "xl/sharedStrings.xml" and shared is not None:
+                data = shared.encode()
+            zout.writestr(item, data)
+    return out
+
+
+def column_letters(n: int) -> str:
+    """Excel's letters of column ``n`` (1-based): 1 -> A, 27 -> AA, 16384 -> XFD."""
+    out = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out

@@ -23,7 +23,16 @@ import polars as pl
 
 from sgs.errors import FileRefused, refusing_the_unexpected
 from sgs.intake.limits import read_limits, too_many_columns
-from sgs.intake.sheets import HEADER_SCAN_ROWS, ROW, Scorer, SheetScan, Table, no_header, scan_cells
+from sgs.intake.sheets import (
+    HEADER_SCAN_ROWS,
+    ROW,
+    Scorer,
+    SheetScan,
+    Table,
+    no_header,
+    scan_cells,
+    scan_wide,
+)
 from sgs.reference.catalogue import KINDS, Kind, header_map, load_catalogue, normalise_header
 
 XLSX_MAGIC = b"PK\x03\x04"
@@ -150,9 +159,12 @@ def _scan_file(path: Path, fmt: str, score: Scorer) -> Iterator[SheetScan]:
         if sheet.chart:
             yield SheetScan(sheet.name, sheet.hidden, None, 0, chart=True)
             continue
-        # The streamed XLSX reader refuses a wide sheet while reading; calamine's (XLS, ODS,
-        # dense sheets) are checked here, before the header search and the pivot.
-        if sheet.cells["col"].n_unique() > limits.columns:
+        if sheet.wide is not None:
+            yield scan_wide(sheet.wide, score, sheet.name, sheet.hidden)
+            continue
+        # The streamed XLSX reader refuses a wide sheet while reading; calamine's (XLS, ODS)
+        # are checked here, before the header search and the pivot.
+        if fmt != "xlsx" and sheet.cells["col"].n_unique() > limits.columns:
             raise too_many_columns(path.name, f"的工作表「{sheet.name}」", limits.columns)
         yield scan_cells(sheet.cells, score, sheet.name, sheet.hidden)
 

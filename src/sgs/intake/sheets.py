@@ -182,12 +182,23 @@ def scan_cells(
     else:
         wide = below.pivot(on="col", index="row", values="value", sort_columns=False)
         rows = wide["row"]
-        body = wide.select(
-            pl.col(str(p + 1)).alias(f"c{j}")
-            if str(p + 1) in wide.columns
-            else pl.lit(None, dtype=pl.String).alias(f"c{j}")
-            for p, j in index.items()
-        )
+        body = _body(wide, index)
+    return _scanned(name, hidden, found, header_row, positions, body, rows, data_rows)
+
+
+def _scanned(
+    name: str | None,
+    hidden: bool,
+    found: HeaderFound,
+    header_row: int,
+    positions: list[int],
+    body: pl.DataFrame,
+    rows: pl.Series,
+    data_rows: pl.Series,
+) -> SheetScan:
+    """The scan of a sheet whose header was found: its table below the header, counting the
+    blank rows between the header and the last row with data."""
+    last_header = header_row + (1 if found.two_level else 0)
     blank = int(data_rows.max() - last_header - data_rows.len()) if data_rows.len() else 0  # type: ignore[operator]
     table = Table(
         header=[found.header.get(p) for p in positions],
@@ -202,3 +213,41 @@ def scan_cells(
         score=found.score,
     )
     return SheetScan(name, hidden, table, data_rows.len())
+
+
+def _body(wide: pl.DataFrame, index: dict[int, int]) -> pl.DataFrame:
+    """The body columns ``c{j}`` of a wide table (a column per spreadsheet column number)."""
+    return wide.select(
+        pl.col(str(p + 1)).alias(f"c{j}")
+        if str(p + 1) in wide.columns
+        else pl.lit(None, dtype=pl.String).alias(f"c{j}")
+        for p, j in index.items()
+    )
+
+
+def scan_wide(
+    wide: pl.DataFrame, score: Scorer, name: str | None, hidden: bool = False
+) -> SheetScan:
+    """:func:`scan_cells` for a sheet read straight into its wide table (a big XLSX sheet:
+    :func:`sgs.intake.sheetxml.fast_wide`) — ``row``, a column per spreadsheet column number,
+    only rows with a non-blank cell, in order: the same header search and the same table."""
+    if wide.is_empty():
+        return SheetScan(name, hidden, None, 0)
+    head = wide.head(HEADER_SCAN_ROWS + 1)
+    head_rows = head["row"].to_list()
+    grid: dict[int, Row] = {r: {} for r in head_rows}
+    for column in head.columns[1:]:
+        for r, v in zip(head_rows, head[column].to_list(), strict=True):
+            if v is not None:
+                grid[r][int(column) - 1] = v
+    found = find_header([(r, grid[r]) for r in head_rows], score)
+    if found is None:
+        return SheetScan(name, hidden, None, wide.height)
+    header_row = head_rows[found.index]
+    last_header = header_row + (1 if found.two_level else 0)
+    below = wide.slice(wide["row"].search_sorted(last_header, side="right"))
+    present = {int(c) - 1 for c in below.columns[1:] if below[c].null_count() < below.height}
+    positions = sorted(set(found.header) | present)
+    index = {p: j for j, p in enumerate(positions)}
+    rows = below["row"]
+    return _scanned(name, hidden, found, header_row, positions, _body(below, index), rows, rows)

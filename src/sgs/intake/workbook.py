@@ -8,6 +8,9 @@ rows parsed by polars (:mod:`sgs.intake.sheetxml`), or element by element for XM
 unusual kind (:mod:`sgs.intake.celltext`): only cells that hold a value are kept, as (row,
 column, text) triples, and nothing is ever sized from what a sheet declares.  Memory follows
 the file's real content.  Cell text follows what the user sees (:mod:`sgs.intake.celltext`).
+A big sheet (``NATIVE_SHEET_BYTES`` of XML) is inflated by ISA-L (:mod:`sgs.intake.inflate`)
+and scanned by compiled code straight into its wide table (:mod:`sgs.intake.sheetscan`),
+without the triples and their pivot.
 
 Legacy XLS (BIFF) goes through calamine, row by row; its grid is bounded by the format itself
 (65,536 × 256).  Other zipped spreadsheets (ODS) go the same way.
@@ -39,6 +42,7 @@ import polars as pl
 
 from sgs.errors import FileRefused
 from sgs.intake.celltext import Overrun, Wide, attribute, local_name, stream_cells, unescape_ooxml
+from sgs.intake.inflate import open_member
 from sgs.intake.limits import (
     RATIO_FLOOR,
     ReadLimits,
@@ -48,7 +52,13 @@ from sgs.intake.limits import (
     read_limits,
     too_many_columns,
 )
-from sgs.intake.sheetxml import Unsupported, fast_cells
+from sgs.intake.sheetxml import (
+    NATIVE_SHEET_BYTES,
+    Disordered,
+    Unsupported,
+    fast_cells,
+    fast_wide,
+)
 
 # Excel's built-in number formats that show a date or time (ECMA-376 18.8.30, plus the
 # East-Asian ones Excel uses for zh-CN).
@@ -65,6 +75,9 @@ class SheetCells:
     hidden: bool
     cells: pl.DataFrame  # row Int64, col Int32, value String
     chart: bool = False
+    # A big sheet read straight into its wide table (``cells`` then empty): ``row``, then a
+    # column per spreadsheet column number, only rows with a non-blank cell.
+    wide: pl.DataFrame | None = None
 
 
 class _RunGuard:
@@ -192,12 +205,14 @@ class _Book:
                 out[el.get("Id") or ""] = (resolved, el.get("Type") or "")
         return out
 
-    def open(self, part: str) -> _RunGuard:
+    def open(self, part: str, big: bool = False) -> _RunGuard:
+        """``part`` behind the guard; a ``big`` one inflated by ISA-L (:mod:`.inflate`)."""
         with self.zf.open(part) as fh:
             head = fh.read(DOCTYPE_SCAN)
         if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
             raise _corrupt(self.name)  # no spreadsheet needs a DTD; entity tricks are refused
-        return _RunGuard(self.zf.open(part), self.limits.run_bytes)
+        fh = open_member(self.zf, part) if big else self.zf.open(part)
+        return _RunGuard(fh, self.limits.run_bytes)
 
     def _check_small(self, part: str) -> None:
         """A non-sheet part is refused beyond the part limit before it is inflated."""
@@ -284,14 +299,28 @@ class _Book:
                     dates.add(i)
         return dates
 
+    def wide(self, part: str) -> pl.DataFrame | None:
+        """A big sheet's wide table (:func:`sgs.intake.sheetxml.fast_wide`), or ``None``: a
+        smaller sheet, or one the compiled reader leaves to :meth:`cells`."""
+        if self.zf.getinfo(part).file_size < NATIVE_SHEET_BYTES:
+            return None
+        args = (self.strings, self.date_styles, self.date1904, self.limits.cell_chars,
+                self.limits.columns)  # fmt: skip
+        try:
+            with self.open(part, big=True) as fh:
+                return fast_wide(fh, *args)
+        except (Unsupported, Disordered):
+            return None
+
     def cells(self, part: str) -> pl.DataFrame:
         """A sheet's non-empty cells: vectorised, or element by element when the sheet's XML
         is of a kind the vectorised reader does not parse (:mod:`sgs.intake.sheetxml`)."""
         args = (self.strings, self.date_styles, self.date1904, self.limits.cell_chars,
                 self.limits.columns)  # fmt: skip
+        big = self.zf.getinfo(part).file_size >= NATIVE_SHEET_BYTES
         try:
-            with self.open(part) as fh:
-                return fast_cells(fh, *args)
+            with self.open(part, big) as fh:
+                return fast_cells(fh, *args, native=big)
         except Unsupported:
             with self.open(part) as fh:
                 return stream_cells(fh, *args)
@@ -355,7 +384,8 @@ def _iter_sheets(zf: zipfile.ZipFile, book: _Book, path: Path) -> Iterator[Sheet
                 yield SheetCells(sheet, hidden, empty, chart=True)
                 continue
             try:
-                cells = book.cells(target)
+                wide = book.wide(target)
+                cells = empty if wide is not None else book.cells(target)
             except FileRefused:
                 raise
             except Overrun:
@@ -369,7 +399,7 @@ def _iter_sheets(zf: zipfile.ZipFile, book: _Book, path: Path) -> Iterator[Sheet
                     "unreadable",
                     f"文件「{name}」的工作表「{sheet}」已损坏，无法读取，请重新导出后上传。",
                 ) from None
-            yield SheetCells(sheet, hidden, cells)
+            yield SheetCells(sheet, hidden, cells, wide=wide)
 
 
 # ----------------------------------------------------------------------------- XLS, ODS
