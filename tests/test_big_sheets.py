@@ -1,7 +1,7 @@
 """Big XLSX sheets (issue 20): the compiled scan, the wide table without a pivot, ISA-L.
 
 A sheet of at least ``NATIVE_SHEET_BYTES`` of XML is inflated by ISA-L, scanned by compiled
-code and laid out straight into its wide table (:func:`sgs.intake.sheetxml.fast_wide`,
+code and laid out straight into its wide table (:func:`sgs.intake.bigsheet.fast_wide`,
 :func:`sgs.intake.sheets.scan_wide`).  Building such a sheet in a test would take minutes, so
 these tests run the same code on small workbooks: in process with the chunk size made tiny
 (many chunks, rows across their seams) and, end to end, with the size threshold at zero.
@@ -18,11 +18,12 @@ import pytest
 from support.upload_files import column_letters, records, table, with_sheet_data, write_xlsx
 
 from sgs.intake import sheetxml, workbook
+from sgs.intake.bigsheet import Disordered, fast_wide
 from sgs.intake.inflate import open_member
 from sgs.intake.limits import read_limits
 from sgs.intake.readers import upload_scorer
 from sgs.intake.sheets import scan_cells, scan_wide
-from sgs.intake.sheetxml import Disordered, fast_cells, fast_wide
+from sgs.intake.sheetxml import fast_cells
 
 
 def _header_cells(row: int) -> str:

@@ -699,6 +699,7 @@ def _both_readers(path: Path, native: bool = False) -> list[tuple[object, object
     """Each sheet's cells by the vectorised reader (or ``None`` where it declines) and by the
     element-by-element reader, from the same parts with the same workbook context.
     ``native``: the vectorised reader cuts cells by the compiled scan (big sheets' path)."""
+    from sgs.intake.bigsheet import native_cells
     from sgs.intake.celltext import stream_cells
     from sgs.intake.limits import read_limits
     from sgs.intake.sheetxml import Unsupported, fast_cells
@@ -712,7 +713,7 @@ def _both_readers(path: Path, native: bool = False) -> list[tuple[object, object
         for _, _, target, _ in book.sheets:
             try:
                 with zf.open(target) as fh:
-                    fast = fast_cells(fh, *args, native=native)
+                    fast = (native_cells if native else fast_cells)(fh, *args)
             except Unsupported:
                 fast = None
             with zf.open(target) as fh:

@@ -229,7 +229,7 @@ def scan_wide(
     wide: pl.DataFrame, score: Scorer, name: str | None, hidden: bool = False
 ) -> SheetScan:
     """:func:`scan_cells` for a sheet read straight into its wide table (a big XLSX sheet:
-    :func:`sgs.intake.sheetxml.fast_wide`) — ``row``, a column per spreadsheet column number,
+    :func:`sgs.intake.bigsheet.fast_wide`) — ``row``, a column per spreadsheet column number,
     only rows with a non-blank cell, in order: the same header search and the same table."""
     if wide.is_empty():
         return SheetScan(name, hidden, None, 0)

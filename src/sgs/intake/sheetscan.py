@@ -4,7 +4,7 @@ The polars reader (:mod:`sgs.intake.sheetxml`) looks at every cell's markup in a
 vectorised passes and :func:`sgs.intake.sheets.scan_cells` pivots the cells into columns by
 hashing each of them: at a million rows (18 million cells, 1.4 GB of XML) about seven times
 the time of the CSV of the same rows.  Here, for sheets of at least
-:data:`sgs.intake.sheetxml.NATIVE_SHEET_BYTES` of XML, loops compiled by numba do it:
+:data:`sgs.intake.bigsheet.NATIVE_SHEET_BYTES` of XML, loops compiled by numba do it:
 
 - :func:`scan` walks a chunk once and writes, per cell, its row, column, style, type, how its
   text is found (``fixes``) and byte spans: of the text itself (an inline string, a plain

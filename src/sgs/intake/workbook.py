@@ -41,6 +41,7 @@ from xml.etree.ElementTree import ParseError, iterparse
 import polars as pl
 
 from sgs.errors import FileRefused
+from sgs.intake.bigsheet import NATIVE_SHEET_BYTES, Disordered, fast_wide, native_cells
 from sgs.intake.celltext import Overrun, Wide, attribute, local_name, stream_cells, unescape_ooxml
 from sgs.intake.inflate import open_member
 from sgs.intake.limits import (
@@ -52,13 +53,7 @@ from sgs.intake.limits import (
     read_limits,
     too_many_columns,
 )
-from sgs.intake.sheetxml import (
-    NATIVE_SHEET_BYTES,
-    Disordered,
-    Unsupported,
-    fast_cells,
-    fast_wide,
-)
+from sgs.intake.sheetxml import Unsupported, fast_cells
 
 # Excel's built-in number formats that show a date or time (ECMA-376 18.8.30, plus the
 # East-Asian ones Excel uses for zh-CN).
@@ -300,7 +295,7 @@ class _Book:
         return dates
 
     def wide(self, part: str) -> pl.DataFrame | None:
-        """A big sheet's wide table (:func:`sgs.intake.sheetxml.fast_wide`), or ``None``: a
+        """A big sheet's wide table (:func:`sgs.intake.bigsheet.fast_wide`), or ``None``: a
         smaller sheet, or one the compiled reader leaves to :meth:`cells`."""
         if self.zf.getinfo(part).file_size < NATIVE_SHEET_BYTES:
             return None
@@ -320,7 +315,7 @@ class _Book:
         big = self.zf.getinfo(part).file_size >= NATIVE_SHEET_BYTES
         try:
             with self.open(part, big) as fh:
-                return fast_cells(fh, *args, native=big)
+                return (native_cells if big else fast_cells)(fh, *args)
         except Unsupported:
             with self.open(part) as fh:
                 return stream_cells(fh, *args)
