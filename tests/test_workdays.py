@@ -98,6 +98,24 @@ def test_every_day_of_the_frame_matches_chinesecalendar(holidays_dir: Path) -> N
     assert set(frame["source"].unique()) == {"chinesecalendar"}
 
 
+def test_every_day_of_the_frame_has_chinesecalendars_kind_and_whether_named(
+    holidays_dir: Path,
+) -> None:
+    """The frame is built from the library's tables, not by asking it day by day (which
+    costs a second); ``get_holiday_detail`` is asked here, for every day since 2004."""
+    frame = workdays.calendar_frame()
+    kinds, named = [], []
+    for d in days(LIBRARY_FIRST, LIBRARY_LAST):
+        rest, name = cc.get_holiday_detail(d)
+        if name is None:
+            kinds.append("周末" if rest else "工作日")
+        else:
+            kinds.append("法定节假日" if rest else "调休上班")
+        named.append(name is not None)
+    assert frame["kind"].to_list() == kinds
+    assert frame["holiday"].is_not_null().to_list() == named
+
+
 def test_holidays_2022_to_2026_are_days_off_with_their_names(holidays_dir: Path) -> None:
     checked = 0
     for d in days(date(2022, 1, 1), LIBRARY_LAST):

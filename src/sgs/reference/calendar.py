@@ -115,23 +115,34 @@ def _file_rows(parsed: HolidayFile) -> list[_Row]:
 
 @cache
 def _library_rows(year: int) -> tuple[_Row, ...] | None:
-    """Every day of ``year`` from chinesecalendar, or None if it does not cover the year."""
+    """Every day of ``year`` from chinesecalendar, or None if it does not cover the year.
+
+    Read from the library's own tables (``holidays``, ``workdays``) with the rule of its
+    ``get_holiday_detail`` — a named workday, else a named holiday, else the weekend rests —
+    because that function checks its range with ``min``/``max`` over every known holiday on
+    each call: a second per process for the 8,000 days since 2004, paid by every command that
+    needs workdays.  The tests compare the result with ``get_holiday_detail`` day by day."""
     import chinese_calendar
 
+    holidays, workdays = chinese_calendar.holidays, chinese_calendar.workdays
+    if not holidays or not min(holidays).year <= year <= max(holidays).year:
+        return None
     rows: list[_Row] = []
     named = False
-    try:
-        for day in _days_of(year):
-            rest, name = chinese_calendar.get_holiday_detail(day)
-            if name is None:
-                kind = WEEKEND if rest else WORKDAY
-            else:
-                named = True
-                kind = HOLIDAY if rest else MAKEUP
-            label = HOLIDAY_NAMES.get(name, name) if name else None
-            rows.append((day, not rest, kind, label, LIBRARY_SOURCE))
-    except NotImplementedError:
-        return None
+    for day in _days_of(year):
+        if day in workdays:
+            rest, name = False, workdays[day]
+        elif day in holidays:
+            rest, name = True, holidays[day]
+        else:
+            rest, name = day.weekday() > 4, None
+        if name is None:
+            kind = WEEKEND if rest else WORKDAY
+        else:
+            named = True
+            kind = HOLIDAY if rest else MAKEUP
+        label = HOLIDAY_NAMES.get(name, name) if name else None
+        rows.append((day, not rest, kind, label, LIBRARY_SOURCE))
     # A year without a single named holiday is not data but a fallback: never trust it.
     return tuple(rows) if named else None
 
