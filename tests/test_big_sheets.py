@@ -239,3 +239,38 @@ def test_a_big_sheets_validation_is_the_small_sheets(tmp_path, monkeypatch):
     with pytest.raises(FileRefused) as refused:
         validate_file(broken, None, None, None)
     assert "损坏" in str(refused.value)
+
+
+def test_the_compiled_code_finds_a_cache_folder_when_neither_usual_one_can_be_written(tmp_path):
+    """numba keeps compiled code in the module's ``__pycache__`` or the user's cache folder
+    and refuses to compile when neither can be written (a read-only install run by a user
+    without a home): every big sheet would then be unreadable.  Here both are made
+    impossible (``__pycache__`` is a file, HOME is a file) and a copy of the module still
+    scans a chunk, keeping its code under the temporary folder."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    folder = tmp_path / "pkg"
+    folder.mkdir()
+    shutil.copy(Path(sheetxml.__file__).with_name("sheetscan.py"), folder / "sheetscan.py")
+    (folder / "__pycache__").write_text("not a folder")
+    (tmp_path / "home").write_text("not a folder")
+    (tmp_path / "tmp").mkdir()
+    script = (
+        "import importlib.util, numpy as np\n"
+        f"spec = importlib.util.spec_from_file_location('scan_copy', {str(folder / 'sheetscan.py')!r})\n"
+        "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\n"
+        'buf = np.frombuffer(b\'<sheetData><row r="1"><c r="B1"><v>7</v></c></row>\', np.uint8)\n'
+        "a = [np.empty(9, t) for t in (np.int64, np.int32, np.int32, np.uint8, np.uint8)]\n"
+        "b = [np.empty((9, 2), np.int64), np.empty(9, np.int64)] + [np.empty((9, 2), np.int64)] * 3\n"
+        "k = m.scan(buf, np.zeros(0, np.bool_), *a, *b)\n"
+        "print(k, a[0][0], a[1][0])\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR", "XDG_CACHE_HOME")}
+    env |= {"HOME": str(tmp_path / "home"), "TMPDIR": str(tmp_path / "tmp")}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["1", "1", "2"]
+    assert list((tmp_path / "tmp" / "sgs-numba-cache").rglob("*.nbi"))

@@ -29,8 +29,35 @@ threshold.
 
 from __future__ import annotations
 
-import numba
-import numpy as np
+import os
+import tempfile
+from pathlib import Path
+
+
+def _cache_folder() -> None:
+    """Somewhere numba can keep the compiled code.  It tries this module's ``__pycache__``,
+    then the user's cache folder, and when neither can be written (a read-only install run
+    by a user without a home) it refuses to compile at all — which would make every big
+    sheet unreadable.  Then a folder under the temporary directory is named for it."""
+    if "NUMBA_CACHE_DIR" in os.environ:
+        return
+    here = Path(__file__).parent / "__pycache__"
+    try:
+        here.mkdir(exist_ok=True)
+        tempfile.TemporaryFile(dir=here).close()
+    except OSError:
+        try:
+            home_cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "numba"
+            home_cache.mkdir(parents=True, exist_ok=True)
+            tempfile.TemporaryFile(dir=home_cache).close()
+        except (OSError, RuntimeError):
+            os.environ["NUMBA_CACHE_DIR"] = str(Path(tempfile.gettempdir()) / "sgs-numba-cache")
+
+
+_cache_folder()
+
+import numba  # noqa: E402 (after its cache folder is settled)
+import numpy as np  # noqa: E402
 
 UNSUPPORTED = -1
 FULL = -2  # the arrays are too short for the chunk's cells: call again with longer ones
