@@ -236,7 +236,7 @@ def scan_wide(
     head = wide.head(HEADER_SCAN_ROWS + 1)
     head_rows = head["row"].to_list()
     grid: dict[int, Row] = {r: {} for r in head_rows}
-    for column in head.columns[1:]:
+    for column in sorted(head.columns[1:], key=int):  # cells in column order, as scan_cells
         for r, v in zip(head_rows, head[column].to_list(), strict=True):
             if v is not None:
                 grid[r][int(column) - 1] = v
