@@ -14,9 +14,14 @@ from sgs.reference.settings import load_settings
 from sgs.reference.units import load_units
 
 SRC = PROJECT_ROOT / "src" / "sgs"
-# Variables of other programs that sgs sets for them (telemetry off, Prefect's start-up), not
-# settings of its own.
-FOREIGN_ENV_USES = {"quality/expectations.py", "jobs/prefect_stack.py", "jobs/prefect_env.py"}
+# Variables of other programs that sgs sets for them (telemetry off, Prefect's start-up, numba's
+# cache folder where its usual ones cannot be written), not settings of its own.
+FOREIGN_ENV_USES = {
+    "quality/expectations.py",
+    "jobs/prefect_stack.py",
+    "jobs/prefect_env.py",
+    "intake/sheetscan.py",
+}
 
 
 def test_only_the_config_module_reads_the_environment() -> None:
