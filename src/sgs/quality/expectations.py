@@ -237,7 +237,9 @@ def batch_frames(
     )  # type: ignore[misc]
     table = RECORD_TABLES[kind]
     view = VERSION_VIEWS[kind]
-    records = frame(con, f"SELECT * FROM {table} WHERE batch_id = $b", {"b": batch_id})
+    records = frame(
+        con, f"SELECT * FROM {table} WHERE batch_id = $b ORDER BY record_id", {"b": batch_id}
+    )
     current = frame(
         con,
         f"""SELECT unit_code, '{kind}' AS kind, doc_key, record_key, batch_id, source_sheet,
