@@ -23,14 +23,13 @@ import polars as pl
 from sgs.intake.celltext import Overrun, Wide
 from sgs.intake.sheetxml import (
     Unsupported,
+    _checked,
     _complex,
     _Context,
     _in_turn,
-    _lf,
     _longest,
     _nulls,
     _only,
-    _text,
     _values,
     fast_cells,
 )
@@ -187,32 +186,31 @@ class _Scan:
                 on="col", index="row", values="value", sort_columns=False
             )
             return _filled(wide, None)
-        else:
-            numbers, filled, index, starts, valid, bases, data, self.longest = laid
-            height = len(numbers)
-            columns = {}
-            for s, col in enumerate(present.tolist()):
-                buffers = [
-                    pa.py_buffer(np.packbits(valid[s], bitorder="little")),
-                    pa.py_buffer(starts[s]),
-                    pa.py_buffer(data[bases[s] : bases[s + 1]]),
-                ]
-                text = pa.Array.from_buffers(pa.large_string(), height, buffers)
-                columns[str(col)] = pl.Series(str(col), text)
-            if self.ruled.size:
-                ruled = pl.DataFrame(
-                    {"r": index[self.ruled], "s": slots[self.ruled], "v": self.ruled_values()}
-                ).filter(pl.col("v").is_not_null() & (pl.col("v") != ""))
-                self.longest = max(self.longest, ruled["v"].str.len_bytes().max() or 0)  # type: ignore[type-var]
-                for (s,), part in ruled.partition_by("s", as_dict=True).items():
-                    name = str(present[s])
-                    columns[name] = columns[name].scatter(part["r"], part["v"])
-            wide = pl.DataFrame([pl.Series("row", numbers), *columns.values()])
-            if filled.all():
-                return wide
-            if not self.ruled.size:  # nothing laid out later: the other rows are blank
-                return wide.filter(pl.Series(filled))
-            return _filled(wide, pl.Series(filled))
+        numbers, filled, index, starts, valid, bases, data, self.longest = laid
+        height = len(numbers)
+        columns = {}
+        for s, col in enumerate(present.tolist()):
+            buffers = [
+                pa.py_buffer(np.packbits(valid[s], bitorder="little")),
+                pa.py_buffer(starts[s]),
+                pa.py_buffer(data[bases[s] : bases[s + 1]]),
+            ]
+            text = pa.Array.from_buffers(pa.large_string(), height, buffers)
+            columns[str(col)] = pl.Series(str(col), text)
+        if self.ruled.size:
+            ruled = pl.DataFrame(
+                {"r": index[self.ruled], "s": slots[self.ruled], "v": self.ruled_values()}
+            ).filter(pl.col("v").is_not_null() & (pl.col("v") != ""))
+            self.longest = max(self.longest, ruled["v"].str.len_bytes().max() or 0)  # type: ignore[type-var]
+            for (s,), part in ruled.partition_by("s", as_dict=True).items():
+                name = str(present[s])
+                columns[name] = columns[name].scatter(part["r"], part["v"])
+        wide = pl.DataFrame([pl.Series("row", numbers), *columns.values()])
+        if filled.all():
+            return wide
+        if not self.ruled.size:  # nothing laid out later: the other rows are blank
+            return wide.filter(pl.Series(filled))
+        return _filled(wide, pl.Series(filled))
 
 
 def _filled(wide: pl.DataFrame, known: pl.Series | None) -> pl.DataFrame:
@@ -257,8 +255,7 @@ def fast_wide(
     last = -1
 
     def measured(body: bytes) -> tuple[pl.DataFrame, int]:
-        body = _lf(body)
-        _text(body)
+        body, _ = _checked(body)
         scan = _Scan(body, ctx)
         wide = scan.wide()
         texts = [wide[c] for c in wide.columns[1:]]
@@ -313,8 +310,7 @@ def native_cells(
     ctx = _BigContext(strings, date_styles, date1904)
 
     def cut(body: bytes) -> pl.DataFrame:
-        body = _lf(body)
-        _text(body)
+        body, _ = _checked(body)
         return _Scan(body, ctx).long()
 
     with _collector_paused():

@@ -95,6 +95,16 @@ def _at(buf, p, lit) -> bool:
     return True
 
 
+@numba.njit(nogil=True, cache=True, inline="always")
+def _text_end(buf, p) -> int:
+    """Where a value's text starting at ``p`` ends: its next ``<`` (or a ``>``, which the
+    scan leaves to ElementTree)."""
+    n = len(buf)
+    while p < n and buf[p] != _LT and buf[p] != _GT:
+        p += 1
+    return p
+
+
 @numba.njit(nogil=True, cache=True)
 def _next_cell(buf, p) -> int:
     """Where the next ``<c `` starts (the end when none); ``UNSUPPORTED`` when markup the
@@ -272,9 +282,7 @@ def scan(
                 if v0 < 0 and _at(buf, p, _V_OPEN):
                     p += 3
                     v0 = p
-                    while p < n and buf[p] != _LT and buf[p] != _GT:
-                        p += 1
-                    v1 = p
+                    p = v1 = _text_end(buf, p)
                     if not _at(buf, p, _V_CLOSE):
                         odd = True
                         break
@@ -314,9 +322,7 @@ def scan(
                         odd = True  # rich text, a phonetic guide
                         break
                     i0 = p
-                    while p < n and buf[p] != _LT and buf[p] != _GT:
-                        p += 1
-                    i1 = p
+                    p = i1 = _text_end(buf, p)
                     if not _at(buf, p, _T_IS_CLOSE):
                         odd = True
                         break
@@ -364,7 +370,7 @@ def scan(
                 fix = RULES
         elif code == 5 or code == 6 or (0 <= style < len(dated) and dated[style]):  # b, d
             fix = RULES
-        elif _digits(buf, v0, v1) >= 0 or _all_digits(buf, v0, v1):
+        elif _all_digits(buf, v0, v1):
             d0, d1 = v0, v1
             while d0 < d1 - 1 and buf[d0] == 48:  # leading zeros go, "000" stays "0"
                 d0 += 1

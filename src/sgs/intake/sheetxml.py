@@ -338,10 +338,15 @@ def _text(body: bytes) -> pl.Series:
         raise ValueError("sheet XML is not UTF-8") from exc
 
 
+def _checked(body: bytes) -> tuple[bytes, pl.Series]:
+    """A chunk as every reader takes it: line ends as XML reads them, UTF-8 checked."""
+    body = _lf(body)
+    return body, _text(body)
+
+
 def chunk_cells(body: bytes, ctx: _Context) -> pl.DataFrame:
     """One chunk of rows -> its non-empty cells (row, col, value), in document order."""
-    body = _lf(body)
-    text = _text(body)
+    body, text = _checked(body)
     # Markup this reader does not parse (CDATA, a comment; a cell tag not followed by a blank,
     # or prefixed ``<x:c``) sends the sheet to the element reader.  Checked by polars here,
     # in the worker thread, in one pass of a literal-set regex (a quarter of three literal

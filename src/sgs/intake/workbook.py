@@ -294,31 +294,33 @@ class _Book:
                     dates.add(i)
         return dates
 
+    @property
+    def _reading(self) -> tuple[list[str], set[int], bool, int, int]:
+        """What every sheet reader takes after the file: the workbook's context and limits."""
+        return (self.strings, self.date_styles, self.date1904, self.limits.cell_chars,
+                self.limits.columns)  # fmt: skip
+
     def wide(self, part: str) -> pl.DataFrame | None:
         """A big sheet's wide table (:func:`sgs.intake.bigsheet.fast_wide`), or ``None``: a
         smaller sheet, or one the compiled reader leaves to :meth:`cells`."""
         if self.zf.getinfo(part).file_size < NATIVE_SHEET_BYTES:
             return None
-        args = (self.strings, self.date_styles, self.date1904, self.limits.cell_chars,
-                self.limits.columns)  # fmt: skip
         try:
             with self.open(part, big=True) as fh:
-                return fast_wide(fh, *args)
+                return fast_wide(fh, *self._reading)
         except (Unsupported, Disordered):
             return None
 
     def cells(self, part: str) -> pl.DataFrame:
         """A sheet's non-empty cells: vectorised, or element by element when the sheet's XML
         is of a kind the vectorised reader does not parse (:mod:`sgs.intake.sheetxml`)."""
-        args = (self.strings, self.date_styles, self.date1904, self.limits.cell_chars,
-                self.limits.columns)  # fmt: skip
         big = self.zf.getinfo(part).file_size >= NATIVE_SHEET_BYTES
         try:
             with self.open(part, big) as fh:
-                return (native_cells if big else fast_cells)(fh, *args)
+                return (native_cells if big else fast_cells)(fh, *self._reading)
         except Unsupported:
             with self.open(part) as fh:
-                return stream_cells(fh, *args)
+                return stream_cells(fh, *self._reading)
 
 
 def _normpath(path: PurePosixPath) -> str:
