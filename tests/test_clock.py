@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
+from support.prefect_home import migrated_home
 
 from sgs.config import PROJECT_ROOT
 from sgs.samples.generator import generate
@@ -103,7 +104,7 @@ def test_an_unknown_zone_stops_with_a_message(tmp_path) -> None:
     assert "office_timezone" in run.stderr and "Traceback" not in run.stderr
 
 
-def test_the_daily_flow_runs_on_the_office_s_date(tmp_path) -> None:
+def test_the_daily_flow_runs_on_the_office_s_date(tmp_path, tmp_path_factory) -> None:
     """The daily flow, run as ``scripts/run`` runs it (ephemeral Prefect) with ``TZ=UTC``:
     today's landing folder of the office is not "in the future", and the feedback lists are
     dated today at the office."""
@@ -114,7 +115,8 @@ def test_the_daily_flow_runs_on_the_office_s_date(tmp_path) -> None:
                      start=date(2026, 10, 1), end=date(2026, 10, 31)).frame  # fmt: skip
     write_upload(frame, root / "raw" / UNIT / today.isoformat() / "许可.csv")
     env = _env(
-        root, SGS_OFFICE_TIMEZONE=zone, PREFECT_HOME=str(tmp_path / "prefect"),
+        root, SGS_OFFICE_TIMEZONE=zone,
+        PREFECT_HOME=str(migrated_home(tmp_path_factory, tmp_path / "prefect")),
         PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1",
         PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="180",
     )  # fmt: skip

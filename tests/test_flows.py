@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+from support.prefect_home import migrated_home
 
 from sgs.config import PROJECT_ROOT
 from sgs.samples.generator import generate
@@ -30,10 +31,16 @@ TODAY = date(2026, 11, 10)
 def harness(tmp_path_factory):
     home = tmp_path_factory.mktemp("prefect-home")
     os.environ["PREFECT_HOME"] = str(home)
-    from prefect.testing.utilities import prefect_test_harness
+    import prefect.testing.utilities as harnesses
 
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
+    # The harness puts its database, prefect-test.db, in a folder of mkdtemp's: that folder
+    # gets a copy of the session's migrated database, so the server starts without migrating.
+    database = migrated_home(tmp_path_factory, tmp_path_factory.mktemp("prefect-db"))
+    (database / "prefect.db").rename(database / "prefect-test.db")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(harnesses, "mkdtemp", lambda: str(database))
+        with harnesses.prefect_test_harness(server_startup_timeout=120):
+            yield
 
 
 def load(entrypoint: str):

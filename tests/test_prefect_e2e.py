@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from support.prefect_home import migrated_home
 
 from sgs.config import PROJECT_ROOT
 from sgs.jobs.prefect_stack import stack
@@ -77,7 +78,8 @@ def daily(tmp_path_factory):
     extra = {"SGS_DATA_DIR": str(root), "PREFECT_WORKER_QUERY_SECONDS": "1",
              "PREFECT_WORKER_PREFETCH_SECONDS": "5", "TZ": "UTC", "SGS_PUBLIC_URL": site}  # fmt: skip
     try:
-        with stack(home=tmp / "prefect", extra_env=extra) as s:
+        home = migrated_home(tmp_path_factory, tmp / "prefect")
+        with stack(home=home, extra_env=extra) as s:
             with temporary_settings({PREFECT_API_URL: s.api}):
                 run = run_deployment("daily_monitor/daily", timeout=300)
 
