@@ -26,6 +26,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import itertools
 import json
 import os
 import subprocess
@@ -117,12 +118,15 @@ def files(root: Path) -> dict[str, list[tuple]]:
 
 def ingest_day(root: Path, items: list[tuple]) -> None:
     """The day's files, in process (the office's date is fixed by the caller)."""
-    from sgs.store.ingest import ingest_file, ingest_ledger
+    from sgs.store.ingest import ingest_files, ingest_ledger
 
-    for item in items:
-        if item[0] == "upload":
-            assert ingest_file(item[1], root=root).status == "stored"
-        else:
+    # the uploads between two ledgers in one run, as file after file would store them
+    for is_upload, run in itertools.groupby(items, key=lambda item: item[0] == "upload"):
+        if is_upload:
+            for _, result in ingest_files([item[1] for item in run], root=root):
+                assert result.status == "stored", result
+            continue
+        for item in run:
             path = item[3] if item[0] == "ledger" else None
             received = date.fromisoformat(item[2])
             ingest_ledger(path, unit=item[1], period=P, received=received, zero=path is None,

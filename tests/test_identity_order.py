@@ -36,7 +36,7 @@ from sgs.intake.landing import sha256_of
 from sgs.measure.rates import rates
 from sgs.samples.writers import write_upload
 from sgs.store import database
-from sgs.store.ingest import ingest_file, ingest_ledger
+from sgs.store.ingest import ingest_file, ingest_files, ingest_ledger
 
 SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
 D = {i: f"长审批许〔2026〕{i}号" for i in range(1, 10)}
@@ -140,9 +140,9 @@ def fresh(source: Path, base: Path) -> Path:
 
 
 def ingest(root: Path, names: list[str]) -> None:
-    for name in names:
-        result = ingest_file(landed(root, name), root=root)
-        assert result.status in ("stored", "skipped"), result.message
+    """The files in this order, in one run (as file after file would store them)."""
+    for _, result in ingest_files([landed(root, name) for name in names], root=root):
+        assert result.status in ("stored", "skipped"), result
 
 
 def figures(root: Path, as_of: date | None = None) -> dict[str, list[dict]]:

@@ -21,6 +21,7 @@ the files equal the rows stored.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import os
 import random
@@ -443,16 +444,20 @@ def stretch(sc: Scenario, files: list[Landed], after: date, day: date) -> list[L
 
 
 def arrive(root: Path, items: list[Landed | Zero], order: random.Random | None = None) -> None:
-    """Ingest in-process, in the order given or shuffled by ``order``."""
-    from sgs.store.ingest import ingest_file, ingest_ledger
+    """Ingest in-process, in the order given or shuffled by ``order``: the files between two
+    zero reports in one :func:`ingest_files` run (which stores what file after file stores,
+    tests/test_validate_together.py), each zero report on its own."""
+    from sgs.store.ingest import ingest_files, ingest_ledger
 
     chunk = list(items)
     if order:
         order.shuffle(chunk)
-    for item in chunk:
-        if isinstance(item, Landed):
-            assert ingest_file(item.path, root=root).status in ("stored", "skipped")
-        else:
+    for is_file, run in itertools.groupby(chunk, key=lambda item: isinstance(item, Landed)):
+        if is_file:
+            outcomes = ingest_files([item.path for item in run], root=root)
+            assert all(getattr(r, "status", r) in ("stored", "skipped") for _, r in outcomes)
+            continue
+        for item in run:
             ingest_ledger(None, unit=item.unit, period=item.period, received=item.received,
                           zero=True, root=root)  # fmt: skip
 
