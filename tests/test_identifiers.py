@@ -39,37 +39,47 @@ digit_led_first17 = st.builds(
 )
 
 
-@settings(max_examples=300, deadline=None)
-@given(digit_led_first17)
-def test_uscc_valid_codes_agree_with_stdnum(first17: str) -> None:
-    code = first17 + ids.uscc_check_char(first17)
-    assert uscc.is_valid(code)
-    assert uscc.calc_check_digit(first17) == ids.uscc_check_char(first17)
-    assert check(ids.uscc_check_ok, [code]) == [True]
-    assert ids.is_valid_uscc(code)
+# Each example is a column of codes: the vectorised checks run once per column, not per code
+# (a polars frame per code cost most of this module's time).
+def columns(*parts: st.SearchStrategy) -> st.SearchStrategy:
+    return st.lists(st.tuples(*parts), min_size=1, max_size=40)
 
 
-@settings(max_examples=300, deadline=None)
-@given(digit_led_first17, st.sampled_from(ids.USCC_ALPHABET))
-def test_uscc_any_check_char_agrees_with_stdnum(first17: str, last: str) -> None:
-    code = first17 + last
-    assert check(ids.uscc_check_ok, [code]) == [uscc.is_valid(code)]
+@settings(max_examples=40, deadline=None)
+@given(columns(digit_led_first17))
+def test_uscc_valid_codes_agree_with_stdnum(column: list[tuple[str]]) -> None:
+    codes = [first17 + ids.uscc_check_char(first17) for (first17,) in column]
+    for (first17,), code in zip(column, codes, strict=True):
+        assert uscc.is_valid(code)
+        assert uscc.calc_check_digit(first17) == ids.uscc_check_char(first17)
+        assert ids.is_valid_uscc(code)
+    assert check(ids.uscc_check_ok, codes) == [True] * len(codes)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=40, deadline=None)
+@given(columns(digit_led_first17, st.sampled_from(ids.USCC_ALPHABET)))
+def test_uscc_any_check_char_agrees_with_stdnum(column: list[tuple[str, str]]) -> None:
+    codes = [first17 + last for first17, last in column]
+    assert check(ids.uscc_check_ok, codes) == [uscc.is_valid(code) for code in codes]
+
+
+@settings(max_examples=40, deadline=None)
 @given(
-    st.sampled_from("123456789"),
-    st.text(DIGITS, min_size=7, max_size=7),
-    st.text(UPPER_ALNUM, min_size=10, max_size=10),
+    columns(
+        st.sampled_from("123456789"),
+        st.text(DIGITS, min_size=7, max_size=7),
+        st.text(UPPER_ALNUM, min_size=10, max_size=10),
+    )
 )
-def test_uscc_foreign_characters_never_pass(head: str, digits: str, rest: str) -> None:
+def test_uscc_foreign_characters_never_pass(column: list[tuple[str, str, str]]) -> None:
     """I, O, S, V, Z are outside the alphabet: format error (null check), as stdnum says."""
-    code = head + digits + rest
-    ours = check(ids.uscc_check_ok, [code])[0]
-    assert (ours is True) == uscc.is_valid(code)
-    if any(c in "IOSVZ" for c in rest):
-        assert check(ids.uscc_format_ok, [code]) == [False]
-        assert ours is None
+    codes = [head + digits + rest for head, digits, rest in column]
+    ours = check(ids.uscc_check_ok, codes)
+    formats = check(ids.uscc_format_ok, codes)
+    for code, verdict, format_ok in zip(codes, ours, formats, strict=True):
+        assert (verdict is True) == uscc.is_valid(code), code
+        if any(c in "IOSVZ" for c in code[8:]):
+            assert format_ok is False and verdict is None, code
 
 
 # Letter-led departments (A 中央军委改革和编制办公室, N 农业, Y 其他) — stdnum rejects them wrongly.
@@ -154,22 +164,25 @@ def test_org_code_format() -> None:
 birth_dates = st.dates(min_value=date(1950, 1, 1), max_value=date(2004, 12, 31))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(
-    st.sampled_from(["110101", "110102", "110105", "310101", "120101"]),
-    birth_dates,
-    st.text(DIGITS, min_size=3, max_size=3),
-    st.sampled_from("0123456789X"),
+    columns(
+        st.sampled_from(["110101", "110102", "110105", "310101", "120101"]),
+        birth_dates,
+        st.text(DIGITS, min_size=3, max_size=3),
+        st.sampled_from("0123456789X"),
+    )
 )
-def test_resident_id_agrees_with_stdnum(region: str, born: date, seq: str, last: str) -> None:
-    first17 = f"{region}{born:%Y%m%d}{seq}"
-    # stdnum's calc_check_digit expects the number with a check character in place
-    assert ric.calc_check_digit(first17 + "?") == ids.id_check_char(first17)
-    valid = first17 + ids.id_check_char(first17)
-    assert ric.is_valid(valid)
-    assert check(ids.resident_id_check_ok, [valid]) == [True]
-    any_code = first17 + last
-    assert check(ids.resident_id_check_ok, [any_code]) == [ric.is_valid(any_code)]
+def test_resident_id_agrees_with_stdnum(column: list[tuple[str, date, str, str]]) -> None:
+    heads = [f"{region}{born:%Y%m%d}{seq}" for region, born, seq, _ in column]
+    valid = [first17 + ids.id_check_char(first17) for first17 in heads]
+    for first17, code in zip(heads, valid, strict=True):
+        # stdnum's calc_check_digit expects the number with a check character in place
+        assert ric.calc_check_digit(first17 + "?") == ids.id_check_char(first17)
+        assert ric.is_valid(code)
+    assert check(ids.resident_id_check_ok, valid) == [True] * len(valid)
+    any_codes = [first17 + last for first17, (*_, last) in zip(heads, column, strict=True)]
+    assert check(ids.resident_id_check_ok, any_codes) == [ric.is_valid(c) for c in any_codes]
 
 
 def test_resident_id_format_and_birth_date() -> None:
@@ -198,12 +211,13 @@ def test_resident_id_lower_case_x_after_normalisation() -> None:
 # ----------------------------------------------------------------------------- GS 15
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.text(DIGITS, min_size=14, max_size=14), st.sampled_from(DIGITS))
-def test_gs15_agrees_with_stdnum(first14: str, last: str) -> None:
-    assert ids.gs15_check_digit(first14) == mod_11_10.calc_check_digit(first14)
-    number = first14 + last
-    assert check(ids.gs15_check_ok, [number]) == [mod_11_10.is_valid(number)]
+@settings(max_examples=40, deadline=None)
+@given(columns(st.text(DIGITS, min_size=14, max_size=14), st.sampled_from(DIGITS)))
+def test_gs15_agrees_with_stdnum(column: list[tuple[str, str]]) -> None:
+    for first14, _ in column:
+        assert ids.gs15_check_digit(first14) == mod_11_10.calc_check_digit(first14)
+    numbers = [first14 + last for first14, last in column]
+    assert check(ids.gs15_check_ok, numbers) == [mod_11_10.is_valid(n) for n in numbers]
 
 
 def test_gs15_only_applies_to_15_digits() -> None:

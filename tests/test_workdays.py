@@ -6,6 +6,7 @@ written below is TEST-ONLY, invented to exercise the file path: it is not the 20
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 from datetime import date, timedelta
@@ -192,14 +193,21 @@ def test_add_workdays_matches_stepping(holidays_dir: Path, day: date, n: int) ->
         assert add_workdays(day, n) == expected
 
 
+@functools.cache
+def _library_details() -> list[tuple[date, tuple[bool, str | None]]]:
+    """chinesecalendar's ``get_holiday_detail`` of every day it knows, asked once (each call
+    scans every holiday of the library)."""
+    return [(d, cc.get_holiday_detail(d)) for d in days(LIBRARY_FIRST, LIBRARY_LAST)]
+
+
 def _holiday_starts(name: str) -> list[date]:
     """The first day of each run of ``name`` holidays in chinesecalendar's data, 2004–2026."""
     starts = []
-    for d in days(LIBRARY_FIRST, LIBRARY_LAST):
-        rest, this = cc.get_holiday_detail(d)
-        prev = cc.get_holiday_detail(d - timedelta(days=1)) if d > LIBRARY_FIRST else (0, None)
+    prev: tuple[bool, str | None] = (False, None)
+    for d, (rest, this) in _library_details():
         if rest and this == name and prev != (True, name):
             starts.append(d)
+        prev = (rest, this)
     return starts
 
 
