@@ -68,7 +68,10 @@ def daily(tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("e2e")
     root = tmp / "data"
-    shutil.copytree(PROJECT_ROOT / "data" / "raw", root / "raw")
+    # one unit's files of the bundled landing zone (two uploads and a ledger): what runs here is
+    # the worker and the deployment; scripts/run's test runs the whole landing zone
+    unit = Path("111404000448224608")
+    shutil.copytree(PROJECT_ROOT / "data" / "raw" / unit, root / "raw" / unit)
     # the same bytes sent by a second unit (issue 10, item 11): stored for each unit
     shared = root / "raw" / "111404000448224608" / "2026-10-09" / "行政许可_2026年9月.csv"
     copy = root / "raw" / "11140400041270234C" / "2026-10-09" / shared.name
@@ -120,14 +123,14 @@ def test_daily_deployment_runs_through_a_real_worker(daily):
     )
     # the flow ran in the checkout (pull step) and wrote the temporary data root
     with duckdb.connect(str(data_root / "curated" / "sgs.duckdb"), read_only=True) as con:
-        # the 11 sample files (8 uploads, 3 ledgers) and the second unit's copy of an upload
-        assert con.execute("SELECT count(*) FROM batches").fetchone()[0] == 12
+        # the unit's three files (2 uploads, 1 ledger) and the second unit's copy of an upload
+        assert con.execute("SELECT count(*) FROM batches").fetchone()[0] == 4
         shared = con.execute(
             "SELECT unit_code FROM batches WHERE file_name = '行政许可_2026年9月.csv' ORDER BY 1"
         ).fetchall()
         assert shared == [("11140400041270234C",), ("111404000448224608",)]
         checked = "SELECT count(DISTINCT batch_id) FROM expectation_results"
-        assert con.execute(checked).fetchone()[0] == 9  # every upload batch, not the ledgers
+        assert con.execute(checked).fetchone()[0] == 3  # every upload batch, not the ledger
 
 
 @pytest.fixture(scope="module")
