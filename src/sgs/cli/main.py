@@ -306,6 +306,7 @@ COMMAND_MODULES = (
     "sgs.cli.publish",
     "sgs.cli.web",
     "sgs.cli.users",
+    "sgs.cli.store_admin",
 )
 
 

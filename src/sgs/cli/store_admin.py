@@ -1,0 +1,80 @@
+"""``sgs store``: the store as a whole — moved out to Parquet files and back in
+(:mod:`sgs.store.transfer`)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from sgs.cli.common import shown_path
+from sgs.cli.usage import SgsGroup
+
+EXIT_REFUSED = 2
+
+
+@click.group(cls=SgsGroup, name="store")
+def store_group() -> None:
+    """整个数据库：导出为 Parquet 文件、从导出导入（迁移到另一台机器、另一版本）。
+
+    \b
+    导出包含办公室的全部数据：批次、记录、错误、隔离、台账、发布、检查结果；
+    单位清单和工作日历不导出，导入后按本机的 config/ 重建。
+    """
+
+
+def _report(verb: str, done, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps({"folder": str(done.folder), "tables": done.tables,
+                               "rows": done.rows}, ensure_ascii=False))  # fmt: skip
+        return
+    click.echo(f"已{verb} {len(done.tables)} 张表、共 {done.rows} 行：{shown_path(done.folder)}")
+    for table, rows in sorted(done.tables.items()):
+        click.echo(f"  {table}：{rows} 行")
+
+
+@store_group.command("export")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="输出一个 JSON 对象（机器可读）。")
+def store_export(folder: Path, as_json: bool) -> None:
+    """把数据库（./data 或 $SGS_DATA_DIR 下）导出到 FOLDER：每张表一个 Parquet 文件，
+    另有清单 manifest.json（最后写入；没有它的目录是未完成的导出）。
+
+    \b
+    FOLDER 须不存在或为空目录。导出时数据库可照常读取，入库等写入会等导出结束。
+    退出码：0 成功；2 目录不空、没有数据库或参数有误（原因输出到标准错误）。
+    """
+    from sgs.config import data_root
+    from sgs.store.transfer import TransferError, export_store
+
+    try:
+        done = export_store(data_root(), folder)
+    except TransferError as exc:
+        click.echo(f"无法导出：{exc}", err=True)
+        sys.exit(EXIT_REFUSED)
+    _report("导出", done, as_json)
+
+
+@store_group.command("import")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="输出一个 JSON 对象（机器可读）。")
+def store_import(folder: Path, as_json: bool) -> None:
+    """把 sgs store export 导出的 FOLDER 导入到数据库（./data 或 $SGS_DATA_DIR 下）。
+
+    \b
+    只能导入到还没有数据的数据库（新的数据目录）；在一个事务中完成：
+    要么全部行都导入并与清单的行数一致，要么什么都不写。
+    退出码：0 成功；2 目录不完整或被改动、目标数据库已有数据或参数有误（原因输出到标准错误）。
+    """
+    from sgs.config import data_root
+    from sgs.quality.expectations import RESULTS_DDL
+    from sgs.store.transfer import TransferError, import_store
+
+    try:
+        done = import_store(data_root(), folder, ddl=[RESULTS_DDL])
+    except TransferError as exc:
+        click.echo(f"无法导入：{exc}", err=True)
+        sys.exit(EXIT_REFUSED)
+    _report("导入", done, as_json)
