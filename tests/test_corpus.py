@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from support.rates_builders import LEDGER_HEADER, db_fingerprint
+from support.store_keys import repeated_keys
 from support.upload_files import csv_bytes, records, table, write_xlsx
 
 from sgs.config import PROJECT_ROOT
@@ -203,6 +204,7 @@ def test_two_parallel_ingests_store_or_quarantine_every_file(corpus):
     ]
     assert query(root, "SELECT count(*) FROM batches WHERE kind = 'permit' AND file_name = ?",
                  ["许可_utf8.csv"]) == [(2,)]  # fmt: skip
+    assert repeated_keys(root / "curated" / "sgs.duckdb") == {}  # two writers, one lock
 
 
 def test_a_rerun_changes_nothing(corpus):

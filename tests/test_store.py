@@ -13,6 +13,7 @@ import duckdb
 import polars as pl
 import pytest
 from support.holidays_2027 import TEST_2027
+from support.store_keys import repeated_keys
 
 from sgs.config import PROJECT_ROOT
 from sgs.samples.generator import generate
@@ -228,8 +229,27 @@ def test_parallel_ingests_in_separate_processes(root):
         + query(root, "SELECT count(*) FROM penalties")[0][0]
         == 1600
     )
-    ids = query(root, "SELECT count(DISTINCT record_id) FROM permits")[0][0]
-    assert ids == query(root, "SELECT count(*) FROM permits")[0][0]
+    assert repeated_keys(database.db_path(root)) == {}
+
+
+def test_the_store_s_ddl_is_what_duckdb_lake_accepts(root):
+    """Issue 23: no PRIMARY KEY, UNIQUE or ON CONFLICT, literal defaults, each WINDOW name once
+    — in the DDL's text and in a new store's catalogue."""
+    import re
+
+    from sgs.store.tables import tables_ddl
+
+    ddl = re.sub(r"--[^\n]*", "", tables_ddl()).upper()  # the statements, not their comments
+    assert not re.search(r"PRIMARY\s+KEY|UNIQUE|ON\s+CONFLICT|FOREIGN\s+KEY", ddl)
+    defaults = re.findall(r"DEFAULT\s+('[^']*'|[^\s,;)]+)", ddl)
+    assert defaults and all(re.fullmatch(r"TRUE|FALSE|-?\d+|'[^']*'", d) for d in defaults)
+    # the DDL runs as one string: a window name once in all of it
+    names = re.findall(r"WINDOW\s+(\w+)\s+AS", ddl)
+    assert names and len(names) == len(set(names)), names
+    path = land(root, UNIT, "2026-11-06", "f.csv", generate("permit", 3, seed=43, unit=UNIT).frame)
+    assert ingest_file(path).status == "stored"
+    kinds = query(root, "SELECT DISTINCT constraint_type FROM duckdb_constraints()")
+    assert {k for (k,) in kinds} <= {"NOT NULL"}, kinds
 
 
 def test_a_store_held_by_another_program_is_named_in_chinese(root):

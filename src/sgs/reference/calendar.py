@@ -507,7 +507,7 @@ def write_calendar_table(con: duckdb.DuckDBPyConnection) -> int:
     """(Re)create table ``calendar`` in ``con`` from :func:`calendar_frame` (rebuilt first if a
     holidays file changed, see :func:`fingerprint`); return its row count.
 
-    ``calendar(day DATE PRIMARY KEY, workday BOOLEAN, kind VARCHAR, holiday VARCHAR,
+    ``calendar(day DATE, workday BOOLEAN, kind VARCHAR, holiday VARCHAR,
     workday_no INTEGER, source VARCHAR)``.  The content is replaced (DELETE + INSERT) inside the
     caller's transaction: this function neither begins nor commits.  A table of another shape is
     replaced.  Do not reference ``calendar(day)`` by a foreign key: the rows are deleted and
@@ -535,7 +535,7 @@ def write_calendar_table(con: duckdb.DuckDBPyConnection) -> int:
     ).fetchall()
     if [(name, kind) for name, kind in existing] != list(CALENDAR_COLUMNS.items()):
         columns = ", ".join(f"{name} {kind}" for name, kind in CALENDAR_COLUMNS.items())
-        con.execute(f"create or replace table calendar ({columns}, primary key (day))")
+        con.execute(f"create or replace table calendar ({columns})")  # one row a day: no key
     else:
         con.execute("delete from calendar")
     view = "_sgs_calendar_frame"

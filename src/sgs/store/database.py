@@ -308,8 +308,8 @@ def _meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
 
 
 def _set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
-    run(
-        con,
-        "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        [key, value],
-    )
+    """Set a stamp: update it, or add it when missing (no ON CONFLICT: DuckLake has no keys;
+    the writer's lock keeps two writers from adding the same key)."""
+    run(con, "UPDATE meta SET value = ? WHERE key = ?", [value, key])
+    run(con, "INSERT INTO meta SELECT ?, ? WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key = ?)",
+        [key, value, key])  # fmt: skip

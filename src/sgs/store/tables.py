@@ -4,6 +4,12 @@ Record tables are generated from the catalogue (one typed column per field code)
 field in ``schemas/standard.toml`` is a new column; the rest is written out here.  (The
 catalogue is the standard's schema, :mod:`sgs.validate.pandera_schema` the validation schema;
 this module is only the database's.)
+
+The DDL is what DuckLake accepts as well (issue 23): no PRIMARY KEY, UNIQUE or ON CONFLICT,
+literal defaults only, one ``WINDOW`` name per statement.  Ids are unique because they are
+allotted under the writer's lock (``max() + 1``: store/write.py, store/ledger.py); the tests
+check it with a query (tests/support/store_keys.py).  Stores created before keep their keys:
+a key adds nothing a writer relies on.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ def _record_table_ddl(kind: str) -> str:
     table = RECORD_TABLES[kind]
     return f"""
 CREATE TABLE IF NOT EXISTS {table} (
-    record_id BIGINT PRIMARY KEY,
+    record_id BIGINT NOT NULL,     -- unique: allotted under the writer's lock
     batch_id BIGINT NOT NULL,
     source_row INTEGER NOT NULL,
     source_sheet VARCHAR,          -- the workbook sheet of the row (null for a CSV)
@@ -61,12 +67,12 @@ WINDOW w_{kind} AS (PARTITION BY record_key ORDER BY {VERSION_ORDER}
 
 
 TABLES = f"""
-CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR NOT NULL, value VARCHAR);  -- a key once
 CREATE TABLE IF NOT EXISTS units (
-    code VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, type VARCHAR NOT NULL, parent VARCHAR
+    code VARCHAR NOT NULL, name VARCHAR NOT NULL, type VARCHAR NOT NULL, parent VARCHAR
 );
 CREATE TABLE IF NOT EXISTS batches (
-    batch_id BIGINT PRIMARY KEY,
+    batch_id BIGINT NOT NULL,       -- unique: allotted under the writer's lock
     sha256 VARCHAR NOT NULL,
     file_name VARCHAR NOT NULL,
     source_path VARCHAR,
@@ -117,7 +123,7 @@ CREATE TABLE IF NOT EXISTS quarantine (
     quarantined_at TIMESTAMP NOT NULL
 );
 CREATE TABLE IF NOT EXISTS ledger_entries (
-    entry_id BIGINT PRIMARY KEY,
+    entry_id BIGINT NOT NULL,       -- unique: allotted under the writer's lock
     batch_id BIGINT NOT NULL,
     source_row INTEGER NOT NULL,
     source_sheet VARCHAR,
@@ -139,7 +145,6 @@ ALTER TABLE errors ADD COLUMN IF NOT EXISTS sheet VARCHAR;
 ALTER TABLE errors ADD COLUMN IF NOT EXISTS suggestion VARCHAR;
 ALTER TABLE ledger_entries ADD COLUMN IF NOT EXISTS source_sheet VARCHAR;
 -- Publication (sgs/report/publication.py): each revision of a month's published figures.
--- No keys, constraints or non-literal defaults: the store is to move to DuckLake.
 CREATE TABLE IF NOT EXISTS publications (
     period VARCHAR NOT NULL,
     revision INTEGER NOT NULL,      -- 1, 2, ... per period, never reused
