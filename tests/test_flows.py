@@ -78,7 +78,26 @@ def task_states(state) -> dict[str, str]:
 @pytest.fixture
 def landing(tmp_path) -> Path:
     """Two units' uploads: a clean file, a file with errors, a corrupt workbook and a ledger."""
+    return land(tmp_path / "data")
+
+
+@pytest.fixture(scope="module")
+def monitored(harness, tmp_path_factory) -> Path:
+    """:func:`landing` after the daily run of TODAY, once for the tests that start from there
+    (each works on a copy: :func:`after_daily`)."""
+    root = land(tmp_path_factory.mktemp("monitored") / "data")
+    load("flows/daily_monitor.py:daily_monitor")(data_root=str(root), today=TODAY)
+    return root
+
+
+@pytest.fixture
+def after_daily(monitored, tmp_path) -> Path:
     root = tmp_path / "data"
+    shutil.copytree(monitored, root)
+    return root
+
+
+def land(root: Path) -> Path:
     day = root / "raw" / UNIT / "2026-11-05"
     clean = generate(
         "permit", 12, seed=70, unit=UNIT, start=date(2026, 10, 20), end=date(2026, 11, 4)
@@ -208,9 +227,8 @@ def test_a_batch_stored_by_sgs_ingest_reaches_the_data_docs(harness, landing):
     assert sorted(p.name for p in page.parent.iterdir()) == pages
 
 
-def test_weekly_reminder_lists_overdue_missing_and_low(harness, landing):
-    daily = load("flows/daily_monitor.py:daily_monitor")
-    daily(data_root=str(landing), today=TODAY)
+def test_weekly_reminder_lists_overdue_missing_and_low(harness, after_daily):
+    landing = after_daily
     weekly = load("flows/weekly_reminder.py:weekly_reminder")
     # Monday 2026-11-23: errors reported 2026-11-06 were due 5 workdays later (2026-11-13)
     state = weekly(data_root=str(landing), today=date(2026, 11, 23), return_state=True)
@@ -230,9 +248,8 @@ def test_weekly_reminder_lists_overdue_missing_and_low(harness, landing):
     assert "file://" not in arts["weekly-reminder-file"].data
 
 
-def test_monthly_bulletin_publishes_rates_and_a_link(harness, landing, monkeypatch):
-    daily = load("flows/daily_monitor.py:daily_monitor")
-    daily(data_root=str(landing), today=TODAY)
+def test_monthly_bulletin_publishes_rates_and_a_link(harness, after_daily, monkeypatch):
+    landing = after_daily
     monthly = load("flows/monthly_bulletin.py:monthly_bulletin")
     state = monthly(data_root=str(landing), period="2026-11", return_state=True)
     assert state.is_completed()
@@ -315,11 +332,11 @@ def test_daily_monitor_deduplicates_per_unit_and_retries_configuration(
     assert query(root, "SELECT count(*) FROM quarantine") == [(3,)]
 
 
-def test_a_rebuilt_store_gets_its_expectation_results_again(harness, landing):
+def test_a_rebuilt_store_gets_its_expectation_results_again(harness, after_daily):
     """Item 12: the office re-ingests into a new store at the same path; the expectations run
     again and are stored (no cached result stands in for the write), and Data Docs show them."""
+    landing = after_daily
     daily = load("flows/daily_monitor.py:daily_monitor")
-    daily(data_root=str(landing), today=TODAY)
     batches = "SELECT DISTINCT batch_id FROM expectation_results ORDER BY 1"
     before = query(landing, batches)
     assert len(before) == 2
