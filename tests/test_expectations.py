@@ -162,6 +162,31 @@ def test_each_batch_fails_exactly_what_it_was_built_to_fail(batches, name):
             assert batch.outcome(key).unexpected_count == count
 
 
+def test_two_passes_give_what_one_summary_pass_of_ge_gives(shared, batches):
+    """The validation asks GE for ``BASIC`` results, then ``SUMMARY`` for the failed checks
+    only; GE asked once for ``SUMMARY`` and the index columns for every check (as the store
+    did before) gives the same outcomes, failed and passed, in the same order."""
+    import great_expectations as gx
+
+    import sgs.quality.expectations as checks
+
+    def one_pass(context, suite_dict, data, params, index):
+        suite = context.suites.add(gx.ExpectationSuite(**suite_dict))
+        source = context.data_sources.add_pandas(f"src_{suite_dict['name']}")
+        definition = source.add_dataframe_asset("batch").add_batch_definition_whole_dataframe("w")
+        validation = gx.ValidationDefinition(data=definition, suite=suite, name=suite_dict["name"])
+        fmt = {"result_format": "SUMMARY", "unexpected_index_column_names": index}
+        done = validation.run(batch_parameters={"dataframe": checks._pandas(data)},
+                              expectation_parameters=params, result_format=fmt)  # fmt: skip
+        return list(done.results)
+
+    with pytest.MonkeyPatch.context() as patch, database.reader(shared[0]) as con:
+        patch.setattr(checks, "_validate", one_pass)
+        for name in ("broken_permit", "tampered_penalty", "store_conflict", "clean_permit"):
+            batch = batches[name]
+            assert run_batch(con, batch.batch_id, today=batch.today) == batch.outcomes, name
+
+
 def test_failing_outcomes_show_the_offending_values(batches):
     broken = batches["broken_permit"]
     examples = {o.column: o.examples for o in broken.outcomes if not o.success}
