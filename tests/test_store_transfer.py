@@ -200,3 +200,18 @@ def test_export_wants_a_new_folder_and_a_store(source, tmp_path):
         sgs(tmp_path / "nothing", "store", "export", str(tmp_path / "out")), "没有可导出的数据库"
     )
     assert not (tmp_path / "out").exists()
+
+
+def test_a_store_held_past_the_lock_s_timeout_is_said_in_chinese(source, tmp_path):
+    """A writer holds the store (an ingest of a big file): the export waits the lock's time,
+    then says so; no traceback, nothing written."""
+    from sgs.store import database
+
+    env_timeout = {"SGS_LOCK_TIMEOUT": "1"}
+    folder = tmp_path / "out"
+    with database.writer(source):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SGS_")}
+        env |= {"SGS_DATA_DIR": str(source), **env_timeout}
+        run = warm_sgs.run(["store", "export", str(folder)], env=env, timeout=120)
+    refused(run, "数据库正被另一个任务使用")
+    assert not (folder / "manifest.json").exists()

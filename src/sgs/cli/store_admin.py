@@ -44,14 +44,15 @@ def store_export(folder: Path, as_json: bool) -> None:
 
     \b
     FOLDER 须不存在或为空目录。导出时数据库可照常读取，入库等写入会等导出结束。
-    退出码：0 成功；2 目录不空、没有数据库或参数有误（原因输出到标准错误）。
+    退出码：0 成功；2 目录不空、没有数据库、数据库被占用超时或参数有误（原因输出到标准错误）。
     """
     from sgs.config import data_root
-    from sgs.store.transfer import TransferError, export_store
+    from sgs.errors import SgsError
+    from sgs.store.transfer import export_store
 
     try:
         done = export_store(data_root(), folder)
-    except TransferError as exc:
+    except SgsError as exc:  # refused, or the store held by a writer past the lock's timeout
         click.echo(f"无法导出：{exc}", err=True)
         sys.exit(EXIT_REFUSED)
     _report("导出", done, as_json)
@@ -66,15 +67,17 @@ def store_import(folder: Path, as_json: bool) -> None:
     \b
     只能导入到还没有数据的数据库（新的数据目录）；在一个事务中完成：
     要么全部行都导入并与清单的行数一致，要么什么都不写。
-    退出码：0 成功；2 目录不完整或被改动、目标数据库已有数据或参数有误（原因输出到标准错误）。
+    退出码：0 成功；2 目录不完整或被改动、目标数据库已有数据、数据库被占用超时或参数有误
+    （原因输出到标准错误）。
     """
     from sgs.config import data_root
+    from sgs.errors import SgsError
     from sgs.quality.expectations import RESULTS_DDL
-    from sgs.store.transfer import TransferError, import_store
+    from sgs.store.transfer import import_store
 
     try:
         done = import_store(data_root(), folder, ddl=[RESULTS_DDL])
-    except TransferError as exc:
+    except SgsError as exc:  # refused, or the store held by another writer past the timeout
         click.echo(f"无法导入：{exc}", err=True)
         sys.exit(EXIT_REFUSED)
     _report("导入", done, as_json)
