@@ -240,12 +240,14 @@ def batch_frames(
     records = frame(
         con, f"SELECT * FROM {table} WHERE batch_id = $b ORDER BY record_id", {"b": batch_id}
     )
+    # in the records' order: the store check's examples name the same rows on every run
     current = frame(
         con,
         f"""SELECT unit_code, '{kind}' AS kind, doc_key, record_key, batch_id, source_sheet,
                    source_row FROM {view}
             WHERE is_current AND unit_code = $u
-              AND doc_key IN (SELECT doc_key FROM {table} WHERE batch_id = $b)""",
+              AND doc_key IN (SELECT doc_key FROM {table} WHERE batch_id = $b)
+            ORDER BY record_id""",
         {"u": unit, "b": batch_id},
     )
     return kind, records, current, rows_read
