@@ -32,7 +32,7 @@ import duckdb
 from sgs.config import data_root, lock_timeout_s
 from sgs.errors import StoreBusy
 from sgs.store.identity import IDENTITY_VERSION, rekey_store
-from sgs.store.sql import one, register, run
+from sgs.store.sql import literal, one, register, run
 from sgs.store.tables import tables_ddl
 
 log = logging.getLogger(__name__)
@@ -104,8 +104,7 @@ def _connect(path: Path, read_only: bool, timeout: float) -> duckdb.DuckDBPyConn
                 return duckdb.connect(str(path), read_only=True)
             con = duckdb.connect()
             try:
-                literal = "'" + str(path).replace("'", "''") + "'"
-                con.execute(f"ATTACH {literal} AS store (ROW_GROUP_SIZE {WRITE_ROW_GROUP})")
+                con.execute(f"ATTACH {literal(path)} AS store (ROW_GROUP_SIZE {WRITE_ROW_GROUP})")
                 con.execute("USE store")
             except BaseException:
                 con.close()

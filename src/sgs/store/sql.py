@@ -1,4 +1,4 @@
-"""Three small ways to ask DuckDB something, shared by every module that reads or writes the store."""
+"""Small ways to ask DuckDB something, shared by every module that reads or writes the store."""
 
 from __future__ import annotations
 
@@ -38,3 +38,9 @@ def frame(con: duckdb.DuckDBPyConnection, query: str, params: dict | None = None
 def one(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) -> tuple | None:
     rows = run(con, query, params)
     return rows[0] if rows else None
+
+
+def literal(path: object) -> str:
+    """A path as an SQL string literal, for the statements that take no parameter there
+    (``ATTACH``, ``COPY … TO``)."""
+    return "'" + str(path).replace("'", "''") + "'"

@@ -28,7 +28,7 @@ from pathlib import Path
 from sgs.errors import SgsError
 from sgs.store import database
 from sgs.store.identity import IDENTITY_VERSION, rekey_store
-from sgs.store.sql import one, run
+from sgs.store.sql import literal, one, run
 
 FORMAT = "sgs-store-export"
 VERSION = 1
@@ -53,10 +53,6 @@ class Transfer:
         return sum(self.tables.values())
 
 
-def _quoted(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
-
 def _data_tables(con) -> list[str]:
     names = run(con, "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
                      " AND NOT temporary ORDER BY table_name")  # fmt: skip
@@ -79,7 +75,7 @@ def export_store(root: Path | None, folder: Path) -> Transfer:
     with database.reader(root) as con:
         for table in _data_tables(con):
             target = folder / f"{table}.parquet"
-            run(con, f"COPY (SELECT * FROM {table}) TO {_quoted(target)} (FORMAT parquet)")
+            run(con, f"COPY (SELECT * FROM {table}) TO {literal(target)} (FORMAT parquet)")
             tables[table] = int(one(con, f"SELECT count(*) FROM {table}")[0])  # type: ignore[index]
         identity = one(con, "SELECT value FROM meta WHERE key = 'record_identity'")
     manifest = {
@@ -147,7 +143,7 @@ def import_store(root: Path | None, folder: Path, ddl: Sequence[str] = ()) -> Tr
         run(con, "BEGIN TRANSACTION")
         try:
             for table, rows in tables.items():
-                source = _quoted(folder / f"{table}.parquet")
+                source = literal(folder / f"{table}.parquet")
                 try:
                     run(con, f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet({source})")
                 except duckdb.Error as exc:
