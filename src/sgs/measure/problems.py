@@ -23,7 +23,7 @@ import polars as pl
 from sgs.errors import CalendarGap
 from sgs.periods import knowledge_day
 from sgs.reference.calendar import add_workdays
-from sgs.reference.catalogue import KINDS
+from sgs.reference.catalogue import KINDS, load_catalogue
 from sgs.reference.settings import load_settings
 from sgs.store import known
 from sgs.store.sql import frame
@@ -124,8 +124,19 @@ def open_problems(
         for p in parts
     ]
     found = pl.concat(typed, how="vertical_relaxed")
-    return _deadlines(found).sort(
-        ["reported_on", "file_name", "source_sheet", "source_row"],
-        descending=[True, False, False, False],
-        nulls_last=True,
+    # A row's problems in the standard's column order, then by rule and text: a total order,
+    # so the list never depends on how the store happened to scan (a file, the lake).
+    columns_order = {
+        f.code: i for kind in KINDS for i, f in enumerate(load_catalogue().kind(kind).fields)
+    }
+    found = found.with_columns(
+        pl.col("field").replace_strict(columns_order, default=len(columns_order),
+                                       return_dtype=pl.Int32).alias("_column")
+    )  # fmt: skip
+    order = ["reported_on", "file_name", "source_sheet", "source_row", "_column", "field",
+             "rule", "severity", "message", "value", "suggestion"]  # fmt: skip
+    return (
+        _deadlines(found)
+        .sort(order, descending=[True] + [False] * (len(order) - 1), nulls_last=True)
+        .drop("_column")
     )
