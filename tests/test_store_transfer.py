@@ -215,3 +215,19 @@ def test_a_store_held_past_the_lock_s_timeout_is_said_in_chinese(source, tmp_pat
         run = warm_sgs.run(["store", "export", str(folder)], env=env, timeout=120)
     refused(run, "数据库正被另一个任务使用")
     assert not (folder / "manifest.json").exists()
+
+
+def test_a_store_file_of_a_newer_duckdb_says_how_to_move_it(tmp_path):
+    """A store written by a newer DuckDB (its header's storage version above this one's) is not
+    opened: the commands say, in Chinese, to export it with the sgs that wrote it."""
+    import struct
+
+    root = tmp_path / "newer"
+    ok(sgs(root, "store", "init"))
+    path = db(root)
+    data = bytearray(path.read_bytes())
+    assert data[8:12] == b"DUCK"
+    data[12:20] = struct.pack("<Q", 999)  # the storage version a DuckDB 2.0 file carries
+    path.write_bytes(bytes(data))
+    for args in (["rates", "--period", PERIOD], ["store", "export", str(tmp_path / "out")]):
+        refused(sgs(root, *args), "sgs store export")

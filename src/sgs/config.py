@@ -28,6 +28,8 @@ CONFIG_DIR = PROJECT_ROOT / "config"
 # one by one as ``SGS_<NAME>`` (see :func:`setting_override` and docs/policy.md).
 VARIABLES: dict[str, str] = {
     "SGS_DATA_DIR": "the data root (raw/, curated/, quarantine/); default ./data",
+    "SGS_STORE": "the store: duckdb (the file under the data root, default) or ducklake:postgres:<libpq conninfo>",
+    "SGS_LAKE_DATA": "the lake's data folder on this machine (shared); default <data root>/lake",
     "SGS_CATALOGUE": "another catalogue file; default schemas/standard.toml",
     "SGS_UNITS_FILE": "the units registry; default config/units.csv",
     "SGS_EVENTS_FILE": "the events file of points items 1–4 and 10–13; default config/events.csv",
@@ -43,7 +45,7 @@ VARIABLES: dict[str, str] = {
     "SGS_CHECK_QUEUE": "web file checks that may wait for a worker; beyond them 503; default 4",
     "SGS_PUBLIC_URL": "where people open sgs serve (setting public_url); default http://127.0.0.1:8000",
     "SGS_TODAY": "the office's date (YYYY-MM-DD) for rehearsing a day to come and for tests; unset: the clock",
-    "SGS_FAULT": "tests only: kill the process at a named point inside an ingest transaction; check_hold: web checks wait",
+    "SGS_FAULT": "tests only: kill the process at a named point inside an ingest transaction; lake-conflict: another commit overtakes the first; check_hold: web checks wait",
 }
 SETTING_PREFIX = "SGS_"
 

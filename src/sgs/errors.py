@@ -42,6 +42,11 @@ class StoreBusy(SgsError, RuntimeError):
     """The database stayed locked by another program for longer than the timeout."""
 
 
+class StoreUnavailable(SgsError):
+    """The store cannot be used as configured: a lake not initialised or not reachable, a data
+    folder that is not the lake's, a DuckDB the extensions were not built for."""
+
+
 class PeriodError(SgsError, ValueError):
     """A month that is not written ``YYYY-MM``."""
 

@@ -32,10 +32,10 @@ def docs(as_json: bool) -> None:
     from sgs.errors import SgsError
     from sgs.jobs.artifacts import data_docs_url
     from sgs.jobs.daily import build_data_docs
-    from sgs.store.database import db_path
+    from sgs.store.database import store_exists, store_name
 
-    if not db_path().exists():
-        click.echo(f"数据目录中还没有数据库（{db_path()}）：请先用 sgs ingest 入库。", err=True)
+    if not store_exists():
+        click.echo(f"数据目录中还没有数据库（{store_name()}）：请先用 sgs ingest 入库。", err=True)
         exit_now(2)
     try:
         built = build_data_docs()

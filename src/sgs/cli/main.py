@@ -21,11 +21,12 @@ EXIT_OK, EXIT_ERRORS, EXIT_REFUSED = 0, 1, 2
 
 class SgsGroup(ChineseGroup):
     """Help and usage errors in Chinese (:mod:`sgs.cli.usage`); a setting sgs cannot use (a
-    misspelt time zone, an unknown source) or a units registry it cannot use (a parent of a
-    parent) stops any command with its Chinese message and exit status 2, never a traceback."""
+    misspelt time zone, an unknown source), a units registry it cannot use (a parent of a
+    parent) or a store it cannot open (busy past the timeout, a lake not initialised) stops any
+    command with its Chinese message and exit status 2, never a traceback."""
 
     def invoke(self, ctx: click.Context) -> object:
-        from sgs.errors import SettingsError, UnitsError
+        from sgs.errors import SettingsError, StoreBusy, StoreUnavailable, UnitsError
 
         try:
             return super().invoke(ctx)
@@ -34,6 +35,9 @@ class SgsGroup(ChineseGroup):
             _exit_now(EXIT_REFUSED)
         except UnitsError as exc:
             click.echo(str(exc), err=True)
+            _exit_now(EXIT_REFUSED)
+        except (StoreBusy, StoreUnavailable) as exc:
+            click.echo(f"无法使用数据库：{exc}", err=True)
             _exit_now(EXIT_REFUSED)
 
 

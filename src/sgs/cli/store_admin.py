@@ -1,5 +1,5 @@
-"""``sgs store``: the store as a whole — moved out to Parquet files and back in
-(:mod:`sgs.store.transfer`)."""
+"""``sgs store``: the store as a whole — created or brought up to this version (``init``), kept
+tidy (``tidy``), moved out to Parquet files and back in (:mod:`sgs.store.transfer`)."""
 
 from __future__ import annotations
 
@@ -17,9 +17,11 @@ EXIT_REFUSED = 2
 
 @click.group(cls=SgsGroup, name="store")
 def store_group() -> None:
-    """整个数据库：导出为 Parquet 文件、从导出导入（迁移到另一台机器、另一版本）。
+    """整个数据库：初始化、整理、导出为 Parquet 文件、从导出导入（迁移到另一台机器、另一版本）。
 
     \b
+    数据库默认是数据目录下的 DuckDB 文件；环境变量 SGS_STORE=ducklake:postgres:<连接串>
+    时是 DuckLake 湖仓（目录在 PostgreSQL，数据文件在 SGS_LAKE_DATA），湖仓须先 sgs store init。
     导出包含办公室的全部数据：批次、记录、错误、隔离、台账、发布、检查结果；
     单位清单和工作日历不导出，导入后按本机的 config/ 重建。
     """
@@ -81,3 +83,60 @@ def store_import(folder: Path, as_json: bool) -> None:
         click.echo(f"无法导入：{exc}", err=True)
         sys.exit(EXIT_REFUSED)
     _report("导入", done, as_json)
+
+
+@store_group.command("init")
+@click.option("--json", "as_json", is_flag=True, help="输出一个 JSON 对象（机器可读）。")
+def store_init(as_json: bool) -> None:
+    """建立数据库，或把它升级到本版本：表与视图、单位清单、工作日历。
+
+    \b
+    可重复运行：已是本版本的数据库不变；办公室修改 config/ 中的单位清单或节假日后再运行一次。
+    湖仓（SGS_STORE=ducklake:postgres:…）只能由本命令建立目录与表结构，写入任务从不改表结构。
+    退出码：0 成功；2 连接不上湖仓目录、数据目录不对、数据库被占用超时（原因输出到标准错误）。
+    """
+    from sgs.config import data_root
+    from sgs.errors import SgsError
+    from sgs.quality.expectations import RESULTS_DDL
+    from sgs.store.database import init_store
+
+    try:
+        done = init_store(data_root(), ddl=[RESULTS_DDL])
+    except SgsError as exc:
+        click.echo(f"无法初始化数据库：{exc}", err=True)
+        sys.exit(EXIT_REFUSED)
+    if as_json:
+        click.echo(json.dumps(done, ensure_ascii=False))
+        return
+    kind = "DuckLake 湖仓" if done["backend"] == "ducklake" else "DuckDB 数据库文件"
+    click.echo(f"数据库已就绪（{kind}）：{done['store']}")
+    click.echo(f"  表结构版本 {done['schema']}；单位 {done['units']} 个；工作日历 "
+               f"{done['calendar_days']} 天；批次 {done['batches']} 个；许可 {done['permits']} 条；"
+               f"处罚 {done['penalties']} 条")  # fmt: skip
+
+
+@store_group.command("tidy")
+@click.option("--json", "as_json", is_flag=True, help="输出一个 JSON 对象（机器可读）。")
+def store_tidy(as_json: bool) -> None:
+    """整理数据库：湖仓合并小文件、清理一周前的快照和不再需要的数据文件
+    （包括写入中途被终止的任务留下的孤立文件）；数据库文件做一次检查点。
+
+    \b
+    与入库等写入任务互斥（会等它们结束）；读取不受影响。
+    退出码：0 成功；2 数据库不可用或被占用超时（原因输出到标准错误）。
+    """
+    from sgs.config import data_root
+    from sgs.errors import SgsError
+    from sgs.store.database import tidy_store
+
+    try:
+        done = tidy_store(data_root())
+    except SgsError as exc:
+        click.echo(f"无法整理数据库：{exc}", err=True)
+        sys.exit(EXIT_REFUSED)
+    if as_json:
+        click.echo(json.dumps(done, ensure_ascii=False))
+        return
+    click.echo(f"已整理：{done['store']}")
+    if "files_before" in done:
+        click.echo(f"  数据文件 {done['files_before']} 个 → {done['files_after']} 个")

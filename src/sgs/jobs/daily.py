@@ -32,7 +32,7 @@ def new_arrivals(root: Path | None = None) -> list[Path]:
     every run until it is stored — once the office has fixed the registry or the manifest.
     """
     files = survey([raw_dir(root)]).files if raw_dir(root).exists() else []
-    if not files or not database.db_path(root).exists():
+    if not files or not database.store_exists(root):
         return files
     from sgs.reference.units import load_units, resolve_unit
 
@@ -162,7 +162,7 @@ def unchecked_batches(root: Path | None = None) -> list[tuple[int, str]]:
     failed, or into a rebuilt store is checked by the next daily run or ``sgs docs``; a batch
     checked once is not checked again (running twice adds nothing).
     """
-    if not database.db_path(root).exists():
+    if not database.store_exists(root):
         return []
     with database.reader(root) as con:
         has_results = one(

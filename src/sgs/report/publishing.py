@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sgs.report.bulletin import Bulletin, collect_from, ranking_rows, write
 from sgs.report.publication import BULLETIN_FORMAT, Publication, os_login, table_sha256
-from sgs.store.sql import one, run
+from sgs.store.sql import one, rollback, run
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ def _record(period: str, root: Path | None, as_of: date, by: str) -> Published:
             )  # fmt: skip
             run(con, "COMMIT")
         except BaseException:
-            run(con, "ROLLBACK")
+            rollback(con)
             raise
     publication = Publication(
         period, revision, published_at, as_of, by, BULLETIN_FORMAT,

@@ -12,6 +12,11 @@ read-only and a read-write connection to the file at once, which it refuses.
 Each file is written in one transaction, so a process killed half-way leaves the store as it
 was.
 
+On DuckLake (``SGS_STORE=ducklake:postgres:…``, :mod:`sgs.store.lake`) the same functions hand
+out connections to the lake instead: writers take a PostgreSQL advisory lock in place of the
+``flock``, readers read a snapshot and take no lock, and the schema is the one ``sgs store
+init`` created (:func:`init_store`) — writers on the lake never run DDL.
+
 Derivable state is not stored: which version of a record is current, and which version counts
 for the rates, are window functions in the ``*_versions`` views.
 """
@@ -22,17 +27,18 @@ import fcntl
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 import duckdb
 
 from sgs.config import data_root, lock_timeout_s
-from sgs.errors import StoreBusy
+from sgs.errors import StoreBusy, StoreUnavailable
+from sgs.store import lake as lakes
 from sgs.store.identity import IDENTITY_VERSION, rekey_store
-from sgs.store.sql import literal, one, register, run
+from sgs.store.sql import literal, one, register, rollback, run
 from sgs.store.tables import tables_ddl
 
 log = logging.getLogger(__name__)
@@ -47,12 +53,56 @@ DB_FILE = "sgs.duckdb"
 WRITE_ROW_GROUP = 16_384
 
 
+T = TypeVar("T")
+#: How often a write overtaken by another commit on the lake is run again, and the longest
+#: pause between two tries (seconds; the pause doubles from 0.05 s, with jitter).
+COMMIT_RETRIES = 8
+MAX_BACKOFF_S = 2.0
+
+
 def curated_dir(root: Path | None = None) -> Path:
     return (root or data_root()) / "curated"
 
 
 def db_path(root: Path | None = None) -> Path:
     return curated_dir(root) / DB_FILE
+
+
+def store_exists(root: Path | None = None) -> bool:
+    """Whether there is a store to read: the file exists, or the lake is configured (a lake
+    that was never initialised is said so by its reader, :func:`sgs.store.lake.connect`)."""
+    return lakes.configured(root) is not None or db_path(root).exists()
+
+
+def store_name(root: Path | None = None) -> str:
+    """The store as messages name it: the file's path, or the lake with its password masked."""
+    lake = lakes.configured(root)
+    return lake.shown if lake is not None else str(db_path(root))
+
+
+def is_commit_conflict(exc: BaseException) -> bool:
+    """A DuckLake commit overtaken by another writer's (``ducklake_max_retry_count = 0``)."""
+    return isinstance(exc, duckdb.TransactionException) and (
+        "Failed to commit DuckLake transaction" in str(exc)
+    )
+
+
+def retrying(write: Callable[[], T]) -> T:
+    """Run ``write`` (whole transactions) again while its commit is overtaken on the lake, with
+    bounded, jittered back-off; the embedded file never conflicts (one writer at a time)."""
+    import random
+
+    delay = 0.05
+    for attempt in range(1, COMMIT_RETRIES + 1):
+        try:
+            return write()
+        except duckdb.TransactionException as exc:
+            if not is_commit_conflict(exc) or attempt == COMMIT_RETRIES:
+                raise
+            log.info("commit overtaken by another writer; writing again (try %d)", attempt + 1)
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, MAX_BACKOFF_S)
+    raise AssertionError("unreachable")
 
 
 @contextmanager
@@ -112,6 +162,13 @@ def _connect(path: Path, read_only: bool, timeout: float) -> duckdb.DuckDBPyConn
             return con
         except duckdb.IOException as exc:
             # DuckDB's own words (English, a process path) go to the log, not to the message.
+            if "created with an newer version" in str(exc) or "version number" in str(exc):
+                log.info("opening %s failed: %s", path, exc)
+                raise StoreUnavailable(
+                    f"数据库 {path} 由更新版本的 DuckDB 写成，本版本（DuckDB {duckdb.__version__}）"
+                    "打不开：请用写成它的 sgs 执行 sgs store export，再用本版本 sgs store import"
+                    "（docs/operations.md）"
+                ) from exc
             if "lock" not in str(exc).lower():
                 log.info("opening %s failed: %s", path, exc)
                 raise StoreBusy(f"无法打开数据库 {path}：文件无法读写，请检查磁盘与权限") from exc
@@ -129,8 +186,13 @@ def _connect(path: Path, read_only: bool, timeout: float) -> duckdb.DuckDBPyConn
 _sessions = threading.local()
 
 
-def _held(path: Path) -> duckdb.DuckDBPyConnection | None:
-    return getattr(_sessions, "open", {}).get(path)
+def _held(key: object) -> duckdb.DuckDBPyConnection | None:
+    return getattr(_sessions, "open", {}).get(key)
+
+
+def _key(root: Path | None) -> object:
+    """What identifies a store within a process: the file's path, or the lake."""
+    return lakes.configured(root) or db_path(root)
 
 
 @contextmanager
@@ -144,19 +206,19 @@ def session(root: Path | None = None, timeout: float | None = None) -> Iterator[
     lock as for any writer.  Not for long work: readers wait while it is held, so ingest holds
     it only while it writes, never while it reads or validates.
     """
-    path = db_path(root)
-    if _held(path) is not None:
+    key = _key(root)
+    if _held(key) is not None:
         yield
         return
     with writer(root, timeout) as con:
         held = getattr(_sessions, "open", None)
         if held is None:
             held = _sessions.open = {}
-        held[path] = con
+        held[key] = con
         try:
             yield
         finally:
-            del held[path]
+            del held[key]
 
 
 @contextmanager
@@ -168,11 +230,23 @@ def writer(
     ``timeout`` (seconds) defaults to :func:`sgs.config.lock_timeout_s`.  Inside a
     :func:`session` of this thread, the session's connection.
     """
-    path = db_path(root)
-    if (con := _held(path)) is not None:
+    key = _key(root)
+    if (con := _held(key)) is not None:
         yield con
         return
     timeout = lock_timeout_s() if timeout is None else timeout
+    if isinstance(key, lakes.Lake):
+        with lakes.writer_lock(key, timeout):
+            con = lakes.connect(key, read_only=False)
+            try:
+                _check_lake_schema(con, key)
+                _fresh_calendar_for_reading(con)
+                _fresh_units_for_reading(con)
+                yield con
+            finally:
+                con.close()
+        return
+    path = db_path(root)
     with _file_lock(path.with_suffix(".lock"), exclusive=True, timeout=timeout):
         con = _connect(path, read_only=False, timeout=timeout)
         try:
@@ -189,11 +263,21 @@ def reader(
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection; waits for a running writer.  A missing store is created first.
     Inside a :func:`session` of this thread, the session's connection (it reads as well)."""
-    path = db_path(root)
-    if (con := _held(path)) is not None:
+    key = _key(root)
+    if (con := _held(key)) is not None:
         yield con
         return
     timeout = lock_timeout_s() if timeout is None else timeout
+    if isinstance(key, lakes.Lake):  # a snapshot: nothing to wait for
+        con = lakes.connect(key, read_only=True)
+        try:
+            _fresh_calendar_for_reading(con)
+            _fresh_units_for_reading(con)
+            yield con
+        finally:
+            con.close()
+        return
+    path = db_path(root)
     if not path.exists():
         with writer(root, timeout):
             pass
@@ -250,12 +334,17 @@ def _fresh_units_for_reading(con: duckdb.DuckDBPyConnection) -> None:
     con.unregister("_fresh_units")
 
 
-def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the tables and views once; later opens only compare a stamp (no catalog writes)."""
+def schema_stamp() -> str:
+    """The version of the store's DDL and record identity this code writes and reads."""
     import hashlib
 
+    return hashlib.sha256((tables_ddl() + IDENTITY_VERSION).encode()).hexdigest()[:16]
+
+
+def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the tables and views once; later opens only compare a stamp (no catalog writes)."""
     ddl = tables_ddl()
-    stamp = hashlib.sha256((ddl + IDENTITY_VERSION).encode()).hexdigest()[:16]
+    stamp = schema_stamp()
     try:
         if _meta(con, "schema") == stamp:
             return
@@ -270,8 +359,66 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
             _set_meta(con, "record_identity", IDENTITY_VERSION)
             run(con, "COMMIT")
         except BaseException:
-            run(con, "ROLLBACK")
+            rollback(con)
             raise
+
+
+def _check_lake_schema(con: duckdb.DuckDBPyConnection, lake: lakes.Lake) -> None:
+    """Writers on the lake never run DDL: the schema must be the one ``sgs store init`` made."""
+    if _meta(con, "schema") != schema_stamp():
+        raise StoreUnavailable(f"湖仓的表结构不是本版本的：请先运行 sgs store init（{lake.shown}）")
+
+
+def init_store(
+    root: Path | None = None, ddl: Sequence[str] = (), timeout: float | None = None
+) -> dict[str, object]:
+    """Create the store or bring it up to this version — tables, views, units and calendar —
+    and say what it holds.  Idempotent; run again after the office edits units or holidays.
+    On the lake the catalogue is created too (the only opening allowed to).  ``ddl`` creates
+    the tables of stages above the store (the quality stage's check results), as
+    :func:`sgs.store.transfer.import_store` takes them."""
+    timeout = lock_timeout_s() if timeout is None else timeout
+    lake = lakes.configured(root)
+    if lake is None:
+        with writer(root, timeout) as con:
+            for statement in ddl:
+                run(con, statement)
+            return _summary(con, str(db_path(root)), "duckdb")
+    with lakes.writer_lock(lake, timeout):
+        con = lakes.connect(lake, read_only=False, create=True)
+        try:
+            _ensure_schema(con)
+            for statement in ddl:
+                run(con, statement)
+            lakes.stamp_marker(con, lake)
+            _refresh_reference_tables(con)
+            return _summary(con, lake.shown, "ducklake") | {"data_path": str(lake.data_path)}
+        finally:
+            con.close()
+
+
+def _summary(con: duckdb.DuckDBPyConnection, name: str, backend: str) -> dict[str, object]:
+    def count(table: str) -> int:
+        return one(con, f"SELECT count(*) FROM {table}")[0]  # type: ignore[index]
+
+    return {
+        "store": name, "backend": backend, "schema": _meta(con, "schema"),
+        "units": count("units"), "calendar_days": count("calendar"),
+        "batches": count("batches"), "permits": count("permits"), "penalties": count("penalties"),
+    }  # fmt: skip
+
+
+def tidy_store(root: Path | None = None, timeout: float | None = None) -> dict[str, object]:
+    """Housekeeping under the writers' lock: on the lake DuckLake's own (merge small files,
+    expire week-old snapshots, delete files nothing needs — orphans of a killed writer among
+    them); on the file a checkpoint."""
+    timeout = lock_timeout_s() if timeout is None else timeout
+    lake = lakes.configured(root)
+    with writer(root, timeout) as con:
+        if lake is None:
+            run(con, "CHECKPOINT")
+            return {"store": str(db_path(root)), "backend": "duckdb"}
+        return {"store": lake.shown, "backend": "ducklake"} | lakes.tidy(con, lake)
 
 
 def _refresh_reference_tables(con: duckdb.DuckDBPyConnection) -> None:

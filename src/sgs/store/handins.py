@@ -57,7 +57,7 @@ def history(root: Path, unit_code: str, timeout: float | None = None) -> list[di
             "rows": None, "errors": None, "warnings": None, "reason": None, "message": None,
             "same_as": None, "_source": str(f.resolve()),
         })  # fmt: skip
-    if entries and database.db_path(root).exists():
+    if entries and database.store_exists(root):
         with database.reader(root, timeout) as con:
             batches = con.execute(
                 "SELECT sha256, batch_id, file_name, source_path, rows_stored, errors, warnings"

@@ -46,7 +46,7 @@ def _seen_before(
 ) -> tuple[int, str, date, str] | None:
     """A cheap look before validating: was this very file stored for this unit already?
     (Its batch, kind, received date and file name.)"""
-    if not database.db_path(root).exists():
+    if not database.store_exists(root):
         return None
     with database.reader(root) as con:
         row = one(
@@ -290,7 +290,7 @@ def _stored_copies(
 ) -> dict[tuple[str, str], list[tuple[int, str, date, str]]]:
     """For each (bytes, unit) of the round, the upload batches stored of them, in batch order:
     what :func:`_seen_before` would say of each file, asked once for the round."""
-    if not pairs or not database.db_path(root).exists():
+    if not pairs or not database.store_exists(root):
         return {}
     with database.reader(root) as con:
         register(con, "arriving", pl.DataFrame(list(pairs), schema=["sha256", "unit_code"],
@@ -389,26 +389,31 @@ def _round(
 
 def _settle(p: _Plan, root: Path | None) -> IngestResult | Exception:
     """The file's write, in the round's order, under the writer's lock: what intake and
-    validation made of it is stored; nothing is read or checked again here."""
+    validation made of it is stored; nothing is read or checked again here.  On the lake a
+    commit overtaken by another is written again, whole (:func:`database.retrying`)."""
     try:
-        if p.finish is not None:
-            return p.finish()
-        arr, unit_code, what = p.arr, p.unit_code, p.what
-        assert arr is not None and unit_code is not None
-        if what is not None and what.ledger:
-            return _ingest_landed_ledger(arr, p.sha, unit_code, root, p.ledger, what.ledger_refused)
-        earlier = _seen_before(p.sha, unit_code, arr.kind, root)
-        if earlier is not None:
-            return _again(arr, p.sha, unit_code, earlier, root, p)
-        if what is None:  # the round took it for a stored copy, which is not there
-            raise _Again
-        if what.refused is not None:
-            exc = what.refused
-            return quarantine(arr, p.sha, exc.code, exc.message, unit_code, arr.kind, root)
-        with database.writer(root) as con:
-            return write_batch(con, p.validation, arr, unit_code, p.sha)  # type: ignore[arg-type]
+        return database.retrying(lambda: _settle_once(p, root))
     except Exception as exc:  # _Again among them: the round sends the file round again
         return exc
+
+
+def _settle_once(p: _Plan, root: Path | None) -> IngestResult:
+    if p.finish is not None:
+        return p.finish()
+    arr, unit_code, what = p.arr, p.unit_code, p.what
+    assert arr is not None and unit_code is not None
+    if what is not None and what.ledger:
+        return _ingest_landed_ledger(arr, p.sha, unit_code, root, p.ledger, what.ledger_refused)
+    earlier = _seen_before(p.sha, unit_code, arr.kind, root)
+    if earlier is not None:
+        return _again(arr, p.sha, unit_code, earlier, root, p)
+    if what is None:  # the round took it for a stored copy, which is not there
+        raise _Again
+    if what.refused is not None:
+        exc = what.refused
+        return quarantine(arr, p.sha, exc.code, exc.message, unit_code, arr.kind, root)
+    with database.writer(root) as con:
+        return write_batch(con, p.validation, arr, unit_code, p.sha)  # type: ignore[arg-type]
 
 
 def _again(

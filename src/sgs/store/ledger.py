@@ -20,7 +20,7 @@ from sgs.intake.landing import Arrival
 from sgs.intake.ledgers import SHEET
 from sgs.store import database
 from sgs.store.batches import IngestResult
-from sgs.store.sql import one, register, run
+from sgs.store.sql import one, register, rollback, run
 from sgs.validate.ledger import (
     DATE,
     DOC_KEY,
@@ -131,7 +131,7 @@ def _store(
             )  # fmt: skip
             run(con, "COMMIT")
         except BaseException:
-            run(con, "ROLLBACK")
+            rollback(con)
             raise
     what = (
         "零增量报告"

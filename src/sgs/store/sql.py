@@ -14,13 +14,29 @@ def run(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) 
     return con.execute(query, params).fetchall()
 
 
-def register(con: duckdb.DuckDBPyConnection, name: str, data: pl.DataFrame) -> None:
-    """Hand a polars frame to DuckDB as Arrow with string views, which DuckDB reads as they are.
-    Polars' default export copies every string into an Arrow ``large_string`` buffer: for a
-    million records that cost 0.7 s, and the insert from it 1.4 s more (docs/performance.md)."""
+def rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back what is open: after a failed COMMIT (a DuckLake conflict) nothing is, and the
+    ROLLBACK's own refusal must not hide why the commit failed."""
+    try:
+        con.execute("ROLLBACK")
+    except Exception as exc:
+        if "no transaction is active" not in str(exc):
+            raise
+
+
+def register(con: duckdb.DuckDBPyConnection, name: str, data: pl.DataFrame, *,
+             string_views: bool = False) -> None:  # fmt: skip
+    """Hand a polars frame to DuckDB as Arrow.
+
+    ``string_views``: as Arrow string views, which DuckDB reads as they are, where polars'
+    default export copies every string into a ``large_string`` buffer (a million records: 0.7 s,
+    and the insert from it 1.4 s more; docs/performance.md).  Only for a frame DuckDB reads
+    whole (``INSERT … SELECT *``): DuckDB 1.5 pushes a query's filters into the Arrow scan, and
+    pyarrow cannot filter a string-view column ("array_filter has no kernel")."""
     import polars as pl
 
-    con.register(name, data.to_arrow(compat_level=pl.CompatLevel.newest()))
+    level = pl.CompatLevel.newest() if string_views else pl.CompatLevel.oldest()
+    con.register(name, data.to_arrow(compat_level=level))
 
 
 def frame(con: duckdb.DuckDBPyConnection, query: str, params: dict | None = None) -> pl.DataFrame:

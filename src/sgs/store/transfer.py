@@ -28,7 +28,7 @@ from pathlib import Path
 from sgs.errors import SgsError
 from sgs.store import database
 from sgs.store.identity import IDENTITY_VERSION, rekey_store
-from sgs.store.sql import literal, one, run
+from sgs.store.sql import literal, one, rollback, run
 
 FORMAT = "sgs-store-export"
 VERSION = 1
@@ -67,7 +67,7 @@ def export_store(root: Path | None, folder: Path) -> Transfer:
 
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise TransferError(f"导出目录 {folder} 已存在且不是空目录：请换一个新目录")
-    if not database.db_path(root).exists():
+    if not database.store_exists(root):
         raise TransferError(f"没有可导出的数据库：{database.db_path(root)} 不存在")
     folder.mkdir(parents=True, exist_ok=True)
     tables: dict[str, int] = {}
@@ -159,6 +159,6 @@ def import_store(root: Path | None, folder: Path, ddl: Sequence[str] = ()) -> Tr
                 rekey_store(con)  # keys made by other rules (docs/policy.md section 5)
             run(con, "COMMIT")
         except BaseException:
-            run(con, "ROLLBACK")
+            rollback(con)
             raise
     return Transfer(folder, dict(tables))

@@ -16,9 +16,10 @@ from sgs.clock import office_now
 from sgs.config import fault_point
 from sgs.intake.landing import Arrival
 from sgs.reference.catalogue import Kind, load_catalogue
+from sgs.store import lake as lakes
 from sgs.store.batches import IngestResult, skipped
 from sgs.store.identity import assign_record_keys, replay_later
-from sgs.store.sql import one, register, run
+from sgs.store.sql import one, register, rollback, run
 from sgs.store.tables import RECORD_TABLES
 from sgs.validate.normalise import ROW
 from sgs.validate.pipeline import Validation
@@ -26,9 +27,17 @@ from sgs.validate.rules import DOC_KEY, date_col, subject_key
 
 
 def _fault(point: str) -> None:
-    """Fault injection for the crash tests: ``SGS_FAULT=<point>`` kills this process there."""
+    """Fault injection for the crash tests: ``SGS_FAULT=<point>`` kills this process there;
+    ``SGS_FAULT=lake-conflict`` has another connection commit to the lake just before this
+    process's first commit, which DuckLake then refuses (the retry test's real conflict)."""
     if fault_point() == point:
         os.kill(os.getpid(), signal.SIGKILL)
+    if point == "before-commit" and fault_point() == "lake-conflict" and not _overtaken:
+        _overtaken.append(True)
+        lakes.overtake()
+
+
+_overtaken: list[bool] = []
 
 
 # ----------------------------------------------------------------------------- records
@@ -162,7 +171,7 @@ def write_batch(
         records = records.with_columns(
             assign_record_keys(con, records, kind, unit_code, sha).alias("record_key")
         )
-        register(con, "records_frame", records)
+        register(con, "records_frame", records, string_views=True)
         # Rows carry their order (record_id, source_row) and no reading relies on where they
         # lie: DuckDB may append a big frame from both threads at once (1M rows: 2.2 s, not 3.6).
         run(con, "SET preserve_insertion_order = false")
@@ -179,7 +188,7 @@ def write_batch(
         errors = v.errors.join(
             keys, on=["sheet", "row"], how="left", maintain_order="left", nulls_equal=True
         ).with_columns(pl.lit(batch_id, dtype=pl.Int64).alias("batch_id"))
-        register(con, "errors_frame", errors)
+        register(con, "errors_frame", errors, string_views=True)
         run(con, "INSERT INTO errors BY NAME SELECT * FROM errors_frame")
         con.unregister("errors_frame")
         stored = one(con, f"SELECT count(*) FROM {table} WHERE batch_id = ?", [batch_id])[0]  # type: ignore[index]
@@ -205,7 +214,7 @@ def write_batch(
         _fault("before-commit")
         run(con, "COMMIT")
     except BaseException:
-        run(con, "ROLLBACK")
+        rollback(con)
         raise
     return result
 

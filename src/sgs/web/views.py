@@ -133,7 +133,7 @@ def reading(root: Path) -> Iterator[object | None]:
     nothing); waits only ``READ_TIMEOUT_S`` for a running write."""
     from sgs.store import database
 
-    if not database.db_path(root).exists():
+    if not database.store_exists(root):
         yield None
         return
     with database.reader(root, timeout=READ_TIMEOUT_S) as con:
