@@ -25,6 +25,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from support import warm_sgs
 from support.month_scenario import generate, land
 from support.postgres import lake_query
 from support.store_keys import repeated_keys
@@ -35,6 +36,9 @@ TODAY = "2026-12-05"
 UNIT = "111404000448224608"  # 长治市行政审批服务管理局
 BULLETIN = date(2026, 10, 4)  # September's bulletin day in the generated months
 PERIODS = ("2026-09", "2026-10")
+#: The tests of the generated months share one module fixture: one worker builds it, once
+#: (``scripts/test`` runs pytest-xdist with ``--dist loadgroup``).
+MONTHS = pytest.mark.xdist_group("lake-months")
 
 
 def sgs(root: Path, store: str | None, *args: str, fault: str | None = None,
@@ -47,8 +51,10 @@ def sgs(root: Path, store: str | None, *args: str, fault: str | None = None,
         env["SGS_FAULT"] = fault
     if lock_timeout is not None:
         env["SGS_LOCK_TIMEOUT"] = str(lock_timeout)
-    return subprocess.run([str(SGS), *args], env=env, capture_output=True, text=True,
-                          timeout=600, cwd=root)  # fmt: skip
+    if fault is not None:  # the process itself is under test (killed): a plain one
+        return subprocess.run([str(SGS), *args], env=env, capture_output=True, text=True,
+                              timeout=600, cwd=root)  # fmt: skip
+    return warm_sgs.run([*args], env=env, cwd=root, timeout=600)
 
 
 def ok(run: subprocess.CompletedProcess) -> str:
@@ -132,6 +138,7 @@ def months(postgres, tmp_path_factory) -> Pair:
     return pair
 
 
+@MONTHS
 def test_the_months_figures_are_the_same_on_the_lake(months: Pair) -> None:
     for period in PERIODS:
         rates = json.loads(months.same("rates", "--period", period, "--json"))
@@ -142,6 +149,7 @@ def test_the_months_figures_are_the_same_on_the_lake(months: Pair) -> None:
     months.same("points", "--year", "2026", "--json")
 
 
+@MONTHS
 def test_the_published_month_is_the_same_on_the_lake(months: Pair) -> None:
     """What was published on the bulletin day, and what later files revised, read back (the
     time each store's ``sgs publish`` ran aside)."""
@@ -152,6 +160,7 @@ def test_the_published_month_is_the_same_on_the_lake(months: Pair) -> None:
         assert rows["file"] == rows["lake"] and rows["file"]
 
 
+@MONTHS
 def test_the_bulletin_and_a_feedback_list_are_the_same_on_the_lake(months: Pair, tmp_path) -> None:
     books = {}
     for side, root in months.roots.items():
@@ -171,6 +180,7 @@ def test_the_bulletin_and_a_feedback_list_are_the_same_on_the_lake(months: Pair,
     assert sum(len(rows) for rows in lists["file"].values()) > 3
 
 
+@MONTHS
 def test_the_lake_holds_each_id_once(months: Pair) -> None:
     """Uniqueness the lake cannot enforce (no keys), checked by query, as for the file."""
     rows = lake_query(
@@ -380,3 +390,34 @@ def test_a_duckdb_the_wheels_were_not_built_for_is_refused() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.startswith("StoreUnavailable DuckDB 版本 9.9.9"), out.stdout + out.stderr
     assert "v1.5.5" in out.stdout
+
+
+@MONTHS
+def test_the_office_s_month_page_reads_the_lake(months: Pair, postgres, monkeypatch) -> None:
+    """The download page on the lake: the month's table cell for cell as on the file; a lake
+    never initialised is a Chinese 503 that names no catalogue."""
+    from starlette.testclient import TestClient
+    from support.web_login import login
+
+    from sgs.web.app import create_app
+
+    monkeypatch.setenv("SGS_TODAY", TODAY)
+    cells = {}
+    for side, root in months.roots.items():
+        if months.stores[side] is None:
+            monkeypatch.delenv("SGS_STORE", raising=False)
+        else:
+            monkeypatch.setenv("SGS_STORE", months.stores[side])
+        client = TestClient(create_app(root, "口令-lake"))
+        assert login(client, "口令-lake").status_code == 303
+        page = client.get("/?period=2026-10")
+        assert page.status_code == 200, page.text[:500]
+        cells[side] = re.findall(r"<td[^>]*>(.*?)</td>", page.text, re.S)
+    assert cells["file"] == cells["lake"] and len(cells["file"]) > 50
+    never = lake_store(postgres, "never-web")
+    monkeypatch.setenv("SGS_STORE", never)
+    client = TestClient(create_app(months.roots["lake"], "口令-lake"))
+    assert login(client, "口令-lake").status_code == 303
+    page = client.get("/?period=2026-10")
+    assert page.status_code == 503 and "数据库暂不可用" in page.text
+    assert "dbname" not in page.text and "never-web" not in page.text

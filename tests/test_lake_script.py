@@ -20,7 +20,8 @@ from support.prefect_home import migrated_home
 
 from sgs.config import PROJECT_ROOT
 
-pytestmark = pytest.mark.system  # PostgreSQL from Debian
+# PostgreSQL from Debian; one worker runs the module's tests (one run of the script)
+pytestmark = [pytest.mark.system, pytest.mark.xdist_group("lake-script")]
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +74,9 @@ def test_scripts_lake_env_points_sgs_at_the_same_lake(ran):
     assert ran["store"].startswith("ducklake:postgres:host=/tmp/sgs-lake-test-")
     assert ran["rates"].returncode == 0, ran["rates"].stderr
     rows = json.loads(ran["rates"].stdout)
-    approvals = [r for r in rows if r["unit_code"] == "111404000448224608"]
+    approvals = [
+        r for r in rows if r["unit_code"] == "111404000448224608" and r["kind"] == "permit"
+    ]
     assert approvals and approvals[0]["uploaded"] == 30
 
 

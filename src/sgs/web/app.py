@@ -40,6 +40,7 @@ Decisions made here:
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -83,6 +84,8 @@ from sgs.web.views import (
     render,
     return_to,
 )
+
+log = logging.getLogger(__name__)
 
 HTTP_TITLES = {400: "请求有误", 404: "未找到", 405: "不支持的请求方式", 413: "内容过大",
                500: "无法生成文件"}  # fmt: skip
@@ -187,6 +190,15 @@ async def store_busy(request: Request, exc: Exception) -> Response:
     return error_page(request, 503, "数据正在更新", "数据库正在写入新数据，请稍后刷新页面。")
 
 
+async def store_unavailable(request: Request, exc: Exception) -> Response:
+    """The store cannot be opened as configured (a lake not initialised or not reachable): the
+    reason, which names the catalogue, goes to the log for the administrator, not to the page."""
+    log.warning("store unavailable: %s", exc)
+    return error_page(
+        request, 503, "数据库暂不可用", "数据库暂时无法打开，请稍后重试或联系管理员。"
+    )
+
+
 async def crash(request: Request, exc: Exception) -> Response:
     """Last resort: a Chinese page with the security headers (outside the Guard middleware)."""
     response = error_page(request, 500, "服务器内部错误", "页面生成失败，请稍后重试或联系管理员。")
@@ -214,7 +226,7 @@ def create_app(
     from starlette.middleware import Middleware
 
     from sgs.config import data_root, trusted_proxies
-    from sgs.errors import StoreBusy
+    from sgs.errors import StoreBusy, StoreUnavailable
 
     secret = (password or "").strip() or configured_secret()
     if secret is None:
@@ -247,7 +259,12 @@ def create_app(
     app = Starlette(
         routes=routes,
         middleware=[Middleware(Guard, auth=auth, throttle=throttle, client_address=client_address)],
-        exception_handlers={HTTPException: http_error, StoreBusy: store_busy, Exception: crash},
+        exception_handlers={
+            HTTPException: http_error,
+            StoreBusy: store_busy,
+            StoreUnavailable: store_unavailable,
+            Exception: crash,
+        },
     )
     app.router.redirect_slashes = False  # one spelling per resource
     app.state.root = app_root
