@@ -49,6 +49,10 @@ from support.rates_builders import (
 
 from sgs.config import PROJECT_ROOT
 
+# One worker runs this module: its tests share an expensive module fixture, built once
+# (scripts/test runs pytest-xdist with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_as_of")
+
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=".*httpx2")
     from starlette.testclient import TestClient

@@ -20,6 +20,10 @@ from sgs.config import PROJECT_ROOT
 from sgs.samples.generator import generate
 from sgs.samples.writers import write_upload
 
+# One worker runs this module: its tests share an expensive module fixture, built once
+# (scripts/test runs pytest-xdist with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_bulletin")
+
 ENV = "111404000720078935"  # 长治市生态环境局: no sample files of its own
 AS_OF = date(2026, 11, 20)
 FORMULAS = ['=HYPERLINK("http://x","y")', "+1", "@SUM(A1)", "-2"]

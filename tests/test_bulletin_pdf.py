@@ -27,6 +27,10 @@ from sgs.config import PROJECT_ROOT
 from sgs.samples.generator import generate
 from sgs.samples.writers import write_upload
 
+# One worker runs this module: its tests share an expensive module fixture, built once
+# (scripts/test runs pytest-xdist with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_bulletin_pdf")
+
 SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
 PERIOD, AS_OF = "2026-10", "2026-11-20"
 ENV = "111404000720078935"  # 长治市生态环境局: 25 late records, more than the PDF lists

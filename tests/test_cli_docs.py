@@ -23,6 +23,10 @@ from support import warm_sgs
 from sgs.config import PROJECT_ROOT
 from sgs.reference.catalogue import load_catalogue
 
+# One worker runs this module: its tests share an expensive module fixture, built once
+# (scripts/test runs pytest-xdist with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_cli_docs")
+
 SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
 MARKET = "11140400041270234C"  # 长治市市场监督管理局
 SAMPLE = PROJECT_ROOT / "data" / "raw" / MARKET / "2026-10-15" / "行政处罚_2026年9月至10月.csv"

@@ -19,6 +19,10 @@ from support import warm_sgs
 
 from sgs.config import PROJECT_ROOT
 
+# One worker runs this module: its tests share an expensive module fixture, built once
+# (scripts/test runs pytest-xdist with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_cli_kinds")
+
 SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
 LUZHOU = "11140403MB6028813E"  # 长治市潞州区人民政府
 # Every name with its code; the commands below share one conversion, so each takes a few.

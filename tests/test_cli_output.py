@@ -27,6 +27,10 @@ from support import warm_sgs
 
 from sgs.config import PROJECT_ROOT
 
+# One worker runs this module: its tests share an expensive module fixture, built once
+# (scripts/test runs pytest-xdist with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_cli_output")
+
 SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
 ANSI = re.compile(r"\x1b\[")
 CJK = re.compile(r"[\u4e00-\u9fff]")

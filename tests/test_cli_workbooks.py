@@ -20,6 +20,10 @@ from support.upload_files import RECEIVED, broken_check, records, table, write_c
 
 from sgs.config import PROJECT_ROOT
 
+# One worker runs this module: its tests share an expensive module fixture, built once
+# (scripts/test runs pytest-xdist with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_cli_workbooks")
+
 SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
 
 # The rules the files below fail, by code, as the standard's rule table names them.

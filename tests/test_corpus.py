@@ -28,6 +28,10 @@ from support.upload_files import csv_bytes, records, table, write_xlsx
 
 from sgs.config import PROJECT_ROOT
 
+# One worker runs this module: its tests share an expensive module fixture, built once
+# (scripts/test runs pytest-xdist with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_corpus")
+
 SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
 U1 = "111404000448224608"  # 长治市行政审批服务管理局
 U2 = "11140400041270234C"  # 长治市市场监督管理局

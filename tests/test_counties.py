@@ -31,6 +31,10 @@ from support.rates_builders import Row, company, land, write_ledger
 
 from sgs.config import PROJECT_ROOT
 
+# One worker runs this module: its tests share an expensive module fixture, built once
+# (scripts/test runs pytest-xdist with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_counties")
+
 SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
 
 P = "2026-11"

@@ -49,6 +49,10 @@ from sgs.quality.expectations import (
 from sgs.reference.settings import public_url
 from sgs.store import database
 
+# One worker runs this module: its tests share an expensive module fixture, built once
+# (scripts/test runs pytest-xdist with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_expectations")
+
 CASES = committed_expectations()
 PAIR = "expect_column_pair_values_a_to_be_greater_than_b"
 NOT_NULL = "expect_column_values_to_not_be_null"

@@ -19,6 +19,10 @@ from sgs.config import PROJECT_ROOT
 from sgs.samples.generator import generate
 from sgs.samples.writers import write_upload
 
+# One worker runs this module: its tests share an expensive module fixture, built once
+# (scripts/test runs pytest-xdist with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_flows")
+
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 

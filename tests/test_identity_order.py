@@ -38,6 +38,10 @@ from sgs.samples.writers import write_upload
 from sgs.store import database
 from sgs.store.ingest import ingest_file, ingest_files, ingest_ledger
 
+# One worker runs this module: its tests share an expensive module fixture, built once
+# (scripts/test runs pytest-xdist with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_identity_order")
+
 SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
 D = {i: f"长审批许〔2026〕{i}号" for i in range(1, 10)}
 OCTOBER = "2026/10/09"  # a Friday; received by 2026-10-19 is timely

@@ -27,6 +27,10 @@ from support.rates_builders import PENALTY, PERMIT, UNIT_A, Row, company, land, 
 
 from sgs.config import PROJECT_ROOT
 
+# One worker runs this module: its tests share an expensive module fixture, built once
+# (scripts/test runs pytest-xdist with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_ledger_counting")
+
 SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
 D1, D2, P1 = "长审批许〔2026〕1号", "长审批许〔2026〕2号", "长审批罚〔2026〕1号"
 

@@ -62,6 +62,10 @@ from support.rates_builders import db_fingerprint
 from sgs.clock import office_today
 from sgs.config import PROJECT_ROOT
 
+# One worker runs this module: its tests share an expensive module fixture, built once
+# (scripts/test runs pytest-xdist with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_month")
+
 SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
 KINDS = ("permit", "penalty")
 ITEMS = ("item_5", "item_6", "item_7", "item_8", "item_9")

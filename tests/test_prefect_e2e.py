@@ -24,6 +24,10 @@ from support.prefect_home import migrated_home
 from sgs.config import PROJECT_ROOT
 from sgs.jobs.prefect_stack import stack
 
+# One worker runs this module: its tests share an expensive module fixture, built once
+# (scripts/test runs pytest-xdist with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_prefect_e2e")
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]  # fmt: skip

@@ -43,6 +43,10 @@ from support.rates_builders import UNIT_A, UNIT_B, UNIT_C, Row, land
 
 from sgs.config import PROJECT_ROOT
 
+# One worker runs this module: its tests share an expensive module fixture, built once
+# (scripts/test runs pytest-xdist with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_publish")
+
 SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
 
 P = "2026-11"

@@ -23,6 +23,10 @@ from support.prefect_home import migrated_home
 
 from sgs.config import PROJECT_ROOT
 
+# One worker runs this module: its tests share an expensive module fixture, built once
+# (scripts/test runs pytest-xdist with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_run_script")
+
 
 def read_runs(database: Path) -> list[dict]:
     """Each flow run with its logs, task runs and artifacts, as Prefect's database keeps them

@@ -25,6 +25,10 @@ from sgs.samples.generator import generate
 from sgs.samples.writers import write_upload
 from sgs.store.identity import IDENTITY_VERSION
 
+# One worker runs this module: its tests share an expensive module fixture, built once
+# (scripts/test runs pytest-xdist with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_store_transfer")
+
 PERIOD = "2026-10"
 UNIT = "111404000448224608"  # 长治市行政审批服务管理局
 REBUILT = {"meta", "units", "calendar"}

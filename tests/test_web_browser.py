@@ -22,6 +22,10 @@ from support.web_server import SGS, chromium, need_chromium, serving, shot
 
 from sgs.config import PROJECT_ROOT
 
+# One worker runs this module: its tests share an expensive module fixture, built once
+# (scripts/test runs pytest-xdist with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_web_browser")
+
 SECRET = "browser-test-secret"
 PERIOD = "2026-10"
 UNIT = "长治市潞州区人民政府"

@@ -16,6 +16,10 @@ from support.web_login import login
 from sgs.reference.settings import public_url
 from sgs.web import app as web
 
+# One worker runs this module: its tests share an expensive module fixture, built once
+# (scripts/test runs pytest-xdist with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_web_docs")
+
 with warnings.catch_warnings():  # starlette asks for httpx2, which the lock file does not have
     warnings.filterwarnings("ignore", message=".*httpx2")
     from starlette.testclient import TestClient

@@ -29,6 +29,10 @@ with warnings.catch_warnings():
 
 from test_web import _build  # the download page's store: bundled uploads plus one with an ID
 
+# One worker runs this module: its tests share an expensive module fixture, built once
+# (scripts/test runs pytest-xdist with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_web_hardening")
+
 SECRET = "hardening-secret"
 WRONG = {"Authorization": "Bearer not-the-secret"}
 RIGHT = {"Authorization": f"Bearer {SECRET}"}

@@ -27,6 +27,10 @@ from support.web_server import SGS, chromium, need_chromium, serving, shot
 
 from sgs.clock import office_today
 
+# One worker runs this module: its tests share an expensive module fixture, built once
+# (scripts/test runs pytest-xdist with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_web_units_browser")
+
 SECRET = "units-browser-secret"
 LUZHOU, LUZHOU_NAME = "11140403MB6028813E", "长治市潞州区人民政府"
 MARKET, MARKET_NAME = "11140400041270234C", "长治市市场监督管理局"
