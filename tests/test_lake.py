@@ -42,9 +42,12 @@ MONTHS = pytest.mark.xdist_group("lake-months")
 
 
 def sgs(root: Path, store: str | None, *args: str, fault: str | None = None,
-        lock_timeout: float | None = None) -> subprocess.CompletedProcess:  # fmt: skip
+        lock_timeout: float | None = None, units: Path | None = None,
+        ) -> subprocess.CompletedProcess:  # fmt: skip
     env = {k: v for k, v in os.environ.items() if not k.startswith("SGS_")}
     env |= {"SGS_DATA_DIR": str(root), "SGS_TODAY": TODAY}
+    if units is not None:
+        env["SGS_UNITS_FILE"] = str(units)
     if store is not None:
         env["SGS_STORE"] = store
     if fault is not None:
@@ -267,6 +270,22 @@ def test_store_init_is_idempotent_and_the_only_schema_change(lake) -> None:
     ok(sgs(root, store, "publish", "--period", "2026-10"))
     assert lake_query(catalogue(store), schema) == before  # writers never ran DDL
     assert counts(store) == (2, 300)
+
+
+def test_store_init_takes_the_office_s_edited_units_into_the_lake(lake, tmp_path) -> None:
+    """Readers see an edited registry at once; ``sgs store init`` writes it into the lake."""
+    root, store = lake
+    lines = (ROOT / "config" / "units.csv").read_text(encoding="utf-8").rstrip("\n").split("\n")
+    edited = tmp_path / "units.csv"
+    edited.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")  # the last unit removed
+    gone = lines[-1].split(",")[1]
+    stored = "SELECT count(*) FROM lake.units"
+    (before,) = lake_query(catalogue(store), stored)[0]
+    shown = json.loads(ok(sgs(root, store, "rates", "--period", "2026-10", "--json", units=edited)))
+    assert gone not in {r["unit_name"] for r in shown}
+    assert lake_query(catalogue(store), stored)[0] == (before,)  # a reader wrote nothing
+    done = as_json(sgs(root, store, "store", "init", "--json", units=edited))
+    assert done["units"] == before - 1 == lake_query(catalogue(store), stored)[0][0]
 
 
 def test_commands_on_a_lake_never_initialised_say_so(postgres, tmp_path) -> None:

@@ -222,16 +222,28 @@ def test_a_store_held_past_the_lock_s_timeout_is_said_in_chinese(source, tmp_pat
 
 
 def test_a_store_file_of_a_newer_duckdb_says_how_to_move_it(tmp_path):
-    """A store written by a newer DuckDB (its header's storage version above this one's) is not
-    opened: the commands say, in Chinese, to export it with the sgs that wrote it."""
-    import struct
+    """A store written by DuckDB 2.0.1 (the project's DuckDB before it moved to the version
+    the lake's extensions exist for) is not opened: the commands say, in Chinese, to export it
+    with the sgs that wrote it.  The file was made by duckdb 2.0.1 (one empty table)."""
+    import gzip
 
     root = tmp_path / "newer"
-    ok(sgs(root, "store", "init"))
-    path = db(root)
-    data = bytearray(path.read_bytes())
-    assert data[8:12] == b"DUCK"
-    data[12:20] = struct.pack("<Q", 999)  # the storage version a DuckDB 2.0 file carries
-    path.write_bytes(bytes(data))
+    db(root).parent.mkdir(parents=True)
+    packed = Path(__file__).parent / "fixtures" / "store-duckdb-2.0.1.duckdb.gz"
+    db(root).write_bytes(gzip.decompress(packed.read_bytes()))
     for args in (["rates", "--period", PERIOD], ["store", "export", str(tmp_path / "out")]):
         refused(sgs(root, *args), "sgs store export")
+
+
+def test_a_damaged_store_file_is_said_at_once_not_waited_for(tmp_path):
+    """A file whose header no longer matches its checksum: DuckDB's words ("… in block at
+    location 0") once read as "locked", and the command waited for the lock's timeout."""
+    root = tmp_path / "damaged"
+    ok(sgs(root, "store", "init"))
+    data = bytearray(db(root).read_bytes())
+    data[12:20] = bytes(8)
+    db(root).write_bytes(bytes(data))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SGS_")}
+    env |= {"SGS_DATA_DIR": str(root), "SGS_TODAY": "2026-12-05", "SGS_LOCK_TIMEOUT": "600"}
+    run = warm_sgs.run(["rates", "--period", PERIOD], env=env, timeout=60)
+    refused(run, "已损坏")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -54,6 +55,9 @@ WRITE_ROW_GROUP = 16_384
 
 
 T = TypeVar("T")
+#: DuckDB's words for a file another process holds ("Could not set lock on file …",
+#: "Conflicting lock is held in …"); a bare "lock" would also match "block".
+_LOCKED = re.compile(r"\block\b", re.IGNORECASE)
 #: How often a write overtaken by another commit on the lake is run again, and the longest
 #: pause between two tries (seconds; the pause doubles from 0.05 s, with jitter).
 COMMIT_RETRIES = 8
@@ -169,7 +173,13 @@ def _connect(path: Path, read_only: bool, timeout: float) -> duckdb.DuckDBPyConn
                     "打不开：请用写成它的 sgs 执行 sgs store export，再用本版本 sgs store import"
                     "（docs/operations.md）"
                 ) from exc
-            if "lock" not in str(exc).lower():
+            if "Corrupt database file" in str(exc):
+                log.info("opening %s failed: %s", path, exc)
+                raise StoreUnavailable(
+                    f"数据库文件 {path} 已损坏，无法打开：请从备份恢复"
+                    "（sgs store import，docs/operations.md）"
+                ) from exc
+            if not _LOCKED.search(str(exc)):  # not "block" of "…in block at location 0"
                 log.info("opening %s failed: %s", path, exc)
                 raise StoreBusy(f"无法打开数据库 {path}：文件无法读写，请检查磁盘与权限") from exc
             if time.monotonic() > deadline:
