@@ -121,8 +121,11 @@ def _result_of(path: Path, outcome):
         )
     if isinstance(outcome, SgsError):  # the store busy past the timeout, a settings file wrong, …
         return IngestResult(str(path), "error", str(outcome), reason=type(outcome).__name__)
+    from sgs.store.lake import mask  # a lake's conninfo may be in a database error's text
+
     message = (
-        f"处理时发生意外错误（{type(outcome).__name__}: {outcome}），文件未入库，请联系维护人员"
+        f"处理时发生意外错误（{type(outcome).__name__}: {mask(str(outcome))}），文件未入库，"
+        "请联系维护人员"
     )
     return IngestResult(str(path), "error", message, reason="internal")
 
