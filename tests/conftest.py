@@ -30,10 +30,31 @@ def needs_system_packages(item: pytest.Item) -> bool:
     )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if needs_system_packages(item):
             item.add_marker(pytest.mark.system)
+    _group_for_xdist(config, items)
+
+
+def _group_for_xdist(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``--dist loadgroup`` (scripts/test): a test marked ``xdist_group(name)`` gets the
+    ``@name`` suffix pytest-xdist schedules by, so a module's tests that share an expensive
+    module fixture run on one worker and build it once.
+
+    pytest-xdist 3.8 adds the suffix by setting ``item._nodeid``, which pytest 9 no longer reads
+    (the id lives in ``item._id``): its groups are silently ignored and each worker built the
+    fixture again (measured: ``scripts/lake``'s test, 90 s, twice).  This does what xdist
+    means to; it is a no-op when xdist already did it, or outside ``loadgroup``.
+    """
+    if not getattr(config.option, "loadgroup", False):
+        return
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        groups = sorted({str(m.args[0]) for m in item.iter_markers("xdist_group") if m.args})
+        if groups and not item.nodeid.endswith("@" + "_".join(groups)):
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")
 
 
 @pytest.fixture(scope="session")
