@@ -246,15 +246,8 @@ def writer(
         return
     timeout = lock_timeout_s() if timeout is None else timeout
     if isinstance(key, lakes.Lake):
-        with lakes.writer_lock(key, timeout):
-            con = lakes.connect(key, read_only=False)
-            try:
-                _check_lake_schema(con, key)
-                _fresh_calendar_for_reading(con)
-                _fresh_units_for_reading(con)
-                yield con
-            finally:
-                con.close()
+        with lakes.writer_lock(key, timeout), _on_the_lake(key, write=True) as con:
+            yield con
         return
     path = db_path(root)
     with _file_lock(path.with_suffix(".lock"), exclusive=True, timeout=timeout):
@@ -279,13 +272,8 @@ def reader(
         return
     timeout = lock_timeout_s() if timeout is None else timeout
     if isinstance(key, lakes.Lake):  # a snapshot: nothing to wait for
-        con = lakes.connect(key, read_only=True)
-        try:
-            _fresh_calendar_for_reading(con)
-            _fresh_units_for_reading(con)
+        with _on_the_lake(key, write=False) as con:
             yield con
-        finally:
-            con.close()
         return
     path = db_path(root)
     if not path.exists():
@@ -294,11 +282,31 @@ def reader(
     with _file_lock(path.with_suffix(".lock"), exclusive=False, timeout=timeout):
         con = _connect(path, read_only=True, timeout=timeout)
         try:
-            _fresh_calendar_for_reading(con)
-            _fresh_units_for_reading(con)
+            _shadow_edited_reference(con)
             yield con
         finally:
             con.close()
+
+
+@contextmanager
+def _on_the_lake(lake: lakes.Lake, *, write: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A lake connection as the store hands it out: a writer's only on the schema ``sgs store
+    init`` made (writers never run DDL), edited units and holidays shadowed for both."""
+    con = lakes.connect(lake, read_only=not write)
+    try:
+        if write:
+            _check_lake_schema(con, lake)
+        _shadow_edited_reference(con)
+        yield con
+    finally:
+        con.close()
+
+
+def _shadow_edited_reference(con: duckdb.DuckDBPyConnection) -> None:
+    """Units and holidays edited since the store last took them count at once, without a
+    write: temporary tables shadow the stored ones (:func:`refresh_calendar`, init)."""
+    _fresh_calendar_for_reading(con)
+    _fresh_units_for_reading(con)
 
 
 def blank_store() -> duckdb.DuckDBPyConnection:
