@@ -377,6 +377,14 @@ def test_a_data_folder_that_is_not_the_lake_s_is_refused(lake, tmp_path_factory)
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert run.returncode == 2 and "SGS_LAKE_DATA" in run.stderr, run.stderr
+    again = subprocess.run(
+        [str(SGS), "store", "init"],
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("SGS_")},
+             "SGS_DATA_DIR": str(env_root), "SGS_STORE": store, "SGS_LAKE_DATA": str(elsewhere)},
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert again.returncode == 2 and "SGS_LAKE_DATA" in again.stderr, again.stderr
+    assert not list(elsewhere.iterdir())  # init did not take the wrong folder for the lake's
     # the same folder under another path (another machine's mount) is accepted
     mount = tmp_path_factory.mktemp("mount") / "lake"
     mount.symlink_to(root / "lake")

@@ -197,16 +197,19 @@ def _check_marker(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
 
 
 def stamp_marker(con: duckdb.DuckDBPyConnection, lake: Lake) -> str:
-    """Give a new lake its id (catalogue and marker file); an existing one keeps its own."""
+    """Give a new lake its id (catalogue and marker file).  An existing lake keeps its own, and
+    its folder must already carry it: a re-run of init with a wrong ``SGS_LAKE_DATA`` must not
+    bless an empty folder as the lake's (writers would put Parquet files where no other machine
+    looks)."""
     from sgs.store.sql import run
 
     current = lake_id(con)
-    if current is None:
-        current = uuid.uuid4().hex
-        run(con, "INSERT INTO meta VALUES ('lake_id', ?)", [current])
-    marker = lake.data_path / MARKER
-    if not marker.exists():
-        marker.write_text(current + "\n", encoding="utf-8")
+    if current is not None:  # an existing lake: this folder must be its own already
+        _check_marker(con, lake)
+        return current
+    current = uuid.uuid4().hex
+    run(con, "INSERT INTO meta VALUES ('lake_id', ?)", [current])
+    (lake.data_path / MARKER).write_text(current + "\n", encoding="utf-8")
     return current
 
 
