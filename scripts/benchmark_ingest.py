@@ -31,16 +31,17 @@ UNIT = "111404000448224608"  # 长治市行政审批服务管理局
 STORE = BENCH / "ingest-store"
 
 
-def small_files(n: int) -> Path:
-    """``n`` permit CSVs of 30 rows, each with decisions of its own (document numbers go on)."""
-    folder = BENCH / f"small-{n}"
+def small_files(n: int, name: str = "small", first: int = 0) -> Path:
+    """``n`` permit CSVs of 30 rows, each with decisions of its own (document numbers go on from
+    file ``first``; another ``first`` gives other decisions), in ``.bench/<name>-<n>/``."""
+    folder = BENCH / f"{name}-{n}"
     if len(list(folder.glob("*.csv"))) == n:
         return folder
     from sgs.samples.generator import generate
     from sgs.samples.writers import write_upload
 
     shutil.rmtree(folder, ignore_errors=True)
-    for i in range(n):
+    for i in range(first, first + n):
         sample = generate(
             "permit", 30, seed=i, unit=UNIT, start=date(2026, 10, 1), end=date(2026, 10, 31),
             received=date.fromisoformat(RECEIVED), serial_start=1 + 30 * i,

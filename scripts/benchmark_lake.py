@@ -26,7 +26,6 @@ import os
 import shutil
 import statistics
 import sys
-from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -37,25 +36,6 @@ from benchmark_ingest import UNIT, small_files
 
 YEAR = BENCH / "year-1.5.5"
 WORK = BENCH / "lake-bench"
-
-
-def many_files(n: int = 100) -> Path:
-    """``n`` 30-row permit CSVs whose decisions differ from :func:`small_files`' ones."""
-    folder = BENCH / f"small-lake-{n}"
-    if len(list(folder.glob("*.csv"))) == n:
-        return folder
-    from sgs.samples.generator import generate
-    from sgs.samples.writers import write_upload
-
-    shutil.rmtree(folder, ignore_errors=True)
-    for i in range(n):
-        sample = generate(
-            "permit", 30, seed=10_000 + i, unit=UNIT, start=date(2026, 10, 1),
-            end=date(2026, 10, 31), received=date.fromisoformat(RECEIVED),
-            serial_start=100_001 + 30 * i,
-        )  # fmt: skip
-        write_upload(sample.frame, folder / f"许可_湖_{i:03d}.csv")
-    return folder
 
 
 def sgs(env: dict[str, str], *args: str) -> tuple[float, float, int]:
@@ -105,7 +85,7 @@ def main() -> None:
             f"{imported[0]:.2f} s"
         )
         singles = sorted(small_files(100).glob("*.csv"))
-        hundred = many_files(100)
+        hundred = small_files(100, name="small-lake", first=10_000)
         results: dict[str, dict[str, list[float]]] = {}
 
         def both(label: str, *cmd: str) -> None:

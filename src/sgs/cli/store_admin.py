@@ -27,6 +27,18 @@ def store_group() -> None:
     """
 
 
+def _or_refused(failed: str, work):
+    """``work()``, or its refusal said in Chinese with exit status 2 (a folder or store it
+    cannot use, the store held by a writer past the lock's timeout, a lake it cannot open)."""
+    from sgs.errors import SgsError
+
+    try:
+        return work()
+    except SgsError as exc:
+        click.echo(f"{failed}：{exc}", err=True)
+        sys.exit(EXIT_REFUSED)
+
+
 def _report(verb: str, done, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({"folder": str(done.folder), "tables": done.tables,
@@ -49,14 +61,9 @@ def store_export(folder: Path, as_json: bool) -> None:
     退出码：0 成功；2 目录不空、没有数据库、数据库被占用超时或参数有误（原因输出到标准错误）。
     """
     from sgs.config import data_root
-    from sgs.errors import SgsError
     from sgs.store.transfer import export_store
 
-    try:
-        done = export_store(data_root(), folder)
-    except SgsError as exc:  # refused, or the store held by a writer past the lock's timeout
-        click.echo(f"无法导出：{exc}", err=True)
-        sys.exit(EXIT_REFUSED)
+    done = _or_refused("无法导出", lambda: export_store(data_root(), folder))
     _report("导出", done, as_json)
 
 
@@ -73,15 +80,10 @@ def store_import(folder: Path, as_json: bool) -> None:
     （原因输出到标准错误）。
     """
     from sgs.config import data_root
-    from sgs.errors import SgsError
     from sgs.quality.expectations import RESULTS_DDL
     from sgs.store.transfer import import_store
 
-    try:
-        done = import_store(data_root(), folder, ddl=[RESULTS_DDL])
-    except SgsError as exc:  # refused, or the store held by another writer past the timeout
-        click.echo(f"无法导入：{exc}", err=True)
-        sys.exit(EXIT_REFUSED)
+    done = _or_refused("无法导入", lambda: import_store(data_root(), folder, ddl=[RESULTS_DDL]))
     _report("导入", done, as_json)
 
 
@@ -96,15 +98,10 @@ def store_init(as_json: bool) -> None:
     退出码：0 成功；2 连接不上湖仓目录、数据目录不对、数据库被占用超时（原因输出到标准错误）。
     """
     from sgs.config import data_root
-    from sgs.errors import SgsError
     from sgs.quality.expectations import RESULTS_DDL
     from sgs.store.database import init_store
 
-    try:
-        done = init_store(data_root(), ddl=[RESULTS_DDL])
-    except SgsError as exc:
-        click.echo(f"无法初始化数据库：{exc}", err=True)
-        sys.exit(EXIT_REFUSED)
+    done = _or_refused("无法初始化数据库", lambda: init_store(data_root(), ddl=[RESULTS_DDL]))
     if as_json:
         click.echo(json.dumps(done, ensure_ascii=False))
         return
@@ -126,14 +123,9 @@ def store_tidy(as_json: bool) -> None:
     退出码：0 成功；2 数据库不可用或被占用超时（原因输出到标准错误）。
     """
     from sgs.config import data_root
-    from sgs.errors import SgsError
     from sgs.store.database import tidy_store
 
-    try:
-        done = tidy_store(data_root())
-    except SgsError as exc:
-        click.echo(f"无法整理数据库：{exc}", err=True)
-        sys.exit(EXIT_REFUSED)
+    done = _or_refused("无法整理数据库", lambda: tidy_store(data_root()))
     if as_json:
         click.echo(json.dumps(done, ensure_ascii=False))
         return
