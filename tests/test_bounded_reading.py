@@ -17,10 +17,10 @@ import json
 import os
 import random
 import re
+import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import zipfile
 from pathlib import Path
@@ -51,31 +51,53 @@ LIMIT_ENV = ("SGS_WORKBOOK_RATIO_LIMIT", "SGS_WORKBOOK_PART_LIMIT_MIB", "SGS_CEL
              "SGS_COLUMNS_LIMIT", "SGS_SETTINGS_FILE")  # fmt: skip
 
 
+# The process that measures: a small Python that forks the command and reports the child's own
+# peak RSS.  Linux starts a forked child's high-water mark at its parent's RSS and keeps it
+# across ``exec`` — a command forked straight from a test worker that has grown to 1 GiB would
+# report 1 GiB whatever it used (seen: every refusal "1062 MiB" after a heavy test on the same
+# worker).  Forked from this launcher instead, the command starts from a few MiB.
+MEASURED = r"""
+import os, signal, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    out.write(str(usage.ru_maxrss))
+if os.WIFSIGNALED(status):
+    signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+    os.kill(os.getpid(), os.WTERMSIG(status))
+os._exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run(cwd: Path, *args: str, **env: str) -> tuple[int, str, str, float, int]:
     """One ``sgs`` process: exit code, stdout, stderr, wall seconds and its own peak RSS (bytes).
 
-    ``wait4`` gives the usage of that child alone (``RUSAGE_CHILDREN`` would be the maximum
-    over every child of the test run).  A process still running after four times the bound is
-    killed, so a regression fails instead of hanging CI.
+    ``wait4`` in the launcher gives the usage of that child alone (``RUSAGE_CHILDREN`` would be
+    the maximum over every child of the test run).  A process still running after four times
+    the bound is killed with its launcher, so a regression fails instead of hanging CI.
     """
     environ = {k: v for k, v in os.environ.items() if k not in LIMIT_ENV}
     environ |= {"SGS_DATA_DIR": str(cwd / "data"), **env}
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryDirectory() as scratch:
+        peak = Path(scratch) / "maxrss"
+        out, err = Path(scratch) / "out", Path(scratch) / "err"
+        launcher = [sys.executable, "-S", "-c", MEASURED, str(peak), str(SGS), *args]
         start = time.perf_counter()
-        proc = subprocess.Popen([str(SGS), *args], cwd=cwd, env=environ, stdout=out, stderr=err)
-        killer = threading.Timer(4 * SECONDS, proc.kill)
-        killer.start()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            killer.cancel()
-        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped: Popen must not wait again
+        with out.open("wb") as stdout, err.open("wb") as stderr:
+            proc = subprocess.Popen(launcher, cwd=cwd, env=environ, stdout=stdout,
+                                    stderr=stderr, start_new_session=True)  # fmt: skip
+            try:
+                proc.wait(timeout=4 * SECONDS)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
         wall = time.perf_counter() - start
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read().decode(), err.read().decode()
-    assert "Traceback" not in stderr, stderr[-3000:]
-    return proc.returncode, stdout, stderr, wall, usage.ru_maxrss * 1024
+        rss = int(peak.read_text()) * 1024 if peak.exists() else 0
+        stdout_text, stderr_text = out.read_text(), err.read_text()
+    assert "Traceback" not in stderr_text, stderr_text[-3000:]
+    return proc.returncode, stdout_text, stderr_text, wall, rss
 
 
 def refused(path: Path, code: str, **env: str) -> str:
@@ -169,6 +191,20 @@ def _bomb_cell(src: Path, dst: Path, size: int) -> Path:
                 fh.write(block)
             fh.write(b"</t></is></c></row></sheetData>" + tail)
     return dst
+
+
+def test_the_peak_measured_is_the_command_s_own_not_the_test_worker_s(tmp_path):
+    """A test worker grown past 1 GiB (as a heavy test before leaves it) does not lend its size
+    to the command it starts: the refusal of a small workbook still measures tens of MiB."""
+    ballast = bytearray(GIB + 128 * MIB)
+    ballast[::4096] = b"\x01" * len(range(0, len(ballast), 4096))  # touch every page
+    try:
+        path = _bomb_cell(workbook(tmp_path), tmp_path / "炸弹.xlsx", 64 * MIB)
+        rc, _, _, _, rss = run(tmp_path, "validate", path.name, "--json")
+    finally:
+        del ballast
+    assert rc == 2
+    assert 0 < rss < 512 * MIB, f"peak RSS {rss / MIB:.0f} MiB"
 
 
 def test_zip_bomb_cell_is_refused_by_its_compression_ratio(tmp_path):
