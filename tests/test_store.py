@@ -125,6 +125,32 @@ def test_typed_columns_and_what_they_cannot_hold(root):
     assert rows[0][2] == "前后有空格的名称"
 
 
+def test_records_handed_over_in_slices_are_stored_row_for_row(tmp_path, monkeypatch):
+    """A big file's records reach DuckDB in Arrow slices appended by several threads at once
+    (store/sql.py ``SCAN_BATCH``): each stored row is still its own file row, whole, in the
+    file's order by ``record_id`` — checked against the file read by polars — and the records
+    and errors are those an unsliced hand-over stores."""
+    from sgs.store import sql
+
+    sample = generate("permit", 200, seed=21, unit=UNIT)
+    written = pl.read_csv(
+        write_upload(sample.frame, tmp_path / "许可.csv"), infer_schema=False
+    )  # fmt: skip
+    roots = {}
+    for batch in (7, 1 << 30):
+        monkeypatch.setattr(sql, "SCAN_BATCH", batch)
+        roots[batch] = tmp_path / f"data-{batch}"
+        path = land(roots[batch], UNIT, "2026-11-02", "许可.csv", sample.frame)
+        assert ingest_file(path, root=roots[batch]).rows_stored == 200
+    rows = query(roots[7], "SELECT source_row, XK_XDR_MC, XK_WSH FROM permits ORDER BY record_id")
+    assert [r[0] for r in rows] == sorted(r[0] for r in rows)
+    assert [(r[1], r[2]) for r in rows] == list(
+        zip(written["行政相对人名称"], written["行政许可决定文书号"], strict=True)
+    )
+    sliced, whole = dump(roots[7]), dump(roots[1 << 30])
+    assert (sliced["permits"], sliced["errors"]) == (whole["permits"], whole["errors"])
+
+
 def test_resubmission_becomes_current_and_keeps_history(root):
     sample = generate("permit", 5, seed=8, unit=UNIT, end=date(2026, 10, 1))
     broken = sample.frame.with_columns(

@@ -24,6 +24,10 @@ def rollback(con: duckdb.DuckDBPyConnection) -> None:
             raise
 
 
+#: Rows per Arrow batch of a frame DuckDB inserts whole (:func:`register`).
+SCAN_BATCH = 65_536
+
+
 def register(con: duckdb.DuckDBPyConnection, name: str, data: pl.DataFrame, *,
              string_views: bool = False) -> None:  # fmt: skip
     """Hand a polars frame to DuckDB as Arrow.
@@ -32,11 +36,19 @@ def register(con: duckdb.DuckDBPyConnection, name: str, data: pl.DataFrame, *,
     default export copies every string into a ``large_string`` buffer (a million records: 0.7 s,
     and the insert from it 1.4 s more; docs/performance.md).  Only for a frame DuckDB reads
     whole (``INSERT … SELECT *``): DuckDB 1.5 pushes a query's filters into the Arrow scan, and
-    pyarrow cannot filter a string-view column ("array_filter has no kernel")."""
+    pyarrow cannot filter a string-view column ("array_filter has no kernel").
+
+    Such a frame is handed over in slices of :data:`SCAN_BATCH` rows (zero-copy): DuckDB 1.5
+    scans one Arrow batch on one thread, so a million records in one batch were appended by one
+    thread (7.0 s), in slices by both (3.5 s; docs/performance.md)."""
     import polars as pl
+    import pyarrow as pa
 
     level = pl.CompatLevel.newest() if string_views else pl.CompatLevel.oldest()
-    con.register(name, data.to_arrow(compat_level=level))
+    table = data.to_arrow(compat_level=level)
+    if string_views and table.num_rows > SCAN_BATCH:
+        table = pa.Table.from_batches(table.to_batches(max_chunksize=SCAN_BATCH), table.schema)
+    con.register(name, table)
 
 
 def frame(con: duckdb.DuckDBPyConnection, query: str, params: dict | None = None) -> pl.DataFrame:
