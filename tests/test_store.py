@@ -133,9 +133,7 @@ def test_records_handed_over_in_slices_are_stored_row_for_row(tmp_path, monkeypa
     from sgs.store import sql
 
     sample = generate("permit", 200, seed=21, unit=UNIT)
-    written = pl.read_csv(
-        write_upload(sample.frame, tmp_path / "许可.csv"), infer_schema=False
-    )  # fmt: skip
+    written = pl.read_csv(write_upload(sample.frame, tmp_path / "许可.csv"), infer_schema=False)
     roots = {}
     for batch in (7, 1 << 30):
         monkeypatch.setattr(sql, "SCAN_BATCH", batch)
