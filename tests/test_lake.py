@@ -233,11 +233,23 @@ def test_a_file_store_moves_onto_the_lake_with_its_figures(postgres, tmp_path) -
 # ----------------------------------------------------------------------------- the lake's own
 
 
+@pytest.fixture(scope="module")
+def initialised(postgres, tmp_path_factory) -> tuple[Path, str]:
+    """One lake made by ``sgs store init`` per test worker: its data root and database."""
+    root = tmp_path_factory.mktemp("lake-template")
+    ok(sgs(root, lake_store(postgres, "lake_template"), "store", "init"))
+    return root, "lake_template"
+
+
 @pytest.fixture
-def lake(postgres, tmp_path, request) -> tuple[Path, str]:
-    """An initialised, empty lake and its data root."""
-    store = lake_store(postgres, request.node.name[:40].lower())
-    ok(sgs(tmp_path, store, "store", "init"))
+def lake(postgres, initialised, tmp_path, request) -> tuple[Path, str]:
+    """An initialised, empty lake and its data root: a copy of :func:`initialised` — its
+    catalogue through PostgreSQL's template databases (0.05 s against 2.6–3 s for ``sgs store
+    init``, which the template and the tests of ``init`` run), its data folder copied."""
+    template_root, template = initialised
+    name = request.node.name[:40].lower()
+    store = "ducklake:postgres:" + postgres.copy_database(template, name)
+    shutil.copytree(template_root, tmp_path, dirs_exist_ok=True)
     return tmp_path, store
 
 
