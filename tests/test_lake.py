@@ -248,7 +248,7 @@ def lake(postgres, initialised, tmp_path, request) -> tuple[Path, str]:
     init``, which the template and the tests of ``init`` run), its data folder copied."""
     template_root, template = initialised
     name = request.node.name[:40].lower()
-    store = "ducklake:postgres:" + postgres.copy_database(template, name)
+    store = "ducklake:postgres:" + postgres.new_database(name, template)
     shutil.copytree(template_root, tmp_path, dirs_exist_ok=True)
     return tmp_path, store
 
@@ -380,32 +380,23 @@ def test_a_password_never_reaches_a_message(postgres, tmp_path) -> None:
 
 def test_a_data_folder_that_is_not_the_lake_s_is_refused(lake, tmp_path_factory) -> None:
     root, store = lake
+
+    def with_lake_data(folder: Path, *args: str) -> subprocess.CompletedProcess:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SGS_")}
+        env |= {"SGS_DATA_DIR": str(root), "SGS_STORE": store, "SGS_LAKE_DATA": str(folder)}
+        return subprocess.run([str(SGS), *args], env=env, capture_output=True, text=True,
+                              timeout=120)  # fmt: skip
+
     elsewhere = tmp_path_factory.mktemp("other-mount")
-    env_root = root
-    run = subprocess.run(
-        [str(SGS), "rates", "--period", "2026-10"],
-        env={**{k: v for k, v in os.environ.items() if not k.startswith("SGS_")},
-             "SGS_DATA_DIR": str(env_root), "SGS_STORE": store, "SGS_LAKE_DATA": str(elsewhere)},
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    run = with_lake_data(elsewhere, "rates", "--period", "2026-10")
     assert run.returncode == 2 and "SGS_LAKE_DATA" in run.stderr, run.stderr
-    again = subprocess.run(
-        [str(SGS), "store", "init"],
-        env={**{k: v for k, v in os.environ.items() if not k.startswith("SGS_")},
-             "SGS_DATA_DIR": str(env_root), "SGS_STORE": store, "SGS_LAKE_DATA": str(elsewhere)},
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    again = with_lake_data(elsewhere, "store", "init")
     assert again.returncode == 2 and "SGS_LAKE_DATA" in again.stderr, again.stderr
     assert not list(elsewhere.iterdir())  # init did not take the wrong folder for the lake's
     # the same folder under another path (another machine's mount) is accepted
     mount = tmp_path_factory.mktemp("mount") / "lake"
     mount.symlink_to(root / "lake")
-    run = subprocess.run(
-        [str(SGS), "rates", "--period", "2026-10", "--json"],
-        env={**{k: v for k, v in os.environ.items() if not k.startswith("SGS_")},
-             "SGS_DATA_DIR": str(env_root), "SGS_STORE": store, "SGS_LAKE_DATA": str(mount)},
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    run = with_lake_data(mount, "rates", "--period", "2026-10", "--json")
     assert run.returncode == 0, run.stderr
 
 

@@ -52,23 +52,18 @@ class Cluster:
         )  # fmt: skip
         return out.stdout.strip()
 
-    def new_database(self, name: str) -> str:
-        """A new, empty database for one test; its conninfo."""
-        self.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        self.psql(f'CREATE DATABASE "{name}"')
-        return self.conninfo(name)
-
-    def copy_database(self, template: str, name: str) -> str:
-        """A new database made from ``template`` (PostgreSQL's ``CREATE DATABASE … TEMPLATE``,
-        a file copy); its conninfo.  The template must have no session open: a process that
-        used it may still be leaving, so this waits a little for it."""
+    def new_database(self, name: str, template: str | None = None) -> str:
+        """A new database for one test, empty or a copy of ``template`` (PostgreSQL's
+        ``CREATE DATABASE … TEMPLATE``, a file copy); its conninfo.  A template must have no
+        session open: a process that used it may still be leaving, so this waits a little."""
         import time
 
         self.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        copy = f' TEMPLATE "{template}"' if template else ""
         deadline = time.monotonic() + 10
         while True:
             try:
-                self.psql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+                self.psql(f'CREATE DATABASE "{name}"{copy}')
                 return self.conninfo(name)
             except subprocess.CalledProcessError as exc:
                 if "being accessed by other users" not in exc.stderr or time.monotonic() > deadline:

@@ -24,7 +24,7 @@ def rollback(con: duckdb.DuckDBPyConnection) -> None:
             raise
 
 
-#: Rows per Arrow batch of a frame DuckDB inserts whole (:func:`register`).
+#: Rows per Arrow batch of a frame handed to DuckDB (:func:`register`).
 SCAN_BATCH = 65_536
 
 
@@ -38,15 +38,15 @@ def register(con: duckdb.DuckDBPyConnection, name: str, data: pl.DataFrame, *,
     whole (``INSERT … SELECT *``): DuckDB 1.5 pushes a query's filters into the Arrow scan, and
     pyarrow cannot filter a string-view column ("array_filter has no kernel").
 
-    Such a frame is handed over in slices of :data:`SCAN_BATCH` rows (zero-copy): DuckDB 1.5
-    scans one Arrow batch on one thread, so a million records in one batch were appended by one
+    A frame is handed over in slices of :data:`SCAN_BATCH` rows (zero-copy): DuckDB 1.5 scans
+    one Arrow batch on one thread, so a million records in one batch were appended by one
     thread (7.0 s), in slices by both (3.5 s; docs/performance.md)."""
     import polars as pl
     import pyarrow as pa
 
     level = pl.CompatLevel.newest() if string_views else pl.CompatLevel.oldest()
     table = data.to_arrow(compat_level=level)
-    if string_views and table.num_rows > SCAN_BATCH:
+    if table.num_rows > SCAN_BATCH:
         table = pa.Table.from_batches(table.to_batches(max_chunksize=SCAN_BATCH), table.schema)
     con.register(name, table)
 
