@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+from support import warm_sgs
 from support.holidays_2027 import TEST_2027
 from support.store_keys import repeated_keys
 
@@ -171,8 +172,7 @@ def test_a_store_is_written_in_duckdb_1_5_s_format_and_an_older_one_moves_to_it(
         paths[side] = (land(root, UNIT, "2026-11-02", "许可.csv", first),
                        land(root, OTHER_UNIT, "2026-11-03", "许可.csv", second))  # fmt: skip
         env = os.environ | {"SGS_DATA_DIR": str(root)}
-        done = subprocess.run([SGS, "ingest", str(paths[side][0])], env=env, capture_output=True,
-                              text=True, timeout=300)  # fmt: skip
+        done = warm_sgs.run(["ingest", str(paths[side][0])], env=env, timeout=300)
         assert done.returncode == 0, done.stderr
     assert _storage_version(database.db_path(roots["new"])) == "v1.5.0+"
     # the "old" store copied, table by table, into a file in DuckDB's default (1.0) format
@@ -187,8 +187,7 @@ def test_a_store_is_written_in_duckdb_1_5_s_format_and_an_older_one_moves_to_it(
     assert _storage_version(old) == "v1.0.0+"
     for side, root in roots.items():
         env = os.environ | {"SGS_DATA_DIR": str(root)}
-        done = subprocess.run([SGS, "ingest", str(paths[side][1])], env=env, capture_output=True,
-                              text=True, timeout=300)  # fmt: skip
+        done = warm_sgs.run(["ingest", str(paths[side][1])], env=env, timeout=300)
         assert done.returncode == 0, done.stderr
     assert _storage_version(old) == "v1.5.0+"
     assert query(roots["old"], "SELECT count(*) FROM permits") == [(65,)]
