@@ -167,8 +167,10 @@ def _connect(path: Path, read_only: bool, timeout: float) -> duckdb.DuckDBPyConn
                 return duckdb.connect(str(path), read_only=True)
             con = duckdb.connect()
             try:
-                con.execute(f"ATTACH {literal(path)} AS store (ROW_GROUP_SIZE {WRITE_ROW_GROUP},"
-                            f" STORAGE_VERSION '{STORAGE_VERSION}')")
+                con.execute(
+                    f"ATTACH {literal(path)} AS store (ROW_GROUP_SIZE {WRITE_ROW_GROUP},"
+                    f" STORAGE_VERSION '{STORAGE_VERSION}')"
+                )
                 con.execute("USE store")
             except BaseException:
                 con.close()
