@@ -28,9 +28,11 @@ from pathlib import Path
 from sgs.web import checkpool
 
 # What the web checks' forkserver preloads (imports only, no polars work before a fork), plus
-# what the other commands need.
+# what the other commands need.  pandas too: DuckDB 1.5's Python binding imports it (and
+# numpy) at a command's first query with parameters or first Arrow hand-over, 0.25 s of every
+# store command's own time (a sampled run of the suite: a fifth of the warm commands' CPU).
 PRELOAD = [*checkpool.PRELOAD, "sgs.cli.main", "sgs.store.ingest", "sgs.measure.rates",
-           "sgs.measure.points", "duckdb", "openpyxl"]  # fmt: skip
+           "sgs.measure.points", "duckdb", "openpyxl", "pandas", "pyarrow.dataset"]  # fmt: skip
 
 ZYGOTE = r"""
 import importlib, json, os, sys
