@@ -171,7 +171,7 @@ def test_the_daily_flow_run_directly_on_a_loaded_machine(tmp_path):
     load are pinned to one core so that the suite's other worker keeps the other (loading both
     cores slowed every test running meanwhile), and the load lasts through the server's start —
     until the flow's run is in Prefect's database, which the server writes once it answers
-    (here 30-35 s, past Prefect's own 20 s; unloaded, 8 s) — not the whole run."""
+    (about 35 s here, past Prefect's own 20 s; unloaded, 8 s) — not the whole run."""
     data = tmp_path / "data"
     one = Path("11140403MB6028813E") / "2026-10-20" / "luzhou_xzxk_20261020.csv"
     (data / "raw" / one.parent).mkdir(parents=True)
