@@ -57,7 +57,10 @@ def ingest(path: Path, existing: Path | None = None) -> tuple[float, float, int]
         shutil.copytree(existing, STORE)
     os.environ["SGS_DATA_DIR"] = str(STORE)
     cmd = [str(SGS), "ingest", str(path), "--unit", UNIT, "--received", RECEIVED, "--json"]
-    return run(cmd)
+    measured = run(cmd)
+    if measured[2] != 0:  # a refused or failed ingest is quick and would pass for a fast one
+        raise SystemExit(f"sgs ingest of {path.name} did not store it (exit {measured[2]})")
+    return measured
 
 
 def summary(label: str, values: list[float], unit: str = "s") -> str:
