@@ -8,16 +8,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
 import tempfile
 import warnings
 from pathlib import Path
 
 import pytest
+from support import warm_sgs
 from support.upload_files import codes, csv_bytes, permits_csv, records, table
 from support.web_login import csrf_of, login, token_for
 
-from sgs.config import PROJECT_ROOT
 from sgs.web import app as web
 from sgs.web import checkpool
 
@@ -29,7 +28,6 @@ SECRET = "office-shared-secret"
 LUZHOU = "11140403MB6028813E"  # 长治市潞州区人民政府
 MARKET = "11140400041270234C"  # 长治市市场监督管理局
 MARKET_NAME = "长治市市场监督管理局"
-SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
 
 
@@ -83,8 +81,7 @@ def cli_validate(tmp_path: Path, name: str, data: bytes) -> dict:
     folder.mkdir(exist_ok=True)
     (folder / name).write_bytes(data)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SGS_")}
-    r = subprocess.run([SGS, "validate", name, "--json"], cwd=folder, env=env,
-                       capture_output=True, check=False)  # fmt: skip
+    r = warm_sgs.run(["validate", name, "--json"], cwd=folder, env=env)
     return json.loads(r.stdout)
 
 
@@ -243,8 +240,7 @@ def test_a_browser_session_needs_the_form_token(root, tokens, client):
 
 def ingest(root: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SGS_")}
-    run = subprocess.run([SGS, "ingest", str(root / "raw")], env={**env, "SGS_DATA_DIR": str(root)},
-                         capture_output=True, text=True, check=False)  # fmt: skip
+    run = warm_sgs.run(["ingest", str(root / "raw")], env={**env, "SGS_DATA_DIR": str(root)})
     assert run.returncode in (0, 1), run.stderr
 
 

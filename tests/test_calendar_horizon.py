@@ -22,13 +22,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import warnings
 from datetime import date, timedelta
 from pathlib import Path
 
 import chinese_calendar
 import pytest
+from support import warm_sgs
 from support.holidays_2027 import TEST_2027
 from support.holidays_ahead import cover_next_year
 from support.web_login import login, token_for
@@ -45,9 +45,6 @@ with warnings.catch_warnings():  # starlette asks for httpx2, which the lock fil
     warnings.filterwarnings("ignore", message=".*httpx2")
     from starlette.testclient import TestClient
 
-SGS = Path(sys.executable).with_name("sgs")
-if not SGS.exists():  # pragma: no cover - running outside the project's venv
-    SGS = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "sgs"
 
 SECRET = "horizon-office-secret"
 LUZHOU = "11140403MB6028813E"  # 长治市潞州区人民政府
@@ -212,15 +209,7 @@ def workdays(folder: Path, *args: str, **settings: str) -> subprocess.CompletedP
     for name in ("SGS_CALENDAR_WARNING_FROM", "SGS_DEADLINE_WORKDAYS", "SGS_SETTINGS_FILE"):
         if name not in settings:
             env.pop(name, None)
-    return subprocess.run(
-        [str(SGS), "workdays", *args],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    return warm_sgs.run(["workdays", *args], env=env, timeout=60)
 
 
 ALWAYS = {"SGS_CALENDAR_WARNING_FROM": "01-01"}

@@ -5,19 +5,17 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 
 import openpyxl
 import pytest
+from support import warm_sgs
 
-from sgs.config import PROJECT_ROOT, catalogue_path
+from sgs.config import catalogue_path
 from sgs.intake.readers import read_upload
 from sgs.reference.catalogue import header_map, load_catalogue, normalise_header
 from sgs.report.standard_docs import write_template
 from sgs.samples.generator import generate
 from sgs.samples.writers import write_upload
-
-SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
 
 # STANDARD.md's tables, in template order: the oracle for the catalogue's field lists.
 PERMIT = [
@@ -141,18 +139,13 @@ def test_a_changed_rule_reaches_validation_and_docs(tmp_path):
     sample = generate("permit", 3, seed=5)
     upload = write_upload(sample.frame, tmp_path / "up.csv")
     env = {**os.environ, "SGS_CATALOGUE": str(catalogue)}
-    run = subprocess.run(
-        [SGS, "validate", str(upload), "--json", "--received", sample.received.isoformat()],
-        capture_output=True,
-        env=env,
-        check=False,
+    run = warm_sgs.run(
+        ["validate", str(upload), "--json", "--received", sample.received.isoformat()], env=env
     )
     assert run.returncode == 1
     found = {(e["field"], e["rule"]) for e in json.loads(run.stdout)["errors"]}
     assert ("XK_XDR_MC", "max_length") in found
-    docs = subprocess.run(
-        [SGS, "standard", "--markdown"], capture_output=True, env=env, check=True, text=True
-    ).stdout
+    docs = warm_sgs.run(["standard", "--markdown"], env=env, check=True).stdout
     assert "| `XK_XDR_MC` | 文本 | 必填 | 不超过 4 个字符 |" in docs
 
 

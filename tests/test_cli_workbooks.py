@@ -16,6 +16,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from support import warm_sgs
 from support.upload_files import RECEIVED, broken_check, records, table, write_csv
 
 from sgs.config import PROJECT_ROOT
@@ -24,7 +25,6 @@ from sgs.config import PROJECT_ROOT
 # (scripts/test runs pytest-xdist with --dist loadgroup).
 pytestmark = pytest.mark.xdist_group("test_cli_workbooks")
 
-SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
 
 # The rules the files below fail, by code, as the standard's rule table names them.
 RULE_NAMES = {
@@ -49,9 +49,7 @@ def sgs(*args: str, cwd: Path, data: Path | None = None) -> subprocess.Completed
     env.pop("SGS_UNITS_FILE", None)
     if data is not None:
         env["SGS_DATA_DIR"] = str(data)
-    return subprocess.run(
-        [SGS, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=120, check=False
-    )
+    return warm_sgs.run([*args], env=env, cwd=cwd, timeout=120)
 
 
 def table_rows(ws, first_header: str) -> list[dict[str, object]]:

@@ -19,13 +19,13 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
+from support import warm_sgs
 from support.prefect_home import migrated_home
 
 from sgs.config import PROJECT_ROOT
 from sgs.samples.generator import generate
 from sgs.samples.writers import write_upload
 
-SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
 UNIT = "111404000448224608"  # 长治市行政审批服务管理局
 EVENING_UTC = datetime(2026, 11, 30, 20, 0, tzinfo=UTC)  # 2026-12-01 04:00 in Shanghai
 
@@ -67,10 +67,7 @@ def test_a_file_time_is_a_received_date_of_the_office(tmp_path, zone, expected) 
     stamp = EVENING_UTC.timestamp()
     os.utime(path, (stamp, stamp))
     extra = {"SGS_OFFICE_TIMEZONE": zone} if zone else {}
-    run = subprocess.run(
-        [SGS, "ingest", str(path), "--json"], env=_env(root, **extra),
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    run = warm_sgs.run(["ingest", str(path), "--json"], env=_env(root, **extra))
     assert run.returncode == 0, run.stderr
     result = json.loads(run.stdout.splitlines()[0])
     assert (result["status"], result["received"]) == ("stored", expected)
@@ -84,10 +81,8 @@ def test_today_is_the_office_s_date(tmp_path) -> None:
     zone = _far_zone()
     path = write_upload(generate("permit", 2, seed=91, unit=UNIT).frame, tmp_path / "许可.csv")
     before = _today_in(zone)
-    run = subprocess.run(
-        [SGS, "validate", str(path), "--json"], env=_env(tmp_path, SGS_OFFICE_TIMEZONE=zone),
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    run = warm_sgs.run(["validate", str(path), "--json"],
+                       env=_env(tmp_path, SGS_OFFICE_TIMEZONE=zone))  # fmt: skip
     after = _today_in(zone)
     assert run.returncode in (0, 1), run.stderr
     assert json.loads(run.stdout)["received"] in {before.isoformat(), after.isoformat()}
@@ -96,10 +91,8 @@ def test_today_is_the_office_s_date(tmp_path) -> None:
 
 def test_an_unknown_zone_stops_with_a_message(tmp_path) -> None:
     path = write_upload(generate("permit", 2, seed=92, unit=UNIT).frame, tmp_path / "许可.csv")
-    run = subprocess.run(
-        [SGS, "validate", str(path)], env=_env(tmp_path, SGS_OFFICE_TIMEZONE="Mars/Olympus"),
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    run = warm_sgs.run(["validate", str(path)],
+                       env=_env(tmp_path, SGS_OFFICE_TIMEZONE="Mars/Olympus"))  # fmt: skip
     assert run.returncode == 2
     assert "office_timezone" in run.stderr and "Traceback" not in run.stderr
 

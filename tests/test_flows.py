@@ -6,13 +6,13 @@ import asyncio
 import json
 import os
 import shutil
-import subprocess
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
+from support import warm_sgs
 from support.prefect_home import migrated_home
 
 from sgs.config import PROJECT_ROOT
@@ -203,8 +203,7 @@ def test_a_batch_stored_by_sgs_ingest_reaches_the_data_docs(harness, landing):
     after that checks nothing again."""
     clean = landing / "raw" / UNIT / "2026-11-05" / "许可_干净.csv"
     env = {**os.environ, "SGS_DATA_DIR": str(landing)}
-    done = subprocess.run([str(PROJECT_ROOT / ".venv" / "bin" / "sgs"), "ingest", str(clean),
-                           "--json"], capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+    done = warm_sgs.run(["ingest", str(clean), "--json"], env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     batch_id = json.loads(done.stdout)["batch_id"]
     assert not (landing / "curated" / "data_docs").exists()

@@ -16,6 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from support import warm_sgs
 from support.upload_files import (
     csv_bytes,
     permits_csv,
@@ -30,7 +31,6 @@ from sgs.errors import FileRefused, LandingError
 from sgs.intake.handin import hand_in, sanitise_name
 from sgs.store.handins import history
 
-SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
 UNIT = "111404000448224608"  # 长治市行政审批服务管理局
 UNIT_NAME = "长治市行政审批服务管理局"
 DAY = date(2026, 11, 5)
@@ -220,10 +220,8 @@ def test_received_is_today_at_the_office_whatever_the_machine_zone(tmp_path) -> 
 
 def sgs_ingest(root: Path) -> dict[str, dict]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SGS_")}
-    run = subprocess.run(
-        [SGS, "ingest", str(root / "raw"), "--json"], env={**env, "SGS_DATA_DIR": str(root)},
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    run = warm_sgs.run(["ingest", str(root / "raw"), "--json"],
+                       env={**env, "SGS_DATA_DIR": str(root)})  # fmt: skip
     assert run.returncode in (0, 1), run.stderr
     raw = (root / "raw").resolve()
     return {

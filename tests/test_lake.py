@@ -384,8 +384,7 @@ def test_a_data_folder_that_is_not_the_lake_s_is_refused(lake, tmp_path_factory)
     def with_lake_data(folder: Path, *args: str) -> subprocess.CompletedProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SGS_")}
         env |= {"SGS_DATA_DIR": str(root), "SGS_STORE": store, "SGS_LAKE_DATA": str(folder)}
-        return subprocess.run([str(SGS), *args], env=env, capture_output=True, text=True,
-                              timeout=120)  # fmt: skip
+        return warm_sgs.run([*args], env=env, timeout=120)
 
     elsewhere = tmp_path_factory.mktemp("other-mount")
     run = with_lake_data(elsewhere, "rates", "--period", "2026-10")

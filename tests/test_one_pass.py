@@ -13,7 +13,6 @@ the stages again in a round of its own.
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 from collections import defaultdict
 from datetime import date
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+from support import warm_sgs
 from support.rates_builders import write_ledger
 
 from sgs.config import PROJECT_ROOT
@@ -35,7 +35,6 @@ from sgs.validate import kept, pipeline
 from sgs.validate import ledger as validate_ledger
 
 UNIT = "111404000448224608"  # 长治市行政审批服务管理局
-SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
 
 
 class Watch:
@@ -227,11 +226,10 @@ def test_a_file_stored_by_another_run_meanwhile_goes_round_again(tmp_path, monke
     def then_another_run_stores_it(plans):
         real(plans)
         if any(p.path == path for p in plans) and not (tmp_path / "curated").exists():
-            done = subprocess.run(
-                [SGS, "ingest", str(other), "--unit", UNIT, "--received", "2026-11-09",
+            done = warm_sgs.run(
+                ["ingest", str(other), "--unit", UNIT, "--received", "2026-11-09",
                  "--kind", "permit"],
                 env={"SGS_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
-                capture_output=True, text=True, check=False,
             )  # fmt: skip
             assert done.returncode == 0, done.stdout + done.stderr
 

@@ -8,18 +8,17 @@ real files, for both kinds, several seeds and every upload format.
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import polars as pl
 import pytest
+from support import warm_sgs
 
 from sgs.config import PROJECT_ROOT
 from sgs.samples.generator import generate
 from sgs.samples.writers import write_upload
 from sgs.validate.pipeline import validate_file
 
-SGS = str(PROJECT_ROOT / ".venv" / "bin" / "sgs")
 KEY = ["row", "field", "rule", "severity"]
 
 
@@ -74,11 +73,7 @@ def test_committed_sample_uploads_through_the_cli(path):
     oracle = pl.read_csv(PROJECT_ROOT / "tests" / "fixtures" / "raw_samples_defects.csv")
     mine = oracle.filter(pl.col("path") == str(path.relative_to(PROJECT_ROOT)))
     received = path.parent.name  # the landing folder's date is the received date
-    run = subprocess.run(
-        [SGS, "validate", str(path), "--json", "--received", received],
-        capture_output=True,
-        check=False,
-    )
+    run = warm_sgs.run(["validate", str(path), "--json", "--received", received])
     report = json.loads(run.stdout)
     found = {(e["row"], e["field"], e["rule"], e["severity"]) for e in report["errors"]}
     assert found == expected(mine, report["header_row"] + 1)

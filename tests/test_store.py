@@ -374,33 +374,22 @@ def test_ingest_cli_reports_each_file_and_exit_code(root):
     )
     bad = root / "raw" / UNIT / "2026-11-08" / "bad.xlsx"
     bad.write_bytes(b"PK\x03\x04 not really a workbook")
-    run = subprocess.run(
-        [SGS, "ingest", str(root / "raw")],
-        env={**os.environ, "SGS_DATA_DIR": str(root)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    run = warm_sgs.run(["ingest", str(root / "raw")], env={**os.environ, "SGS_DATA_DIR": str(root)})
     assert run.returncode == 1  # a file was quarantined
     assert "[入库]" in run.stdout and "[隔离]" in run.stdout and good.name in run.stdout
-    again = subprocess.run(
-        [SGS, "ingest", str(good)], env={**os.environ, "SGS_DATA_DIR": str(root)},
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    again = warm_sgs.run(["ingest", str(good)], env={**os.environ, "SGS_DATA_DIR": str(root)})
     assert again.returncode == 0 and "[跳过]" in again.stdout
 
 
 def test_a_file_outside_the_landing_zone_needs_a_unit(root, tmp_path):
     path = write_upload(generate("permit", 2, seed=41).frame, tmp_path / "loose.csv")
     env = {**os.environ, "SGS_DATA_DIR": str(root)}
-    run = subprocess.run(
-        [SGS, "ingest", str(path)], env=env, capture_output=True, text=True, check=False
-    )
+    run = warm_sgs.run(["ingest", str(path)], env=env)
     assert run.returncode == 2 and "上报单位" in run.stderr
-    ok = subprocess.run(
-        [SGS, "ingest", str(path), "--unit", "长治市行政审批服务管理局", "--received", "2026-11-09"],
-        env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    ok = warm_sgs.run(
+        ["ingest", str(path), "--unit", "长治市行政审批服务管理局", "--received", "2026-11-09"],
+        env=env,
+    )
     assert ok.returncode == 0, ok.stderr
     assert query(root, "SELECT unit_code, received_date, received_from FROM batches") == [
         (UNIT, date(2026, 11, 9), "option")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -21,12 +20,11 @@ import pytest
 import stdnum.cn.ric
 import stdnum.cn.uscc
 import stdnum.iso7064.mod_11_10
+from support import warm_sgs
 from support.records import INDIVIDUAL, LEGAL, NATURAL, RECEIVED, base_record, with_fields
 from support.upload_files import penalty_record, permit_record, table, write_csv, write_xlsx
 
 from sgs.validate.pipeline import validate_records
-
-SGS = Path(sys.executable).with_name("sgs")
 
 # (kind, subject type, field, value written, rule, expected suggestion)
 DETERMINED = [
@@ -158,9 +156,7 @@ def test_legacy_legal_representative_codes_are_read(tmp_path: Path):
         ("penalty", penalty_record(1), {"CF_FRDB": "CF_FDDB"}),
     ]:
         path = write_xlsx(tmp_path / f"{kind}.xlsx", table(kind, [rec], headers=head))
-        out = subprocess.run(
-            [str(SGS), "validate", str(path), "--json"], capture_output=True, check=False
-        )
+        out = warm_sgs.run(["validate", str(path), "--json"])
         report = json.loads(out.stdout)
         assert out.returncode == 0, report["errors"]
         assert report["kind"] == kind and report["unknown_columns"] == []
@@ -176,11 +172,7 @@ def _failing_upload(tmp_path: Path) -> Path:
 
 def test_sgs_validate_json_carries_each_suggestion(tmp_path: Path):
     path = _failing_upload(tmp_path)
-    out = subprocess.run(
-        [str(SGS), "validate", str(path), "--json", "--received", RECEIVED.isoformat()],
-        capture_output=True,
-        check=False,
-    )
+    out = warm_sgs.run(["validate", str(path), "--json", "--received", RECEIVED.isoformat()])
     assert out.returncode == 1
     errors = json.loads(out.stdout)["errors"]
     assert all("suggestion" in e for e in errors)
@@ -195,12 +187,10 @@ def test_sgs_validate_json_carries_each_suggestion(tmp_path: Path):
 def test_summary_and_problem_list_show_suggestions_masked(tmp_path: Path):
     path = _failing_upload(tmp_path)
     report = tmp_path / "问题清单.xlsx"
-    out = subprocess.run(
-        [str(SGS), "validate", str(path), "--out", str(report), "--received",
-         RECEIVED.isoformat()],
-        capture_output=True, check=False,
-    )  # fmt: skip
-    text = out.stdout.decode()
+    out = warm_sgs.run(
+        ["validate", str(path), "--out", str(report), "--received", RECEIVED.isoformat()]
+    )
+    text = out.stdout
     assert "修改建议" in text and "2022/03/01" in text and "普通" in text
     assert "11010519491231002X" not in text and "110105********002X" in text
     sheet = openpyxl.load_workbook(report)["问题清单"]
@@ -223,9 +213,7 @@ MARKET = "11140400041270234C"  # 长治市市场监督管理局, in config/units
 def _sgs(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SGS_DATA_DIR": str(data)}
     env.pop("SGS_UNITS_FILE", None)
-    return subprocess.run(
-        [str(SGS), *args], capture_output=True, text=True, env=env, timeout=120, check=False
-    )
+    return warm_sgs.run([*args], env=env, timeout=120)
 
 
 def _penalties(tmp_path: Path, name: str, fine: str) -> Path:
