@@ -11,14 +11,14 @@ import http.client
 import json
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import openpyxl
 import pytest
+from support import warm_sgs
 from support.rates_builders import shared_build
 from support.web_layout import layout_problems, shows_only_the_bad_month_error
-from support.web_server import SGS, chromium, need_chromium, serving, shot
+from support.web_server import chromium, need_chromium, serving, shot
 
 from sgs.config import PROJECT_ROOT
 
@@ -41,8 +41,7 @@ def _raw_status(port: int, path: str, headers: dict[str, str]) -> tuple[int, byt
 
 def _expected_rates(env: dict[str, str]) -> dict[str, str]:
     """The unit's month rates, both kinds together, worked out from `sgs rates --json`."""
-    out = subprocess.run([*SGS, "rates", "--period", PERIOD, "--json"], env=env,
-                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    out = warm_sgs.run(["rates", "--period", PERIOD, "--json"], env=env, check=True).stdout
     mine = [r for r in json.loads(out) if r["unit_name"] == UNIT]
     up = sum(r["uploaded"] for r in mine) - sum(r["timeliness_undecided"] for r in mine)
     timely, compliant = sum(r["timely"] for r in mine), sum(r["compliant"] for r in mine)
@@ -62,7 +61,7 @@ def _ingest_samples(data: Path) -> None:
     """The bundled landing zone, ingested by the command line (built once per test session)."""
     shutil.copytree(PROJECT_ROOT / "data" / "raw", data / "raw")
     env = {**os.environ, "SGS_DATA_DIR": str(data)}
-    subprocess.run([*SGS, "ingest", str(data / "raw")], env=env, check=True, capture_output=True)
+    warm_sgs.run(["ingest", str(data / "raw")], env=env, check=True)
 
 
 @pytest.fixture(scope="module")

@@ -16,14 +16,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
 
 import openpyxl
 import pytest
+from support import warm_sgs
 from support.unit_files import BAD_ID, DEFECTS, FIXED_ID, FIXED_USCC, defective_permits
 from support.upload_files import records, table, write_csv
 from support.web_layout import UNBROKEN, layout_problems, shows_only_the_bad_month_error
-from support.web_server import SGS, chromium, need_chromium, serving, shot
+from support.web_server import chromium, need_chromium, serving, shot
 
 from sgs.clock import office_today
 
@@ -38,7 +38,7 @@ FILE = "行政许可_12月.csv"
 
 
 def _sgs(env: dict[str, str], *args: str) -> str:
-    return subprocess.run([*SGS, *args], env=env, check=True, capture_output=True, text=True).stdout
+    return warm_sgs.run([*args], env=env, check=True).stdout
 
 
 @pytest.fixture(scope="module")
