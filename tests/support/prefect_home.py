@@ -7,7 +7,7 @@ per test session (:func:`support.rates_builders.shared_build`: the first worker 
 it, the others wait for it) and each test gets a copy.  The copy is Prefect's own database as
 its own migrations made it; the server started over it is the real one.
 
-One test keeps an empty home on purpose: the flow file on a loaded machine (the start a new
+One test keeps an empty home on purpose: the flow file whose server is slow (the start a new
 machine's first run pays).
 """
 
