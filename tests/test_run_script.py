@@ -207,19 +207,24 @@ def test_the_daily_flow_run_directly_waits_for_a_slow_server(tmp_path):
     flow = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "flows" / "daily_monitor.py")],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             cwd=tmp_path)  # fmt: skip
-    deadline = time.monotonic() + 300
-    while (server := _ephemeral_server(flow.pid)) is None:
-        assert flow.poll() is None, flow.communicate()
-        assert time.monotonic() < deadline, "the flow started no server"
-        time.sleep(0.02)
-    os.kill(server, signal.SIGSTOP)
     try:
-        answered_before = _flow_run_recorded(home / "prefect.db")
-        time.sleep(SERVER_HELD_S)
-        waited = flow.poll() is None
+        deadline = time.monotonic() + 300
+        while (server := _ephemeral_server(flow.pid)) is None:
+            assert flow.poll() is None, flow.communicate()
+            assert time.monotonic() < deadline, "the flow started no server"
+            time.sleep(0.02)
+        os.kill(server, signal.SIGSTOP)
+        try:
+            answered_before = _flow_run_recorded(home / "prefect.db")
+            time.sleep(SERVER_HELD_S)
+            waited = flow.poll() is None
+        finally:
+            os.kill(server, signal.SIGCONT)
+        stdout, stderr = flow.communicate(timeout=600)
     finally:
-        os.kill(server, signal.SIGCONT)
-    stdout, stderr = flow.communicate(timeout=600)
+        if flow.poll() is None:  # the test failed before the flow ended
+            flow.kill()
+            flow.communicate()
     assert not answered_before and waited, stdout[-2000:] + stderr[-2000:]
     assert flow.returncode == 0, stdout[-2000:] + stderr[-2000:]
     assert "日监测完成：新到文件 1 个" in stdout
