@@ -414,6 +414,36 @@ def test_one_duckdb_version_for_the_project_and_its_extension_wheels() -> None:
     }
 
 
+def test_a_lake_connection_loads_the_wheels_extensions_and_no_other(lake) -> None:
+    """The two extensions are loaded from the installed wheels without DuckDB's signature check
+    (it hashed 76 MB at every connection): the lock file holds each wheel's hash, which uv
+    checked when it installed them.  In exchange the connection installs and autoloads no other
+    extension: a query needing one is refused rather than fetching or loading it."""
+    import duckdb
+
+    from sgs.store import lake as lakes
+
+    lock = tomllib.loads((ROOT / "uv.lock").read_text(encoding="utf-8"))
+    for package in lock["package"]:
+        if package["name"] in ("duckdb-extension-ducklake", "duckdb-extension-postgres-scanner"):
+            assert package["wheels"] and all(
+                w["hash"].startswith("sha256:") for w in package["wheels"]
+            )
+    root, store = lake
+    con = lakes.connect(lakes.Lake(catalogue(store), (root / "lake").resolve()), read_only=True)
+    try:
+        loaded = con.execute(
+            "SELECT extension_name FROM duckdb_extensions()"
+            " WHERE loaded AND install_mode <> 'STATICALLY_LINKED' ORDER BY 1"
+        ).fetchall()
+        assert loaded == [("ducklake",), ("postgres_scanner",)]
+        assert con.execute("SELECT count(*) FROM batches").fetchone() == (0,)
+        with pytest.raises(duckdb.Error, match="requires the extension httpfs to be loaded"):
+            con.execute("SELECT * FROM read_csv('https://example.invalid/x.csv')")
+    finally:
+        con.close()
+
+
 def test_a_duckdb_the_wheels_were_not_built_for_is_refused() -> None:
     code = (
         "import duckdb; duckdb.__version__ = '9.9.9'\n"
