@@ -10,6 +10,7 @@ Prefect database is read afterwards: what the Prefect UI shows of a run is what 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -207,6 +208,7 @@ def test_the_daily_flow_run_directly_waits_for_a_slow_server(tmp_path):
     flow = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "flows" / "daily_monitor.py")],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             cwd=tmp_path)  # fmt: skip
+    server = None
     try:
         deadline = time.monotonic() + 300
         while (server := _ephemeral_server(flow.pid)) is None:
@@ -222,9 +224,12 @@ def test_the_daily_flow_run_directly_waits_for_a_slow_server(tmp_path):
             os.kill(server, signal.SIGCONT)
         stdout, stderr = flow.communicate(timeout=600)
     finally:
-        if flow.poll() is None:  # the test failed before the flow ended
+        if flow.poll() is None:  # the test failed before the flow ended: stop it and its server
             flow.kill()
             flow.communicate()
+            if server is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(server, signal.SIGKILL)
     assert not answered_before and waited, stdout[-2000:] + stderr[-2000:]
     assert flow.returncode == 0, stdout[-2000:] + stderr[-2000:]
     assert "日监测完成：新到文件 1 个" in stdout
