@@ -10,7 +10,8 @@ already.  The web checks' forkserver (:mod:`sgs.web.checkpool`) preloads the sam
 which is why forking after importing polars is safe: no polars work runs before the fork.
 
 Use :func:`run` where a test would call ``subprocess.run([sgs, …])``.  A test that measures the
-process itself (its memory, a resource limit, a terminal) keeps a plain subprocess.
+process itself (its memory, a resource limit, a terminal) or sets what Python reads only when
+it starts (``PYTHONPATH``) keeps a plain subprocess.
 """
 
 from __future__ import annotations
